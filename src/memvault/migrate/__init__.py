@@ -1,0 +1,1 @@
+"""Moving legacy assistant data into memvault: source readers, the import pipeline, transfer."""
