@@ -1,0 +1,244 @@
+"""Whole-store operations: stats, per-user export and erase, backup and restore."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from memvault import validate as v
+from memvault.errors import Conflict, InvalidInput, NotFound, SchemaError, StoreError
+from memvault.records import Stats, to_dict
+from memvault.store import migrator
+from memvault.store.base import Row, Tx
+from memvault.store.schema import OWNED_TABLES, metadata
+
+if TYPE_CHECKING:
+    from memvault.vault import Vault
+
+# Tables whose rows the API treats as domain entities (operations tables excluded).
+ENTITY_TABLES = tuple(t.name for t in metadata.sorted_tables)
+PRIVATE_COLUMNS = {"api_keys": {"key_hash"}}
+
+
+def stats(vault: Vault) -> Stats:
+    counts: dict[str, int] = {}
+    with vault.store.read() as tx:
+        for table in ENTITY_TABLES:
+            counts[table] = int(tx.scalar(f"SELECT count(*) FROM {table}"))
+    return Stats(
+        engine=vault.engine,
+        url=vault.url,
+        schema_version=migrator.current(vault.store) or "",
+        size_bytes=vault.store.size_bytes(),
+        counts=counts,
+    )
+
+
+def _kind(column: sa.Column[Any]) -> str:
+    name = str(column.type.compile(dialect=sa.dialects.sqlite.dialect()))  # type: ignore[attr-defined]
+    pg = column.type.dialect_impl(sa.dialects.postgresql.dialect())  # type: ignore[attr-defined]
+    pg_name = type(pg).__name__.upper()
+    if "JSON" in pg_name:
+        return "json"
+    if "TIMESTAMP" in pg_name:
+        return "time"
+    if name == "BLOB":
+        return "blob"
+    return "plain"
+
+
+COLUMN_KINDS: dict[str, dict[str, str]] = {
+    t.name: {c.name: _kind(c) for c in t.columns} for t in metadata.sorted_tables
+}
+
+
+def row_to_json(tx: Tx, table: str, row: Row) -> dict[str, Any]:
+    """A stored row as JSON-ready data (times ISO-8601, JSON decoded, bytes base64)."""
+    kinds = COLUMN_KINDS[table]
+    out: dict[str, Any] = {}
+    for key in row.keys():
+        if key in PRIVATE_COLUMNS.get(table, ()):
+            continue
+        value = row[key]
+        kind = kinds.get(key, "plain")
+        if value is None:
+            out[key] = None
+        elif kind == "json":
+            out[key] = tx.json_out(value)
+        elif kind == "time":
+            out[key] = tx.ts_out(value).isoformat()  # type: ignore[union-attr]
+        elif kind == "blob":
+            out[key] = base64.b64encode(bytes(value)).decode()
+        elif key == "id" or key.endswith("_id") and not isinstance(value, int | str):
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+def export_user(vault: Vault, user_id: str) -> dict[str, Any]:
+    user_id = v.id_("user_id", user_id)
+    user = vault.users.get(user_id)
+    out: dict[str, Any] = {"format": "memvault.user-export", "version": 1, "user": to_dict(user)}
+    with vault.store.read() as tx:
+        for table in reversed(OWNED_TABLES):
+            rows = tx.all(
+                f"SELECT * FROM {table} WHERE user_id = :u ORDER BY id", {"u": user_id}
+            )
+            out[table] = [row_to_json(tx, table, r) for r in rows]
+    return out
+
+
+def erase_user(vault: Vault, user_id: str) -> dict[str, int]:
+    """Delete every row of `user_id` (cascades included) and purge index leftovers."""
+    user_id = v.id_("user_id", user_id)
+    store = vault.store
+    sqlite = store.engine == "sqlite"
+    raw = store.raw_connection() if sqlite else None  # type: ignore[attr-defined]
+    if raw is not None:
+        raw.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
+    try:
+        removed: dict[str, int] = {}
+        with store.write() as tx:
+            if tx.one("SELECT 1 FROM users WHERE id = :u", {"u": user_id}) is None:
+                raise NotFound("user", user_id)
+            for table in OWNED_TABLES:
+                n = tx.execute(f"DELETE FROM {table} WHERE user_id = :u", {"u": user_id}).rowcount
+                removed[table] = int(n or 0)
+            tx.execute("DELETE FROM users WHERE id = :u", {"u": user_id})
+            removed["users"] = 1
+            _purge_fulltext(tx)
+            vault.memories._emit(tx, "user.erased", user_id, {"user_id": user_id})
+    finally:
+        if raw is not None:
+            raw.execute("PRAGMA secure_delete=OFF")
+    if sqlite:
+        store.checkpoint("TRUNCATE")  # type: ignore[attr-defined]
+    else:
+        _vacuum_postgres(vault)
+    return removed
+
+
+def _purge_fulltext(tx: Tx) -> None:
+    """Merge full-text segments so deleted documents' terms leave the index files."""
+    if tx.engine != "sqlite":
+        return
+    rows = tx.all(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'"
+    )
+    for row in rows:
+        name = row["name"]
+        tx.execute(f"INSERT INTO {name}({name}) VALUES ('optimize')")
+
+
+def _vacuum_postgres(vault: Vault) -> None:
+    import psycopg
+
+    conninfo = vault.store.location.conninfo or ""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in (*OWNED_TABLES, "users"):
+            conn.execute(f"VACUUM {table}")
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: str
+    size_bytes: int
+    sha256: str
+    schema_version: str
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def safe_path(field: str, path: str) -> str:
+    """Refuse paths that cannot be right (NUL bytes, empty)."""
+    if not path or "\x00" in path:
+        raise InvalidInput(field, path, "not a usable file path")
+    return path
+
+
+def backup(vault: Vault, path: str, *, overwrite: bool = False) -> Backup:
+    path = safe_path("path", path)
+    if vault.engine != "sqlite":
+        raise StoreError(
+            "online backup of a PostgreSQL store is pg_dump's job "
+            "(or `memvault transfer` into a SQLite file)"
+        )
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise Conflict(f"{path} exists; refusing to overwrite it (use overwrite/--force)")
+    if not target.parent.exists():
+        raise InvalidInput("path", path, f"folder {target.parent} does not exist")
+    tmp = f"{path}.partial-{os.getpid()}"
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    vault.store.backup_to(tmp)  # type: ignore[attr-defined]
+    os.replace(tmp, path)
+    problems = inspect_backup(path)
+    if problems:
+        raise StoreError(f"backup {path} failed its integrity check: {problems[0]}")
+    return Backup(path, os.path.getsize(path), _sha256(path), vault.schema_version)
+
+
+def inspect_backup(path: str) -> list[str]:
+    """Integrity problems of a backup file (empty when it is a sound memvault database)."""
+    import sqlean
+
+    try:
+        conn = sqlean.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlean.Error as exc:
+        return [f"cannot open {path}: {exc}"]
+    try:
+        rows = conn.execute("PRAGMA integrity_check").fetchall()
+        problems = [str(r[0]) for r in rows if r[0] != "ok"]
+        has_version = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (migrator.VERSION_TABLE,)
+        ).fetchone()
+        if not has_version:
+            problems.append(f"{path} is not a memvault database (no {migrator.VERSION_TABLE})")
+        return problems
+    except sqlean.Error as exc:
+        return [f"{path} is not a readable SQLite database: {exc}"]
+    finally:
+        conn.close()
+
+
+def restore(backup_path: str, url: str | None, *, force: bool = False) -> Backup:
+    """Replace the SQLite store at `url` with the backup file; refuses to overwrite data
+    unless `force`."""
+    from memvault.store.engine import parse_url
+    from memvault.store.sqlite import SQLiteStore
+
+    backup_path = safe_path("backup", backup_path)
+    if not os.path.isfile(backup_path):
+        raise NotFound("backup file", backup_path)
+    problems = inspect_backup(backup_path)
+    if problems:
+        raise SchemaError(f"refusing to restore {backup_path}: {problems[0]}")
+    location = parse_url(url)
+    if location.engine != "sqlite":
+        raise StoreError("restore writes a SQLite store; use `memvault transfer` for PostgreSQL")
+    target = location.path or ""
+    if target == ":memory:":
+        raise InvalidInput("url", url, "cannot restore into a memory database")
+    if os.path.exists(target) and os.path.getsize(target) > 0 and not force:
+        raise Conflict(f"{target} exists; refusing to overwrite it without --force")
+    store = SQLiteStore(location)
+    try:
+        store.restore_from(backup_path)
+        rev = migrator.ensure(store)
+    finally:
+        store.close()
+    return Backup(target, os.path.getsize(target), _sha256(backup_path), rev)

@@ -1,0 +1,381 @@
+"""Conversations: sessions (with sub-agent instances) and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from memvault import validate as v
+from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
+from memvault.errors import InvalidInput, NotFound
+from memvault.ids import new_id
+from memvault.records import Message, Session
+from memvault.store.base import Row, Tx
+from memvault.store.schema import ROLES, SESSION_KINDS, SESSION_STATUSES
+
+MESSAGE_COLUMNS = (
+    "id", "session_id", "user_id", "seq", "role", "content", "emotion", "metadata", "created_at",
+)  # fmt: skip
+SESSION_COLUMNS = (
+    "id", "user_id", "project_id", "parent_id", "kind", "title", "status", "metadata",
+    "started_at", "updated_at", "ended_at",
+)  # fmt: skip
+BUMP_SESSION = (
+    "UPDATE sessions SET message_count = message_count + 1, last_seq = last_seq + 1, "
+    "updated_at = :now WHERE id = :sid RETURNING last_seq, user_id"
+)
+INSERT_MESSAGE = insert_sql("messages", MESSAGE_COLUMNS)
+
+
+def session_from_row(tx: Tx, row: Row) -> Session:
+    return Session(
+        id=str(row["id"]),
+        user_id=tx.id_out(row["user_id"]),
+        project_id=tx.id_out(row["project_id"]),
+        parent_id=tx.id_out(row["parent_id"]),
+        kind=row["kind"],
+        title=row["title"],
+        status=row["status"],
+        metadata=tx.json_out(row["metadata"]) or {},
+        message_count=int(row["message_count"]),
+        started_at=tx.ts_out(row["started_at"]),  # type: ignore[arg-type]
+        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
+        ended_at=tx.ts_out(row["ended_at"]),
+    )
+
+
+def message_from_row(tx: Tx, row: Row) -> Message:
+    return Message(
+        id=str(row["id"]),
+        session_id=str(row["session_id"]),
+        user_id=tx.id_out(row["user_id"]),
+        seq=int(row["seq"]),
+        role=row["role"],
+        content=row["content"],
+        emotion=row["emotion"],
+        metadata=tx.json_out(row["metadata"]) or {},
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+        edited_at=tx.ts_out(row["edited_at"]),
+    )
+
+
+class Sessions(Domain):
+    """`vault.sessions`: conversations, tasks and agent runs; children are sub-agent instances."""
+
+    def create(
+        self,
+        user_id: str | None = None,
+        *,
+        kind: str = "chat",
+        title: str | None = None,
+        status: str = "active",
+        parent_id: str | None = None,
+        project_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        started_at: datetime | None = None,
+    ) -> Session:
+        """Open a session for `user_id` (None: an unowned, base-layer session)."""
+        user_id = v.optional_id("user_id", user_id)
+        kind = v.choice("kind", kind, SESSION_KINDS)
+        status = v.choice("status", status, SESSION_STATUSES)
+        title = v.optional_text("title", title, allow_empty=True)
+        parent_id = v.optional_id("parent_id", parent_id)
+        project_id = v.optional_id("project_id", project_id)
+        meta = v.json_object("metadata", metadata)
+        started = v.optional_when("started_at", started_at) or self._now()
+        with self._store.write() as tx:
+            self._require_user(tx, user_id)
+            if parent_id is not None:
+                parent = tx.one("SELECT user_id FROM sessions WHERE id = :p", {"p": parent_id})
+                if parent is None:
+                    raise NotFound("session", parent_id)
+                if tx.id_out(parent["user_id"]) != user_id:
+                    raise InvalidInput("parent_id", parent_id, "belongs to another owner")
+            if project_id is not None and tx.one(
+                "SELECT 1 FROM projects WHERE id = :p", {"p": project_id}
+            ) is None:
+                raise NotFound("project", project_id)
+            row = tx.one(
+                insert_sql("sessions", SESSION_COLUMNS, "*"),
+                {
+                    "id": new_id(),
+                    "user_id": user_id,
+                    "project_id": project_id,
+                    "parent_id": parent_id,
+                    "kind": kind,
+                    "title": title,
+                    "status": status,
+                    "metadata": tx.json(meta),
+                    "started_at": tx.ts(started),
+                    "updated_at": tx.ts(started),
+                    "ended_at": None,
+                },
+            )
+            session = session_from_row(tx, row)  # type: ignore[arg-type]
+            self._emit(tx, "session.created", user_id, {"session_id": session.id})
+            return session
+
+    def get(self, session_id: str, *, user_id: Owner = ANY) -> Session:
+        """A session by id (scoped to `user_id` when given)."""
+        session_id = v.id_("session_id", session_id)
+        params: dict[str, Any] = {"id": session_id}
+        where = owner_clause(user_id, params)
+        with self._store.read() as tx:
+            row = tx.one(
+                "SELECT * FROM sessions WHERE id = :id" + (f" AND {where}" if where else ""),
+                params,
+            )
+            if row is None:
+                raise NotFound("session", session_id)
+            return session_from_row(tx, row)
+
+    def list(
+        self,
+        *,
+        user_id: Owner = ANY,
+        project_id: str | None = None,
+        parent_id: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Session]:
+        """Sessions, most recently updated first."""
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
+        where = [owner_clause(user_id, params)]
+        if project_id is not None:
+            params["project_id"] = v.id_("project_id", project_id)
+            where.append("project_id = :project_id")
+        if parent_id is not None:
+            params["parent_id"] = v.id_("parent_id", parent_id)
+            where.append("parent_id = :parent_id")
+        if kind is not None:
+            params["kind"] = v.choice("kind", kind, SESSION_KINDS)
+            where.append("kind = :kind")
+        if status is not None:
+            params["status"] = v.choice("status", status, SESSION_STATUSES)
+            where.append("status = :status")
+        clause = " AND ".join(w for w in where if w)
+        with self._store.read() as tx:
+            rows = tx.all(
+                "SELECT * FROM sessions"
+                + (f" WHERE {clause}" if clause else "")
+                + " ORDER BY updated_at DESC, id DESC LIMIT :limit OFFSET :offset",
+                params,
+            )
+            return [session_from_row(tx, r) for r in rows]
+
+    def update(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        status: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        ended_at: datetime | None = None,
+    ) -> Session:
+        """Change a session's title, status, metadata (merged) or end time."""
+        session_id = v.id_("session_id", session_id)
+        sets = ["updated_at = :now"]
+        params: dict[str, Any] = {"id": session_id}
+        if title is not None:
+            params["title"] = v.text("title", title, allow_empty=True)
+            sets.append("title = :title")
+        if status is not None:
+            params["status"] = v.choice("status", status, SESSION_STATUSES)
+            sets.append("status = :status")
+        patch = None if metadata is None else v.json_object("metadata", metadata)
+        end = v.optional_when("ended_at", ended_at)
+        with self._store.write() as tx:
+            params["now"] = tx.ts(self._now())
+            if patch is not None:
+                current = tx.one("SELECT metadata FROM sessions WHERE id = :id", params)
+                if current is None:
+                    raise NotFound("session", session_id)
+                params["metadata"] = tx.json({**(tx.json_out(current["metadata"]) or {}), **patch})
+                sets.append("metadata = :metadata")
+            if end is not None:
+                params["ended_at"] = tx.ts(end)
+                sets.append("ended_at = :ended_at")
+            row = tx.one(f"UPDATE sessions SET {', '.join(sets)} WHERE id = :id RETURNING *", params)
+            if row is None:
+                raise NotFound("session", session_id)
+            session = session_from_row(tx, row)
+            self._emit(tx, "session.updated", session.user_id, {"session_id": session_id})
+            return session
+
+    def end(self, session_id: str, status: str = "completed") -> Session:
+        """Mark a session finished now."""
+        return self.update(session_id, status=status, ended_at=self._now())
+
+    def delete(self, session_id: str) -> None:
+        """Delete a session, its messages and its sub-sessions."""
+        session_id = v.id_("session_id", session_id)
+        with self._store.write() as tx:
+            row = tx.one("DELETE FROM sessions WHERE id = :id RETURNING user_id", {"id": session_id})
+            if row is None:
+                raise NotFound("session", session_id)
+            self._emit(tx, "session.deleted", tx.id_out(row["user_id"]), {"session_id": session_id})
+
+
+class Messages(Domain):
+    """`vault.messages`: the turns of a session, numbered 1, 2, 3… within it."""
+
+    def append(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        emotion: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> Message:
+        """Append a message: one short write transaction (bump the session, insert the row)."""
+        session_id = v.id_("session_id", session_id)
+        if role not in ROLES:
+            raise InvalidInput("role", role, f"expected one of {', '.join(ROLES)}")
+        content = v.text("content", content, allow_empty=True)
+        emotion = v.optional_text("emotion", emotion, max_len=100)
+        meta = v.json_object("metadata", metadata) if metadata else {}
+        now = self._now()
+        created = now if created_at is None else v.when("created_at", created_at)
+        message_id = new_id()
+        with self._store.write() as tx:
+            row = tx.one(BUMP_SESSION, {"now": tx.ts(now), "sid": session_id})
+            if row is None:
+                raise NotFound("session", session_id)
+            seq = int(row["last_seq"])
+            user_id = tx.id_out(row["user_id"])
+            tx.execute(
+                INSERT_MESSAGE,
+                {
+                    "id": message_id,
+                    "session_id": session_id,
+                    "user_id": user_id,
+                    "seq": seq,
+                    "role": role,
+                    "content": content,
+                    "emotion": emotion,
+                    "metadata": tx.json(meta),
+                    "created_at": tx.ts(created),
+                },
+            )
+            self._emit(
+                tx,
+                "message.appended",
+                user_id,
+                {"session_id": session_id, "message_id": message_id},
+                {"seq": seq, "role": role},
+            )
+        return Message(message_id, session_id, user_id, seq, role, content, emotion, meta,
+                       created, None)  # fmt: skip
+
+    def get(self, message_id: str, *, user_id: Owner = ANY) -> Message:
+        """A message by id (scoped to `user_id` when given)."""
+        message_id = v.id_("message_id", message_id)
+        params: dict[str, Any] = {"id": message_id}
+        where = owner_clause(user_id, params)
+        with self._store.read() as tx:
+            row = tx.one(
+                "SELECT * FROM messages WHERE id = :id" + (f" AND {where}" if where else ""),
+                params,
+            )
+            if row is None:
+                raise NotFound("message", message_id)
+            return message_from_row(tx, row)
+
+    def list(
+        self,
+        session_id: str,
+        *,
+        after_seq: int = 0,
+        limit: int = 100,
+        user_id: Owner = ANY,
+    ) -> list[Message]:
+        """A session's messages in order, `limit` at a time after sequence number `after_seq`."""
+        session_id = v.id_("session_id", session_id)
+        params: dict[str, Any] = {
+            "sid": session_id,
+            "after": v.integer("after_seq", after_seq, minimum=0),
+            "limit": v.integer("limit", limit, minimum=1),
+        }
+        where = owner_clause(user_id, params)
+        with self._store.read() as tx:
+            rows = tx.all(
+                "SELECT * FROM messages WHERE session_id = :sid AND seq > :after"
+                + (f" AND {where}" if where else "")
+                + " ORDER BY seq LIMIT :limit",
+                params,
+            )
+            return [message_from_row(tx, r) for r in rows]
+
+    def last(self, session_id: str, n: int = 50, *, user_id: Owner = ANY) -> list[Message]:
+        """The last `n` messages of a session, oldest first."""
+        session_id = v.id_("session_id", session_id)
+        params: dict[str, Any] = {"sid": session_id, "n": v.integer("n", n, minimum=1)}
+        where = owner_clause(user_id, params)
+        with self._store.read() as tx:
+            rows = tx.all(
+                "SELECT * FROM messages WHERE session_id = :sid"
+                + (f" AND {where}" if where else "")
+                + " ORDER BY seq DESC LIMIT :n",
+                params,
+            )
+            return [message_from_row(tx, r) for r in reversed(rows)]
+
+    def edit(
+        self,
+        message_id: str,
+        content: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> Message:
+        """Replace a message's content (and merge metadata); records the edit time."""
+        message_id = v.id_("message_id", message_id)
+        content = v.text("content", content, allow_empty=True)
+        patch = v.json_object("metadata", metadata)
+        with self._store.write() as tx:
+            row = tx.one("SELECT metadata FROM messages WHERE id = :id", {"id": message_id})
+            if row is None:
+                raise NotFound("message", message_id)
+            merged = {**(tx.json_out(row["metadata"]) or {}), **patch}
+            row = tx.one(
+                "UPDATE messages SET content = :c, metadata = :m, edited_at = :now "
+                "WHERE id = :id RETURNING *",
+                {"id": message_id, "c": content, "m": tx.json(merged), "now": tx.ts(self._now())},
+            )
+            message = message_from_row(tx, row)  # type: ignore[arg-type]
+            self._emit(
+                tx,
+                "message.edited",
+                message.user_id,
+                {"session_id": message.session_id, "message_id": message_id},
+            )
+            return message
+
+    def delete(self, message_id: str) -> None:
+        """Delete one message; the session's count follows in the same transaction."""
+        message_id = v.id_("message_id", message_id)
+        with self._store.write() as tx:
+            row = tx.one(
+                "DELETE FROM messages WHERE id = :id RETURNING session_id, user_id",
+                {"id": message_id},
+            )
+            if row is None:
+                raise NotFound("message", message_id)
+            session_id = str(row["session_id"])
+            tx.execute(
+                "UPDATE sessions SET message_count = message_count - 1, updated_at = :now "
+                "WHERE id = :sid",
+                {"sid": session_id, "now": tx.ts(self._now())},
+            )
+            self._emit(
+                tx,
+                "message.deleted",
+                tx.id_out(row["user_id"]),
+                {"session_id": session_id, "message_id": message_id},
+            )

@@ -1,0 +1,88 @@
+"""What every domain API shares: its Vault, SQL building for inserts, owner scoping, events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Final
+
+from memvault.errors import NotFound
+from memvault.records import Event
+from memvault.store.base import Tx
+
+if TYPE_CHECKING:
+    from memvault.vault import Vault
+
+
+class _AnyOwner:
+    """Sentinel: a trusted caller reading without owner scoping."""
+
+    _instance: _AnyOwner | None = None
+
+    def __new__(cls) -> _AnyOwner:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Final = _AnyOwner()
+Owner = str | None | _AnyOwner
+
+
+@lru_cache(maxsize=512)
+def insert_sql(
+    table: str, columns: tuple[str, ...], returning: str = "", *, conflict: bool = False
+) -> str:
+    """`INSERT INTO table (cols) VALUES (:cols)`; `conflict` adds ON CONFLICT DO NOTHING."""
+    cols = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    tail = " ON CONFLICT DO NOTHING" if conflict else ""
+    tail += f" RETURNING {returning}" if returning else ""
+    return f"INSERT INTO {table} ({cols}) VALUES ({values}){tail}"
+
+
+def owner_clause(user_id: Owner, params: dict[str, Any], column: str = "user_id") -> str:
+    """SQL restricting rows to one owner (None = base); '' for ANY."""
+    if isinstance(user_id, _AnyOwner):
+        return ""
+    if user_id is None:
+        return f"{column} IS NULL"
+    params["owner"] = user_id
+    return f"{column} = :owner"
+
+
+class Domain:
+    """Base of the domain APIs hung on a Vault (`vault.users`, `vault.memories`, …)."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    @property
+    def _store(self) -> Any:
+        return self._vault.store
+
+    def _now(self) -> datetime:
+        return self._vault.clock()
+
+    def _insert(self, tx: Tx, table: str, values: Mapping[str, Any], returning: str = "") -> Any:
+        return tx.execute(insert_sql(table, tuple(values), returning), values)
+
+    def _require_user(self, tx: Tx, user_id: str | None) -> None:
+        """Refuse a write naming a user that does not exist (clear error, not an FK failure)."""
+        if user_id is not None and tx.one("SELECT 1 FROM users WHERE id = :u", {"u": user_id}) is None:
+            raise NotFound("user", user_id)
+
+    def _emit(
+        self,
+        tx: Tx,
+        kind: str,
+        user_id: str | None,
+        ids: dict[str, str],
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        event = Event(kind, user_id, ids, self._now(), data or {})
+        tx.after_commit(lambda: self._vault.events.publish(event))

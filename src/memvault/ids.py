@@ -1,0 +1,64 @@
+"""Time-ordered UUIDv7 ids, generated client-side.
+
+`new_id()` is random in its low bits; `derived_id(key, at)` is deterministic for a given
+source key and time, so that an import re-run or resume produces the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+from datetime import datetime
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
+
+def _format(ms: int, rand_a: int, rand_b: int) -> str:
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80
+    value |= 0x7 << 76
+    value |= (rand_a & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand_b & 0x3FFF_FFFF_FFFF_FFFF
+    return str(uuid.UUID(int=value))
+
+
+def new_id() -> str:
+    """A new UUIDv7 as a string; strictly increasing within this process."""
+    global _last_ms, _counter
+    rand = int.from_bytes(os.urandom(10), "big")
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _last_ms:
+            ms = _last_ms
+            _counter += 1
+            if _counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                ms += 1
+                _counter = 0
+        else:
+            _counter = rand >> 68 & 0x3FF  # random start leaves room to count up
+        _last_ms = ms
+        counter = _counter
+    return _format(ms, counter, rand)
+
+
+def derived_id(key: str, at: datetime | None = None) -> str:
+    """A deterministic UUIDv7 for `key`, time-ordered by `at` (epoch when unknown)."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    ms = int(at.timestamp() * 1000) if at is not None else 0
+    ms = max(ms, 0)
+    return _format(ms, int.from_bytes(digest[:2], "big"), int.from_bytes(digest[2:10], "big"))
+
+
+def is_id(value: object) -> bool:
+    """True when `value` is a UUID string in canonical form."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False

@@ -1,0 +1,453 @@
+"""Memories (facts, preferences, events, summaries, …) with their history and access tracking.
+
+A memory with no owner belongs to the shared base layer. Reads are scoped to one owner; a
+*layered* read returns the user's layer first, then the base layer. The same content added
+twice for one owner and kind is stored once (content hash), and every change is recorded in
+`memory_history` in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from memvault import validate as v
+from memvault.domain import ANY, Domain, Owner, _AnyOwner, insert_sql
+from memvault.errors import Conflict, InvalidInput, NotFound
+from memvault.ids import new_id
+from memvault.records import Memory, MemoryChange
+from memvault.store.base import Row, Tx
+from memvault.store.schema import MEMORY_KINDS
+
+MEMORY_COLUMNS = (
+    "id", "user_id", "kind", "content", "context", "confidence", "importance",
+    "session_id", "message_id", "content_hash", "metadata", "created_at", "updated_at",
+    "expires_at",
+)  # fmt: skip
+HISTORY_COLUMNS = (
+    "id", "memory_id", "user_id", "op", "old_content", "new_content", "changes", "reason",
+    "changed_at",
+)  # fmt: skip
+UNSET: Any = object()
+
+
+def content_hash(content: str) -> str:
+    """The de-duplication key: SHA-256 of the text with case and spacing folded."""
+    folded = " ".join(content.split()).casefold()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def memory_from_row(tx: Tx, row: Row) -> Memory:
+    return Memory(
+        id=str(row["id"]),
+        user_id=tx.id_out(row["user_id"]),
+        kind=row["kind"],
+        content=row["content"],
+        context=row["context"],
+        confidence=float(row["confidence"]),
+        importance=float(row["importance"]),
+        access_count=int(row["access_count"]),
+        last_accessed_at=tx.ts_out(row["last_accessed_at"]),
+        session_id=tx.id_out(row["session_id"]),
+        message_id=tx.id_out(row["message_id"]),
+        content_hash=row["content_hash"],
+        metadata=tx.json_out(row["metadata"]) or {},
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
+        expires_at=tx.ts_out(row["expires_at"]),
+    )
+
+
+def change_from_row(tx: Tx, row: Row) -> MemoryChange:
+    return MemoryChange(
+        id=str(row["id"]),
+        memory_id=str(row["memory_id"]),
+        op=row["op"],
+        old_content=row["old_content"],
+        new_content=row["new_content"],
+        changes=tx.json_out(row["changes"]) or {},
+        reason=row["reason"],
+        changed_at=tx.ts_out(row["changed_at"]),  # type: ignore[arg-type]
+    )
+
+
+def scope(user_id: Owner, layered: bool, params: dict[str, Any], alias: str = "") -> str:
+    """SQL for the owner rule: one owner, the base layer, or the owner's layer plus base."""
+    col = f"{alias}user_id"
+    if isinstance(user_id, _AnyOwner):
+        return ""
+    if user_id is None:
+        return f"{col} IS NULL"
+    params["owner"] = v.id_("user_id", user_id)
+    if layered:
+        return f"({col} = :owner OR {col} IS NULL)"
+    return f"{col} = :owner"
+
+
+class Memories(Domain):
+    """`vault.memories`: what an assistant has learned, per user and in the shared base."""
+
+    def add(
+        self,
+        user_id: str | None,
+        kind: str,
+        content: str,
+        *,
+        context: str | None = None,
+        confidence: float = 1.0,
+        importance: float = 0.5,
+        session_id: str | None = None,
+        message_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        expires_at: datetime | None = None,
+        created_at: datetime | None = None,
+    ) -> Memory:
+        """Store a memory for `user_id` (None: the shared base layer).
+
+        Adding the same content again for the same owner and kind returns the stored memory.
+        """
+        user_id = v.optional_id("user_id", user_id)
+        kind = v.choice("kind", kind, MEMORY_KINDS)
+        content = v.text("content", content)
+        context = v.optional_text("context", context, allow_empty=True)
+        confidence = v.unit("confidence", confidence)
+        importance = v.unit("importance", importance)
+        session_id = v.optional_id("session_id", session_id)
+        message_id = v.optional_id("message_id", message_id)
+        meta = v.json_object("metadata", metadata)
+        expires = v.optional_when("expires_at", expires_at)
+        now = self._now()
+        created = v.optional_when("created_at", created_at) or now
+        digest = content_hash(content)
+        with self._store.write() as tx:
+            self._require_user(tx, user_id)
+            self._require_links(tx, user_id, session_id, message_id)
+            row = tx.one(
+                insert_sql("memories", MEMORY_COLUMNS, "*", conflict=True),
+                {
+                    "id": new_id(),
+                    "user_id": user_id,
+                    "kind": kind,
+                    "content": content,
+                    "context": context,
+                    "confidence": confidence,
+                    "importance": importance,
+                    "session_id": session_id,
+                    "message_id": message_id,
+                    "content_hash": digest,
+                    "metadata": tx.json(meta),
+                    "created_at": tx.ts(created),
+                    "updated_at": tx.ts(now),
+                    "expires_at": tx.ts(expires),
+                },
+            )
+            if row is None:  # already known: de-duplicated
+                params: dict[str, Any] = {"kind": kind, "h": digest}
+                where = scope(user_id, False, params)
+                row = tx.one(
+                    f"SELECT * FROM memories WHERE {where} AND kind = :kind AND content_hash = :h",
+                    params,
+                )
+                if row is None:
+                    raise Conflict("memory de-duplication raced with a delete; retry")
+                return memory_from_row(tx, row)
+            memory = memory_from_row(tx, row)
+            self._record(tx, memory.id, user_id, "create", None, content, {}, None)
+            self._emit(tx, "memory.added", user_id, {"memory_id": memory.id}, {"kind": kind})
+            return memory
+
+    def _require_links(
+        self, tx: Tx, user_id: str | None, session_id: str | None, message_id: str | None
+    ) -> None:
+        if session_id is not None:
+            row = tx.one("SELECT user_id FROM sessions WHERE id = :s", {"s": session_id})
+            if row is None:
+                raise NotFound("session", session_id)
+            if user_id is not None and tx.id_out(row["user_id"]) not in (user_id, None):
+                raise InvalidInput("session_id", session_id, "belongs to another user")
+        if message_id is not None:
+            row = tx.one("SELECT user_id FROM messages WHERE id = :m", {"m": message_id})
+            if row is None:
+                raise NotFound("message", message_id)
+            if user_id is not None and tx.id_out(row["user_id"]) not in (user_id, None):
+                raise InvalidInput("message_id", message_id, "belongs to another user")
+
+    def _record(
+        self,
+        tx: Tx,
+        memory_id: str,
+        user_id: str | None,
+        op: str,
+        old: str | None,
+        new: str | None,
+        changes: dict[str, Any],
+        reason: str | None,
+    ) -> None:
+        tx.execute(
+            insert_sql("memory_history", HISTORY_COLUMNS),
+            {
+                "id": new_id(),
+                "memory_id": memory_id,
+                "user_id": user_id,
+                "op": op,
+                "old_content": old,
+                "new_content": new,
+                "changes": tx.json(changes),
+                "reason": reason,
+                "changed_at": tx.ts(self._now()),
+            },
+        )
+
+    def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: Owner = ANY,
+        layered: bool = False,
+        track_access: bool = True,
+    ) -> Memory:
+        """A memory by id, visible to `user_id` (and the base layer when `layered`)."""
+        memory_id = v.id_("memory_id", memory_id)
+        params: dict[str, Any] = {"id": memory_id}
+        where = scope(user_id, layered, params)
+        cond = "id = :id" + (f" AND {where}" if where else "")
+        if not track_access:
+            with self._store.read() as tx:
+                row = tx.one(f"SELECT * FROM memories WHERE {cond}", params)
+                if row is None:
+                    raise NotFound("memory", memory_id)
+                return memory_from_row(tx, row)
+        with self._store.write() as tx:
+            params["now"] = tx.ts(self._now())
+            row = tx.one(
+                "UPDATE memories SET access_count = access_count + 1, last_accessed_at = :now "
+                f"WHERE {cond} RETURNING *",
+                params,
+            )
+            if row is None:
+                raise NotFound("memory", memory_id)
+            return memory_from_row(tx, row)
+
+    def list(
+        self,
+        user_id: Owner,
+        *,
+        kinds: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        min_confidence: float | None = None,
+        layered: bool = False,
+        include_expired: bool = False,
+        session_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        track_access: bool = True,
+    ) -> list[Memory]:
+        """Memories of `user_id` (None: base layer), newest first; with `layered`, the
+        user's layer first, then the base layer."""
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
+        where = [scope(user_id, layered, params)]
+        with self._store.read() as tx:
+            where += self._filters(tx, params, kinds, since, until, min_confidence, session_id)
+            if not include_expired:
+                params["now"] = tx.ts(self._now())
+                where.append("(expires_at IS NULL OR expires_at > :now)")
+        clause = " AND ".join(w for w in where if w) or "1 = 1"
+        layer_order = "CASE WHEN user_id IS NULL THEN 1 ELSE 0 END, " if layered else ""
+        sql = (
+            f"SELECT * FROM memories WHERE {clause} "
+            f"ORDER BY {layer_order}created_at DESC, id DESC LIMIT :limit OFFSET :offset"
+        )
+        if not track_access:
+            with self._store.read() as tx:
+                return [memory_from_row(tx, r) for r in tx.all(sql, params)]
+        with self._store.write() as tx:
+            memories = [memory_from_row(tx, r) for r in tx.all(sql, params)]
+            return self.touch(tx, memories)
+
+    def _filters(
+        self,
+        tx: Tx,
+        params: dict[str, Any],
+        kinds: Iterable[str] | None,
+        since: datetime | None,
+        until: datetime | None,
+        min_confidence: float | None,
+        session_id: str | None,
+    ) -> list[str]:
+        where = []
+        if kinds is not None:
+            kind_list = [v.choice("kinds", k, MEMORY_KINDS) for k in kinds]
+            where.append(f"kind IN ({tx.expand('kind', kind_list, params)})")
+        if since is not None:
+            params["since"] = tx.ts(v.when("since", since))
+            where.append("created_at >= :since")
+        if until is not None:
+            params["until"] = tx.ts(v.when("until", until))
+            where.append("created_at < :until")
+        if min_confidence is not None:
+            params["min_conf"] = v.unit("min_confidence", min_confidence)
+            where.append("confidence >= :min_conf")
+        if session_id is not None:
+            params["session_id"] = v.id_("session_id", session_id)
+            where.append("session_id = :session_id")
+        return where
+
+    def touch(self, tx: Tx, memories: Sequence[Memory]) -> list[Memory]:
+        """Record one access of each memory (inside the caller's write transaction)."""
+        if not memories:
+            return []
+        params: dict[str, Any] = {"now": tx.ts(self._now())}
+        ids = tx.expand("id", [m.id for m in memories], params)
+        tx.execute(
+            "UPDATE memories SET access_count = access_count + 1, last_accessed_at = :now "
+            f"WHERE id IN ({ids})",
+            params,
+        )
+        now = self._now()
+        from dataclasses import replace
+
+        return [replace(m, access_count=m.access_count + 1, last_accessed_at=now) for m in memories]
+
+    def update(
+        self,
+        memory_id: str,
+        *,
+        content: str | None = None,
+        context: str | None = UNSET,
+        confidence: float | None = None,
+        importance: float | None = None,
+        metadata: dict[str, Any] | None = None,
+        expires_at: datetime | None = UNSET,
+        reason: str | None = None,
+        user_id: Owner = ANY,
+    ) -> Memory:
+        """Change a memory; the change (old text, new text, other fields, reason, time) is
+        recorded in its history in the same transaction."""
+        memory_id = v.id_("memory_id", memory_id)
+        reason = v.optional_text("reason", reason, allow_empty=True)
+        new: dict[str, Any] = {}
+        if content is not None:
+            new["content"] = v.text("content", content)
+        if context is not UNSET:
+            new["context"] = v.optional_text("context", context, allow_empty=True)
+        if confidence is not None:
+            new["confidence"] = v.unit("confidence", confidence)
+        if importance is not None:
+            new["importance"] = v.unit("importance", importance)
+        if metadata is not None:
+            new["metadata"] = v.json_object("metadata", metadata)
+        if expires_at is not UNSET:
+            new["expires_at"] = v.optional_when("expires_at", expires_at)
+        params: dict[str, Any] = {"id": memory_id}
+        where = scope(user_id, False, params)
+        with self._store.write() as tx:
+            row = tx.one(
+                "SELECT * FROM memories WHERE id = :id" + (f" AND {where}" if where else ""),
+                params,
+            )
+            if row is None:
+                raise NotFound("memory", memory_id)
+            old = memory_from_row(tx, row)
+            values: dict[str, Any] = {"id": memory_id, "now": tx.ts(self._now())}
+            sets = ["updated_at = :now"]
+            changes: dict[str, Any] = {}
+            for field, value in new.items():
+                before = getattr(old, field)
+                if before == value:
+                    continue
+                if field != "content":
+                    changes[field] = [_jsonable(before), _jsonable(value)]
+                values[field] = (
+                    tx.json(value)
+                    if field == "metadata"
+                    else tx.ts(value)
+                    if field == "expires_at"
+                    else value
+                )
+                sets.append(f"{field} = :{field}")
+            content_changed = "content" in values
+            if content_changed:
+                values["content_hash"] = digest = content_hash(values["content"])
+                sets.append("content_hash = :content_hash")
+                self._refuse_duplicate(tx, old, digest)
+            row = tx.one(
+                f"UPDATE memories SET {', '.join(sets)} WHERE id = :id RETURNING *", values
+            )
+            memory = memory_from_row(tx, row)  # type: ignore[arg-type]
+            if content_changed or changes:
+                self._record(
+                    tx,
+                    memory_id,
+                    old.user_id,
+                    "update",
+                    old.content,
+                    memory.content,
+                    changes,
+                    reason,
+                )
+                self._emit(tx, "memory.updated", old.user_id, {"memory_id": memory_id})
+            return memory
+
+    def _refuse_duplicate(self, tx: Tx, old: Memory, digest: str) -> None:
+        params: dict[str, Any] = {"kind": old.kind, "h": digest, "id": old.id}
+        where = scope(old.user_id, False, params)
+        clash = tx.one(
+            f"SELECT id FROM memories WHERE {where} AND kind = :kind AND content_hash = :h "
+            "AND id <> :id",
+            params,
+        )
+        if clash is not None:
+            raise Conflict(f"memory {clash['id']} already holds this content for this owner")
+
+    def delete(self, memory_id: str, *, user_id: Owner = ANY) -> None:
+        """Delete a memory with its history and vectors."""
+        memory_id = v.id_("memory_id", memory_id)
+        params: dict[str, Any] = {"id": memory_id}
+        where = scope(user_id, False, params)
+        with self._store.write() as tx:
+            row = tx.one(
+                "DELETE FROM memories WHERE id = :id"
+                + (f" AND {where}" if where else "")
+                + " RETURNING user_id",
+                params,
+            )
+            if row is None:
+                raise NotFound("memory", memory_id)
+            self._emit(tx, "memory.deleted", tx.id_out(row["user_id"]), {"memory_id": memory_id})
+
+    def history(self, memory_id: str, *, user_id: Owner = ANY) -> list[MemoryChange]:
+        """Every recorded change of a memory, oldest first."""
+        memory_id = v.id_("memory_id", memory_id)
+        params: dict[str, Any] = {"id": memory_id}
+        where = scope(user_id, False, params)
+        with self._store.read() as tx:
+            if tx.one(
+                "SELECT 1 FROM memories WHERE id = :id" + (f" AND {where}" if where else ""),
+                params,
+            ) is None:
+                raise NotFound("memory", memory_id)
+            rows = tx.all(
+                "SELECT * FROM memory_history WHERE memory_id = :id ORDER BY changed_at, id",
+                {"id": memory_id},
+            )
+            return [change_from_row(tx, r) for r in rows]
+
+    def count(self, user_id: Owner = ANY) -> int:
+        """How many memories an owner has."""
+        params: dict[str, Any] = {}
+        where = scope(user_id, False, params)
+        with self._store.read() as tx:
+            return int(
+                tx.scalar("SELECT count(*) FROM memories" + (f" WHERE {where}" if where else ""),
+                          params)  # fmt: skip
+            )
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

@@ -1,0 +1,185 @@
+"""The one interface every engine implements: transactions that run SQL with `:name` parameters.
+
+Domain modules write plain SQL with `:name` placeholders and call `Tx` methods; each engine
+translates placeholders, encodes values (times, JSON) and maps driver errors onto memvault's.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from memvault.errors import StoreError
+
+Params = Mapping[str, Any]
+
+
+class Row(Protocol):
+    """A result row; columns are read by name."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a store lives, parsed from its URL."""
+
+    engine: str  # "sqlite" or "postgresql"
+    url: str  # as given, with any password masked by `safe_url`
+    path: str | None = None  # SQLite file path (":memory:" for memory)
+    conninfo: str | None = None  # libpq connection string for PostgreSQL
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password hidden, for messages and logs."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(self.url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            return urlunsplit(parts._replace(netloc=netloc))
+        return self.url
+
+
+class Tx(ABC):
+    """One open transaction on one connection."""
+
+    engine: str
+
+    def __init__(self, writable: bool) -> None:
+        self.writable = writable
+        self._after_commit: list[Callable[[], None]] = []
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params | None = None) -> Any:
+        """Run one statement; returns the driver cursor."""
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        """Run one statement for many parameter sets."""
+
+    def one(self, sql: str, params: Params | None = None) -> Row | None:
+        """The first row, or None."""
+        row: Row | None = self.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Params | None = None) -> list[Row]:
+        """All rows."""
+        rows: list[Row] = self.execute(sql, params).fetchall()
+        return rows
+
+    def scalar(self, sql: str, params: Params | None = None) -> Any:
+        """The first column of the first row, or None."""
+        cur = self.execute(sql, params)
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return row[next(iter(row.keys()))] if hasattr(row, "keys") else row[0]
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this transaction has committed (events, caches)."""
+        self._after_commit.append(callback)
+
+    def run_after_commit(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    # Value encoding: what the driver expects for each logical type.
+    @abstractmethod
+    def ts(self, value: datetime | None) -> Any:
+        """Encode an aware datetime for this engine."""
+
+    @abstractmethod
+    def ts_out(self, value: Any) -> datetime | None:
+        """Decode a stored time into an aware UTC datetime."""
+
+    @abstractmethod
+    def json(self, value: Any) -> Any:
+        """Encode a JSON-able value for this engine."""
+
+    @abstractmethod
+    def json_out(self, value: Any) -> Any:
+        """Decode a stored JSON value."""
+
+    def id_out(self, value: Any) -> str | None:
+        """Decode a stored id into its canonical string."""
+        return None if value is None else str(value)
+
+    def expand(self, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
+        """Bind each of `values` as its own parameter; returns `:name_0, :name_1, …`."""
+        names = []
+        for i, value in enumerate(values):
+            key = f"{name}_{i}"
+            params[key] = value
+            names.append(f":{key}")
+        return ", ".join(names) if names else "NULL"
+
+
+class Store(ABC):
+    """An open database: hands out read and write transactions."""
+
+    engine: str
+    location: Location
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A write transaction (`BEGIN IMMEDIATE` on SQLite); nested calls join the outer one."""
+        current: Tx | None = getattr(self._local, "tx", None)
+        if current is not None:
+            if not current.writable:
+                raise StoreError("cannot write inside a read transaction")
+            yield current
+            return
+        with self._transaction(writable=True) as tx:
+            self._local.tx = tx
+            try:
+                yield tx
+            finally:
+                self._local.tx = None
+        tx.run_after_commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read transaction: one consistent snapshot; joins an open transaction."""
+        current: Tx | None = getattr(self._local, "tx", None)
+        if current is not None:
+            yield current
+            return
+        with self._transaction(writable=False) as tx:
+            self._local.tx = tx
+            try:
+                yield tx
+            finally:
+                self._local.tx = None
+
+    @abstractmethod
+    def _transaction(self, writable: bool) -> Any:
+        """Context manager opening, committing or rolling back one transaction."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close every connection."""
+
+    @abstractmethod
+    def size_bytes(self) -> int:
+        """Bytes used by the database."""
+
+    @abstractmethod
+    def check(self) -> list[str]:
+        """Integrity problems found (empty when healthy)."""
+
+    @abstractmethod
+    def sqlalchemy_engine(self) -> Any:
+        """An SQLAlchemy engine for Alembic (created on demand, disposed by the caller)."""

@@ -1,0 +1,309 @@
+"""Embedded SQLite: WAL, foreign keys, busy timeout, and `BEGIN IMMEDIATE` for every write.
+
+One connection per thread (SQLite connections are cheap and must not be shared mid-transaction),
+and one in-process write lock so that threads queue in Python instead of spinning on SQLite's
+busy handler; other processes are handled by the busy timeout. The driver is `sqlean.py`, a
+build of the stdlib module that can load extensions (sqlite-vec) and ships a recent SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlean
+
+from memvault.errors import (
+    IntegrityViolation,
+    InvalidInput,
+    StoreBusy,
+    StoreError,
+    StoreFull,
+    StoreUnavailable,
+)
+from memvault.store.base import Location, Params, Store, Tx
+
+SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+ConnectHook = Callable[[Any], None]
+
+
+def translate(exc: BaseException, sql: str = "") -> Exception:
+    """Map a sqlean/sqlite3 exception onto memvault's hierarchy."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, sqlean.IntegrityError):
+        return IntegrityViolation(text)
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return StoreBusy(f"the database stayed locked by another writer: {text}")
+    if "full" in lowered and ("disk" in lowered or "database" in lowered):
+        return StoreFull(f"no space left for the database: {text}")
+    if "disk i/o error" in lowered or "file too large" in lowered:
+        return StoreFull(f"the database could not be written: {text}")
+    if "unable to open" in lowered:
+        return StoreUnavailable(text)
+    return StoreError(f"{text} (in: {sql.strip()[:200]})" if sql else text)
+
+
+class SQLiteTx(Tx):
+    engine = "sqlite"
+
+    def __init__(self, conn: Any, writable: bool) -> None:
+        super().__init__(writable)
+        self.conn = conn
+
+    def execute(self, sql: str, params: Params | None = None) -> Any:
+        try:
+            return self.conn.execute(sql, params or {})
+        except sqlean.Error as exc:
+            raise translate(exc, sql) from exc
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        try:
+            self.conn.executemany(sql, rows)
+        except sqlean.Error as exc:
+            raise translate(exc, sql) from exc
+
+    def ts(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime(TIME_FORMAT)
+
+    def ts_out(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.fromisoformat(value)
+
+    def json(self, value: Any) -> Any:
+        return orjson.dumps(value).decode()
+
+    def json_out(self, value: Any) -> Any:
+        return None if value is None else orjson.loads(value)
+
+
+class SQLiteStore(Store):
+    """A SQLite database file (or `:memory:`)."""
+
+    engine = "sqlite"
+
+    def __init__(
+        self,
+        location: Location,
+        *,
+        synchronous: str = "NORMAL",
+        busy_timeout: float = 30.0,
+        connect_hooks: Sequence[ConnectHook] = (),
+    ) -> None:
+        super().__init__(location)
+        sync = synchronous.upper()
+        if sync not in SYNC_MODES:
+            raise InvalidInput("synchronous", synchronous, f"expected one of {SYNC_MODES}")
+        self.synchronous = sync
+        self.busy_timeout = busy_timeout
+        self.connect_hooks = list(connect_hooks)
+        self.path = location.path or ":memory:"
+        self.memory = self.path == ":memory:"
+        self._pid = os.getpid()
+        self._write_lock = threading.RLock() if self.memory else threading.Lock()
+        self._connections: list[Any] = []
+        self._registry_lock = threading.Lock()
+        self._shared: Any = None
+        self._closed = False
+        if not self.memory:
+            parent = Path(self.path).parent
+            if not parent.exists():
+                raise StoreUnavailable(
+                    f"cannot open {self.path}: the folder {parent} does not exist"
+                )
+        self._connection()  # open now so that a bad path fails here, not at first use
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _open(self) -> Any:
+        try:
+            conn = sqlean.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlean.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+        conn.row_factory = sqlean.Row
+        try:
+            if not self.memory:
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"{self.path}: could not switch to WAL (got {mode})")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-32000")
+            conn.execute("PRAGMA mmap_size=268435456")
+            # Checkpoints truncate the WAL back to this size, so it cannot grow without bound.
+            conn.execute("PRAGMA journal_size_limit=67108864")
+            for hook in self.connect_hooks:
+                hook(conn)
+        except sqlean.Error as exc:
+            conn.close()
+            raise translate(exc) from exc
+        with self._registry_lock:
+            self._connections.append(conn)
+        return conn
+
+    def _connection(self) -> Any:
+        if self._closed:
+            raise StoreError("this Vault is closed")
+        if os.getpid() != self._pid:
+            raise StoreError(
+                f"this Vault was opened in process {self._pid} and is being used in process "
+                f"{os.getpid()} after fork(); open a new Vault in the child process"
+            )
+        if self.memory:
+            if self._shared is None:
+                self._shared = self._open()
+            return self._shared
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def raw_connection(self) -> Any:
+        """This thread's driver connection (for backup, checks and benchmarks)."""
+        return self._connection()
+
+    # -- transactions -----------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, writable: bool) -> Iterator[Tx]:
+        conn = self._connection()
+        lock = self._write_lock if (writable or self.memory) else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE" if writable else "BEGIN")
+            except sqlean.Error as exc:
+                raise translate(exc) from exc
+            tx = SQLiteTx(conn, writable)
+            try:
+                yield tx
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlean.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise translate(exc) from exc
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if os.getpid() != self._pid:
+            return  # never touch a parent's SQLite handles after fork()
+        with self._registry_lock:
+            conns, self._connections = self._connections, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlean.Error:
+                pass
+
+    # -- administration ---------------------------------------------------------------------
+
+    def size_bytes(self) -> int:
+        if self.memory:
+            conn = self._connection()
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            return int(pages) * int(conn.execute("PRAGMA page_size").fetchone()[0])
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.path.getsize(self.path + suffix)
+            except OSError:
+                pass
+        return total
+
+    def check(self) -> list[str]:
+        conn = self._connection()
+        problems = [
+            f"integrity_check: {row[0]}"
+            for row in conn.execute("PRAGMA integrity_check").fetchall()
+            if row[0] != "ok"
+        ]
+        for row in conn.execute("PRAGMA foreign_key_check").fetchall():
+            problems.append(
+                f"foreign_key_check: {row[0]} rowid {row[1]} refers to a missing {row[2]} row"
+            )
+        return problems
+
+    def checkpoint(self, mode: str = "TRUNCATE") -> tuple[int, int, int]:
+        """Run a WAL checkpoint; returns (busy, wal pages, pages checkpointed)."""
+        row = self._connection().execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def backup_to(self, target: str) -> None:
+        """Online backup into a new file: one consistent snapshot, writers keep going."""
+        source = self._connection()
+        try:
+            dest = sqlean.connect(target, isolation_level=None)
+        except sqlean.Error as exc:
+            raise StoreUnavailable(f"cannot create backup file {target}: {exc}") from exc
+        try:
+            # One step holds one read snapshot; WAL lets writers continue meanwhile.
+            source.backup(dest, pages=-1)
+            dest.execute("PRAGMA journal_mode=DELETE")
+        except sqlean.Error as exc:
+            raise translate(exc) from exc
+        finally:
+            dest.close()
+
+    def restore_from(self, source_path: str) -> None:
+        """Replace this database's content with a backup file, through SQLite's own locking."""
+        try:
+            src = sqlean.connect(source_path, isolation_level=None)
+        except sqlean.Error as exc:
+            raise StoreUnavailable(f"cannot open backup {source_path}: {exc}") from exc
+        try:
+            with self._write_lock:
+                src.backup(self._connection(), pages=-1)
+        except sqlean.Error as exc:
+            raise translate(exc) from exc
+        finally:
+            src.close()
+
+    def sqlalchemy_engine(self) -> Any:
+        import sqlalchemy as sa
+        from sqlalchemy.pool import NullPool, StaticPool
+
+        path = self.path
+
+        def creator() -> Any:
+            conn = sqlean.connect(path, timeout=self.busy_timeout, isolation_level=None)
+            conn.execute("PRAGMA foreign_keys=ON")
+            return conn
+
+        if self.memory:
+            shared = self._connection()
+            return sa.create_engine(
+                "sqlite://", module=sqlean, creator=lambda: shared, poolclass=StaticPool
+            )
+        return sa.create_engine("sqlite://", module=sqlean, creator=creator, poolclass=NullPool)

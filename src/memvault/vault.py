@@ -1,0 +1,108 @@
+"""Vault: the public entry point. Opens a store, checks its schema, exposes the domain APIs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from memvault import admin
+from memvault.clock import Clock, utcnow
+from memvault.conversations import Messages, Sessions
+from memvault.events import EventBus
+from memvault.memories import Memories
+from memvault.records import Stats
+from memvault.store import migrator
+from memvault.store.base import Store, Tx
+from memvault.store.engine import open_store, parse_url
+from memvault.users import Projects, Users
+
+
+class Vault:
+    """An open memvault store. Thread-safe; open one per process (not across fork())."""
+
+    def __init__(
+        self,
+        url: str | os.PathLike[str] | None = None,
+        *,
+        synchronous: str = "NORMAL",
+        busy_timeout: float = 30.0,
+        pool_size: int = 10,
+        auto_upgrade: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        location = parse_url(url)
+        self.store: Store = open_store(
+            location, synchronous=synchronous, busy_timeout=busy_timeout, max_size=pool_size
+        )
+        try:
+            self.schema_version = migrator.ensure(self.store, auto_upgrade=auto_upgrade)
+        except BaseException:
+            self.store.close()
+            raise
+        self.clock: Clock = clock or utcnow
+        self.events = EventBus()
+        self.users = Users(self)
+        self.projects = Projects(self)
+        self.sessions = Sessions(self)
+        self.messages = Messages(self)
+        self.memories = Memories(self)
+
+    @property
+    def url(self) -> str:
+        """The store's URL, password hidden."""
+        return self.store.location.safe_url
+
+    @property
+    def engine(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.store.engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """Group several API calls into one atomic write transaction."""
+        with self.store.write() as tx:
+            yield tx
+
+    def stats(self) -> Stats:
+        """Row counts per entity, database size and schema version."""
+        return admin.stats(self)
+
+    def check(self) -> list[str]:
+        """Integrity problems of the database (empty when healthy)."""
+        return self.store.check()
+
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Everything one user owns, as JSON-ready data."""
+        return admin.export_user(self, user_id)
+
+    def erase_user(self, user_id: str) -> dict[str, int]:
+        """Delete every row of one user in one transaction; returns rows removed per table."""
+        return admin.erase_user(self, user_id)
+
+    def backup(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> admin.Backup:
+        """Online backup of a SQLite store into `path` while writers keep running."""
+        return admin.backup(self, os.fspath(path), overwrite=overwrite)
+
+    def close(self) -> None:
+        """Close every connection."""
+        self.store.close()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Vault({self.url!r})"
+
+
+def open(url: str | os.PathLike[str] | None = None, **options: Any) -> Vault:  # noqa: A001
+    """Open (creating or upgrading if needed) the store at `url`.
+
+    No URL: `$MEMVAULT_URL`, else `./memvault.db`. `sqlite:///path` and `postgresql://…`
+    behave the same through this API.
+    """
+    return Vault(url, **options)
