@@ -170,26 +170,43 @@ class ScanContext:
         path: Path,
         walk: Callable[[JsonStream], Iterator[T]],
         *,
-        encoding: str = "utf-8",
         observe: Callable[[T], None] | None = None,
     ) -> tuple[Iterator[T] | None, Quarantined | None]:
-        """Validate `path` with a first streaming pass, then return a fresh iterator.
+        """Validate `path` (UTF-8) with a first streaming pass, then return a fresh iterator.
 
         Two passes keep the contract "nothing is loaded from a corrupt file" without ever
         holding the file in memory. `observe` sees every item of the first pass (for
         last-wins or cross-file de-duplication). Returns (items, None) or (None, corrupt).
         """
-        try:
-            for item in self._walk(path, walk, encoding):
-                if observe is not None:
-                    observe(item)
-        except NotDecodable as exc:
-            return None, self.corrupt(path, f"not valid {encoding}: {exc.reason}", exc.line)
-        except JsonCorrupt as exc:
-            return None, self.corrupt(path, f"invalid JSON: {exc.reason}", exc.line)
-        except OSError as exc:
-            return None, self.corrupt(path, f"unreadable: {exc.strerror or exc}")
-        return self._second_pass(path, walk, encoding), None
+        items, bad, _ = self.read_json_any(path, walk, ("utf-8",), observe=observe)
+        return items, bad
+
+    def read_json_any(
+        self,
+        path: Path,
+        walk: Callable[[JsonStream], Iterator[T]],
+        encodings: tuple[str, ...],
+        *,
+        observe: Callable[[T], None] | None = None,
+    ) -> tuple[Iterator[T] | None, Quarantined | None, str]:
+        """Like `read_json`, trying each text encoding in turn; also returns the one used."""
+        encoding = encodings[0]
+        for encoding in encodings:
+            try:
+                for item in self._walk(path, walk, encoding):
+                    if observe is not None:
+                        observe(item)
+            except NotDecodable as exc:
+                if encoding != encodings[-1]:
+                    continue
+                reason = f"not valid {'/'.join(encodings)}: {exc.reason}"
+                return None, self.corrupt(path, reason, exc.line), encoding
+            except JsonCorrupt as exc:
+                return None, self.corrupt(path, f"invalid JSON: {exc.reason}", exc.line), encoding
+            except OSError as exc:
+                return None, self.corrupt(path, f"unreadable: {exc.strerror or exc}"), encoding
+            break
+        return self._second_pass(path, walk, encoding), None, encoding
 
     def _walk(
         self, path: Path, walk: Callable[[JsonStream], Iterator[T]], encoding: str

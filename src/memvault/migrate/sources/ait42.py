@@ -138,6 +138,10 @@ def _mapping(ctx: ScanContext, path: Path) -> Generator[Record, None, dict[str, 
     return mapping
 
 
+def _member(value: Any, allowed: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
 def _invalid_session(value: Any) -> tuple[str, str] | None:
     """(field, reason) when the session breaks the contract, else None."""
     if not isinstance(value, dict):
@@ -147,7 +151,7 @@ def _invalid_session(value: Any) -> tuple[str, str] | None:
             return name, f"{name} must be a non-empty string"
     if value["type"] not in SESSION_TYPES:
         return "type", f"unknown session type {value['type']!r}"
-    if value.get("status") not in SESSION_STATUSES:
+    if not _member(value.get("status"), SESSION_STATUSES):
         return "status", f"session status {value.get('status')!r} not allowed"
     for name in ("createdAt", "updatedAt", "instances", "chatHistory"):
         if name not in value:
@@ -158,7 +162,7 @@ def _invalid_session(value: Any) -> tuple[str, str] | None:
     for i, inst in enumerate(value["instances"]):
         if not isinstance(inst, dict):
             return f"instances[{i}]", "instance is not an object"
-        if inst.get("status") not in INSTANCE_STATUSES:
+        if not _member(inst.get("status"), INSTANCE_STATUSES):
             return f"instances[{i}].status", f"instance status {inst.get('status')!r} not allowed"
     return None
 
@@ -169,7 +173,7 @@ def _invalid_message(msg: Any) -> tuple[str, str] | None:
     for name in ("id", "content"):
         if not isinstance(msg.get(name), str) or not msg[name]:
             return name, f"{name} must be a non-empty string"
-    if msg.get("role") not in ROLES:
+    if not _member(msg.get("role"), ROLES):
         return "role", f"role {msg.get('role')!r} not allowed"
     if not isinstance(msg.get("timestamp"), str):
         return "timestamp", "timestamp must be a string"
