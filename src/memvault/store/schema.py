@@ -128,8 +128,10 @@ sessions = sa.Table(
     sa.CheckConstraint(_in("status", SESSION_STATUSES), name="status"),
     sa.CheckConstraint("message_count >= 0 AND message_count <= last_seq", name="counts"),
     sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
-    sa.Index("ix_sessions_user_id_updated_at", "user_id", "updated_at"),
-    sa.Index("ix_sessions_project_id_updated_at", "project_id", "updated_at"),
+    # updated_at moves with every message, so it is not indexed: an index entry that moves on
+    # each append would add a page write to the hottest path. Lists sort one owner's sessions.
+    sa.Index("ix_sessions_user_id_started_at", "user_id", "started_at"),
+    sa.Index("ix_sessions_project_id_started_at", "project_id", "started_at"),
     sa.Index("ix_sessions_parent_id", "parent_id"),
 )
 
@@ -149,7 +151,8 @@ messages = sa.Table(
     sa.UniqueConstraint("session_id", "seq"),
     sa.CheckConstraint(_in("role", ROLES), name="role"),
     sa.CheckConstraint("seq > 0", name="seq_positive"),
-    sa.Index("ix_messages_user_id_created_at", "user_id", "created_at"),
+    # No (user_id, …) index: a user's messages are reached through their sessions, and each
+    # extra index is one more page written by every append.
 )
 
 # --- memory -------------------------------------------------------------------------------

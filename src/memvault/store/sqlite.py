@@ -118,6 +118,8 @@ class SQLiteStore(Store):
         self._registry_lock = threading.Lock()
         self._shared: Any = None
         self._closed = False
+        self.commits = 0
+        self.checkpointer: Checkpointer | None = None
         if not self.memory:
             parent = Path(self.path).parent
             if not parent.exists():
@@ -152,6 +154,10 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA mmap_size=268435456")
             # Checkpoints truncate the WAL back to this size, so it cannot grow without bound.
             conn.execute("PRAGMA journal_size_limit=67108864")
+            if not self.memory:
+                # Checkpoints (and their fsyncs) run on the checkpointer thread, not inside a
+                # writer's commit; see Checkpointer.
+                conn.execute("PRAGMA wal_autocheckpoint=0")
             for hook in self.connect_hooks:
                 hook(conn)
         except sqlean.Error as exc:
@@ -209,6 +215,12 @@ class SQLiteStore(Store):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise translate(exc) from exc
+            if writable and not self.memory:
+                self.commits += 1
+                if self.checkpointer is None:
+                    self.checkpointer = Checkpointer(self)
+                elif self.commits - self.checkpointer.seen >= Checkpointer.EVERY:
+                    self.checkpointer.wake()
         finally:
             if lock is not None:
                 lock.release()
@@ -216,9 +228,12 @@ class SQLiteStore(Store):
     def close(self) -> None:
         if self._closed:
             return
-        self._closed = True
         if os.getpid() != self._pid:
+            self._closed = True
             return  # never touch a parent's SQLite handles after fork()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+        self._closed = True
         with self._registry_lock:
             conns, self._connections = self._connections, []
         for conn in conns:
@@ -307,3 +322,71 @@ class SQLiteStore(Store):
                 "sqlite://", module=sqlean, creator=lambda: shared, poolclass=StaticPool
             )
         return sa.create_engine("sqlite://", module=sqlean, creator=creator, poolclass=NullPool)
+
+
+class Checkpointer:
+    """Moves WAL pages into the database file off the writers' path.
+
+    Auto-checkpoints are disabled on memvault's connections because a checkpoint's fsync
+    would land inside whichever commit crossed the threshold. This thread wakes every
+    `interval` seconds, or every EVERY commits, and, when there were commits, runs a PASSIVE
+    checkpoint under the
+    in-process write lock (readers are never blocked; this process's writers wait for the
+    few milliseconds it takes). Once no reader holds an old snapshot, the WAL is fully
+    checkpointed, restarts from its beginning, and is truncated to `journal_size_limit`,
+    so its size stays bounded by about one interval of writes.
+    """
+
+    EVERY = 1000  # commits between checkpoints under load: each costs two fsyncs
+
+    def __init__(self, store: SQLiteStore, interval: float = 1.0) -> None:
+        self.store = store
+        self.interval = interval
+        self.runs = 0
+        self.seen = -1
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._conn: Any = None
+        self._thread = threading.Thread(target=self._run, name="memvault-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if not self._stop.is_set():
+                self.run_once()
+
+    def wake(self) -> None:
+        """Ask for a checkpoint now (called by writers every EVERY commits)."""
+        self._wake.set()
+
+    def run_once(self, mode: str = "PASSIVE") -> None:
+        """Checkpoint now if anything was committed since the last run."""
+        commits = self.store.commits
+        if commits == self.seen and mode == "PASSIVE":
+            return
+        try:
+            if self._conn is None:
+                self._conn = sqlean.connect(
+                    self.store.path, isolation_level=None, check_same_thread=False
+                )
+                self._conn.execute(f"PRAGMA busy_timeout={int(self.store.busy_timeout * 1000)}")
+                self._conn.execute("PRAGMA journal_size_limit=67108864")
+            # Holding the in-process write lock lets the checkpoint reach the end of the WAL,
+            # so the next writer restarts it from the beginning instead of growing it.
+            with self.store._write_lock:
+                self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            self.seen = commits
+            self.runs += 1
+        except sqlean.Error:
+            pass  # busy or closed: the next round tries again
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+        self.run_once()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,8 +1,8 @@
-"""core schema: every domain's tables
+"""Core schema: every domain's tables, constraints and indexes (see store/schema.py).
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:04:16.605969
+Create Date: 2026-11-22 11:10:55.242659
 """
 
 from __future__ import annotations
@@ -594,10 +594,10 @@ def upgrade() -> None:
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.create_index("ix_sessions_parent_id", ["parent_id"], unique=False)
         batch_op.create_index(
-            "ix_sessions_project_id_updated_at", ["project_id", "updated_at"], unique=False
+            "ix_sessions_project_id_started_at", ["project_id", "started_at"], unique=False
         )
         batch_op.create_index(
-            "ix_sessions_user_id_updated_at", ["user_id", "updated_at"], unique=False
+            "ix_sessions_user_id_started_at", ["user_id", "started_at"], unique=False
         )
 
     op.create_table(
@@ -868,11 +868,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.UniqueConstraint("session_id", "seq", name=op.f("uq_messages_session_id_seq")),
     )
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_messages_user_id_created_at", ["user_id", "created_at"], unique=False
-        )
-
     op.create_table(
         "requests",
         sa.Column(
@@ -1326,9 +1321,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_requests_project_id_created_at")
 
     op.drop_table("requests")
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index("ix_messages_user_id_created_at")
-
     op.drop_table("messages")
     op.drop_table("message_reads")
     with op.batch_alter_table("emotion_events", schema=None) as batch_op:
@@ -1351,8 +1343,8 @@ def downgrade() -> None:
 
     op.drop_table("trait_changes")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.drop_index("ix_sessions_user_id_updated_at")
-        batch_op.drop_index("ix_sessions_project_id_updated_at")
+        batch_op.drop_index("ix_sessions_user_id_started_at")
+        batch_op.drop_index("ix_sessions_project_id_started_at")
         batch_op.drop_index("ix_sessions_parent_id")
 
     op.drop_table("sessions")
