@@ -49,6 +49,11 @@ def key(*parts: object) -> str:
     return ":".join(part(p) for p in parts)
 
 
+def child(parent: str, *parts: object) -> str:
+    """The key of a record nested in the record keyed `parent`."""
+    return ":".join([parent, *(part(p) for p in parts)])
+
+
 def content_hash(value: Any) -> str:
     """A short stable hash of a JSON-able value (for records without a native id)."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=True, default=str)

@@ -18,6 +18,7 @@ from memvault.migrate.sources._base import (
     ScanContext,
     ScanOptions,
     as_int,
+    child,
     clean_json,
     clean_text,
     dump,
@@ -228,7 +229,7 @@ def _session(state: _State, entry: _File, item: Item) -> Iterator[Record]:
             ctx.report.add("warnings", "instances_status_outside_sqlite_check")
         imeta = {k: v for k, v in inst.items() if k not in _INSTANCE_KEYS}
         yield SessionRec(
-            source_key=key(session_key, "instance", i),
+            source_key=child(session_key, "instance", i),
             user_handle=owner,
             kind="instance",
             title=inst.get("agentName") if isinstance(inst.get("agentName"), str) else None,
@@ -275,7 +276,7 @@ def _messages(
         in_session[mid] = n
         seq += 1
         yield MessageRec(
-            source_key=key(session_key, "message", mid if n == 1 else f"{mid}#{n}"),
+            source_key=child(session_key, "message", mid if n == 1 else f"{mid}#{n}"),
             session_source_key=session_key,
             user_handle=ctx.options.default_user,
             seq=seq,

@@ -18,6 +18,7 @@ from memvault.migrate.sources._base import (
     ScanContext,
     ScanOptions,
     as_number,
+    child,
     clean_json,
     key,
     sorted_files,
@@ -237,7 +238,7 @@ def _conversation(ctx: ScanContext, rel: str, ident: str, conv: dict[str, Any]) 
             meta["created_at_inferred"] = True
         seq += 1
         yield MessageRec(
-            source_key=key(session_key, "node", node_id),
+            source_key=child(session_key, "node", node_id),
             session_source_key=session_key,
             user_handle=owner,
             seq=seq,

@@ -21,6 +21,7 @@ from memvault.migrate.sources._base import (
     as_int,
     as_number,
     as_str,
+    child,
     clean_json,
     clean_text,
     dump,
@@ -238,7 +239,7 @@ def _contexts(ctx: ScanContext, conn: sqlite3.Connection, rel: str) -> Iterator[
                     continue
                 seq += 1
                 yield MessageRec(
-                    source_key=key(session_key, i, role),
+                    source_key=child(session_key, i, role),
                     session_source_key=session_key,
                     user_handle=owner,
                     seq=seq,
@@ -316,7 +317,7 @@ def _export_record(
     for role, text in (("user", value["userMessage"]), ("assistant", value["aiResponse"])):
         seqs[session_key] += 1
         yield MessageRec(
-            source_key=key(session_key, value["id"], role),
+            source_key=child(session_key, value["id"], role),
             session_source_key=session_key,
             user_handle=user,
             seq=seqs[session_key],

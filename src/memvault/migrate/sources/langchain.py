@@ -17,6 +17,7 @@ from memvault.migrate.sources._base import (
     Scan,
     ScanContext,
     ScanOptions,
+    child,
     clean_json,
     is_blank_file,
     key,
@@ -133,7 +134,7 @@ def _message(ctx: ScanContext, rel: str, session_key: str, item: Item, seq: int)
         speaker = data.get("role")
         role = speaker if isinstance(speaker, str) and speaker in ROLES else "user"
     return MessageRec(
-        source_key=key(session_key, item.index),
+        source_key=child(session_key, item.index),
         session_source_key=session_key,
         user_handle=ctx.options.default_user,
         seq=seq,

@@ -20,6 +20,7 @@ from memvault.migrate.sources._base import (
     as_int,
     as_number,
     as_str,
+    child,
     clean_json,
     key,
     sorted_files,
@@ -205,7 +206,7 @@ def _pattern(
     if vector is not None:
         ctx.report.add("entities", "patterns_with_embedding")
         yield EmbeddingRec(
-            source_key=key(pattern_key, "embedding"),
+            source_key=child(pattern_key, "embedding"),
             target_source_key=pattern_key,
             target_kind="response_pattern",
             model="lilith:embedding_cache",

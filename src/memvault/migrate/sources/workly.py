@@ -21,6 +21,7 @@ from memvault.migrate.sources._base import (
     ScanOptions,
     as_number,
     as_str,
+    child,
     clean_json,
     content_hash,
     dump,
@@ -174,7 +175,7 @@ def _conversations(state: _State, rel: str, section: str, item: Item) -> Iterato
             meta["role_raw"] = role
             role = "user"
         yield MessageRec(
-            source_key=key(session_key, "message", i),
+            source_key=child(session_key, "message", i),
             session_source_key=session_key,
             user_handle=state.owner,
             seq=seq,
@@ -270,7 +271,7 @@ def _embeddings(state: _State, rel: str, section: str, item: Item) -> Iterator[R
     ctx.report.add("entities", "embeddings")
     meta = entry.get("metadata")
     yield EmbeddingRec(
-        source_key=key(target, "embedding", EMBEDDING_MODEL),
+        source_key=child(target, "embedding", EMBEDDING_MODEL),
         target_source_key=target,
         target_kind="memory",
         model=EMBEDDING_MODEL,
@@ -349,7 +350,7 @@ def _trait(state: _State, rel: str, name: str, item: Item) -> Iterator[Record]:
         ctx.report.add("entities", "personality_evolution")
         old = as_number(step.get("old_score"))
         yield TraitChangeRec(
-            source_key=key(trait_key, "change", i),
+            source_key=child(trait_key, "change", i),
             trait_source_key=trait_key,
             name=name,
             old_value=None if old is None else unit(old),
