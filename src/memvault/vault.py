@@ -8,14 +8,19 @@ from contextlib import contextmanager
 from typing import Any
 
 from memvault import admin
+from memvault.affect import Contexts, Emotions, Profiles, Traits
 from memvault.clock import Clock, utcnow
 from memvault.conversations import Messages, Sessions
+from memvault.coordination import Agents, Tasks
 from memvault.events import EventBus
 from memvault.memories import Memories
+from memvault.patterns import Patterns
 from memvault.records import Stats
+from memvault.retention import Retention
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
+from memvault.tools import Actions, Routing
 from memvault.users import Projects, Users
 
 
@@ -48,6 +53,16 @@ class Vault:
         self.sessions = Sessions(self)
         self.messages = Messages(self)
         self.memories = Memories(self)
+        self.emotions = Emotions(self)
+        self.traits = Traits(self)
+        self.profiles = Profiles(self)
+        self.contexts = Contexts(self)
+        self.patterns = Patterns(self)
+        self.actions = Actions(self)
+        self.routing = Routing(self)
+        self.tasks = Tasks(self)
+        self.agents = Agents(self)
+        self.retention = Retention(self)
 
     @property
     def url(self) -> str:

@@ -1,0 +1,737 @@
+"""Agent coordination (DCM): requests, task lists (waves) and subtasks with validated status
+transitions; agent-to-agent messages with read receipts; topic subscriptions.
+
+Every status change is one conditional `UPDATE … WHERE id = :id AND status = :from`, so two
+agents racing on the same subtask cannot both win: the loser gets `Conflict`. An invalid
+transition is a `Conflict` naming the from and to states and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from memvault import validate as v
+from memvault.domain import Domain, Owner, _AnyOwner, insert_sql, owner_clause
+from memvault.domain_records import (
+    AgentMessage,
+    AgentSubscription,
+    Request,
+    RequestOverview,
+    Subtask,
+    TaskList,
+)
+from memvault.errors import Conflict, InvalidInput, NotFound
+from memvault.ids import new_id
+from memvault.store.base import Row, Tx
+from memvault.store.schema import REQUEST_STATUSES, TASK_STATUSES
+from memvault.tools import check_link
+
+REQUEST_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "pending": frozenset({"active", "cancelled", "failed"}),
+    "active": frozenset({"completed", "failed", "cancelled"}),
+    "completed": frozenset(),
+    "failed": frozenset({"pending"}),  # retry
+    "cancelled": frozenset(),
+}
+TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "pending": frozenset({"running", "blocked", "cancelled"}),
+    "blocked": frozenset({"pending", "running", "cancelled"}),
+    "running": frozenset({"completed", "failed", "blocked", "cancelled"}),
+    "failed": frozenset({"pending"}),  # retry
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+}
+FINAL_REQUEST = frozenset({"completed", "failed", "cancelled"})
+FINAL_TASK = frozenset({"completed", "failed", "cancelled"})
+
+REQUEST_COLUMNS = (
+    "id", "user_id", "project_id", "session_id", "prompt", "prompt_type", "status", "metadata",
+    "created_at", "completed_at",
+)  # fmt: skip
+TASK_LIST_COLUMNS = (
+    "id", "request_id", "user_id", "wave", "name", "status", "created_at", "completed_at",
+)  # fmt: skip
+SUBTASK_COLUMNS = (
+    "id", "task_list_id", "user_id", "agent_type", "agent_id", "description", "status",
+    "result", "created_at", "started_at", "completed_at",
+)  # fmt: skip
+MESSAGE_COLUMNS = (
+    "id", "user_id", "project_id", "from_agent", "to_agent", "topic", "message_type",
+    "payload", "priority", "created_at", "expires_at",
+)  # fmt: skip
+SUBSCRIPTION_COLUMNS = ("id", "user_id", "agent_id", "topic", "created_at")
+
+
+def check_transition(
+    entity: str, key: str, old: str, new: str, table: Mapping[str, frozenset[str]]
+) -> None:
+    """Raise Conflict unless `old → new` is allowed."""
+    if new not in table[old]:
+        allowed = ", ".join(sorted(table[old])) or "none (final state)"
+        raise Conflict(
+            f"{entity} {key}: invalid status transition from {old!r} to {new!r} "
+            f"(allowed from {old!r}: {allowed})"
+        )
+
+
+def request_from_row(tx: Tx, row: Row) -> Request:
+    return Request(
+        id=str(row["id"]),
+        user_id=tx.id_out(row["user_id"]),
+        project_id=tx.id_out(row["project_id"]),
+        session_id=tx.id_out(row["session_id"]),
+        prompt=row["prompt"],
+        prompt_type=row["prompt_type"],
+        status=row["status"],
+        metadata=tx.json_out(row["metadata"]) or {},
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+        completed_at=tx.ts_out(row["completed_at"]),
+    )
+
+
+def task_list_from_row(tx: Tx, row: Row) -> TaskList:
+    return TaskList(
+        id=str(row["id"]),
+        request_id=str(row["request_id"]),
+        user_id=tx.id_out(row["user_id"]),
+        wave=int(row["wave"]),
+        name=row["name"],
+        status=row["status"],
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+        completed_at=tx.ts_out(row["completed_at"]),
+    )
+
+
+def subtask_from_row(tx: Tx, row: Row) -> Subtask:
+    return Subtask(
+        id=str(row["id"]),
+        task_list_id=str(row["task_list_id"]),
+        user_id=tx.id_out(row["user_id"]),
+        agent_type=row["agent_type"],
+        agent_id=row["agent_id"],
+        description=row["description"],
+        status=row["status"],
+        result=tx.json_out(row["result"]),
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+        started_at=tx.ts_out(row["started_at"]),
+        completed_at=tx.ts_out(row["completed_at"]),
+    )
+
+
+def message_from_row(tx: Tx, row: Row) -> AgentMessage:
+    return AgentMessage(
+        id=str(row["id"]),
+        user_id=tx.id_out(row["user_id"]),
+        project_id=tx.id_out(row["project_id"]),
+        from_agent=row["from_agent"],
+        to_agent=row["to_agent"],
+        topic=row["topic"],
+        message_type=row["message_type"],
+        payload=tx.json_out(row["payload"]),
+        priority=int(row["priority"]),
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+        expires_at=tx.ts_out(row["expires_at"]),
+    )
+
+
+def subscription_from_row(tx: Tx, row: Row) -> AgentSubscription:
+    return AgentSubscription(
+        id=str(row["id"]),
+        user_id=tx.id_out(row["user_id"]),
+        agent_id=row["agent_id"],
+        topic=row["topic"],
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+    )
+
+
+def _owner(user_id: Owner) -> Owner:
+    if isinstance(user_id, _AnyOwner) or user_id is None:
+        return user_id
+    return v.id_("user_id", user_id)
+
+
+def _scoped(sql: str, user_id: Owner, params: dict[str, Any], column: str = "user_id") -> str:
+    where = owner_clause(_owner(user_id), params, column)
+    return sql + (f" AND {where}" if where else "")
+
+
+def _agent_name(field: str, value: Any) -> str:
+    return v.text(field, value, max_len=200)
+
+
+class Tasks(Domain):
+    """`vault.tasks`: requests split into waves (task lists) of subtasks run by agents.
+
+    Request statuses: pending → active → completed | failed | cancelled (pending may also be
+    cancelled or fail; a failed request may go back to pending). Subtask and wave statuses:
+    pending → running | blocked | cancelled; blocked → pending | running | cancelled;
+    running → completed | failed | blocked | cancelled; failed → pending (retry);
+    completed and cancelled are final. Anything else: `Conflict`.
+    """
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def create_request(
+        self,
+        prompt: str,
+        *,
+        user_id: str | None = None,
+        project_id: str | None = None,
+        session_id: str | None = None,
+        prompt_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Request:
+        """Open a request (status pending)."""
+        user_id = v.optional_id("user_id", user_id)
+        prompt = v.text("prompt", prompt)
+        prompt_type = v.optional_text("prompt_type", prompt_type, max_len=200)
+        project_id = v.optional_id("project_id", project_id)
+        session_id = v.optional_id("session_id", session_id)
+        meta = v.json_object("metadata", metadata)
+        with self._store.write() as tx:
+            self._require_user(tx, user_id)
+            check_link(tx, "projects", "project_id", project_id, user_id)
+            check_link(tx, "sessions", "session_id", session_id, user_id)
+            row = tx.one(
+                insert_sql("requests", REQUEST_COLUMNS, "*"),
+                {
+                    "id": new_id(), "user_id": user_id, "project_id": project_id,
+                    "session_id": session_id, "prompt": prompt, "prompt_type": prompt_type,
+                    "status": "pending", "metadata": tx.json(meta),
+                    "created_at": tx.ts(self._now()), "completed_at": None,
+                },
+            )  # fmt: skip
+            request = request_from_row(tx, row)
+            self._emit(tx, "request.created", user_id, {"request_id": request.id})
+            return request
+
+    def get_request(self, request_id: str, *, user_id: Owner) -> Request:
+        params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
+        with self._store.read() as tx:
+            row = tx.one(_scoped("SELECT * FROM requests WHERE id = :id", user_id, params), params)
+            if row is None:
+                raise NotFound("request", request_id)
+            return request_from_row(tx, row)
+
+    def list_requests(
+        self,
+        user_id: Owner,
+        *,
+        status: str | None = None,
+        project_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Request]:
+        """Requests of an owner, newest first."""
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
+        sql = "SELECT * FROM requests WHERE 1 = 1"
+        if status is not None:
+            params["status"] = v.choice("status", status, REQUEST_STATUSES)
+            sql += " AND status = :status"
+        if project_id is not None:
+            params["project_id"] = v.id_("project_id", project_id)
+            sql += " AND project_id = :project_id"
+        sql = _scoped(sql, user_id, params)
+        with self._store.read() as tx:
+            rows = tx.all(
+                sql + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset", params
+            )
+            return [request_from_row(tx, r) for r in rows]
+
+    def set_request_status(self, request_id: str, status: str, *, user_id: Owner) -> Request:
+        """Move a request to `status` (validated; completion time set on a final state)."""
+        request_id = v.id_("request_id", request_id)
+        status = v.choice("status", status, REQUEST_STATUSES)
+        row = self._transition(
+            "requests", "request", request_id, status, user_id, REQUEST_TRANSITIONS,
+            {"completed_at": FINAL_REQUEST},
+        )  # fmt: skip
+        return row  # type: ignore[return-value]
+
+    # -- waves ------------------------------------------------------------------------------
+
+    def add_wave(
+        self,
+        request_id: str,
+        *,
+        user_id: Owner,
+        name: str | None = None,
+        wave: int | None = None,
+    ) -> TaskList:
+        """Add a task list to a request: wave `wave`, or the next number (1 for the first)."""
+        request_id = v.id_("request_id", request_id)
+        name = v.optional_text("name", name, allow_empty=True)
+        if wave is not None:
+            wave = v.integer("wave", wave, minimum=0)
+        params: dict[str, Any] = {"id": request_id}
+        with self._store.write() as tx:
+            from memvault.tools import for_update
+
+            req = tx.one(
+                _scoped("SELECT id, user_id FROM requests WHERE id = :id", user_id, params)
+                + for_update(tx),
+                params,
+            )
+            if req is None:
+                raise NotFound("request", request_id)
+            if wave is None:
+                wave = int(tx.scalar(
+                    "SELECT COALESCE(MAX(wave), 0) + 1 FROM task_lists WHERE request_id = :id",
+                    {"id": request_id},
+                ))  # fmt: skip
+            elif tx.one(
+                "SELECT 1 FROM task_lists WHERE request_id = :id AND wave = :w",
+                {"id": request_id, "w": wave},
+            ):
+                raise Conflict(f"request {request_id} already has wave {wave}")
+            owner = tx.id_out(req["user_id"])
+            row = tx.one(
+                insert_sql("task_lists", TASK_LIST_COLUMNS, "*"),
+                {
+                    "id": new_id(), "request_id": request_id, "user_id": owner, "wave": wave,
+                    "name": name, "status": "pending", "created_at": tx.ts(self._now()),
+                    "completed_at": None,
+                },
+            )  # fmt: skip
+            task_list = task_list_from_row(tx, row)
+            self._emit(tx, "task_list.created", owner,
+                       {"request_id": request_id, "task_list_id": task_list.id})  # fmt: skip
+            return task_list
+
+    def waves(self, request_id: str, *, user_id: Owner) -> list[TaskList]:
+        """A request's task lists in wave order."""
+        params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
+        with self._store.read() as tx:
+            if tx.one(_scoped("SELECT 1 FROM requests WHERE id = :id", user_id, params),
+                      params) is None:  # fmt: skip
+                raise NotFound("request", request_id)
+            rows = tx.all("SELECT * FROM task_lists WHERE request_id = :id ORDER BY wave", params)
+            return [task_list_from_row(tx, r) for r in rows]
+
+    def set_wave_status(self, task_list_id: str, status: str, *, user_id: Owner) -> TaskList:
+        """Move a task list (wave) to `status` (validated like subtasks)."""
+        task_list_id = v.id_("task_list_id", task_list_id)
+        status = v.choice("status", status, TASK_STATUSES)
+        row = self._transition(
+            "task_lists", "task list", task_list_id, status, user_id, TASK_TRANSITIONS,
+            {"completed_at": FINAL_TASK},
+        )  # fmt: skip
+        return row  # type: ignore[return-value]
+
+    # -- subtasks ---------------------------------------------------------------------------
+
+    def add_subtask(
+        self,
+        task_list_id: str,
+        description: str,
+        *,
+        user_id: Owner,
+        agent_type: str | None = None,
+        agent_id: str | None = None,
+    ) -> Subtask:
+        """Add a pending subtask to a wave."""
+        task_list_id = v.id_("task_list_id", task_list_id)
+        description = v.text("description", description)
+        agent_type = v.optional_text("agent_type", agent_type, max_len=200)
+        agent_id = v.optional_text("agent_id", agent_id, max_len=200)
+        params: dict[str, Any] = {"id": task_list_id}
+        with self._store.write() as tx:
+            tl = tx.one(
+                _scoped("SELECT id, user_id FROM task_lists WHERE id = :id", user_id, params),
+                params,
+            )
+            if tl is None:
+                raise NotFound("task list", task_list_id)
+            owner = tx.id_out(tl["user_id"])
+            row = tx.one(
+                insert_sql("subtasks", SUBTASK_COLUMNS, "*"),
+                {
+                    "id": new_id(), "task_list_id": task_list_id, "user_id": owner,
+                    "agent_type": agent_type, "agent_id": agent_id, "description": description,
+                    "status": "pending", "result": None, "created_at": tx.ts(self._now()),
+                    "started_at": None, "completed_at": None,
+                },
+            )  # fmt: skip
+            subtask = subtask_from_row(tx, row)
+            self._emit(tx, "subtask.created", owner,
+                       {"task_list_id": task_list_id, "subtask_id": subtask.id})  # fmt: skip
+            return subtask
+
+    def get_subtask(self, subtask_id: str, *, user_id: Owner) -> Subtask:
+        params: dict[str, Any] = {"id": v.id_("subtask_id", subtask_id)}
+        with self._store.read() as tx:
+            row = tx.one(_scoped("SELECT * FROM subtasks WHERE id = :id", user_id, params), params)
+            if row is None:
+                raise NotFound("subtask", subtask_id)
+            return subtask_from_row(tx, row)
+
+    def subtasks(
+        self,
+        user_id: Owner,
+        *,
+        task_list_id: str | None = None,
+        request_id: str | None = None,
+        status: str | None = None,
+        agent_id: str | None = None,
+        limit: int = 200,
+    ) -> list[Subtask]:
+        """Subtasks of an owner, oldest first, filtered by wave, request, status or agent."""
+        params: dict[str, Any] = {"limit": v.integer("limit", limit, minimum=1)}
+        sql = "SELECT s.* FROM subtasks s"
+        if request_id is not None:
+            params["rid"] = v.id_("request_id", request_id)
+            sql += " JOIN task_lists t ON t.id = s.task_list_id AND t.request_id = :rid"
+        sql += " WHERE 1 = 1"
+        if task_list_id is not None:
+            params["tl"] = v.id_("task_list_id", task_list_id)
+            sql += " AND s.task_list_id = :tl"
+        if status is not None:
+            params["status"] = v.choice("status", status, TASK_STATUSES)
+            sql += " AND s.status = :status"
+        if agent_id is not None:
+            params["agent"] = _agent_name("agent_id", agent_id)
+            sql += " AND s.agent_id = :agent"
+        sql = _scoped(sql, user_id, params, "s.user_id")
+        with self._store.read() as tx:
+            rows = tx.all(sql + " ORDER BY s.created_at, s.id LIMIT :limit", params)
+            return [subtask_from_row(tx, r) for r in rows]
+
+    def set_status(
+        self,
+        subtask_id: str,
+        status: str,
+        *,
+        user_id: Owner,
+        result: Any = None,
+        agent_id: str | None = None,
+    ) -> Subtask:
+        """Move a subtask to `status` (validated); entering running sets the start time (and
+        the agent when given), a final state sets the completion time; `result` (JSON) is
+        stored when given."""
+        subtask_id = v.id_("subtask_id", subtask_id)
+        status = v.choice("status", status, TASK_STATUSES)
+        extra: dict[str, Any] = {}
+        if result is not None:
+            extra["result"] = v.json_value("result", result)
+        if agent_id is not None:
+            extra["agent_id"] = _agent_name("agent_id", agent_id)
+        row = self._transition(
+            "subtasks", "subtask", subtask_id, status, user_id, TASK_TRANSITIONS,
+            {"completed_at": FINAL_TASK, "started_at": frozenset({"running"})}, extra,
+        )  # fmt: skip
+        return row  # type: ignore[return-value]
+
+    def claim(
+        self, agent_id: str, *, user_id: Owner, task_list_id: str | None = None
+    ) -> Subtask | None:
+        """Atomically take the oldest pending subtask (of one wave when given) for
+        `agent_id`: it becomes running. None when there is nothing to do. Safe when many
+        agents claim at once (each subtask goes to exactly one)."""
+        agent_id = _agent_name("agent_id", agent_id)
+        params: dict[str, Any] = {"agent": agent_id}
+        sql = "SELECT id FROM subtasks WHERE status = 'pending'"
+        if task_list_id is not None:
+            params["tl"] = v.id_("task_list_id", task_list_id)
+            sql += " AND task_list_id = :tl"
+        sql = _scoped(sql, user_id, params)
+        with self._store.write() as tx:
+            skip = " FOR UPDATE SKIP LOCKED" if tx.engine == "postgresql" else ""
+            params["now"] = tx.ts(self._now())
+            row = tx.one(
+                "UPDATE subtasks SET status = 'running', agent_id = :agent, started_at = :now "  # noqa: S608
+                f"WHERE id = ({sql} ORDER BY created_at, id LIMIT 1{skip}) "
+                "AND status = 'pending' RETURNING *",
+                params,
+            )
+            if row is None:
+                return None
+            subtask = subtask_from_row(tx, row)
+            self._emit(tx, "subtask.updated", subtask.user_id,
+                       {"task_list_id": subtask.task_list_id, "subtask_id": subtask.id},
+                       {"from": "pending", "to": "running", "agent_id": agent_id})  # fmt: skip
+            return subtask
+
+    def overview(
+        self, user_id: Owner, *, status: str | None = None, limit: int = 20
+    ) -> list[RequestOverview]:
+        """Recent requests with their number of waves and subtask counts per status."""
+        requests = self.list_requests(user_id, status=status, limit=limit)
+        if not requests:
+            return []
+        params: dict[str, Any] = {}
+        with self._store.read() as tx:
+            ids = tx.expand("r", [r.id for r in requests], params)
+            waves = {
+                str(r["request_id"]): int(r["n"])
+                for r in tx.all(
+                    "SELECT request_id, COUNT(*) AS n FROM task_lists "  # noqa: S608
+                    f"WHERE request_id IN ({ids}) GROUP BY request_id",
+                    params,
+                )
+            }
+            counts: dict[str, dict[str, int]] = {}
+            for r in tx.all(
+                "SELECT t.request_id, s.status, COUNT(*) AS n FROM subtasks s "  # noqa: S608
+                "JOIN task_lists t ON t.id = s.task_list_id "
+                f"WHERE t.request_id IN ({ids}) GROUP BY t.request_id, s.status",
+                params,
+            ):
+                counts.setdefault(str(r["request_id"]), {})[r["status"]] = int(r["n"])
+        return [RequestOverview(r, waves.get(r.id, 0), counts.get(r.id, {})) for r in requests]
+
+    # -- shared -----------------------------------------------------------------------------
+
+    def _transition(
+        self,
+        table: str,
+        entity: str,
+        key: str,
+        status: str,
+        user_id: Owner,
+        transitions: Mapping[str, frozenset[str]],
+        stamps: Mapping[str, frozenset[str]],
+        extra: Mapping[str, Any] | None = None,
+    ) -> Request | TaskList | Subtask:
+        params: dict[str, Any] = {"id": key}
+        with self._store.write() as tx:
+            row = tx.one(_scoped(f"SELECT * FROM {table} WHERE id = :id", user_id, params),  # noqa: S608
+                         params)  # fmt: skip
+            if row is None:
+                raise NotFound(entity, key)
+            old = row["status"]
+            check_transition(entity, key, old, status, transitions)
+            now = tx.ts(self._now())
+            sets = ["status = :to"]
+            values: dict[str, Any] = {"id": key, "from": old, "to": status, "now": now}
+            for column, states in stamps.items():
+                if status in states and (column != "started_at" or row[column] is None):
+                    sets.append(f"{column} = :now")
+            if status == "pending" and "completed_at" in stamps:  # a retry reopens it
+                sets.append("completed_at = NULL")
+            for column, value in (extra or {}).items():
+                values[column] = tx.json(value) if column == "result" else value
+                sets.append(f"{column} = :{column}")
+            updated = tx.one(
+                f"UPDATE {table} SET {', '.join(sets)} WHERE id = :id AND status = :from "  # noqa: S608
+                "RETURNING *",
+                values,
+            )
+            if updated is None:
+                raise Conflict(f"{entity} {key} changed status concurrently; read it again")
+            record: Request | TaskList | Subtask
+            if table == "requests":
+                record = request_from_row(tx, updated)
+                ids = {"request_id": key}
+            elif table == "task_lists":
+                record = task_list_from_row(tx, updated)
+                ids = {"request_id": record.request_id, "task_list_id": key}
+            else:
+                record = subtask_from_row(tx, updated)
+                ids = {"task_list_id": record.task_list_id, "subtask_id": key}
+            kind = {"requests": "request", "task_lists": "task_list"}.get(table, "subtask")
+            self._emit(tx, f"{kind}.updated", record.user_id, ids, {"from": old, "to": status})
+            return record
+
+
+class Agents(Domain):
+    """`vault.agents`: messages between agents (to one agent or to a topic), read receipts,
+    and subscriptions (agent ↔ topic). An owner scope (a user id or None) separates tenants."""
+
+    def send(
+        self,
+        from_agent: str,
+        *,
+        to_agent: str | None = None,
+        topic: str | None = None,
+        payload: Any = None,
+        message_type: str = "info",
+        priority: int = 0,
+        user_id: str | None = None,
+        project_id: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> AgentMessage:
+        """Send a message to an agent and/or a topic (at least one)."""
+        from_agent = _agent_name("from_agent", from_agent)
+        to_agent = None if to_agent is None else _agent_name("to_agent", to_agent)
+        topic = None if topic is None else _agent_name("topic", topic)
+        if to_agent is None and topic is None:
+            raise InvalidInput("to_agent", None, "a message needs a to_agent or a topic")
+        payload = v.json_value("payload", {} if payload is None else payload)
+        message_type = v.text("message_type", message_type, max_len=100)
+        priority = v.integer("priority", priority)
+        user_id = v.optional_id("user_id", user_id)
+        project_id = v.optional_id("project_id", project_id)
+        expires = v.optional_when("expires_at", expires_at)
+        with self._store.write() as tx:
+            self._require_user(tx, user_id)
+            check_link(tx, "projects", "project_id", project_id, user_id)
+            row = tx.one(
+                insert_sql("agent_messages", MESSAGE_COLUMNS, "*"),
+                {
+                    "id": new_id(), "user_id": user_id, "project_id": project_id,
+                    "from_agent": from_agent, "to_agent": to_agent, "topic": topic,
+                    "message_type": message_type, "payload": tx.json(payload),
+                    "priority": priority, "created_at": tx.ts(self._now()),
+                    "expires_at": tx.ts(expires),
+                },
+            )  # fmt: skip
+            message = message_from_row(tx, row)
+            self._emit(
+                tx, "agent_message.sent", user_id, {"message_id": message.id},
+                {"from": from_agent, "to": to_agent, "topic": topic},
+            )  # fmt: skip
+            return message
+
+    def get(self, message_id: str, *, user_id: Owner) -> AgentMessage:
+        params: dict[str, Any] = {"id": v.id_("message_id", message_id)}
+        with self._store.read() as tx:
+            row = tx.one(
+                _scoped("SELECT * FROM agent_messages WHERE id = :id", user_id, params), params
+            )
+            if row is None:
+                raise NotFound("agent message", message_id)
+            return message_from_row(tx, row)
+
+    def subscribe(self, agent_id: str, topic: str, *, user_id: str | None = None
+                  ) -> AgentSubscription:  # fmt: skip
+        """Subscribe an agent to a topic (idempotent)."""
+        agent_id = _agent_name("agent_id", agent_id)
+        topic = _agent_name("topic", topic)
+        user_id = v.optional_id("user_id", user_id)
+        params: dict[str, Any] = {"a": agent_id, "t": topic}
+        with self._store.write() as tx:
+            self._require_user(tx, user_id)
+            row = tx.one(
+                insert_sql("subscriptions", SUBSCRIPTION_COLUMNS, "*", conflict=True),
+                {"id": new_id(), "user_id": user_id, "agent_id": agent_id, "topic": topic,
+                 "created_at": tx.ts(self._now())},
+            )  # fmt: skip
+            if row is not None:
+                self._emit(tx, "subscription.created", user_id, {"subscription_id": str(row["id"])},
+                           {"agent_id": agent_id, "topic": topic})  # fmt: skip
+                return subscription_from_row(tx, row)
+            row = tx.one(
+                _scoped("SELECT * FROM subscriptions WHERE agent_id = :a AND topic = :t",
+                        user_id, params),
+                params,
+            )  # fmt: skip
+            assert row is not None
+            return subscription_from_row(tx, row)
+
+    def unsubscribe(self, agent_id: str, topic: str, *, user_id: str | None = None) -> bool:
+        """Remove a subscription; False when there was none."""
+        params: dict[str, Any] = {
+            "a": _agent_name("agent_id", agent_id), "t": _agent_name("topic", topic)
+        }  # fmt: skip
+        user_id = v.optional_id("user_id", user_id)
+        with self._store.write() as tx:
+            row = tx.one(
+                _scoped("DELETE FROM subscriptions WHERE agent_id = :a AND topic = :t",  # noqa: S608
+                        user_id, params) + " RETURNING id",
+                params,
+            )  # fmt: skip
+            if row is None:
+                return False
+            self._emit(tx, "subscription.deleted", user_id, {"subscription_id": str(row["id"])})
+            return True
+
+    def subscriptions(
+        self, user_id: Owner, *, agent_id: str | None = None, topic: str | None = None
+    ) -> list[AgentSubscription]:
+        """Subscriptions of an owner, by agent or by topic."""
+        params: dict[str, Any] = {}
+        sql = "SELECT * FROM subscriptions WHERE 1 = 1"
+        if agent_id is not None:
+            params["a"] = _agent_name("agent_id", agent_id)
+            sql += " AND agent_id = :a"
+        if topic is not None:
+            params["t"] = _agent_name("topic", topic)
+            sql += " AND topic = :t"
+        sql = _scoped(sql, user_id, params)
+        with self._store.read() as tx:
+            rows = tx.all(sql + " ORDER BY agent_id, topic", params)
+            return [subscription_from_row(tx, r) for r in rows]
+
+    def inbox(
+        self,
+        agent_id: str,
+        *,
+        user_id: Owner,
+        unread_only: bool = True,
+        include_expired: bool = False,
+        limit: int = 100,
+    ) -> list[AgentMessage]:
+        """Messages for `agent_id`: sent to it, or to a topic it subscribes to (in the same
+        owner scope), not sent by itself; with `unread_only`, those it has not marked read.
+        Highest priority first, then oldest first."""
+        agent_id = _agent_name("agent_id", agent_id)
+        params: dict[str, Any] = {"a": agent_id, "limit": v.integer("limit", limit, minimum=1)}
+        owner = owner_clause(_owner(user_id), params, "m.user_id")
+        sub_owner = owner_clause(_owner(user_id), params, "s.user_id")
+        where = [
+            "(m.to_agent = :a OR m.topic IN (SELECT s.topic FROM subscriptions s "  # noqa: S608
+            "WHERE s.agent_id = :a" + (f" AND {sub_owner}" if sub_owner else "") + "))",
+            "m.from_agent <> :a",
+        ]
+        if owner:
+            where.append(owner)
+        if unread_only:
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id "
+                "AND r.agent_id = :a)"
+            )
+        with self._store.read() as tx:
+            if not include_expired:
+                params["now"] = tx.ts(self._now())
+                where.append("(m.expires_at IS NULL OR m.expires_at > :now)")
+            rows = tx.all(
+                f"SELECT m.* FROM agent_messages m WHERE {' AND '.join(where)} "  # noqa: S608
+                "ORDER BY m.priority DESC, m.created_at, m.id LIMIT :limit",
+                params,
+            )
+            return [message_from_row(tx, r) for r in rows]
+
+    def unread(self, agent_id: str, *, user_id: Owner, limit: int = 100) -> list[AgentMessage]:
+        """Unread, unexpired messages for `agent_id` (see `inbox`)."""
+        return self.inbox(agent_id, user_id=user_id, unread_only=True, limit=limit)
+
+    def mark_read(self, agent_id: str, message_ids: Iterable[str], *, user_id: Owner) -> int:
+        """Record that `agent_id` read these messages; returns how many were newly marked.
+        A message outside the owner scope is NotFound."""
+        agent_id = _agent_name("agent_id", agent_id)
+        ids = sorted({v.id_("message_ids", m) for m in message_ids})
+        if not ids:
+            return 0
+        params: dict[str, Any] = {}
+        with self._store.write() as tx:
+            in_list = tx.expand("m", ids, params)
+            found = {
+                str(r["id"])
+                for r in tx.all(
+                    _scoped(f"SELECT id FROM agent_messages WHERE id IN ({in_list})",  # noqa: S608
+                            user_id, params),
+                    params,
+                )
+            }  # fmt: skip
+            missing = [m for m in ids if m not in found]
+            if missing:
+                raise NotFound("agent message", missing[0])
+            now = tx.ts(self._now())
+            marked = 0
+            for message_id in ids:
+                row = tx.one(
+                    "INSERT INTO message_reads (message_id, agent_id, read_at) "
+                    "VALUES (:m, :a, :now) ON CONFLICT DO NOTHING RETURNING message_id",
+                    {"m": message_id, "a": agent_id, "now": now},
+                )
+                marked += row is not None
+            if marked:
+                owner = None if isinstance(user_id, _AnyOwner) else user_id
+                self._emit(tx, "agent_message.read", owner, {"agent_id": agent_id},
+                           {"message_ids": ids, "marked": marked})  # fmt: skip
+            return marked

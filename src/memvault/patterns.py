@@ -1,0 +1,278 @@
+"""Learned response patterns (Lilith): per-user layers over a shared base layer.
+
+Reads are layered explicitly: a user's patterns first, then the base (user_id NULL). Only the
+"teacher" (an admin caller passing `teacher=True`) writes the base; a user gets `Forbidden`.
+
+Learning: `record_use` updates `usage_count` and `success_score` in ONE `UPDATE` statement,
+so concurrent learners (threads or processes, SQLite or PostgreSQL) lose no update. The
+success score is the *running mean* of all recorded outcomes:
+`score ← (score · usage_count + outcome) / (usage_count + 1)` — a new pattern's initial score
+is only a prior, replaced by the first outcome; with n uses the score is the mean of the n
+outcomes, whatever order they arrived in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from memvault import validate as v
+from memvault.domain import Domain, insert_sql
+from memvault.domain_records import ResponsePattern
+from memvault.errors import Forbidden, InvalidInput, NotFound
+from memvault.ids import new_id
+from memvault.store.base import Row, Tx
+
+PATTERN_COLUMNS = (
+    "id", "user_id", "intent", "trigger_context", "response_text", "success_score",
+    "usage_count", "metadata", "created_at", "updated_at", "last_used_at",
+)  # fmt: skip
+RECORD_USE = (
+    "UPDATE response_patterns SET "
+    "success_score = (success_score * usage_count + :outcome) / (usage_count + 1), "
+    "usage_count = usage_count + 1, last_used_at = :now, updated_at = :now "
+    "WHERE id = :id RETURNING *"
+)
+
+
+def pattern_from_row(tx: Tx, row: Row) -> ResponsePattern:
+    return ResponsePattern(
+        id=str(row["id"]),
+        user_id=tx.id_out(row["user_id"]),
+        intent=row["intent"],
+        trigger_context=row["trigger_context"],
+        response_text=row["response_text"],
+        success_score=float(row["success_score"]),
+        usage_count=int(row["usage_count"]),
+        metadata=tx.json_out(row["metadata"]) or {},
+        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
+        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
+        last_used_at=tx.ts_out(row["last_used_at"]),
+    )
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _intent(value: Any) -> str:
+    return v.text("intent", value, max_len=200).strip().lower()
+
+
+def _may_write(user_id: str | None, teacher: bool) -> None:
+    if user_id is None and not teacher:
+        raise Forbidden(
+            "only the teacher writes the shared base layer of response patterns "
+            "(pass teacher=True as an admin, or a user_id to write that user's layer)"
+        )
+
+
+class Patterns(Domain):
+    """`vault.patterns`: responses that worked, per user and in the shared base."""
+
+    def add(
+        self,
+        user_id: str | None,
+        intent: str,
+        trigger_context: str,
+        response_text: str,
+        *,
+        success_score: float = 0.5,
+        metadata: dict[str, Any] | None = None,
+        teacher: bool = False,
+        created_at: datetime | None = None,
+    ) -> ResponsePattern:
+        """Add a pattern to `user_id`'s layer, or to the base layer (user_id None) when
+        `teacher` is true; otherwise `Forbidden`. Intents are stored lower-case."""
+        user_id = v.optional_id("user_id", user_id)
+        _may_write(user_id, teacher)
+        intent = _intent(intent)
+        trigger = v.text("trigger_context", trigger_context)
+        response = v.text("response_text", response_text)
+        score = v.unit("success_score", success_score)
+        meta = v.json_object("metadata", metadata)
+        now = self._now()
+        created = v.optional_when("created_at", created_at) or now
+        with self._store.write() as tx:
+            self._require_user(tx, user_id)
+            row = tx.one(
+                insert_sql("response_patterns", PATTERN_COLUMNS, "*"),
+                {
+                    "id": new_id(),
+                    "user_id": user_id,
+                    "intent": intent,
+                    "trigger_context": trigger,
+                    "response_text": response,
+                    "success_score": score,
+                    "usage_count": 0,
+                    "metadata": tx.json(meta),
+                    "created_at": tx.ts(created),
+                    "updated_at": tx.ts(now),
+                    "last_used_at": None,
+                },
+            )
+            pattern = pattern_from_row(tx, row)
+            self._emit(tx, "pattern.added", user_id, {"pattern_id": pattern.id},
+                       {"intent": intent})  # fmt: skip
+            return pattern
+
+    def _visible(self, tx: Tx, pattern_id: str, user_id: str | None) -> Row:
+        """The pattern if `user_id` may see it (its own layer or the base), else NotFound."""
+        params: dict[str, Any] = {"id": pattern_id}
+        if user_id is None:
+            where = "user_id IS NULL"
+        else:
+            params["owner"] = user_id
+            where = "(user_id = :owner OR user_id IS NULL)"
+        row = tx.one(f"SELECT * FROM response_patterns WHERE id = :id AND {where}", params)  # noqa: S608
+        if row is None:
+            raise NotFound("response pattern", pattern_id)
+        return row
+
+    def get(self, pattern_id: str, *, user_id: str | None) -> ResponsePattern:
+        """A pattern of the user's layer or of the base (None: base only)."""
+        pattern_id = v.id_("pattern_id", pattern_id)
+        user_id = v.optional_id("user_id", user_id)
+        with self._store.read() as tx:
+            return pattern_from_row(tx, self._visible(tx, pattern_id, user_id))
+
+    def record_use(
+        self,
+        pattern_id: str,
+        outcome: bool | float,
+        *,
+        user_id: str | None,
+        teacher: bool = False,
+    ) -> ResponsePattern:
+        """Record one use of a pattern with its outcome (True/False, or a score 0–1): usage
+        count + 1 and the running-mean success score, in one atomic UPDATE. Using a base
+        pattern updates the shared base, so it needs `teacher`; a user gets `Forbidden`."""
+        pattern_id = v.id_("pattern_id", pattern_id)
+        user_id = v.optional_id("user_id", user_id)
+        value = float(outcome) if isinstance(outcome, bool) else v.unit("outcome", outcome)
+        with self._store.write() as tx:
+            row = self._visible(tx, pattern_id, user_id)
+            _may_write(tx.id_out(row["user_id"]), teacher)
+            row = tx.one(RECORD_USE, {"id": pattern_id, "outcome": value,
+                                      "now": tx.ts(self._now())})  # fmt: skip
+            pattern = pattern_from_row(tx, row)
+            self._emit(
+                tx,
+                "pattern.used",
+                pattern.user_id,
+                {"pattern_id": pattern_id},
+                {"outcome": value, "usage_count": pattern.usage_count},
+            )
+            return pattern
+
+    def update(
+        self,
+        pattern_id: str,
+        *,
+        user_id: str | None,
+        intent: str | None = None,
+        trigger_context: str | None = None,
+        response_text: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        teacher: bool = False,
+    ) -> ResponsePattern:
+        """Change a pattern's text, intent or metadata (merged); base patterns need `teacher`."""
+        pattern_id = v.id_("pattern_id", pattern_id)
+        user_id = v.optional_id("user_id", user_id)
+        sets = ["updated_at = :now"]
+        params: dict[str, Any] = {"id": pattern_id}
+        if intent is not None:
+            params["intent"] = _intent(intent)
+            sets.append("intent = :intent")
+        if trigger_context is not None:
+            params["trigger"] = v.text("trigger_context", trigger_context)
+            sets.append("trigger_context = :trigger")
+        if response_text is not None:
+            params["response"] = v.text("response_text", response_text)
+            sets.append("response_text = :response")
+        patch = None if metadata is None else v.json_object("metadata", metadata)
+        with self._store.write() as tx:
+            row = self._visible(tx, pattern_id, user_id)
+            _may_write(tx.id_out(row["user_id"]), teacher)
+            params["now"] = tx.ts(self._now())
+            if patch is not None:
+                params["meta"] = tx.json({**(tx.json_out(row["metadata"]) or {}), **patch})
+                sets.append("metadata = :meta")
+            row = tx.one(
+                f"UPDATE response_patterns SET {', '.join(sets)} WHERE id = :id RETURNING *",  # noqa: S608
+                params,
+            )
+            pattern = pattern_from_row(tx, row)
+            self._emit(tx, "pattern.updated", pattern.user_id, {"pattern_id": pattern_id})
+            return pattern
+
+    def delete(self, pattern_id: str, *, user_id: str | None, teacher: bool = False) -> None:
+        """Delete a pattern; base patterns need `teacher`."""
+        pattern_id = v.id_("pattern_id", pattern_id)
+        user_id = v.optional_id("user_id", user_id)
+        with self._store.write() as tx:
+            row = self._visible(tx, pattern_id, user_id)
+            owner = tx.id_out(row["user_id"])
+            _may_write(owner, teacher)
+            tx.execute("DELETE FROM response_patterns WHERE id = :id", {"id": pattern_id})
+            self._emit(tx, "pattern.deleted", owner, {"pattern_id": pattern_id})
+
+    def find(
+        self,
+        user_id: str | None,
+        *,
+        intent: str | None = None,
+        text: str | None = None,
+        layered: bool = True,
+        min_score: float | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[ResponsePattern]:
+        """Patterns for `user_id` (None: the base only), the user's layer first then (with
+        `layered`) the base, each best first (success score, then usage count).
+
+        `intent` filters exactly (case-folded); `text` matches patterns whose trigger contains
+        the text or is contained in it (case-insensitive; ASCII case only on SQLite), with
+        bound LIKE parameters — full-text matching is the search module's job."""
+        user_id = v.optional_id("user_id", user_id)
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
+        if user_id is None:
+            where = ["user_id IS NULL"]
+        else:
+            params["owner"] = user_id
+            where = ["(user_id = :owner OR user_id IS NULL)" if layered else "user_id = :owner"]
+        if intent is not None:
+            params["intent"] = _intent(intent)
+            where.append("intent = :intent")
+        if min_score is not None:
+            params["min_score"] = v.unit("min_score", min_score)
+            where.append("success_score >= :min_score")
+        with self._store.read() as tx:
+            if text is not None:
+                folded = v.text("text", text).strip().lower()
+                if not folded:
+                    raise InvalidInput("text", text, "must not be blank")
+                params["pat"] = f"%{_like_escape(folded)}%"
+                params["text"] = folded
+                position = "strpos" if tx.engine == "postgresql" else "instr"
+                where.append(
+                    "(lower(trigger_context) LIKE :pat ESCAPE '\\' "
+                    f"OR {position}(:text, lower(trigger_context)) > 0)"
+                )
+            rows = tx.all(
+                f"SELECT * FROM response_patterns WHERE {' AND '.join(where)} "  # noqa: S608
+                "ORDER BY CASE WHEN user_id IS NULL THEN 1 ELSE 0 END, success_score DESC, "
+                "usage_count DESC, id LIMIT :limit OFFSET :offset",
+                params,
+            )
+            return [pattern_from_row(tx, r) for r in rows]
+
+    def best(
+        self, user_id: str | None, *, intent: str | None = None, text: str | None = None
+    ) -> ResponsePattern | None:
+        """The first pattern `find` returns, or None."""
+        found = self.find(user_id, intent=intent, text=text, limit=1)
+        return found[0] if found else None
