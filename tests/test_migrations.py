@@ -1,0 +1,153 @@
+"""Every revision upgrades a populated database, on SQLite and PostgreSQL; the result
+matches the declared schema exactly."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import memvault
+from memvault.store import migrator
+from memvault.store.engine import open_store, parse_url
+from memvault.store.schema import metadata
+
+USER = "01900000-0000-7000-8000-000000000001"
+SESSION = "01900000-0000-7000-8000-000000000002"
+MEMORY = "01900000-0000-7000-8000-000000000003"
+
+
+def _populate_first_revision(url: str) -> None:
+    """Rows written with the first revision's columns, as an old memvault would have."""
+    store = open_store(parse_url(url))
+    try:
+        migrator.upgrade(store, migrator.revisions()[0])
+        with store.write() as tx:
+            now = tx.ts(memvault.open.__globals__["utcnow"]())
+            tx.execute(
+                "INSERT INTO users (id, handle, profile, created_at, updated_at) "
+                "VALUES (:id, 'old-timer', :p, :now, :now)",
+                {"id": USER, "p": tx.json({"since": "v0.1"}), "now": now},
+            )
+            tx.execute(
+                "INSERT INTO sessions (id, user_id, kind, status, metadata, message_count, "
+                "last_seq, started_at, updated_at) VALUES (:id, :u, 'chat', 'active', :m, 2, 2, "
+                ":now, :now)",
+                {"id": SESSION, "u": USER, "m": tx.json({}), "now": now},
+            )
+            for seq, text in ((1, "bonjour, ça va ?"), (2, "très bien, merci")):
+                tx.execute(
+                    "INSERT INTO messages (id, session_id, user_id, seq, role, content, "
+                    "metadata, created_at) VALUES (:id, :s, :u, :seq, 'user', :c, :m, :now)",
+                    {"id": memvault.new_id(), "s": SESSION, "u": USER, "seq": seq, "c": text,
+                     "m": tx.json({}), "now": now},  # fmt: skip
+                )
+            tx.execute(
+                "INSERT INTO memories (id, user_id, kind, content, confidence, importance, "
+                "access_count, content_hash, metadata, created_at, updated_at) VALUES (:id, :u, "
+                "'fact', 'Parle français', 0.9, 0.5, 0, 'h', :m, :now, :now)",
+                {"id": MEMORY, "u": USER, "m": tx.json({}), "now": now},
+            )
+    finally:
+        store.close()
+
+
+def test_populated_database_upgrades_through_every_revision(vault_url: str) -> None:
+    # The fixture's database is already at head on PostgreSQL: start from an empty one.
+    store = open_store(parse_url(vault_url))
+    with store.write() as tx:
+        for table in [t.name for t in reversed(metadata.sorted_tables)]:
+            tx.execute(f"DROP TABLE IF EXISTS {table} CASCADE" if tx.engine != "sqlite"
+                       else f"DROP TABLE IF EXISTS {table}")  # fmt: skip
+        _drop_extras(tx)
+    store.close()
+    _populate_first_revision(vault_url)
+    store = open_store(parse_url(vault_url))
+    try:
+        for rev in migrator.revisions()[1:]:
+            assert migrator.upgrade(store, rev) == rev
+    finally:
+        store.close()
+    with memvault.open(vault_url) as vault:
+        assert vault.schema_version == migrator.head()
+        session = vault.sessions.get(SESSION, user_id=USER)
+        assert session.message_count == 2
+        appended = vault.messages.append(SESSION, "assistant", "after the upgrade")
+        assert appended.seq == 3
+        assert vault.users.get(USER).profile == {"since": "v0.1"}
+        assert vault.memories.get(MEMORY).content == "Parle français"
+        assert vault.check() == []
+
+
+def _drop_extras(tx: object) -> None:
+    """Drop what later revisions add outside the declared tables (full-text, versions)."""
+    from memvault.store.base import Tx
+
+    assert isinstance(tx, Tx)
+    if tx.engine == "sqlite":
+        rows = tx.all("SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        for row in rows:
+            if row["type"] == "table":
+                tx.execute(f'DROP TABLE IF EXISTS "{row["name"]}"')
+        return
+    tx.execute(f"DROP TABLE IF EXISTS {migrator.VERSION_TABLE}")
+    rows = tx.all("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    for row in rows:
+        tx.execute(f'DROP TABLE IF EXISTS "{row["tablename"]}" CASCADE')
+
+
+def test_migrated_schema_matches_the_declared_schema(vault: memvault.Vault) -> None:
+    engine = vault.store.sqlalchemy_engine()
+    declared = {t.name for t in metadata.sorted_tables}
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "include_name": lambda name, kind, parent: kind != "table" or name in declared,
+                    "compare_type": True,
+                },
+            )
+            diff = compare_metadata(context, metadata)
+    finally:
+        engine.dispose(close=False)
+    assert diff == []
+
+
+def _open_and_write(url: str, handle: str) -> str:
+    with memvault.open(url) as vault:
+        return vault.users.create(handle).id
+
+
+def test_processes_opening_a_new_file_at_once_create_one_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        ids = pool.starmap(_open_and_write, [(url, f"u{i}") for i in range(8)])
+    assert len(set(ids)) == 8
+    with memvault.open(url) as vault:
+        assert vault.stats().counts["users"] == 8
+
+
+def test_upgrade_and_current_commands_exist(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from memvault.cli import app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    result = runner.invoke(app, ["current", "--db", url])
+    assert result.exit_code == 0 and "current: none" in result.output
+    result = runner.invoke(app, ["upgrade", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert migrator.head() in result.output
+    result = runner.invoke(app, ["current", "--db", url])
+    assert "up to date" in result.output
+
+
+@pytest.mark.parametrize("rev", ["0001"])
+def test_first_revision_is_stable(rev: str) -> None:
+    assert migrator.revisions()[0] == rev
