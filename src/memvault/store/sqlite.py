@@ -330,14 +330,15 @@ class Checkpointer:
     Auto-checkpoints are disabled on memvault's connections because a checkpoint's fsync
     would land inside whichever commit crossed the threshold. This thread wakes every
     `interval` seconds, or every EVERY commits, and, when there were commits, runs a PASSIVE
-    checkpoint under the
-    in-process write lock (readers are never blocked; this process's writers wait for the
-    few milliseconds it takes). Once no reader holds an old snapshot, the WAL is fully
-    checkpointed, restarts from its beginning, and is truncated to `journal_size_limit`,
-    so its size stays bounded by about one interval of writes.
+    checkpoint, which blocks neither readers nor writers. If steady writers keep it from
+    reaching the end of a WAL larger than LOCKED_ABOVE, it finishes under the in-process
+    write lock (this process's writers wait a few milliseconds). Once no reader holds an old
+    snapshot, the WAL is fully checkpointed, restarts from its beginning, and is truncated to
+    `journal_size_limit`, so its size stays bounded.
     """
 
     EVERY = 1000  # commits between checkpoints under load: each costs two fsyncs
+    LOCKED_ABOVE = 4096  # WAL frames (~16 MB) beyond which a checkpoint may pause writers
 
     def __init__(self, store: SQLiteStore, interval: float = 1.0) -> None:
         self.store = store
@@ -373,10 +374,13 @@ class Checkpointer:
                 )
                 self._conn.execute(f"PRAGMA busy_timeout={int(self.store.busy_timeout * 1000)}")
                 self._conn.execute("PRAGMA journal_size_limit=67108864")
-            # Holding the in-process write lock lets the checkpoint reach the end of the WAL,
-            # so the next writer restarts it from the beginning instead of growing it.
-            with self.store._write_lock:
-                self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            busy, log, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            if log > done and log > self.LOCKED_ABOVE:
+                # Writers kept the WAL from being fully copied. Holding the in-process write
+                # lock lets the checkpoint reach its end, so the next writer restarts the WAL
+                # from the beginning instead of growing it.
+                with self.store._write_lock:
+                    self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
             self.seen = commits
             self.runs += 1
         except sqlean.Error:
