@@ -1,0 +1,1 @@
+"""Search: query syntax, filters, fusion and the query API (see memvault.search.query)."""

@@ -1,0 +1,551 @@
+"""The search API: full-text, vector and hybrid search over memories, messages and patterns.
+
+    hits = vault.memories.search(user_id, "école primaire", k=10, mode="hybrid",
+                                 kinds=["fact"], filters={"metadata.topic": "kids"})
+    for hit in hits:
+        hit.item, hit.score, hit.matched      # Memory, fused score, ("text", "vector")
+
+Both legs see the same filters (owner first, then kinds, time range, confidence, expiry,
+session and user filters); hybrid results are fused by reciprocal rank. Returned memories
+have their access recorded.
+"""
+
+# ruff: noqa: S608  (SQL text is built from allow-listed identifiers; every value is bound)
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import numpy as np
+
+from memvault import validate as v
+from memvault.conversations import message_from_row
+from memvault.domain import ANY, Owner, _AnyOwner
+from memvault.embed.base import Embedder
+from memvault.embed.cache import CachedEmbedder
+from memvault.errors import InvalidInput
+from memvault.ids import new_id
+from memvault.memories import memory_from_row
+from memvault.records import Memory, Message
+from memvault.search import syntax
+from memvault.search.filters import compile_filters
+from memvault.search.fusion import rrf
+from memvault.store import fulltext, vectors
+from memvault.store.base import Tx
+from memvault.store.schema import MEMORY_KINDS
+
+if TYPE_CHECKING:
+    from memvault.vault import Vault
+
+T = TypeVar("T")
+MODES = ("hybrid", "text", "vector")
+MAX_K = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Hit(Generic[T]):
+    """One search result: the record, its score and which signals found it."""
+
+    item: T
+    score: float  # RRF score in hybrid mode, BM25-style in text mode, cosine in vector mode
+    matched: tuple[str, ...]  # "text", "vector"
+    text_score: float | None = None
+    vector_score: float | None = None
+    text_rank: int | None = None
+    vector_rank: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A response pattern as returned by `search.patterns`."""
+
+    id: str
+    user_id: str | None
+    intent: str
+    trigger_context: str
+    response_text: str
+    success_score: float
+
+
+class Search:
+    """`vault.search`: the engine behind `memories.search` and `messages.search`."""
+
+    def __init__(self, vault: Vault, embedder: Embedder | None = None) -> None:
+        self._vault = vault
+        self._embedder: Embedder | None = CachedEmbedder(embedder) if embedder else None
+        self.index = vectors.MatrixIndex()
+        self.fulltext_window = fulltext.DEFAULT_WINDOW
+
+    # -- embedders --------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The embedder for queries and `embed=True` writes (default: the offline model)."""
+        if self._embedder is None:
+            from memvault.embed import default
+
+            if default.available():
+                self._embedder = CachedEmbedder(default.default_embedder())
+        return self._embedder
+
+    @embedder.setter
+    def embedder(self, value: Embedder | None) -> None:
+        self._embedder = CachedEmbedder(value) if value is not None else None
+
+    def _require_embedder(self, model: str | None) -> Embedder:
+        emb = self.embedder
+        if emb is None:
+            raise InvalidInput("query_vector", None, "no embedder available: pass query_vector")
+        if model is not None and model != emb.name:
+            raise InvalidInput(
+                "model", model, f"the embedder is {emb.name!r}; pass query_vector for {model!r}"
+            )
+        return emb
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Vectors of `texts` with the vault's embedder."""
+        return self._require_embedder(None).embed(list(texts))
+
+    # -- common plumbing --------------------------------------------------------------------
+
+    def _prepare(
+        self, query: str, mode: str, k: int, query_vector: Any, model: str | None
+    ) -> tuple[syntax.Node | None, Any, str | None, int]:
+        mode = v.choice("mode", mode, MODES)
+        k = v.integer("k", k, minimum=1)
+        if k > MAX_K:
+            raise InvalidInput("k", k, f"at most {MAX_K}")
+        query = v.text("query", query, allow_empty=mode == "vector" and query_vector is not None)
+        node = syntax.parse(query) if mode != "vector" else None
+        qvec = None
+        if mode != "text":
+            if query_vector is not None:
+                qvec = vectors.as_vector("query_vector", query_vector)
+                if model is None:
+                    raise InvalidInput("model", None, "name the model of query_vector")
+            else:
+                emb = self._require_embedder(model)
+                model = emb.name
+                qvec = np.asarray(emb.embed([_plain(query)])[0], dtype=np.float32)
+            vectors.check_model(model)
+        return node, qvec, model, k
+
+    def _fuse(
+        self,
+        mode: str,
+        text: list[tuple[Any, float]],
+        vec: list[tuple[str, float]],
+        k: int,
+    ) -> list[tuple[str, float, tuple[str, ...], dict[str, Any]]]:
+        text_ids = [str(i) for i, _ in text]
+        tscore = {str(i): s for i, s in text}
+        vscore = dict(vec)
+        out: list[tuple[str, float, tuple[str, ...], dict[str, Any]]] = []
+        if mode == "text":
+            for rank, (i, s) in enumerate(zip(text_ids, [s for _, s in text], strict=True), 1):
+                out.append((i, s, ("text",), {"text_score": s, "text_rank": rank}))
+            return out[:k]
+        if mode == "vector":
+            for rank, (i, s) in enumerate(vec, 1):
+                out.append((i, s, ("vector",), {"vector_score": s, "vector_rank": rank}))
+            return out[:k]
+        fused = rrf({"text": text_ids, "vector": [i for i, _ in vec]})
+        for item, score, ranks in fused[:k]:
+            extra = {
+                "text_score": tscore.get(item),
+                "vector_score": vscore.get(item),
+                "text_rank": ranks.get("text"),
+                "vector_rank": ranks.get("vector"),
+            }
+            out.append((item, score, tuple(sorted(ranks, key=["text", "vector"].index)), extra))
+        return out
+
+    def _vector_leg(
+        self,
+        tx: Tx,
+        table: str,
+        kind: str,
+        owners: list[str | None],
+        model: str,
+        qvec: Any,
+        n: int,
+        where: str,
+        params: dict[str, Any],
+        min_similarity: float | None,
+    ) -> list[tuple[str, float]]:
+        def allowed(ids: list[str]) -> set[str]:
+            ok: set[str] = set()
+            for start in range(0, len(ids), 500):
+                p = dict(params)
+                names = tx.expand("vid", ids[start : start + 500], p)
+                rows = tx.all(f"SELECT t.id FROM {table} t WHERE t.id IN ({names}) AND {where}", p)
+                ok.update(str(r["id"]) for r in rows)
+            return ok
+
+        def allowed_all() -> list[str]:
+            rows = tx.all(f"SELECT t.id FROM {table} t WHERE {where}", params)
+            return [str(r["id"]) for r in rows]
+
+        got: list[tuple[str, float]] = []
+        for owner in owners:
+            got += self.index.search(
+                tx, owner, model, kind, qvec, n,
+                allowed=allowed if where else None, allowed_all=allowed_all,
+            )  # fmt: skip
+        got.sort(key=lambda item: -item[1])
+        if min_similarity is not None:
+            got = [g for g in got if g[1] >= min_similarity]
+        return got[:n]
+
+    # -- memories ---------------------------------------------------------------------------
+
+    def memories(
+        self,
+        user_id: str | None,
+        query: str,
+        *,
+        k: int = 10,
+        mode: str = "hybrid",
+        kinds: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        min_confidence: float | None = None,
+        base: bool = False,
+        filters: Any = None,
+        session_id: str | None = None,
+        include_expired: bool = False,
+        query_vector: Any = None,
+        model: str | None = None,
+        min_similarity: float | None = None,
+        track_access: bool = True,
+    ) -> list[Hit[Memory]]:
+        """Memories of `user_id` (None: the base layer; `base=True` adds the base layer)
+        matching `query`, best first. See the module doc."""
+        node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
+        user_id = v.optional_id("user_id", user_id)
+        owners: list[str | None] = [user_id] if user_id is None or not base else [user_id, None]
+        n = max(3 * k, 30)
+        with self._vault.store.read() as tx:
+            params: dict[str, Any] = {}
+            conds = []
+            if len(owners) == 2:
+                params["owner"] = user_id
+                conds.append("(t.user_id = :owner OR t.user_id IS NULL)")
+            elif user_id is None:
+                conds.append("t.user_id IS NULL")
+            else:
+                params["owner"] = user_id
+                conds.append("t.user_id = :owner")
+            if kinds is not None:
+                kind_list = [v.choice("kinds", x, MEMORY_KINDS) for x in kinds]
+                conds.append(f"t.kind IN ({tx.expand('kind', kind_list, params)})")
+            if since is not None:
+                params["since"] = tx.ts(v.when("since", since))
+                conds.append("t.created_at >= :since")
+            if until is not None:
+                params["until"] = tx.ts(v.when("until", until))
+                conds.append("t.created_at < :until")
+            if min_confidence is not None:
+                params["min_conf"] = v.unit("min_confidence", min_confidence)
+                conds.append("t.confidence >= :min_conf")
+            if session_id is not None:
+                params["sid"] = v.id_("session_id", session_id)
+                conds.append("t.session_id = :sid")
+            if not include_expired:
+                params["now"] = tx.ts(self._vault.clock())
+                conds.append("(t.expires_at IS NULL OR t.expires_at > :now)")
+            flt = compile_filters(tx, "memories", filters, params)
+            if flt:
+                conds.append(flt)
+            where = " AND ".join(conds)
+            text: list[tuple[Any, float]] = []
+            if mode != "vector" and node is not None:
+                text = fulltext.candidates(
+                    tx, "memories", node, owners=owners, where=where, params=params,
+                    limit=k if mode == "text" else n, window=self.fulltext_window,
+                )  # fmt: skip
+            vec: list[tuple[str, float]] = []
+            if mode != "text" and model is not None:
+                vec = self._vector_leg(
+                    tx, "memories", "memory", owners, model, qvec, n, where, params, min_similarity
+                )
+            fused = self._fuse(mode, text, vec, k)
+            rows = self._rows(tx, "memories", [f[0] for f in fused])
+            items = {str(r["id"]): memory_from_row(tx, r) for r in rows}
+        ordered = [f for f in fused if f[0] in items]
+        memories = [items[f[0]] for f in ordered]
+        if track_access and memories:
+            with self._vault.store.write() as wtx:
+                memories = self._vault.memories.touch(wtx, memories)
+        return [Hit(mem, f[1], f[2], **f[3]) for mem, f in zip(memories, ordered, strict=True)]
+
+    def _rows(self, tx: Tx, table: str, ids: list[str]) -> list[Any]:
+        if not ids:
+            return []
+        params: dict[str, Any] = {}
+        names = tx.expand("hid", ids, params)
+        return tx.all(f"SELECT * FROM {table} WHERE id IN ({names})", params)
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def messages(
+        self,
+        user_id: Owner,
+        query: str,
+        *,
+        k: int = 10,
+        mode: str = "hybrid",
+        session_id: str | None = None,
+        roles: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        filters: Any = None,
+        query_vector: Any = None,
+        model: str | None = None,
+        min_similarity: float | None = None,
+    ) -> list[Hit[Message]]:
+        """Messages of `user_id` (None: messages with no owner; ANY: every owner, for
+        trusted callers), optionally within one session, matching `query`, best first."""
+        node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
+        if isinstance(user_id, _AnyOwner) and session_id is None and mode != "text":
+            raise InvalidInput("user_id", "ANY", "vector search needs an owner or a session")
+        if not isinstance(user_id, _AnyOwner):
+            user_id = v.optional_id("user_id", user_id)
+        n = max(3 * k, 30)
+        with self._vault.store.read() as tx:
+            params: dict[str, Any] = {}
+            conds = []
+            owners: list[str | None] | None = None
+            if not isinstance(user_id, _AnyOwner):
+                owners = [user_id]
+                if user_id is None:
+                    conds.append("t.user_id IS NULL")
+                else:
+                    params["owner"] = user_id
+                    conds.append("t.user_id = :owner")
+            if session_id is not None:
+                session_id = v.id_("session_id", session_id)
+                params["sid"] = session_id
+                conds.append("t.session_id = :sid")
+            if roles is not None:
+                conds.append(f"t.role IN ({tx.expand('role', list(roles), params)})")
+            if since is not None:
+                params["since"] = tx.ts(v.when("since", since))
+                conds.append("t.created_at >= :since")
+            if until is not None:
+                params["until"] = tx.ts(v.when("until", until))
+                conds.append("t.created_at < :until")
+            flt = compile_filters(tx, "messages", filters, params)
+            if flt:
+                conds.append(flt)
+            where = " AND ".join(conds)
+            text: list[tuple[Any, float]] = []
+            if mode != "vector" and node is not None:
+                text = fulltext.candidates(
+                    tx, "messages", node, owners=owners, session_id=session_id, where=where,
+                    params=params, limit=k if mode == "text" else n, window=self.fulltext_window,
+                )  # fmt: skip
+            vec: list[tuple[str, float]] = []
+            if mode != "text" and model is not None:
+                vec_owners = owners
+                if vec_owners is None:  # ANY with a session: the session's owner
+                    row = tx.one("SELECT user_id FROM sessions WHERE id = :s", {"s": session_id})
+                    vec_owners = [] if row is None else [tx.id_out(row["user_id"])]
+                vec = self._vector_leg(
+                    tx, "messages", "message", vec_owners, model, qvec, n, where or "1 = 1",
+                    params, min_similarity,
+                )  # fmt: skip
+            fused = self._fuse(mode, text, vec, k)
+            rows = self._rows(tx, "messages", [f[0] for f in fused])
+            items = {str(r["id"]): message_from_row(tx, r) for r in rows}
+        return [Hit(items[f[0]], f[1], f[2], **f[3]) for f in fused if f[0] in items]
+
+    # -- response patterns ------------------------------------------------------------------
+
+    def patterns(
+        self, user_id: str | None, query: str, *, k: int = 10, layered: bool = True,
+        filters: Any = None,
+    ) -> list[Hit[Pattern]]:  # fmt: skip
+        """Full-text search of response patterns: the user's layer and (when `layered`)
+        the base layer, best first."""
+        k = v.integer("k", k, minimum=1)
+        node = syntax.parse(v.text("query", query))
+        if node is None:
+            return []
+        user_id = v.optional_id("user_id", user_id)
+        owners: list[str | None] = [user_id, None] if (user_id and layered) else [user_id]
+        with self._vault.store.read() as tx:
+            params: dict[str, Any] = {}
+            if len(owners) == 2:
+                params["owner"] = user_id
+                where = "(t.user_id = :owner OR t.user_id IS NULL)"
+            elif user_id is None:
+                where = "t.user_id IS NULL"
+            else:
+                params["owner"] = user_id
+                where = "t.user_id = :owner"
+            flt = compile_filters(tx, "response_patterns", filters, params)
+            if flt:
+                where += " AND " + flt
+            text = fulltext.candidates(
+                tx, "response_patterns", node, owners=owners, where=where, params=params, limit=k
+            )
+            rows = {str(r["id"]): r for r in self._rows(tx, "response_patterns",
+                                                        [str(i) for i, _ in text])}  # fmt: skip
+            out = []
+            for rank, (i, score) in enumerate(text, 1):
+                r = rows.get(str(i))
+                if r is None:
+                    continue
+                pattern = Pattern(str(r["id"]), tx.id_out(r["user_id"]), r["intent"],
+                                  r["trigger_context"], r["response_text"],
+                                  float(r["success_score"]))  # fmt: skip
+                out.append(Hit(pattern, score, ("text",), text_score=score, text_rank=rank))
+            return out
+
+    # -- maintenance ------------------------------------------------------------------------
+
+    def reindex(self) -> dict[str, int]:
+        """Rebuild the derived indexes: full-text tables and in-memory vector matrices."""
+        with self._vault.store.write() as tx:
+            out = fulltext.rebuild(tx)
+            out["embeddings"] = int(tx.scalar("SELECT count(*) FROM embeddings"))
+        self.index.clear()
+        return out
+
+    def missing(self, kind: str, model: str) -> int:
+        """How many memories (kind='memory') or messages lack a vector for `model`."""
+        table, col = ("memories", "memory_id") if kind == "memory" else ("messages", "message_id")
+        with self._vault.store.read() as tx:
+            return int(tx.scalar(
+                f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
+                f"WHERE e.{col} = t.id AND e.model = :m)", {"m": model},
+            ))  # fmt: skip
+
+    def embed_missing(
+        self,
+        kind: str = "memory",
+        *,
+        batch: int = 64,
+        limit: int | None = None,
+        progress: Any = None,
+    ) -> int:
+        """Embed rows that have no vector for the embedder's model, `batch` per transaction.
+
+        Resumable: each batch commits with its vectors, and the next run starts from what is
+        still missing. `progress(n)` is called after each batch. Returns rows embedded."""
+        emb = self._require_embedder(None)
+        table, col = ("memories", "memory_id") if kind == "memory" else ("messages", "message_id")
+        text_sql = (
+            "t.content || CASE WHEN t.context IS NULL OR t.context = '' THEN '' "
+            "ELSE ' ' || t.context END"
+            if kind == "memory"
+            else "t.content"
+        )
+        done = 0
+        while limit is None or done < limit:
+            size = batch if limit is None else min(batch, limit - done)
+            with self._vault.store.read() as tx:
+                found = tx.all(
+                    f"SELECT t.id, t.user_id, {text_sql} AS body FROM {table} t "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.{col} = t.id "
+                    f"AND e.model = :m) ORDER BY t.id LIMIT :n",
+                    {"m": emb.name, "n": size},
+                )
+                rows = [(str(r["id"]), tx.id_out(r["user_id"]), r["body"] or "") for r in found]
+            if not rows:
+                break
+            vecs = emb.embed([r[2] for r in rows])
+            with self._vault.store.write() as tx:
+                now = tx.ts(self._vault.clock())
+                for (rid, owner, _), vec in zip(rows, vecs, strict=True):
+                    vectors.put(
+                        tx, embedding_id=new_id(), user_id=owner, kind=kind, target_id=rid,
+                        model=emb.name, vector=vectors.as_vector("vector", vec), created_at=now,
+                    )  # fmt: skip
+            done += len(rows)
+            if progress is not None:
+                progress(len(rows))
+        return done
+
+
+def _plain(query: str) -> str:
+    """The query as prose for an embedder: quotes, operators and wildcards removed."""
+    words = [w for w in query.replace('"', " ").replace("*", " ").split()
+             if w not in ("OR", "AND", "NOT", "|") and not w.startswith("-")]  # fmt: skip
+    return " ".join(words) or query
+
+
+class Embeddings:
+    """`vault.embeddings`: store vectors (any model, any dimension) for memories and messages."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def put(
+        self,
+        vector: Any,
+        *,
+        model: str,
+        memory_id: str | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Store (or replace) the `model` vector of one memory or message, in one transaction
+        with a check that the row exists; the owner is the row's owner."""
+        if (memory_id is None) == (message_id is None):
+            raise InvalidInput("memory_id", memory_id, "give exactly one of memory_id, message_id")
+        model = vectors.check_model(model)
+        vec = vectors.as_vector("vector", vector)
+        kind, table, target = (
+            ("memory", "memories", memory_id) if memory_id else ("message", "messages", message_id)
+        )
+        target = v.id_(f"{kind}_id", target)
+        with self._vault.store.write() as tx:
+            row = tx.one(f"SELECT user_id FROM {table} WHERE id = :id", {"id": target})
+            if row is None:
+                from memvault.errors import NotFound
+
+                raise NotFound(kind, target)
+            self.put_in(tx, kind, target, tx.id_out(row["user_id"]), vec, model)
+
+    def put_in(
+        self, tx: Tx, kind: str, target_id: str, user_id: str | None, vector: Any, model: str
+    ) -> None:
+        """Store a vector inside the caller's transaction (used by `memories.add`)."""
+        vectors.put(
+            tx, embedding_id=new_id(), user_id=user_id, kind=kind, target_id=target_id,
+            model=vectors.check_model(model), vector=vectors.as_vector("vector", vector),
+            created_at=tx.ts(self._vault.clock()),
+        )  # fmt: skip
+
+    def get(
+        self, *, model: str, memory_id: str | None = None, message_id: str | None = None
+    ) -> np.ndarray[Any, np.dtype[np.float32]] | None:
+        """The stored vector, or None."""
+        col, target = ("memory_id", memory_id) if memory_id else ("message_id", message_id)
+        with self._vault.store.read() as tx:
+            row = tx.one(
+                f"SELECT vector FROM embeddings WHERE {col} = :t AND model = :m",
+                {"t": target, "m": model},
+            )
+        if row is None:
+            return None
+        return np.frombuffer(bytes(row["vector"]), dtype="<f4").copy()
+
+    def delete(self, *, model: str | None = None, memory_id: str | None = None,
+               message_id: str | None = None) -> int:  # fmt: skip
+        """Delete the vectors of one memory or message (of one model, or all)."""
+        col, target = ("memory_id", memory_id) if memory_id else ("message_id", message_id)
+        params: dict[str, Any] = {"t": target}
+        sql = f"DELETE FROM embeddings WHERE {col} = :t"
+        if model is not None:
+            params["m"] = model
+            sql += " AND model = :m"
+        with self._vault.store.write() as tx:
+            return int(tx.execute(sql, params).rowcount or 0)
+
+
+__all__ = ["ANY", "Embeddings", "Hit", "Pattern", "Search"]

@@ -1,0 +1,391 @@
+"""Vector storage and exact search at memory bandwidth.
+
+Vectors live in `embeddings` (float32 bytes, model, dimension), written in the caller's
+transaction. Search runs on an in-memory float32 matrix per (owner, model, target kind), held by
+each open Vault and refreshed incrementally: revision 0003 keeps a counter per (owner, model)
+that every embedding write bumps and stamps on the row (`embeddings.seq`), and every delete
+(cascades included) leaves a tombstone. Before each search the matrix reads the counter; if it
+moved, only newer rows and tombstones are fetched. Another process's writes and deletions are
+therefore visible at the next query, and an unchanged collection costs one indexed read.
+
+The scan itself is one BLAS matrix-vector product over a contiguous float32 block (rows are
+L2-normalised on load, so the product is the cosine) and `argpartition` for the top k: the same
+work as the numpy floor. Deleted rows are swap-removed, so the block stays dense.
+
+PostgreSQL with pgvector additionally mirrors vectors into `embeddings.vec` so that an HNSW
+index can be built per model (`ann_index`); the exact matrix remains the default everywhere,
+with the same results on every engine.
+"""
+
+# ruff: noqa: S608  (SQL text is built from allow-listed identifiers; every value is bound)
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from memvault.errors import InvalidInput
+from memvault.store.base import Tx
+
+F32 = npt.NDArray[np.float32]
+KINDS = ("memory", "message")
+TARGET = {"memory": "memory_id", "message": "message_id"}
+MODEL_NAME = re.compile(r"^[A-Za-z0-9._:/@+\-]{1,200}$")
+MAX_ENTRIES = 64
+
+
+def check_model(model: str) -> str:
+    if not isinstance(model, str) or not MODEL_NAME.match(model):
+        raise InvalidInput(
+            "model", model, "expected 1-200 characters among letters, digits and ._:/@+-"
+        )
+    return model
+
+
+def as_vector(field: str, value: Any, dim: int | None = None) -> F32:
+    """A finite 1-d float32 vector (copied), of `dim` values when given."""
+    try:
+        vec = np.asarray(value, dtype=np.float32).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(field, value, f"not a vector of numbers ({exc})") from exc
+    if vec.size == 0 or vec.size > 16384:
+        raise InvalidInput(field, f"<{vec.size} values>", "expected 1 to 16384 values")
+    if not np.all(np.isfinite(vec)):
+        raise InvalidInput(field, "<vector>", "contains NaN or infinite values")
+    if dim is not None and vec.size != dim:
+        raise InvalidInput(field, f"<{vec.size} values>", f"expected {dim} values")
+    return np.ascontiguousarray(vec)
+
+
+def owner_key(user_id: str | None) -> str:
+    return "" if user_id is None else str(user_id)
+
+
+def model_dim(tx: Tx, model: str) -> int | None:
+    """The dimension already used by `model` in this store, if any."""
+    value = tx.scalar("SELECT dim FROM embeddings WHERE model = :m LIMIT 1", {"m": model})
+    return None if value is None else int(value)
+
+
+_pgvector: dict[str, bool] = {}
+
+
+def has_pgvector(tx: Tx) -> bool:
+    """Whether `embeddings.vec` exists (PostgreSQL with pgvector)."""
+    if tx.engine != "postgresql":
+        return False
+    info = tx.conn.info  # type: ignore[attr-defined]
+    key = f"{info.host}:{info.port}/{info.dbname}"
+    if key not in _pgvector:
+        _pgvector[key] = bool(
+            tx.scalar(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'embeddings' "
+                "AND column_name = 'vec' AND table_schema = current_schema()"
+            )
+        )
+    return _pgvector[key]
+
+
+def vec_literal(vec: F32) -> str:
+    return "[" + ",".join(repr(float(x)) for x in vec) + "]"
+
+
+def put(
+    tx: Tx,
+    *,
+    embedding_id: str,
+    user_id: str | None,
+    kind: str,
+    target_id: str,
+    model: str,
+    vector: F32,
+    created_at: Any,
+) -> None:
+    """Insert or replace the vector of one memory or message for `model` (caller's tx)."""
+    column = TARGET[kind]
+    dim = model_dim(tx, model)
+    if dim is not None and dim != vector.size:
+        raise InvalidInput(
+            "vector", f"<{vector.size} values>",
+            f"model {model!r} already stores {dim}-dimensional vectors",
+        )  # fmt: skip
+    params: dict[str, Any] = {
+        "id": embedding_id,
+        "user_id": user_id,
+        "target": target_id,
+        "model": model,
+        "dim": int(vector.size),
+        "vector": vector.astype("<f4").tobytes(),
+        "created_at": created_at,
+    }
+    vec_col, vec_val, vec_set = "", "", ""
+    if has_pgvector(tx):
+        params["vec"] = vec_literal(vector)
+        vec_col, vec_val, vec_set = ", vec", ", CAST(:vec AS vector)", ", vec = excluded.vec"
+    tx.execute(
+        f"INSERT INTO embeddings (id, user_id, {column}, model, dim, vector, created_at{vec_col}) "
+        f"VALUES (:id, :user_id, :target, :model, :dim, :vector, :created_at{vec_val}) "
+        f"ON CONFLICT ({column}, model) DO UPDATE SET vector = excluded.vector, "
+        f"dim = excluded.dim, created_at = excluded.created_at{vec_set}",
+        params,
+    )
+
+
+class _Matrix:
+    """One owner's vectors of one model and kind: a dense, growable float32 block."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.data: F32 = np.empty((0, 0), dtype=np.float32)
+        self.n = 0
+        self.ids: list[str] = []
+        self.pos: dict[str, int] = {}
+        self.seen = 0  # counter value this matrix reflects
+
+    @property
+    def dim(self) -> int:
+        return int(self.data.shape[1])
+
+    def reset(self) -> None:
+        self.data = np.empty((0, 0), dtype=np.float32)
+        self.n = 0
+        self.ids = []
+        self.pos = {}
+        self.seen = 0
+
+    def remove(self, key: str) -> None:
+        i = self.pos.pop(key, None)
+        if i is None:
+            return
+        last = self.n - 1
+        if i != last:
+            self.data[i] = self.data[last]
+            moved = self.ids[last]
+            self.ids[i] = moved
+            self.pos[moved] = i
+        self.ids.pop()
+        self.n = last
+
+    def upsert(self, keys: Sequence[str], block: F32) -> None:
+        if len(keys) == 0:
+            return
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        block = (block / norms).astype(np.float32, copy=False)
+        if self.data.shape[1] != block.shape[1]:
+            if self.n:
+                raise InvalidInput("vector", "<block>", "dimension changed within one model")
+            self.data = np.empty((0, block.shape[1]), dtype=np.float32)
+        fresh: list[int] = []
+        for j, key in enumerate(keys):
+            i = self.pos.get(key)
+            if i is not None:
+                self.data[i] = block[j]
+            else:
+                fresh.append(j)
+        if not fresh:
+            return
+        need = self.n + len(fresh)
+        if need > self.data.shape[0]:
+            grown = np.empty((max(need, 2 * self.data.shape[0], 64), block.shape[1]), np.float32)
+            grown[: self.n] = self.data[: self.n]
+            self.data = grown
+        idx = np.asarray(fresh)
+        self.data[self.n : need] = block[idx]
+        for off, j in enumerate(fresh):
+            self.ids.append(keys[j])
+            self.pos[keys[j]] = self.n + off
+        self.n = need
+
+
+class MatrixIndex:
+    """The exact vector index of one open Vault (see the module doc)."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[tuple[str, str, str], _Matrix] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def _entry(self, key: tuple[str, str, str]) -> _Matrix:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = _Matrix()
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+            else:
+                self._entries.move_to_end(key)
+            return entry
+
+    def _refresh(self, tx: Tx, m: _Matrix, user_id: str | None, model: str, kind: str) -> None:
+        owner = owner_key(user_id)
+        clock = tx.scalar(
+            "SELECT value FROM vector_clock WHERE owner = :o AND model = :m",
+            {"o": owner, "m": model},
+        )
+        if clock is None:
+            m.reset()
+            return
+        clock = int(clock)
+        if clock == m.seen:
+            return
+        if clock < m.seen:  # counters were reset (user erased and re-created, restore)
+            m.reset()
+        col = TARGET[kind]
+        params: dict[str, Any] = {"o": owner, "m": model, "last": m.seen, "c": clock}
+        if m.seen:
+            for row in tx.all(
+                f"SELECT {col} AS t FROM vector_tombstones WHERE owner = :o AND model = :m "
+                f"AND seq > :last AND seq <= :c AND {col} IS NOT NULL",
+                params,
+            ):
+                m.remove(str(row["t"]))
+        who = "user_id IS NULL" if user_id is None else "user_id = :u"
+        if user_id is not None:
+            params["u"] = user_id
+        rows = tx.all(
+            f"SELECT {col} AS t, dim, vector FROM embeddings WHERE {who} AND model = :m "
+            f"AND seq > :last AND seq <= :c AND {col} IS NOT NULL",
+            params,
+        )
+        if rows:
+            dim = int(rows[0]["dim"])
+            raw = b"".join(bytes(r["vector"]) for r in rows)
+            block = np.frombuffer(raw, dtype="<f4").reshape(len(rows), dim)
+            m.upsert([str(r["t"]) for r in rows], block)
+        m.seen = clock
+
+    def search(
+        self,
+        tx: Tx,
+        user_id: str | None,
+        model: str,
+        kind: str,
+        query: F32,
+        k: int,
+        *,
+        allowed: Callable[[list[str]], set[str]] | None = None,
+        allowed_all: Callable[[], Iterable[str]] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Top-`k` (id, cosine) of one owner's `kind` vectors for `model`, best first.
+
+        `allowed(ids)` returns which candidate ids pass the caller's filters (checked on
+        growing candidate sets); `allowed_all()` lists every passing id, used when the filter
+        turns out to be selective.
+        """
+        m = self._entry((owner_key(user_id), model, kind))
+        with m.lock:
+            self._refresh(tx, m, user_id, model, kind)
+            if m.n == 0:
+                return []
+            if query.size != m.dim:
+                raise InvalidInput(
+                    "query_vector", f"<{query.size} values>",
+                    f"model {model!r} stores {m.dim}-dimensional vectors",
+                )  # fmt: skip
+            q = query / (float(np.linalg.norm(query)) or 1.0)
+            scores = m.data[: m.n] @ q
+            if allowed is None:
+                return _top(scores, m.ids, k)
+            got: list[tuple[str, float]] = []
+            checked = 0
+            want = max(4 * k, 64)
+            order: npt.NDArray[np.intp] | None = None
+            while checked < m.n:
+                if want >= 4096 and allowed_all is not None:
+                    ok = {m.pos[i] for i in allowed_all() if i in m.pos}
+                    if not ok:
+                        return []
+                    idx = np.fromiter(ok, dtype=np.intp, count=len(ok))
+                    sub = scores[idx]
+                    top = idx[_top_idx(sub, k)]
+                    return [(m.ids[i], float(scores[i])) for i in top]
+                take = min(want, m.n)
+                if take < m.n:
+                    part = np.argpartition(-scores, take - 1)[:take]
+                    order = part[np.argsort(-scores[part], kind="stable")]
+                else:
+                    order = np.argsort(-scores, kind="stable")
+                batch = [m.ids[i] for i in order[checked:take]]
+                passed = allowed(batch)
+                for i in order[checked:take]:
+                    key = m.ids[i]
+                    if key in passed:
+                        got.append((key, float(scores[i])))
+                checked = take
+                if len(got) >= k:
+                    break
+                want *= 4
+            return got[:k]
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "matrices": len(self._entries),
+                "rows": sum(e.n for e in self._entries.values()),
+                "bytes": sum(e.data.nbytes for e in self._entries.values()),
+            }
+
+
+def _top_idx(scores: F32, k: int) -> npt.NDArray[np.intp]:
+    if k < scores.size:
+        part = np.argpartition(-scores, k - 1)[:k]
+    else:
+        part = np.arange(scores.size)
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _top(scores: F32, ids: list[str], k: int) -> list[tuple[str, float]]:
+    return [(ids[i], float(scores[i])) for i in _top_idx(scores, k)]
+
+
+def ann_index(tx: Tx, model: str, dim: int) -> str | None:
+    """Create (if missing) a pgvector HNSW index for `model`; its name, or None without
+    pgvector. Approximate: measure its recall before relying on it."""
+    if not has_pgvector(tx):
+        return None
+    check_model(model)
+    name = "ix_embeddings_hnsw_" + re.sub(r"[^a-z0-9]", "_", model.lower())[:30] + f"_{dim}"
+    literal = model.replace("'", "''")
+    tx.execute(
+        f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw "
+        f"((vec::vector({int(dim)})) vector_cosine_ops) WHERE model = '{literal}'"
+    )
+    return name
+
+
+def ann_search(
+    tx: Tx,
+    user_id: str | None,
+    model: str,
+    kind: str,
+    query: F32,
+    k: int,
+    *,
+    ef_search: int = 100,
+) -> list[tuple[str, float]]:
+    """Approximate top-`k` through pgvector HNSW (PostgreSQL with pgvector only)."""
+    check_model(model)
+    col = TARGET[kind]
+    dim = int(query.size)
+    literal = model.replace("'", "''")
+    who = "user_id IS NULL" if user_id is None else "user_id = :u"
+    tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+    tx.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    rows = tx.all(
+        f"SELECT {col} AS t, 1 - (vec::vector({dim}) <=> CAST(:q AS vector({dim}))) AS score "
+        f"FROM embeddings WHERE model = '{literal}' AND {who} AND {col} IS NOT NULL "
+        f"ORDER BY vec::vector({dim}) <=> CAST(:q AS vector({dim})) LIMIT :k",
+        {"q": vec_literal(query), "u": user_id, "k": k},
+    )
+    return [(str(r["t"]), float(r["score"])) for r in rows]
