@@ -357,6 +357,11 @@ class Messages(Domain):
             )
             return message
 
+    def search(self, user_id: Owner, query: str, **options: Any) -> list[Any]:
+        """Full-text, vector or hybrid search of messages, by user and/or `session_id=`
+        (see `memvault.search.query.Search.messages`)."""
+        return self._vault.search.messages(user_id, query, **options)
+
     def delete(self, message_id: str) -> None:
         """Delete one message; the session's count follows in the same transaction."""
         message_id = v.id_("message_id", message_id)

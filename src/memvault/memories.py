@@ -103,10 +103,14 @@ class Memories(Domain):
         metadata: dict[str, Any] | None = None,
         expires_at: datetime | None = None,
         created_at: datetime | None = None,
+        embedding: Any = None,
+        embedding_model: str | None = None,
     ) -> Memory:
         """Store a memory for `user_id` (None: the shared base layer).
 
         Adding the same content again for the same owner and kind returns the stored memory.
+        `embedding`: a vector (with `embedding_model`), or True to embed the content with the
+        vault's embedder; stored in the same transaction as the memory.
         """
         user_id = v.optional_id("user_id", user_id)
         kind = v.choice("kind", kind, MEMORY_KINDS)
@@ -121,6 +125,11 @@ class Memories(Domain):
         now = self._now()
         created = v.optional_when("created_at", created_at) or now
         digest = content_hash(content)
+        if embedding is True:
+            embedding_model = self._vault.search._require_embedder(embedding_model).name
+            embedding = self._vault.search.embed([content + (f" {context}" if context else "")])[0]
+        elif embedding is not None and embedding_model is None:
+            raise InvalidInput("embedding_model", None, "name the model of the embedding")
         with self._store.write() as tx:
             self._require_user(tx, user_id)
             self._require_links(tx, user_id, session_id, message_id)
@@ -152,8 +161,16 @@ class Memories(Domain):
                 )
                 if row is None:
                     raise Conflict("memory de-duplication raced with a delete; retry")
+                if embedding is not None:
+                    self._vault.embeddings.put_in(
+                        tx, "memory", str(row["id"]), user_id, embedding, str(embedding_model)
+                    )
                 return memory_from_row(tx, row)
             memory = memory_from_row(tx, row)
+            if embedding is not None:
+                self._vault.embeddings.put_in(
+                    tx, "memory", memory.id, user_id, embedding, str(embedding_model)
+                )
             self._record(tx, memory.id, user_id, "create", None, content, {}, None)
             self._emit(tx, "memory.added", user_id, {"memory_id": memory.id}, {"kind": kind})
             return memory
@@ -437,6 +454,10 @@ class Memories(Domain):
                 {"id": memory_id},
             )
             return [change_from_row(tx, r) for r in rows]
+
+    def search(self, user_id: str | None, query: str, **options: Any) -> list[Any]:
+        """Full-text, vector or hybrid search (see `memvault.search.query.Search.memories`)."""
+        return self._vault.search.memories(user_id, query, **options)
 
     def count(self, user_id: Owner = ANY) -> int:
         """How many memories an owner has."""

@@ -16,6 +16,7 @@ from memvault.events import EventBus
 from memvault.memories import Memories
 from memvault.patterns import Patterns
 from memvault.records import Stats
+from memvault.search.query import Embeddings, Search
 from memvault.retention import Retention
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
@@ -36,6 +37,7 @@ class Vault:
         pool_size: int = 10,
         auto_upgrade: bool = True,
         clock: Clock | None = None,
+        embedder: Any = None,
     ) -> None:
         location = parse_url(url)
         self.store: Store = open_store(
@@ -53,6 +55,8 @@ class Vault:
         self.sessions = Sessions(self)
         self.messages = Messages(self)
         self.memories = Memories(self)
+        self.search = Search(self, embedder)  # full-text, vector and hybrid search
+        self.embeddings = Embeddings(self)
         self.emotions = Emotions(self)
         self.traits = Traits(self)
         self.profiles = Profiles(self)

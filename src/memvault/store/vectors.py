@@ -338,10 +338,7 @@ class MatrixIndex:
 
 
 def _top_idx(scores: F32, k: int) -> npt.NDArray[np.intp]:
-    if k < scores.size:
-        part = np.argpartition(-scores, k - 1)[:k]
-    else:
-        part = np.arange(scores.size)
+    part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
     return part[np.argsort(-scores[part], kind="stable")]
 
 
