@@ -25,6 +25,24 @@ if TYPE_CHECKING:
 ENTITY_TABLES = tuple(t.name for t in metadata.sorted_tables)
 PRIVATE_COLUMNS = {"api_keys": {"key_hash"}}
 
+# How to reach one user's rows through an index; tables not listed use `user_id = :u`.
+# (Messages, task lists and subtasks have no user_id index: they are reached via parents.)
+OWNER_PREDICATES = {
+    "messages": "session_id IN (SELECT id FROM sessions WHERE user_id = :u)",
+    "task_lists": "request_id IN (SELECT id FROM requests WHERE user_id = :u)",
+    "subtasks": "task_list_id IN (SELECT t.id FROM task_lists t JOIN requests r "
+    "ON r.id = t.request_id WHERE r.user_id = :u)",
+}
+
+
+def owned(table: str) -> str:
+    """SQL predicate selecting the rows of user `:u` in `table`."""
+    return OWNER_PREDICATES.get(table, "user_id = :u")
+# Derived search columns (revisions 0002/0003): rebuilt from the row, never exported.
+for _table, _cols in {"messages": {"fts"}, "memories": {"fts"}, "response_patterns": {"fts"},
+                      "embeddings": {"seq", "vec"}}.items():  # fmt: skip
+    PRIVATE_COLUMNS.setdefault(_table, set()).update(_cols)
+
 
 def stats(vault: Vault) -> Stats:
     counts: dict[str, int] = {}
@@ -88,9 +106,7 @@ def export_user(vault: Vault, user_id: str) -> dict[str, Any]:
     out: dict[str, Any] = {"format": "memvault.user-export", "version": 1, "user": to_dict(user)}
     with vault.store.read() as tx:
         for table in reversed(OWNED_TABLES):
-            rows = tx.all(
-                f"SELECT * FROM {table} WHERE user_id = :u ORDER BY id", {"u": user_id}
-            )
+            rows = tx.all(f"SELECT * FROM {table} WHERE {owned(table)} ORDER BY id", {"u": user_id})
             out[table] = [row_to_json(tx, table, r) for r in rows]
     return out
 
@@ -109,7 +125,7 @@ def erase_user(vault: Vault, user_id: str) -> dict[str, int]:
             if tx.one("SELECT 1 FROM users WHERE id = :u", {"u": user_id}) is None:
                 raise NotFound("user", user_id)
             for table in OWNED_TABLES:
-                n = tx.execute(f"DELETE FROM {table} WHERE user_id = :u", {"u": user_id}).rowcount
+                n = tx.execute(f"DELETE FROM {table} WHERE {owned(table)}", {"u": user_id}).rowcount
                 removed[table] = int(n or 0)
             tx.execute("DELETE FROM users WHERE id = :u", {"u": user_id})
             removed["users"] = 1

@@ -105,6 +105,10 @@ class Search:
             )
         return emb
 
+    def embed_model(self) -> str:
+        """The model name of the vault's embedder (InvalidInput when there is none)."""
+        return self._require_embedder(None).name
+
     def embed(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         """Vectors of `texts` with the vault's embedder."""
         return self._require_embedder(None).embed(list(texts))

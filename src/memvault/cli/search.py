@@ -1,0 +1,117 @@
+"""Search commands: search, reindex, embed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
+from memvault.records import to_dict
+
+LABEL = {"memory": "memories", "message": "messages"}
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words, \"phrases\", prefix*, OR, -excluded.")],
+    user: Annotated[str, typer.Option("--user", "-u", help="User id or handle.")],
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", "-k", help="Memory kind (repeatable).")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", "-m", help="hybrid, text or vector.")] = "hybrid",
+    messages: Annotated[bool, typer.Option("--messages", help="Search messages instead.")] = False,
+    base: Annotated[bool, typer.Option("--base", help="Include the shared base layer.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 10,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Search a user's memories (or messages): full-text, vector or hybrid."""
+    with open_vault(db) as vault:
+        owner = vault.users.resolve(user).id
+        if messages:
+            hits: list[Any] = vault.messages.search(owner, query, k=limit, mode=mode)
+        else:
+            hits = vault.memories.search(owner, query, k=limit, mode=mode, kinds=kind, base=base)
+    if json:
+        print_json(
+            [
+                {
+                    "score": h.score,
+                    "matched": list(h.matched),
+                    "text_score": h.text_score,
+                    "vector_score": h.vector_score,
+                    "item": to_dict(h.item),
+                }
+                for h in hits
+            ]
+        )
+        return
+    table = Table(title=f"{len(hits)} result(s) for {query!r}")
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("matched")
+    if not messages:
+        table.add_column("kind")
+    table.add_column("content")
+    for i, h in enumerate(hits, 1):
+        row = [str(i), f"{h.score:.4f}", "+".join(h.matched)]
+        if not messages:
+            row.append(h.item.kind)
+        table.add_row(*row, h.item.content)
+    console.print(table)
+
+
+@app.command()
+def reindex(db: DbOption = None, json: JsonOption = False) -> None:
+    """Rebuild the derived search indexes (full-text tables; vector matrices reload)."""
+    with open_vault(db) as vault:
+        counts = vault.search.reindex()
+    if json:
+        print_json(counts)
+        return
+    for name, n in counts.items():
+        console.print(f"reindexed {name}: {n:,} rows")
+
+
+@app.command()
+def embed(
+    what: Annotated[str, typer.Option("--what", help="memories, messages or all.")] = "memories",
+    batch: Annotated[int, typer.Option("--batch", help="Rows per transaction.")] = 64,
+    limit: Annotated[int | None, typer.Option("--limit", help="Stop after N rows.")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Embed rows that have no vector for the default model (resumable: re-run to continue)."""
+    kinds = {"memories": ["memory"], "messages": ["message"], "all": ["memory", "message"]}
+    if what not in kinds:
+        raise typer.BadParameter("expected memories, messages or all", param_hint="--what")
+    done: dict[str, int] = {}
+    with open_vault(db) as vault:
+        name = vault.search.embed_model()
+        for kind in kinds[what]:
+            todo = vault.search.missing(kind, name)
+            if limit is not None:
+                todo = min(todo, limit)
+            with Progress(
+                TextColumn(f"embedding {LABEL[kind]} with {name}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                disable=json,
+            ) as progress:
+                task = progress.add_task(kind, total=todo)
+                done[kind] = vault.search.embed_missing(
+                    kind,
+                    batch=batch,
+                    limit=limit,
+                    progress=lambda n, task=task: progress.advance(task, n),
+                )
+    if json:
+        print_json({"model": name, "embedded": done})
+    else:
+        for kind, n in done.items():
+            console.print(f"embedded {n:,} {LABEL[kind]} with {name}")
