@@ -231,17 +231,29 @@ class ScanContext:
                 self.report.corrupt_files.append(rel)
 
 
+# A damaged file can also make the sqlite3 module fail decoding an error message.
+SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
 def open_sqlite(path: Path) -> sqlite3.Connection:
-    """Open a legacy SQLite file read-only and check that it really is a database."""
+    """Open a legacy SQLite file read-only; raise sqlite3.DatabaseError unless it is a
+    database that passes `PRAGMA quick_check` (so nothing loads from a damaged file)."""
     uri = "file:" + path.resolve().as_posix().replace("?", "%3F").replace("#", "%23")
     conn = sqlite3.connect(uri + "?mode=ro", uri=True)
+    conn.text_factory = _decode_text
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError:
+        verdict = conn.execute("PRAGMA quick_check(1)").fetchone()
+        if verdict is None or verdict[0] != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {verdict[0] if verdict else 'no answer'}")
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
         conn.close()
-        raise
+        raise sqlite3.DatabaseError(str(exc)) from None
     return conn
+
+
+def _decode_text(data: bytes) -> str:
+    return clean_text(data.decode("utf-8", "replace"))
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:

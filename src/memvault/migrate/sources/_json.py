@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 _WS = " \t\n\r"
+_NUMBER_CHARS = frozenset("0123456789.eE+-")
 _DECODER = json.JSONDecoder()
 CHUNK = 1 << 20
 MAX_CHUNK = 1 << 26
@@ -132,13 +133,23 @@ class JsonStream:
                 raise JsonCorrupt(exc.msg, line) from None
             except RecursionError:
                 raise self.corrupt("nesting too deep") from None
-            if end >= len(self._buf) and self._fill(grow):
+            if self._number_may_continue(obj, end) and self._fill(grow):
                 grow = min(grow * 2, MAX_CHUNK)
-                continue  # a number may continue in the next chunk
+                continue
             line = self._line
             text = self._buf[self._pos : end]
             self._advance(end)
             return Item(obj, index, line, text)
+
+    def _number_may_continue(self, obj: Any, end: int) -> bool:
+        """True when a number was cut by the buffer's end ("0." + "5", "12" + "3"): the
+        scanner stops at the last valid prefix, so look for a delimiter after it."""
+        if isinstance(obj, bool) or not isinstance(obj, int | float):
+            return end >= len(self._buf)
+        buf, n = self._buf, len(self._buf)
+        while end < n and buf[end] in _NUMBER_CHARS:
+            end += 1
+        return end >= n
 
     def iter_array(self) -> Iterator[Item]:
         """Yield the elements of the array at the cursor, one at a time."""

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from memvault.migrate.sources._base import (
+    SQLITE_ERRORS,
     Scan,
     ScanContext,
     ScanOptions,
@@ -73,7 +74,7 @@ def _text(value: Any) -> str:
 def _rows(conn: sqlite3.Connection, table: str, order: str) -> Iterator[dict[str, Any]]:
     if not table_columns(conn, table):
         return
-    sql = f'SELECT rowid AS "__rowid", * FROM "{table}" ORDER BY {order}'  # noqa: S608
+    sql = f'SELECT rowid AS "__rowid", * FROM "{table}" ORDER BY {order}'
     for row in conn.execute(sql):
         yield {name: row[name] for name in row.keys()}  # noqa: SIM118
 
@@ -90,7 +91,7 @@ def _produce(ctx: ScanContext) -> Iterator[Record]:
         try:
             yield from _tool_usage(ctx, conn, ctx.rel(path), seen)
             yield from _scores(ctx, conn, ctx.rel(path))
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             yield ctx.corrupt(path, f"SQLite error while reading: {exc}")
         finally:
             conn.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from memvault.migrate.sources._base import (
+    SQLITE_ERRORS,
     Scan,
     ScanContext,
     ScanOptions,
@@ -66,7 +67,7 @@ def _rows(conn: sqlite3.Connection, table: str) -> Iterator[dict[str, Any]]:
     if not columns:
         return
     order = "id" if "id" in columns else "rowid"
-    for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):  # noqa: S608
+    for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
         values = {name: row[name] for name in row.keys()}  # noqa: SIM118
         for name in _JSON_COLUMNS & values.keys():
             values[name] = _json(values[name])
@@ -96,7 +97,7 @@ def _database(ctx: ScanContext, path: Path) -> Iterator[Record]:
         yield from _memories(ctx, conn, rel)
         yield from _emotional_patterns(ctx, conn, rel)
         yield from _contexts(ctx, conn, rel)
-    except sqlite3.Error as exc:
+    except SQLITE_ERRORS as exc:
         yield ctx.corrupt(path, f"SQLite error while reading: {exc}")
     finally:
         conn.close()

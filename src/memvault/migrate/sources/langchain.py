@@ -114,9 +114,8 @@ def _message(ctx: ScanContext, rel: str, session_key: str, item: Item, seq: int)
         ctx.report.add("bad_records", "messages_invalid")
         value = item.value
         field = "type"
-        if isinstance(value, dict) and (
-            value.get("type") in BASE_TYPES or value.get("type") in CHUNK_TYPES
-        ):
+        kind = value.get("type") if isinstance(value, dict) else None
+        if isinstance(kind, str) and (kind in BASE_TYPES or kind in CHUNK_TYPES):
             field = "data.content" if isinstance(value.get("data"), dict) else "data"
         reason = "not a message object" if not isinstance(value, dict) else f"invalid {field}"
         return ctx.quarantine(rel, reason, item.text, index=item.index, line=item.line, field=field)
