@@ -91,7 +91,11 @@ def text(rng: random.Random, nbytes: int = 200) -> str:
     words: list[str] = []
     size = 0
     while size < nbytes:
-        word = rng.choice(COMMON) if rng.random() < 0.3 else WORDS[int(rng.paretovariate(1.1)) % 20_000]
+        word = (
+            rng.choice(COMMON)
+            if rng.random() < 0.3
+            else WORDS[int(rng.paretovariate(1.1)) % 20_000]
+        )
         words.append(word)
         size += len(word) + 1
     return " ".join(words)

@@ -25,9 +25,9 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import chat, each, header, lat, pct, table  # noqa: E402
+from _common import chat, each, header, lat, pct, table
 
-import memvault  # noqa: E402
+import memvault
 
 RAW_SCHEMA = """
 CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL,
@@ -74,6 +74,7 @@ def langchain_append(tmp: Path, wal: bool, n: int) -> list[float] | None:
     path = tmp / f"langchain-{wal}.db"
     engine = create_engine(f"sqlite:///{path}")
     if wal:
+
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _):  # type: ignore[no-untyped-def]
             conn.execute("PRAGMA journal_mode=WAL")
@@ -132,7 +133,9 @@ def bench_append(tmp: Path, n: int, pg: str | None, quick: bool) -> None:
         if ts is not None:
             lc[wal] = lat(ts)
             label = "WAL/NORMAL" if wal else "defaults"
-            rows.append({"append one message": f"LangChain SQLChatMessageHistory, {label}", **lc[wal]})
+            rows.append(
+                {"append one message": f"LangChain SQLChatMessageHistory, {label}", **lc[wal]}
+            )
     json_rows = {}
     for existing in (1_000, 10_000) + (() if quick else (100_000,)):
         reps = 20 if existing <= 10_000 else 5
@@ -143,11 +146,25 @@ def bench_append(tmp: Path, n: int, pg: str | None, quick: bool) -> None:
                  **lat(json_file_append(tmp, 10_000, 20, "orjson"))})  # fmt: skip
     table(rows, f"append one message ({n:,} appends; JSON: 20 or 5)")
     ratios = [
-        {"ratio (mean latency)": "JSON rewrite at 10k ÷ memvault", "value": json_rows[10_000]["mean ms"] / mv["mean ms"], "goal": "≥ 300"},  # noqa: E501
-        {"ratio (mean latency)": "memvault ÷ raw sqlite3 + FTS", "value": mv["mean ms"] / raw["mean ms"], "goal": "≤ 4"},  # noqa: E501
+        {
+            "ratio (mean latency)": "JSON rewrite at 10k ÷ memvault",
+            "value": json_rows[10_000]["mean ms"] / mv["mean ms"],
+            "goal": "≥ 300",
+        },
+        {
+            "ratio (mean latency)": "memvault ÷ raw sqlite3 + FTS",
+            "value": mv["mean ms"] / raw["mean ms"],
+            "goal": "≤ 4",
+        },
     ]
     if False in lc:
-        ratios.append({"ratio (mean latency)": "LangChain defaults ÷ memvault", "value": lc[False]["mean ms"] / mv["mean ms"], "goal": "≥ 5"})  # noqa: E501
+        ratios.append(
+            {
+                "ratio (mean latency)": "LangChain defaults ÷ memvault",
+                "value": lc[False]["mean ms"] / mv["mean ms"],
+                "goal": "≥ 5",
+            }
+        )
     table(ratios, "ratios, this run")
 
 
@@ -185,9 +202,16 @@ def bench_last50(tmp: Path, big: int, sessions: int) -> None:
         ts = each(lambda _: vault.messages.last(rng.choice(ids), 50), 5_000)
         size = vault.store.size_bytes()
     result = lat(ts)
-    table([{"query": f"last 50 of one session, {big:,} messages in {sessions:,} sessions",
-            **result, "goal p99": "≤ 5 ms"}],  # fmt: skip
-          f"read the last 50 messages (store loaded in {load_s:.1f} s, {size / 1e6:.0f} MB)")  # fmt: skip
+    table(
+        [
+            {
+                "query": f"last 50 of one session, {big:,} messages in {sessions:,} sessions",
+                **result,
+                "goal p99": "≤ 5 ms",
+            }
+        ],
+        f"read the last 50 messages (store loaded in {load_s:.1f} s, {size / 1e6:.0f} MB)",
+    )
     assert pct(ts, 99) < 1.0  # a sanity check, not the goal
 
 

@@ -127,6 +127,6 @@ def test_restore_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(SchemaError, match="junk.db"):
+    with pytest.raises(SchemaError, match=r"junk\.db"):
         restore(str(junk), str(tmp_path / "t.db"))
     assert not (tmp_path / "t.db").exists()

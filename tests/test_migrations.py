@@ -42,8 +42,15 @@ def _populate_first_revision(url: str) -> None:
                 tx.execute(
                     "INSERT INTO messages (id, session_id, user_id, seq, role, content, "
                     "metadata, created_at) VALUES (:id, :s, :u, :seq, 'user', :c, :m, :now)",
-                    {"id": memvault.new_id(), "s": SESSION, "u": USER, "seq": seq, "c": text,
-                     "m": tx.json({}), "now": now},  # fmt: skip
+                    {
+                        "id": memvault.new_id(),
+                        "s": SESSION,
+                        "u": USER,
+                        "seq": seq,
+                        "c": text,
+                        "m": tx.json({}),
+                        "now": now,
+                    },
                 )
             tx.execute(
                 "INSERT INTO memories (id, user_id, kind, content, confidence, importance, "

@@ -22,9 +22,12 @@ JSON = st.recursive(
     | st.integers(min_value=-(2**63), max_value=2**63 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(alphabet=st.characters(blacklist_categories=("Cs",))),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(alphabet=st.characters(blacklist_categories=("Cs",))), children,
-                      max_size=5),  # fmt: skip
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(blacklist_categories=("Cs",))), children, max_size=5
+        )
+    ),
     max_leaves=20,
 )
 UNIT = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)

@@ -1,11 +1,8 @@
 """memvault: a durable, searchable store for an AI assistant's state, on SQLite or PostgreSQL.
 
-    import memvault
-    vault = memvault.open()                       # ./memvault.db, or $MEMVAULT_URL
-    alice = vault.users.ensure("alice")
-    chat = vault.sessions.create(alice.id, title="first chat")
-    vault.messages.append(chat.id, "user", "I love hiking in the Alps")
-    vault.memories.add(alice.id, "preference", "Alice loves hiking", confidence=0.9)
+Open a store with `memvault.open()` (``./memvault.db``, ``$MEMVAULT_URL`` or a URL), then use
+the domain APIs hung on the returned `Vault`: ``vault.users``, ``vault.sessions``,
+``vault.messages``, ``vault.memories`` and the others listed in the README.
 """
 
 from memvault.domain import ANY

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from memvault import validate as v
 from memvault.errors import Conflict, InvalidInput, NotFound, SchemaError, StoreError
@@ -38,6 +40,8 @@ OWNER_PREDICATES = {
 def owned(table: str) -> str:
     """SQL predicate selecting the rows of user `:u` in `table`."""
     return OWNER_PREDICATES.get(table, "user_id = :u")
+
+
 # Derived search columns (revisions 0002/0003): rebuilt from the row, never exported.
 for _table, _cols in {"messages": {"fts"}, "memories": {"fts"}, "response_patterns": {"fts"},
                       "embeddings": {"seq", "vec"}}.items():  # fmt: skip
@@ -59,8 +63,8 @@ def stats(vault: Vault) -> Stats:
 
 
 def _kind(column: sa.Column[Any]) -> str:
-    name = str(column.type.compile(dialect=sa.dialects.sqlite.dialect()))  # type: ignore[attr-defined]
-    pg = column.type.dialect_impl(sa.dialects.postgresql.dialect())  # type: ignore[attr-defined]
+    name = str(column.type.compile(dialect=sqlite_dialect()))
+    pg = column.type.dialect_impl(postgresql_dialect())  # type: ignore[no-untyped-call]
     pg_name = type(pg).__name__.upper()
     if "JSON" in pg_name:
         return "json"
@@ -80,7 +84,7 @@ def row_to_json(tx: Tx, table: str, row: Row) -> dict[str, Any]:
     """A stored row as JSON-ready data (times ISO-8601, JSON decoded, bytes base64)."""
     kinds = COLUMN_KINDS[table]
     out: dict[str, Any] = {}
-    for key in row.keys():
+    for key in row.keys():  # noqa: SIM118  (driver rows are not dicts)
         if key in PRIVATE_COLUMNS.get(table, ()):
             continue
         value = row[key]
@@ -93,7 +97,7 @@ def row_to_json(tx: Tx, table: str, row: Row) -> dict[str, Any]:
             out[key] = tx.ts_out(value).isoformat()  # type: ignore[union-attr]
         elif kind == "blob":
             out[key] = base64.b64encode(bytes(value)).decode()
-        elif key == "id" or key.endswith("_id") and not isinstance(value, int | str):
+        elif key == "id" or (key.endswith("_id") and not isinstance(value, int | str)):
             out[key] = str(value)
         else:
             out[key] = value
@@ -145,9 +149,7 @@ def _purge_fulltext(tx: Tx) -> None:
     """Merge full-text segments so deleted documents' terms leave the index files."""
     if tx.engine != "sqlite":
         return
-    rows = tx.all(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'"
-    )
+    rows = tx.all("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'")
     for row in rows:
         name = row["name"]
         tx.execute(f"INSERT INTO {name}({name}) VALUES ('optimize')")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
@@ -91,9 +92,10 @@ class Sessions(Domain):
                     raise NotFound("session", parent_id)
                 if tx.id_out(parent["user_id"]) != user_id:
                     raise InvalidInput("parent_id", parent_id, "belongs to another owner")
-            if project_id is not None and tx.one(
-                "SELECT 1 FROM projects WHERE id = :p", {"p": project_id}
-            ) is None:
+            if (
+                project_id is not None
+                and tx.one("SELECT 1 FROM projects WHERE id = :p", {"p": project_id}) is None
+            ):
                 raise NotFound("project", project_id)
             row = tx.one(
                 insert_sql("sessions", SESSION_COLUMNS, "*"),
@@ -111,7 +113,7 @@ class Sessions(Domain):
                     "ended_at": None,
                 },
             )
-            session = session_from_row(tx, row)  # type: ignore[arg-type]
+            session = session_from_row(tx, row)
             self._emit(tx, "session.created", user_id, {"session_id": session.id})
             return session
 
@@ -139,7 +141,7 @@ class Sessions(Domain):
         status: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[Session]:
+    ) -> builtins.list[Session]:
         """Sessions, most recently updated first."""
         params: dict[str, Any] = {
             "limit": v.integer("limit", limit, minimum=1),
@@ -200,7 +202,9 @@ class Sessions(Domain):
             if end is not None:
                 params["ended_at"] = tx.ts(end)
                 sets.append("ended_at = :ended_at")
-            row = tx.one(f"UPDATE sessions SET {', '.join(sets)} WHERE id = :id RETURNING *", params)
+            row = tx.one(
+                f"UPDATE sessions SET {', '.join(sets)} WHERE id = :id RETURNING *", params
+            )
             if row is None:
                 raise NotFound("session", session_id)
             session = session_from_row(tx, row)
@@ -215,7 +219,9 @@ class Sessions(Domain):
         """Delete a session, its messages and its sub-sessions."""
         session_id = v.id_("session_id", session_id)
         with self._store.write() as tx:
-            row = tx.one("DELETE FROM sessions WHERE id = :id RETURNING user_id", {"id": session_id})
+            row = tx.one(
+                "DELETE FROM sessions WHERE id = :id RETURNING user_id", {"id": session_id}
+            )
             if row is None:
                 raise NotFound("session", session_id)
             self._emit(tx, "session.deleted", tx.id_out(row["user_id"]), {"session_id": session_id})
@@ -295,7 +301,7 @@ class Messages(Domain):
         after_seq: int = 0,
         limit: int = 100,
         user_id: Owner = ANY,
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """A session's messages in order, `limit` at a time after sequence number `after_seq`."""
         session_id = v.id_("session_id", session_id)
         params: dict[str, Any] = {
@@ -313,7 +319,7 @@ class Messages(Domain):
             )
             return [message_from_row(tx, r) for r in rows]
 
-    def last(self, session_id: str, n: int = 50, *, user_id: Owner = ANY) -> list[Message]:
+    def last(self, session_id: str, n: int = 50, *, user_id: Owner = ANY) -> builtins.list[Message]:
         """The last `n` messages of a session, oldest first."""
         session_id = v.id_("session_id", session_id)
         params: dict[str, Any] = {"sid": session_id, "n": v.integer("n", n, minimum=1)}
@@ -348,7 +354,7 @@ class Messages(Domain):
                 "WHERE id = :id RETURNING *",
                 {"id": message_id, "c": content, "m": tx.json(merged), "now": tx.ts(self._now())},
             )
-            message = message_from_row(tx, row)  # type: ignore[arg-type]
+            message = message_from_row(tx, row)
             self._emit(
                 tx,
                 "message.edited",
@@ -357,7 +363,7 @@ class Messages(Domain):
             )
             return message
 
-    def search(self, user_id: Owner, query: str, **options: Any) -> list[Any]:
+    def search(self, user_id: Owner, query: str, **options: Any) -> builtins.list[Any]:
         """Full-text, vector or hybrid search of messages, by user and/or `session_id=`
         (see `memvault.search.query.Search.messages`)."""
         return self._vault.search.messages(user_id, query, **options)

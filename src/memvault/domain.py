@@ -73,7 +73,10 @@ class Domain:
 
     def _require_user(self, tx: Tx, user_id: str | None) -> None:
         """Refuse a write naming a user that does not exist (clear error, not an FK failure)."""
-        if user_id is not None and tx.one("SELECT 1 FROM users WHERE id = :u", {"u": user_id}) is None:
+        if (
+            user_id is not None
+            and tx.one("SELECT 1 FROM users WHERE id = :u", {"u": user_id}) is None
+        ):
             raise NotFound("user", user_id)
 
     def _emit(

@@ -8,6 +8,7 @@ twice for one owner and kind is stored once (content hash), and every change is 
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -261,7 +262,7 @@ class Memories(Domain):
         limit: int = 100,
         offset: int = 0,
         track_access: bool = True,
-    ) -> list[Memory]:
+    ) -> builtins.list[Memory]:
         """Memories of `user_id` (None: base layer), newest first; with `layered`, the
         user's layer first, then the base layer."""
         params: dict[str, Any] = {
@@ -296,7 +297,7 @@ class Memories(Domain):
         until: datetime | None,
         min_confidence: float | None,
         session_id: str | None,
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         where = []
         if kinds is not None:
             kind_list = [v.choice("kinds", k, MEMORY_KINDS) for k in kinds]
@@ -315,7 +316,7 @@ class Memories(Domain):
             where.append("session_id = :session_id")
         return where
 
-    def touch(self, tx: Tx, memories: Sequence[Memory]) -> list[Memory]:
+    def touch(self, tx: Tx, memories: Sequence[Memory]) -> builtins.list[Memory]:
         """Record one access of each memory (inside the caller's write transaction)."""
         if not memories:
             return []
@@ -396,7 +397,7 @@ class Memories(Domain):
             row = tx.one(
                 f"UPDATE memories SET {', '.join(sets)} WHERE id = :id RETURNING *", values
             )
-            memory = memory_from_row(tx, row)  # type: ignore[arg-type]
+            memory = memory_from_row(tx, row)
             if content_changed or changes:
                 self._record(
                     tx,
@@ -438,16 +439,19 @@ class Memories(Domain):
                 raise NotFound("memory", memory_id)
             self._emit(tx, "memory.deleted", tx.id_out(row["user_id"]), {"memory_id": memory_id})
 
-    def history(self, memory_id: str, *, user_id: Owner = ANY) -> list[MemoryChange]:
+    def history(self, memory_id: str, *, user_id: Owner = ANY) -> builtins.list[MemoryChange]:
         """Every recorded change of a memory, oldest first."""
         memory_id = v.id_("memory_id", memory_id)
         params: dict[str, Any] = {"id": memory_id}
         where = scope(user_id, False, params)
         with self._store.read() as tx:
-            if tx.one(
-                "SELECT 1 FROM memories WHERE id = :id" + (f" AND {where}" if where else ""),
-                params,
-            ) is None:
+            if (
+                tx.one(
+                    "SELECT 1 FROM memories WHERE id = :id" + (f" AND {where}" if where else ""),
+                    params,
+                )
+                is None
+            ):
                 raise NotFound("memory", memory_id)
             rows = tx.all(
                 "SELECT * FROM memory_history WHERE memory_id = :id ORDER BY changed_at, id",
@@ -455,7 +459,7 @@ class Memories(Domain):
             )
             return [change_from_row(tx, r) for r in rows]
 
-    def search(self, user_id: str | None, query: str, **options: Any) -> list[Any]:
+    def search(self, user_id: str | None, query: str, **options: Any) -> builtins.list[Any]:
         """Full-text, vector or hybrid search (see `memvault.search.query.Search.memories`)."""
         return self._vault.search.memories(user_id, query, **options)
 
@@ -465,8 +469,9 @@ class Memories(Domain):
         where = scope(user_id, False, params)
         with self._store.read() as tx:
             return int(
-                tx.scalar("SELECT count(*) FROM memories" + (f" WHERE {where}" if where else ""),
-                          params)  # fmt: skip
+                tx.scalar(
+                    "SELECT count(*) FROM memories" + (f" WHERE {where}" if where else ""), params
+                )
             )
 
 

@@ -16,8 +16,8 @@ from memvault.events import EventBus
 from memvault.memories import Memories
 from memvault.patterns import Patterns
 from memvault.records import Stats
-from memvault.search.query import Embeddings, Search
 from memvault.retention import Retention
+from memvault.search.query import Embeddings, Search
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
@@ -118,7 +118,7 @@ class Vault:
         return f"Vault({self.url!r})"
 
 
-def open(url: str | os.PathLike[str] | None = None, **options: Any) -> Vault:  # noqa: A001
+def open(url: str | os.PathLike[str] | None = None, **options: Any) -> Vault:
     """Open (creating or upgrading if needed) the store at `url`.
 
     No URL: `$MEMVAULT_URL`, else `./memvault.db`. `sqlite:///path` and `postgresql://…`

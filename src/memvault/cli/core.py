@@ -76,7 +76,9 @@ def backup(
 def restore(
     path: Annotated[str, typer.Argument(help="The backup file to restore.")],
     db: DbOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a store that has data.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite a store that has data.")
+    ] = False,
 ) -> None:
     """Replace a SQLite store with a backup; refuses to overwrite without --force."""
     result = admin.restore(path, db, force=force)

@@ -61,9 +61,7 @@ def open_store(location: Location, **options: Any) -> Store:
     if location.engine == "sqlite":
         from memvault.store.sqlite import SQLiteStore
 
-        sqlite_options = {
-            k: v for k, v in options.items() if k in ("synchronous", "busy_timeout")
-        }
+        sqlite_options = {k: v for k, v in options.items() if k in ("synchronous", "busy_timeout")}
         return SQLiteStore(location, **sqlite_options)
     from memvault.store.postgres import PostgresStore
 

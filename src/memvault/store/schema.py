@@ -58,9 +58,7 @@ def _unit(column: str) -> str:
 
 
 def _owner(nullable: bool = True, ondelete: str = "CASCADE") -> sa.Column[str]:
-    return sa.Column(
-        "user_id", Id, sa.ForeignKey("users.id", ondelete=ondelete), nullable=nullable
-    )
+    return sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete=ondelete), nullable=nullable)
 
 
 def _created() -> sa.Column[str]:
@@ -232,9 +230,7 @@ embeddings = sa.Table(
     _created(),
     sa.CheckConstraint("dim > 0 AND dim <= 16384", name="dim"),
     sa.CheckConstraint("length(vector) = 4 * dim", name="vector_is_float32"),
-    sa.CheckConstraint(
-        "(memory_id IS NULL) <> (message_id IS NULL)", name="exactly_one_target"
-    ),
+    sa.CheckConstraint("(memory_id IS NULL) <> (message_id IS NULL)", name="exactly_one_target"),
     sa.Index("uq_embeddings_memory_id_model", "memory_id", "model", unique=True),
     sa.Index("uq_embeddings_message_id_model", "message_id", "model", unique=True),
     sa.Index("ix_embeddings_user_id_model", "user_id", "model"),
@@ -515,9 +511,7 @@ import_runs = sa.Table(
 import_checkpoints = sa.Table(
     "import_checkpoints",
     metadata,
-    sa.Column(
-        "run_id", Id, sa.ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("run_id", Id, sa.ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("stream", sa.Text, primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("records", sa.BigInteger, nullable=False),

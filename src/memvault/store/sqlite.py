@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -237,10 +237,8 @@ class SQLiteStore(Store):
         with self._registry_lock:
             conns, self._connections = self._connections, []
         for conn in conns:
-            try:
+            with suppress(sqlean.Error):
                 conn.close()
-            except sqlean.Error:
-                pass
 
     # -- administration ---------------------------------------------------------------------
 
@@ -251,10 +249,8 @@ class SQLiteStore(Store):
             return int(pages) * int(conn.execute("PRAGMA page_size").fetchone()[0])
         total = 0
         for suffix in ("", "-wal"):
-            try:
+            with suppress(OSError):
                 total += os.path.getsize(self.path + suffix)
-            except OSError:
-                pass
         return total
 
     def check(self) -> list[str]:
@@ -374,7 +370,7 @@ class Checkpointer:
                 )
                 self._conn.execute(f"PRAGMA busy_timeout={int(self.store.busy_timeout * 1000)}")
                 self._conn.execute("PRAGMA journal_size_limit=67108864")
-            busy, log, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            _busy, log, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
             if log > done and log > self.LOCKED_ABOVE:
                 # Writers kept the WAL from being fully copied. Holding the in-process write
                 # lock lets the checkpoint reach its end, so the next writer restarts the WAL
