@@ -11,7 +11,7 @@ import pytest
 
 import memvault
 from memvault.store.schema import metadata
-from tests._servers import fresh_database, postgres_urls
+from tests._servers import drop_database, fresh_database, postgres_urls
 
 ENGINES = ("sqlite", "pg15", "pg18")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -24,14 +24,17 @@ def pg_servers() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def pg_databases(pg_servers: dict[str, str]) -> dict[str, str]:
-    """One fresh database per server for this test session, schema created once."""
+def pg_databases(pg_servers: dict[str, str]) -> Iterator[dict[str, str]]:
+    """One fresh database per server for this test session (named by pid, so that parallel
+    runs never share one), schema created once, dropped at the end."""
     urls = {}
     for name, base in pg_servers.items():
-        url = fresh_database(base, f"memvault_t_{name}")
+        url = fresh_database(base, f"memvault_t_{name}_{os.getpid()}")
         memvault.open(url).close()  # creates the schema
         urls[name] = url
-    return urls
+    yield urls
+    for name, url in urls.items():
+        drop_database(pg_servers[name], url.rsplit("/", 1)[1].split("?")[0])
 
 
 def engine_url(engine: str, tmp_path: Path, pg_databases: dict[str, str]) -> str:
