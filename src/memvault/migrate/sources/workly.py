@@ -119,8 +119,8 @@ def _walk_traits(js: JsonStream) -> Iterator[tuple[str, Item]]:
         raise js.corrupt("expected a JSON object at the top level")
     for name in js.iter_object():
         if name == "traits" and js.peek() == "{":
-            for trait in js.iter_object():
-                yield trait, js.value()
+            for index, trait in enumerate(js.iter_object()):
+                yield trait, js.value(index)
         else:
             js.value(-1)
     js.finish()
