@@ -151,8 +151,11 @@ def test_response_patterns_are_indexed(vault: memvault.Vault) -> None:
     u = vault.users.create("eve").id
     with vault.transaction() as tx:
         now = tx.ts(vault.clock())
-        for owner, trig, resp in ((u, "l'utilisateur est fâché", "Je comprends, désolé"),
-                                  (None, "user greets", "Hello there, how can I help?")):  # fmt: skip
+        rows = (
+            (u, "l'utilisateur est fâché", "Je comprends, désolé"),
+            (None, "user greets", "Hello there, how can I help?"),
+        )
+        for owner, trig, resp in rows:
             tx.execute(
                 "INSERT INTO response_patterns (id, user_id, intent, trigger_context, "
                 "response_text, created_at, updated_at) VALUES (:id, :u, 'general', :t, :r, "
