@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from memvault.cli import affect, core, patterns, prune, tasks, tools  # noqa: F401  (registers commands)
+from memvault.cli import affect, core, keys, patterns, prune, serve, tasks, tools  # noqa: F401
 from memvault.cli import search as _search  # noqa: F401  (registers commands)
 from memvault.cli.app import app, err_console
 from memvault.errors import MemvaultError

@@ -1,0 +1,63 @@
+"""`memvault serve`: the HTTP/WebSocket service and dashboard (needs the `server` extra)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+import typer
+
+from memvault.cli.app import DbOption, app, console, fail, open_vault
+from memvault.keys import ApiKeys
+
+DEFAULT_PORT = 3847  # DCM's port: its hooks and checks work unchanged
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and the loopback ranges (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback unless keys exist).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = DEFAULT_PORT,
+    db: DbOption = None,
+    max_body: Annotated[int, typer.Option(help="Request body limit in bytes (413 above).")] = (
+        1024 * 1024
+    ),
+) -> None:
+    """Serve the REST API, the /ws event stream and the dashboard over the store."""
+    try:
+        import uvicorn
+
+        from memvault.server import create_app
+        from memvault.server.app import uvicorn_options
+    except ImportError as exc:
+        fail(f"the service needs the server extra: pip install 'memvault[server]' ({exc.name})")
+    vault = open_vault(db)
+    try:
+        active = ApiKeys(vault).list(include_revoked=False)
+        if not is_loopback(host) and not active:
+            fail(
+                f"refusing to listen on {host}: no API key is configured, so this store would be "
+                "reachable from the network with nothing to authenticate callers. Create one "
+                "with `memvault keys create --admin` (or --user U), or bind 127.0.0.1."
+            )
+        if not active:
+            console.print(
+                "[yellow]no API key yet:[/] every endpoint but /health answers 401. "
+                "Create one with `memvault keys create --admin`."
+            )
+        console.print(f"memvault serving {vault.url} on http://{host}:{port}/  (Ctrl-C stops)")
+        uvicorn.run(create_app(vault, max_body_bytes=max_body), host=host, port=port,
+                    **uvicorn_options())  # fmt: skip
+    finally:
+        vault.close()

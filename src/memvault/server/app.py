@@ -1,0 +1,116 @@
+"""The app factory: `create_app(vault)` → a FastAPI app serving the API, `/ws` and the dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, WebSocket
+
+from memvault import __version__
+from memvault.keys import ApiKeys
+from memvault.server import errors
+from memvault.server.hub import Hub
+from memvault.server.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_WS_MESSAGE, BodyLimit
+from memvault.server.pgrelay import PgRelay
+from memvault.server.routers import (
+    affect,
+    agents,
+    dashboard,
+    imports,
+    memories,
+    patterns,
+    sessions,
+    system,
+    tasks,
+    tools,
+    users,
+)
+from memvault.vault import Vault
+
+DESCRIPTION = """memvault over HTTP: every resource of the Vault, scoped by API key.
+
+Send `Authorization: Bearer <key>` (create keys with `memvault keys create`). A user key sees
+only its user's rows (another user's ids answer 404); an admin key may name any user with
+`user_id`. `/health` alone is open. Lists take `limit` and `offset` and answer a page with
+`next_offset`. Errors are `{"error", "detail", "field"?}`: 401, 403, 404, 409, 413, 422 (the
+field named), 503. Live events: WebSocket `/ws` (see the dashboard's app.js for a client).
+"""
+
+
+def create_app(
+    vault: Vault,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    max_ws_message_bytes: int = DEFAULT_MAX_WS_MESSAGE,
+    relay: bool | None = None,
+    dashboard_enabled: bool = True,
+) -> FastAPI:
+    """An ASGI app over `vault` (which the caller keeps open and closes).
+
+    `relay`: cross-process events through PostgreSQL LISTEN/NOTIFY (default: on for a
+    PostgreSQL vault). Body and WebSocket-message limits are in bytes.
+    """
+    keys = ApiKeys(vault)
+    hub = Hub(vault, keys, max_ws_message_bytes)
+    use_relay = vault.engine == "postgresql" if relay is None else relay
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub.attach(asyncio.get_running_loop())
+        pg: PgRelay | None = None
+        if use_relay:
+            conninfo = vault.store.location.conninfo
+            if not conninfo:
+                raise RuntimeError("the event relay needs a PostgreSQL vault")
+            pg = PgRelay(conninfo, hub.deliver_threadsafe)
+            await asyncio.to_thread(pg.start)
+            vault.events.relays.append(pg.relay)
+        app.state.relay = pg
+        try:
+            yield
+        finally:
+            if pg is not None:
+                if pg.relay in vault.events.relays:
+                    vault.events.relays.remove(pg.relay)
+                await asyncio.to_thread(pg.stop)
+            hub.detach()
+
+    app = FastAPI(
+        title="memvault",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # the Swagger page loads scripts from a CDN: no network here
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.vault = vault
+    app.state.keys = keys
+    app.state.hub = hub
+    errors.install(app)
+    for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,
+                   imports):  # fmt: skip
+        app.include_router(module.router)
+    if dashboard_enabled:
+        dashboard.mount(app)
+
+    @app.websocket("/ws")
+    async def events(websocket: WebSocket) -> None:
+        await hub.serve(websocket)
+
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return app
+
+
+def uvicorn_options(max_ws_message_bytes: int = DEFAULT_MAX_WS_MESSAGE) -> dict[str, Any]:
+    """uvicorn settings the service relies on (no access log: keys never, paths rarely)."""
+    return {
+        "ws": "websockets-sansio",
+        "ws_max_size": max_ws_message_bytes,
+        "access_log": False,
+        "server_header": False,
+        "log_level": "warning",
+    }

@@ -1,0 +1,104 @@
+"""Who is calling: the API key of `Authorization: Bearer <key>`, and the owner it may act for.
+
+A user key acts for its own user and sees only that user's rows (and the shared base layer
+where the core layers reads); another user's ids answer 404, as if they did not exist. An admin
+key acts for any user named by `user_id` (or every user when a list names none) and alone
+writes the shared base layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.exceptions import HTTPException
+
+from memvault.domain import ANY, Owner
+from memvault.errors import Forbidden, InvalidInput, NotFound
+from memvault.keys import ApiKeys
+from memvault.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    key_id: str
+    user_id: str | None
+    admin: bool
+
+    def read_owner(self, user_id: str | None = None) -> Owner:
+        """Whose rows a read sees: the key's user; for an admin `user_id`, or everyone."""
+        if self.admin:
+            return ANY if user_id is None else user_id
+        if user_id is not None and user_id != self.user_id:
+            raise NotFound("user", user_id)
+        return self.user_id
+
+    def write_owner(self, user_id: str | None = None) -> str | None:
+        """Who owns a new row: the key's user; for an admin `user_id` (None: the base layer)."""
+        if self.admin:
+            return user_id
+        if user_id is not None and user_id != self.user_id:
+            raise NotFound("user", user_id)
+        return self.user_id
+
+    def user(self, user_id: str | None = None) -> str:
+        """One user this call is about (an admin key must name it)."""
+        owner = self.write_owner(user_id)
+        if owner is None:
+            raise InvalidInput("user_id", None, "an admin key must name the user (user_id)")
+        return owner
+
+    def can_see(self, owner: str | None) -> bool:
+        """Whether a row of `owner` (None: base layer) is visible to this caller."""
+        return self.admin or owner is None or owner == self.user_id
+
+    def require_admin(self) -> None:
+        if not self.admin:
+            raise Forbidden("this needs an admin key")
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def bearer(header: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header, or None."""
+    if not header:
+        return None
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+def authenticate(keys: ApiKeys, key: str | None) -> Principal | None:
+    """The principal of a clear key, or None when it is missing, malformed, unknown or revoked."""
+    if key is None:
+        return None
+    record = keys.authenticate(key)
+    if record is None:
+        return None
+    return Principal(record.id, record.user_id, record.is_admin)
+
+
+def get_vault(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the caller, or 401."""
+    header = request.headers.get("authorization")
+    if header is None:
+        raise unauthorized("missing API key: send Authorization: Bearer <key>")
+    principal = authenticate(request.app.state.keys, bearer(header))
+    if principal is None:
+        raise unauthorized("invalid or revoked API key")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+VaultDep = Annotated[Vault, Depends(get_vault)]

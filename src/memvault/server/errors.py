@@ -1,0 +1,83 @@
+"""Errors as answers: memvault's hierarchy onto HTTP statuses, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+from memvault.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    MemvaultError,
+    NotFound,
+    StoreBusy,
+    StoreUnavailable,
+)
+
+log = logging.getLogger("memvault.server")
+
+STATUS: list[tuple[type[MemvaultError], int, str]] = [
+    (InvalidInput, 422, "invalid_input"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (Forbidden, 403, "forbidden"),
+    (StoreBusy, 503, "store_busy"),
+    (StoreUnavailable, 503, "store_unavailable"),
+]
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+              422: "invalid_input"}  # fmt: skip
+
+
+def error(status: int, code: str, detail: str, field: str | None = None, **headers: str) -> Any:
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    if field is not None:
+        body["field"] = field
+    return Response(
+        orjson.dumps(body), status, headers=headers or None, media_type="application/json"
+    )
+
+
+def _field(loc: Any) -> str:
+    # ("body", "tool_name") → "tool_name"; ("query", "limit") → "limit"
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every exception into a JSON answer."""
+
+    @app.exception_handler(MemvaultError)
+    async def memvault_error(request: Request, exc: MemvaultError) -> Any:
+        for kind, status, code in STATUS:
+            if isinstance(exc, kind):
+                field = exc.field if isinstance(exc, InvalidInput) else None
+                return error(status, code, str(exc), field)
+        log.error("store error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return error(500, "internal", "internal error")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Any:
+        problems = exc.errors()
+        first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+        field = _field(first.get("loc", ()))
+        msg = str(first.get("msg", "invalid"))
+        return error(422, "invalid_input", f"invalid {field}: {msg}", field)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Any:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        return error(exc.status_code, code, str(exc.detail), **(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Any:
+        # Logged with its type only: messages can carry user data; never sent to the client.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error(500, "internal", "internal error")

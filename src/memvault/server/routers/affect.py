@@ -1,0 +1,126 @@
+"""Emotion events and their patterns; traits and their evolution."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from memvault.domain_records import EmotionalPatterns, EmotionEvent, Trait, TraitChange
+from memvault.server.auth import Caller, VaultDep
+from memvault.server.routers import COMMON
+from memvault.server.schemas import (
+    MAX_PAGE,
+    Body,
+    JsonObject,
+    Limit,
+    Number,
+    Offset,
+    Page,
+    Text,
+    Unit,
+    UserParam,
+    When,
+    page,
+    window,
+)
+
+router = APIRouter(tags=["affect"], responses=COMMON)
+
+
+class EmotionIn(Body):
+    user_id: Text | None = None
+    emotion: Text
+    intensity: Number
+    scale: Annotated[float, Query(gt=0, le=1e6)] = 1.0
+    trigger: Text | None = None
+    context: Text | None = None
+    session_id: Text | None = None
+    occurred_at: When | None = None
+    metadata: JsonObject | None = None
+
+
+class TraitIn(Body):
+    user_id: Text | None = None  # an admin key: None sets the base layer's trait
+    value: Unit
+    agent: Text = "default"
+    reason: Text | None = None
+
+
+@router.get("/api/emotions", response_model=Page[EmotionEvent])
+def list_emotions(
+    vault: VaultDep,
+    caller: Caller,
+    user_id: UserParam = None,
+    since: When | None = None,
+    until: When | None = None,
+    emotion: Text | None = None,
+    session_id: Text | None = None,
+    newest_first: bool = True,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    """Emotion events of a user in [since, until)."""
+    items = vault.emotions.list(caller.user(user_id), since=since, until=until, emotion=emotion,
+                                session_id=session_id, limit=limit, offset=offset,
+                                newest_first=newest_first)  # fmt: skip
+    return page(items, limit, offset)
+
+
+@router.post("/api/emotions", response_model=EmotionEvent, status_code=201)
+def record_emotion(body: EmotionIn, vault: VaultDep, caller: Caller) -> Any:
+    """Record an emotion event (intensity 0–1, or 0–`scale`)."""
+    return vault.emotions.record(
+        caller.user(body.user_id), body.emotion, body.intensity, trigger=body.trigger,
+        context=body.context, session_id=body.session_id, occurred_at=body.occurred_at,
+        metadata=body.metadata, scale=body.scale,
+    )  # fmt: skip
+
+
+@router.get("/api/emotions/patterns", response_model=EmotionalPatterns)
+def emotion_patterns(
+    vault: VaultDep,
+    caller: Caller,
+    user_id: UserParam = None,
+    since: When | None = None,
+    until: When | None = None,
+    window_days: Annotated[float, Query(gt=0, le=36500)] = 7.0,
+    top_triggers: Annotated[int, Query(ge=0, le=100)] = 3,
+) -> Any:
+    """Per-emotion frequency, intensity, triggers, hour-of-day profile and trend."""
+    return vault.emotions.patterns(caller.user(user_id), since=since, until=until,
+                                   window_days=window_days, top_triggers=top_triggers)  # fmt: skip
+
+
+@router.get("/api/traits", response_model=Page[Trait])
+def list_traits(
+    vault: VaultDep,
+    caller: Caller,
+    user_id: UserParam = None,
+    agent: Text | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    """The owner's traits (an admin key naming no user: the base layer's)."""
+    return window(vault.traits.list(caller.write_owner(user_id), agent=agent), limit, offset)
+
+
+@router.put("/api/traits/{name}", response_model=Trait)
+def set_trait(name: Annotated[Text, Path()], body: TraitIn, vault: VaultDep, caller: Caller) -> Any:
+    """Set a trait (0–1); its evolution is recorded in the same transaction."""
+    return vault.traits.set(caller.write_owner(body.user_id), name, body.value,
+                            agent=body.agent, reason=body.reason)  # fmt: skip
+
+
+@router.get("/api/traits/history", response_model=Page[TraitChange])
+def trait_history(
+    vault: VaultDep,
+    caller: Caller,
+    user_id: UserParam = None,
+    name: Text | None = None,
+    agent: Text | None = None,
+    limit: Annotated[int, Query(ge=1, le=10 * MAX_PAGE)] = 100,
+) -> Any:
+    """How the owner's traits evolved (old, new, reason, time), oldest first."""
+    items = vault.traits.history(caller.write_owner(user_id), name, agent=agent, limit=limit)
+    return page(items, limit, 0)

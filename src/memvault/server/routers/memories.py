@@ -1,0 +1,198 @@
+"""Memories, their history, and search (text, vector, hybrid) over memories and messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+
+from memvault.domain import ANY
+from memvault.errors import InvalidInput
+from memvault.records import Memory, MemoryChange, Message
+from memvault.server.auth import Caller, VaultDep
+from memvault.server.routers import COMMON
+from memvault.server.schemas import (
+    Body,
+    Deleted,
+    JsonObject,
+    Limit,
+    Offset,
+    Page,
+    Text,
+    Unit,
+    UserParam,
+    When,
+    page,
+)
+from memvault.vault import Vault
+
+router = APIRouter(tags=["memories"], responses=COMMON)
+MemoryId = Annotated[Text, Path(description="A memory id")]
+Mode = Literal["hybrid", "text", "vector"]
+K = Annotated[int, Query(ge=1, le=1000, description="How many hits")]
+Filters = Annotated[
+    Text | None,
+    Query(description='JSON object of allow-listed filters, e.g. {"metadata.topic": "kids"}'),
+]
+
+
+class MemoryIn(Body):
+    user_id: Text | None = None  # an admin key: None writes the shared base layer
+    kind: Text
+    content: Text
+    context: Text | None = None
+    confidence: Unit = 1.0
+    importance: Unit = 0.5
+    session_id: Text | None = None
+    message_id: Text | None = None
+    metadata: JsonObject | None = None
+    expires_at: When | None = None
+    embed: bool = True  # embed the content with the server's model (for vector search)
+
+
+class MemoryPatch(Body):
+    content: Text | None = None
+    context: Text | None = None
+    confidence: Unit | None = None
+    importance: Unit | None = None
+    metadata: JsonObject | None = None
+    reason: Text | None = None
+
+
+class MemoryHit(BaseModel):
+    memory: Memory
+    score: float
+    matched: list[str]
+    text_score: float | None = None
+    vector_score: float | None = None
+
+
+class MessageHit(BaseModel):
+    message: Message
+    score: float
+    matched: list[str]
+
+
+def _filters(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("filters", raw, "not JSON") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("filters", raw, "expected a JSON object")
+    return value
+
+
+def _embedding(vault: Vault, wanted: bool) -> bool | None:
+    return True if wanted and vault.search.embedder is not None else None
+
+
+@router.get("/api/memories", response_model=Page[Memory])
+def list_memories(
+    vault: VaultDep,
+    caller: Caller,
+    user_id: UserParam = None,
+    kind: Annotated[list[Text] | None, Query(description="Kinds (repeatable)")] = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    since: When | None = None,
+    until: When | None = None,
+    session_id: Text | None = None,
+    layered: bool = False,
+    base: Annotated[bool, Query(description="Admin: the base layer")] = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    """Memories, newest first; `layered` adds the shared base layer after the user's."""
+    owner = None if base and caller.admin else caller.read_owner(user_id)
+    items = vault.memories.list(owner, kinds=kind, min_confidence=min_confidence, since=since,
+                                until=until, session_id=session_id, layered=layered,
+                                limit=limit, offset=offset, track_access=False)  # fmt: skip
+    return page(items, limit, offset)
+
+
+@router.post("/api/memories", response_model=Memory, status_code=201)
+def add_memory(body: MemoryIn, vault: VaultDep, caller: Caller) -> Any:
+    """Store a memory (the same content twice for one owner and kind returns the first)."""
+    return vault.memories.add(
+        caller.write_owner(body.user_id), body.kind, body.content, context=body.context,
+        confidence=body.confidence, importance=body.importance, session_id=body.session_id,
+        message_id=body.message_id, metadata=body.metadata, expires_at=body.expires_at,
+        embedding=_embedding(vault, body.embed),
+    )  # fmt: skip
+
+
+@router.get("/api/memories/{memory_id}", response_model=Memory)
+def get_memory(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
+    """One memory (a user key also reads the shared base layer)."""
+    return vault.memories.get(memory_id, user_id=caller.read_owner(), layered=True)
+
+
+@router.patch("/api/memories/{memory_id}", response_model=Memory)
+def update_memory(memory_id: MemoryId, body: MemoryPatch, vault: VaultDep, caller: Caller) -> Any:
+    """Change a memory; the change is kept in its history."""
+    fields: dict[str, Any] = body.model_dump(exclude_unset=True)
+    return vault.memories.update(memory_id, user_id=caller.read_owner(), **fields)
+
+
+@router.delete("/api/memories/{memory_id}", response_model=Deleted)
+def delete_memory(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
+    vault.memories.delete(memory_id, user_id=caller.read_owner())
+    return {"id": memory_id}
+
+
+@router.get("/api/memories/{memory_id}/history", response_model=list[MemoryChange])
+def memory_history(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
+    """What changed, old and new text, why and when; oldest first."""
+    return vault.memories.history(memory_id, user_id=caller.read_owner())
+
+
+@router.get("/api/search/memories", response_model=list[MemoryHit], tags=["search"])
+def search_memories(
+    vault: VaultDep,
+    caller: Caller,
+    q: Annotated[Text, Query(description='Query (words, "phrases", OR, -not)')],
+    user_id: UserParam = None,
+    mode: Mode = "hybrid",
+    k: K = 10,
+    kind: Annotated[list[Text] | None, Query()] = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    since: When | None = None,
+    until: When | None = None,
+    session_id: Text | None = None,
+    base: Annotated[bool, Query(description="Include the shared base layer")] = False,
+    filters: Filters = None,
+) -> Any:
+    """Memories matching `q`, best first (hybrid: full-text and vector, fused by rank)."""
+    owner = caller.write_owner(user_id)
+    hits = vault.search.memories(owner, q, k=k, mode=mode, kinds=kind,
+                                 min_confidence=min_confidence, since=since, until=until,
+                                 base=base, filters=_filters(filters),
+                                 session_id=session_id)  # fmt: skip
+    return [{"memory": h.item, "score": h.score, "matched": list(h.matched),
+             "text_score": h.text_score, "vector_score": h.vector_score} for h in hits]  # fmt: skip
+
+
+@router.get("/api/search/messages", response_model=list[MessageHit], tags=["search"])
+def search_messages(
+    vault: VaultDep,
+    caller: Caller,
+    q: Annotated[Text, Query()],
+    user_id: UserParam = None,
+    mode: Mode = "hybrid",
+    k: K = 10,
+    session_id: Text | None = None,
+    role: Annotated[list[Text] | None, Query()] = None,
+    since: When | None = None,
+    until: When | None = None,
+) -> Any:
+    """Messages matching `q`, best first, optionally within one session."""
+    owner = caller.read_owner(user_id)
+    if owner is ANY and mode != "text" and session_id is None:
+        raise InvalidInput("user_id", None, "an admin key must name the user for this mode")
+    hits = vault.search.messages(owner, q, k=k, mode=mode, session_id=session_id, roles=role,
+                                 since=since, until=until)  # fmt: skip
+    return [{"message": h.item, "score": h.score, "matched": list(h.matched)} for h in hits]

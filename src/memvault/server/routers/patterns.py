@@ -1,0 +1,112 @@
+"""Learned response patterns: the user's layer first, then the shared base (admin writes it)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from memvault.domain_records import ResponsePattern
+from memvault.server.auth import Caller, VaultDep
+from memvault.server.routers import COMMON
+from memvault.server.schemas import (
+    Body,
+    Deleted,
+    JsonObject,
+    Limit,
+    Offset,
+    Page,
+    Text,
+    Unit,
+    UserParam,
+    When,
+    page,
+)
+
+router = APIRouter(prefix="/api/patterns", tags=["patterns"], responses=COMMON)
+PatternId = Annotated[Text, Path(description="A response pattern id")]
+
+
+class PatternIn(Body):
+    user_id: Text | None = None  # an admin key: None writes the base layer
+    intent: Text
+    trigger_context: Text
+    response_text: Text
+    success_score: Unit = 0.5
+    metadata: JsonObject | None = None
+    created_at: When | None = None
+
+
+class PatternPatch(Body):
+    intent: Text | None = None
+    trigger_context: Text | None = None
+    response_text: Text | None = None
+    metadata: JsonObject | None = None
+
+
+class Outcome(Body):
+    outcome: Unit  # 1 success, 0 failure, or a graded score
+
+
+@router.get("", response_model=Page[ResponsePattern])
+def find_patterns(
+    vault: VaultDep,
+    caller: Caller,
+    user_id: UserParam = None,
+    intent: Text | None = None,
+    text: Text | None = None,
+    layered: bool = True,
+    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    limit: Limit = 10,
+    offset: Offset = 0,
+) -> Any:
+    """Patterns for the owner, best first; with `layered`, then the base layer's."""
+    items = vault.patterns.find(caller.write_owner(user_id), intent=intent, text=text,
+                                layered=layered, min_score=min_score, limit=limit,
+                                offset=offset)  # fmt: skip
+    return page(items, limit, offset)
+
+
+@router.post("", response_model=ResponsePattern, status_code=201)
+def add_pattern(body: PatternIn, vault: VaultDep, caller: Caller) -> Any:
+    return vault.patterns.add(
+        caller.write_owner(body.user_id), body.intent, body.trigger_context, body.response_text,
+        success_score=body.success_score, metadata=body.metadata, teacher=caller.admin,
+        created_at=body.created_at,
+    )  # fmt: skip
+
+
+@router.get("/{pattern_id}", response_model=ResponsePattern)
+def get_pattern(
+    pattern_id: PatternId, vault: VaultDep, caller: Caller, user_id: UserParam = None
+) -> Any:
+    return vault.patterns.get(pattern_id, user_id=caller.write_owner(user_id))
+
+
+@router.patch("/{pattern_id}", response_model=ResponsePattern)
+def update_pattern(
+    pattern_id: PatternId, body: PatternPatch, vault: VaultDep, caller: Caller,
+    user_id: UserParam = None,
+) -> Any:  # fmt: skip
+    fields: dict[str, Any] = body.model_dump(exclude_unset=True)
+    if caller.admin:
+        fields["teacher"] = True
+    return vault.patterns.update(pattern_id, user_id=caller.write_owner(user_id), **fields)
+
+
+@router.post("/{pattern_id}/use", response_model=ResponsePattern)
+def record_use(
+    pattern_id: PatternId, body: Outcome, vault: VaultDep, caller: Caller,
+    user_id: UserParam = None,
+) -> Any:  # fmt: skip
+    """Count one use and fold its outcome into the success score."""
+    return vault.patterns.record_use(pattern_id, body.outcome, user_id=caller.write_owner(user_id),
+                                     teacher=caller.admin)  # fmt: skip
+
+
+@router.delete("/{pattern_id}", response_model=Deleted)
+def delete_pattern(
+    pattern_id: PatternId, vault: VaultDep, caller: Caller, user_id: UserParam = None
+) -> Any:
+    vault.patterns.delete(pattern_id, user_id=caller.write_owner(user_id), teacher=caller.admin)
+    return {"id": pattern_id}
