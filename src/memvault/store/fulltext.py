@@ -10,7 +10,7 @@ documents is ranked over its `window` most recent matches (FTS5 walks doclists n
 at no cost). Below that the ranking is exact BM25.
 """
 
-# ruff: noqa: S608  (SQL text is built from allow-listed identifiers; every value is bound)
+
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def _sqlite(
         f"SELECT t.id AS id, -f.score AS score FROM ("
         f"SELECT rowid AS rid, bm25({fts}, {weights}) AS score FROM {fts} "
         f"WHERE {fts} MATCH :fts_q ORDER BY rowid DESC LIMIT :fts_window) f "
-        f"JOIN {spec.table} t ON t.rowid = f.rid"
+        f"CROSS JOIN {spec.table} t ON t.rowid = f.rid"
         + (f" WHERE {where}" if where else "")
         + " ORDER BY f.score, t.rowid DESC LIMIT :fts_limit"
     )
