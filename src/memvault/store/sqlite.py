@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -33,6 +34,34 @@ SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 ConnectHook = Callable[[Any], None]
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb", "smb2", "smbfs", "9p", "fuse.sshfs", "afs", "glusterfs",
+     "ceph", "fuse.glusterfs", "lustre", "davfs", "fuse.s3fs"}
+)  # fmt: skip
+MOUNTS = "/proc/self/mounts"
+
+
+class NetworkFilesystemWarning(UserWarning):
+    """The database file lives on a network filesystem, where SQLite is not safe."""
+
+
+def filesystem_type(path: str, mounts: str = MOUNTS) -> str | None:
+    """The type of the filesystem holding `path` (longest matching mount point), if known."""
+    try:
+        with open(mounts, encoding="utf-8") as fh:
+            entries = [line.split() for line in fh if line.strip()]
+    except OSError:
+        return None
+    real = os.path.realpath(path)
+    best: tuple[int, str] | None = None
+    for entry in entries:
+        if len(entry) < 3:
+            continue
+        point = entry[1].replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) > best[0]):
+            best = (len(point), entry[2])
+    return best[1] if best else None
 
 
 def translate(exc: BaseException, sql: str = "") -> Exception:
@@ -125,6 +154,15 @@ class SQLiteStore(Store):
             if not parent.exists():
                 raise StoreUnavailable(
                     f"cannot open {self.path}: the folder {parent} does not exist"
+                )
+            fstype = filesystem_type(str(parent))
+            if fstype in NETWORK_FILESYSTEMS:
+                warnings.warn(
+                    f"{self.path} is on a network filesystem ({fstype}): SQLite's locking is "
+                    "unreliable there and WAL mode needs shared memory on one host; expect "
+                    "corruption with several writers. Use a local disk or PostgreSQL.",
+                    NetworkFilesystemWarning,
+                    stacklevel=3,
                 )
         self._connection()  # open now so that a bad path fails here, not at first use
 
