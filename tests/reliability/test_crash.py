@@ -137,7 +137,7 @@ def test_postgres_immediate_shutdown_under_load(tmp_path: Path) -> None:
             )  # fmt: skip
             assert proc.stdout is not None
             lines: list[str] = []
-            reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
+            reader = threading.Thread(target=lines.extend, args=(proc.stdout,), daemon=True)
             reader.start()
             time.sleep(1.0 + round_ * 0.3)
             os.kill(_postmaster_pid(url), signal.SIGQUIT)  # immediate shutdown
