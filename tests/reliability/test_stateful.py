@@ -58,7 +58,7 @@ def make_machine(vault: memvault.Vault) -> type[RuleBasedStateMachine]:
                 with pytest.raises(memvault.NotFound):
                     vault.memories.update(memory_id, content=content)
                 return
-            owner, kind, old = self.model[memory_id]
+            owner, kind, _old = self.model[memory_id]
             clash = self._same(owner, kind, content)
             if clash is not None and clash != memory_id:
                 with pytest.raises(memvault.Conflict):
