@@ -1,0 +1,224 @@
+"""`memvault import SOURCE`: legacy data into the store, with progress, a summary and exit codes.
+
+Exit status: 0 clean, 2 completed with quarantined records, 3 verification mismatch, 1 failed
+(store full, source changed during the run, another import holding the lock, bad options…).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from memvault.cli.app import DbOption, JsonOption, app, console, err_console, open_vault, print_json
+from memvault.errors import MemvaultError
+from memvault.migrate.pipeline import (
+    DEFAULT_BATCH_ROWS,
+    FORMAT_CHOICES,
+    ProgressEvent,
+    import_source,
+)
+from memvault.migrate.report import EXIT_FAILED, ImportResult
+
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help=f"Source format: {'|'.join(FORMAT_CHOICES)} (auto detects every format in a tree).",
+    ),
+]
+
+
+class _Bar:
+    """A Rich progress bar fed by the pipeline's ProgressEvents (records/s, ETA by bytes)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+        if enabled:
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TextColumn("{task.fields[records]:>10,} records"),
+                TextColumn("{task.fields[rate]:>9,.0f} rec/s"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=False,
+            )
+
+    def __enter__(self) -> _Bar:
+        if self.progress is not None:
+            self.progress.start()
+            self.task = self.progress.add_task("import", total=1000, records=0, rate=0.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def update(self, event: ProgressEvent) -> None:
+        if self.progress is None or self.task is None:
+            return
+        rate = event.records / event.elapsed if event.elapsed > 0 else 0.0
+        fields: dict[str, Any] = {"records": event.records, "rate": rate}
+        if event.fraction is not None:
+            fields["completed"] = int(event.fraction * 1000)
+        self.progress.update(self.task, description=event.stream, **fields)
+
+    def done(self) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=1000)
+
+
+def summary(result: ImportResult) -> None:
+    """The human summary: per-format counts, rows per table, verification and backups."""
+    title = f"import {result.run_id} — {result.status}" + (" (dry run)" if result.dry_run else "")
+    fmt_table = Table(title=title, title_justify="left")
+    for col in ("format", "entities", "bad records", "duplicates", "warnings", "corrupt files"):
+        fmt_table.add_column(col, justify="left" if col == "format" else "right")
+    for fmt, rep in result.formats.items():
+        fmt_table.add_row(
+            fmt,
+            f"{sum(rep.entities.values()):,}",
+            f"{rep.bad_records_total:,}",
+            f"{sum(rep.duplicates.values()):,}",
+            f"{sum(rep.warnings.values()):,}",
+            f"{len(rep.corrupt_files):,}",
+        )
+    console.print(fmt_table)
+    rows = Table(title="rows" if not result.dry_run else "planned rows", title_justify="left")
+    cols = ("table", "expected", "new", "already there", "merged", "verified", "missing/diff")
+    for col in cols:
+        rows.add_column(col, justify="left" if col == "table" else "right")
+    for table, c in result.tables.items():
+        if not c.expected and not c.new:
+            continue
+        rows.add_row(
+            table,
+            f"{c.expected:,}",
+            "-" if result.dry_run else f"{c.new:,}",
+            "-" if result.dry_run else f"{c.present:,}",
+            f"{c.merged:,}",
+            "-" if result.dry_run else f"{c.verified:,}",
+            "-" if result.dry_run else f"{c.missing + c.different:,}",
+        )
+    console.print(rows)
+    elapsed = result.elapsed
+    rate = f"{result.records / elapsed:,.0f} records/s" if elapsed > 0 else ""
+    console.print(f"{result.records:,} records in {elapsed:.1f} s {rate}", highlight=False)
+    if result.plan is not None:
+        plan = result.plan
+        free = plan.get("free_bytes")
+        console.print(
+            f"estimated store growth {plan['estimated_store_bytes']:,} bytes; "
+            f"embedding dimensions {plan['embedding_dimensions'] or '-'}; "
+            + (
+                f"free space {free:,} bytes ({'enough' if plan['enough_space'] else 'NOT enough'})"
+                if free is not None
+                else "free space not checked (PostgreSQL)"
+            ),
+            highlight=False,
+        )
+    if result.quarantined:
+        console.print(
+            f"[yellow]{result.quarantined:,} bad record(s) quarantined[/] "
+            f"(table quarantine, run_id {result.run_id})",
+            highlight=False,
+        )
+    if result.backup.get("dir"):
+        console.print(f"backups: {result.backup['dir']}", highlight=False)
+    for problem in result.problems[:10]:
+        err_console.print(f"[red]verification:[/] {problem}", highlight=False)
+    if result.error:
+        err_console.print(f"[bold red]error:[/] {result.error}", highlight=False)
+
+
+@app.command("import")
+def import_cmd(
+    source: Annotated[Path, typer.Argument(help="Folder holding the legacy data.")],
+    fmt: FormatOption = "auto",
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="JSON mapping file for --format generic."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read everything, write nothing, print the plan.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the last interrupted import of SOURCE.")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the JSON import report here.")
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Handle owning data whose source names no user."),
+    ] = None,
+    batch_rows: Annotated[
+        int, typer.Option("--batch-rows", help="Rows per committed batch.")
+    ] = DEFAULT_BATCH_ROWS,
+    backup_dir: Annotated[
+        Path | None,
+        typer.Option("--backup-dir", help="Where backups go (default <store>.import-backups/)."),
+    ] = None,
+    no_backup: Annotated[
+        bool, typer.Option("--no-backup", help="Skip the source and target backups.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import legacy assistant data (AIT42, Lilith, EdgeSoul, Workly, DCM, ChatGPT, LangChain,
+    or JSON/NDJSON described by a mapping)."""
+    show_progress = (
+        (not as_json and err_console.is_terminal) or bool(os.environ.get("MEMVAULT_PROGRESS"))
+    )
+    result: ImportResult | None = None
+    try:
+        vault = open_vault(db)
+    except MemvaultError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    try:
+        with _Bar(show_progress) as bar:
+            result = import_source(
+                vault,
+                source,
+                format=fmt,
+                mapping=mapping,
+                dry_run=dry_run,
+                resume=resume,
+                user=user,
+                report=report,
+                batch_rows=batch_rows,
+                backup=not no_backup,
+                backup_dir=backup_dir,
+                progress=bar.update,
+            )
+            bar.done()
+    except MemvaultError as exc:
+        err_console.print(f"[bold red]import failed:[/] {exc}", highlight=False)
+        if report is not None:
+            err_console.print(f"report: {report}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    finally:
+        vault.close()
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        summary(result)
+    raise typer.Exit(result.exit_code)

@@ -1,0 +1,960 @@
+"""Typed legacy records → canonical rows, written in batches that commit with their checkpoint.
+
+The `Loader` turns each record of `memvault.migrate.sources.records` into one row of a
+canonical table, with an id derived from the record's source key (`ids.derived_id`), so that
+a re-run or a resume produces the same ids and `INSERT … ON CONFLICT DO NOTHING` makes it a
+no-op. References (a message's session, a memory's embedding, a trait's changes) are resolved
+through small in-memory maps of source key → id; only owners, projects, sessions, traits and
+memories are remembered, never messages, so memory stays bounded by the number of
+conversations, not of messages.
+
+Rows whose natural key already exists in the store are *merged*, not duplicated: a user with
+the same handle, a project with the same name, a trait with the same (agent, name), a memory
+with the same content hash, a routing score with the same (keyword, tool). References then
+point at the existing row.
+
+Every row written is also appended, as (table, id, digest), to a `Spool` (a temporary file),
+which `verify` reads back after the load: each row must be in the store, by id, with the same
+content. Session message counts are recomputed from the stored messages in the batch that
+writes them, so `message_count` and `last_seq` are exact however the run was interrupted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import marshal
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from memvault.ids import derived_id
+from memvault.memories import content_hash
+from memvault.migrate.sources.records import (
+    ActionRec,
+    EmbeddingRec,
+    EmotionPatternRec,
+    EmotionRec,
+    MemoryRec,
+    MessageRec,
+    ProjectRec,
+    Quarantined,
+    Record,
+    ResponsePatternRec,
+    RoutingScoreRec,
+    SessionRec,
+    TraitChangeRec,
+    TraitRec,
+    UserRec,
+)
+from memvault.store.base import Store, Tx
+
+# Tables in foreign-key order: a batch is written table by table in this order.
+TABLES = (
+    "users", "projects", "sessions", "messages", "memories", "embeddings", "emotion_events",
+    "traits", "trait_changes", "response_patterns", "actions", "routing_scores", "quarantine",
+)  # fmt: skip
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("id", "handle", "display_name", "profile", "created_at", "updated_at"),
+    "projects": ("id", "user_id", "name", "path", "metadata", "created_at"),
+    "sessions": (
+        "id", "user_id", "project_id", "parent_id", "kind", "title", "status", "metadata",
+        "message_count", "last_seq", "started_at", "updated_at", "ended_at",
+    ),
+    "messages": (
+        "id", "session_id", "user_id", "seq", "role", "content", "emotion", "metadata",
+        "created_at",
+    ),
+    "memories": (
+        "id", "user_id", "kind", "content", "context", "confidence", "importance",
+        "access_count", "last_accessed_at", "session_id", "content_hash", "metadata",
+        "created_at", "updated_at",
+    ),
+    "embeddings": ("id", "user_id", "memory_id", "model", "dim", "vector", "created_at"),
+    "emotion_events": (
+        "id", "user_id", "session_id", "emotion", "intensity", "trigger", "context", "metadata",
+        "occurred_at",
+    ),
+    "traits": ("id", "user_id", "agent", "name", "value", "updated_at"),
+    "trait_changes": (
+        "id", "trait_id", "user_id", "old_value", "new_value", "reason", "changed_at",
+    ),
+    "response_patterns": (
+        "id", "user_id", "intent", "trigger_context", "response_text", "success_score",
+        "usage_count", "metadata", "created_at", "updated_at",
+    ),
+    "actions": (
+        "id", "user_id", "project_id", "session_id", "tool_name", "tool_type", "input",
+        "file_paths", "exit_code", "duration_ms", "metadata", "created_at",
+    ),
+    "routing_scores": (
+        "id", "user_id", "keyword", "tool_name", "tool_type", "weight", "usage_count",
+        "success_count", "last_used_at",
+    ),
+    "quarantine": ("id", "run_id", "file", "location", "field", "reason", "raw", "created_at"),
+}  # fmt: skip
+
+# The columns whose values a verification compares (times and JSON are left out: their
+# text form differs between engines; sessions' counts are checked through their digest).
+DIGEST: dict[str, tuple[str, ...]] = {
+    "users": ("handle",),
+    "projects": ("name", "path"),
+    "sessions": ("user_id", "kind", "title", "status", "message_count", "last_seq"),
+    "messages": ("session_id", "seq", "role", "content"),
+    "memories": ("user_id", "kind", "content", "content_hash"),
+    "embeddings": ("memory_id", "model", "dim", "vector"),
+    "emotion_events": ("user_id", "emotion", "intensity"),
+    "traits": ("user_id", "agent", "name", "value"),
+    "trait_changes": ("trait_id", "old_value", "new_value"),
+    "response_patterns": ("user_id", "intent", "trigger_context", "response_text", "metadata"),
+    "actions": ("tool_name", "tool_type", "input", "exit_code"),
+    "routing_scores": ("user_id", "keyword", "tool_name", "weight", "usage_count"),
+    "quarantine": ("run_id", "file", "location", "reason", "raw"),
+}
+
+# Sessions are spooled when the run ends (their message counts are known only then).
+PATTERN_EMBEDDING_KEY = "embedding"
+EMOTIONAL_PATTERN = "Emotional pattern: {emotion} (frequency {frequency}, average intensity {avg})"
+
+
+def insert_sql(table: str) -> str:
+    """`INSERT … ON CONFLICT DO NOTHING` for every column of `table`."""
+    cols = COLUMNS[table]
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def norm(value: Any, *, metadata: bool = False) -> str:
+    """One value as the text a digest hashes, identical whichever engine returned it."""
+    if value is None:
+        return "\x00"
+    if metadata:
+        # Only the response-pattern vector (kept in metadata) is compared.
+        if isinstance(value, str | bytes):
+            import orjson
+
+            value = orjson.loads(value)
+        vector = value.get(PATTERN_EMBEDDING_KEY, {}) if isinstance(value, dict) else {}
+        return str(vector.get("vector", "")) if isinstance(vector, dict) else ""
+    if isinstance(value, bool):
+        return repr(float(value))
+    if isinstance(value, int | float):
+        return repr(float(value))
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return str(value)
+
+
+def digest(table: str, values: Sequence[Any]) -> bytes:
+    """The 16-byte content digest of a row of `table` (values in `DIGEST[table]` order)."""
+    cols = DIGEST[table]
+    text = "\x1f".join(norm(v, metadata=c == "metadata") for c, v in zip(cols, values, strict=True))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class Spool:
+    """An append-only temporary file of (table, id, digest) for the verification pass."""
+
+    def __init__(self) -> None:
+        self._fh: IO[bytes] = tempfile.TemporaryFile(  # noqa: SIM115  (closed by close())
+            prefix="memvault-import-", suffix=".spool"
+        )
+        self.rows = 0
+
+    def write(self, entries: list[tuple[str, str, bytes]]) -> None:
+        if entries:
+            marshal.dump(entries, self._fh)
+            self.rows += len(entries)
+
+    def read(self) -> Iterator[list[tuple[str, str, bytes]]]:
+        """The entries, in the chunks they were written."""
+        self._fh.flush()
+        self._fh.seek(0)
+        while True:
+            try:
+                chunk: list[tuple[str, str, bytes]] = marshal.load(self._fh)
+            except EOFError:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+@dataclass(slots=True)
+class TableCounts:
+    """Rows of one table: built from the source, new in the store, merged into an existing
+    row with the same natural key, and (after verification) found / missing / different."""
+
+    expected: int = 0
+    new: int = 0
+    merged: int = 0
+    verified: int = 0
+    missing: int = 0
+    different: int = 0
+
+    @property
+    def present(self) -> int:
+        """Rows that were already in the store under the same id (a re-run or a resume)."""
+        return max(0, self.expected - self.new - self.merged)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "expected": self.expected,
+            "new": self.new,
+            "already_present": self.present,
+            "merged": self.merged,
+            "verified": self.verified,
+            "missing": self.missing,
+            "different": self.different,
+        }
+
+
+@dataclass(slots=True)
+class _Session:
+    id: str
+    user_id: str | None
+    kind: str
+    title: str | None
+    status: str
+    messages: int = 0
+    last_seq: int = 0
+
+
+@dataclass(slots=True)
+class Encoders:
+    """How this engine wants times and JSON (taken from a transaction once)."""
+
+    ts: Callable[[datetime | None], Any]
+    json: Callable[[Any], Any]
+
+    @classmethod
+    def of(cls, store: Store) -> Encoders:
+        with store.read() as tx:
+            return cls(ts=tx.ts, json=tx.json)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Rows waiting to be written, per table, with their spool entries."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    count: int = 0
+    sessions: set[str] = field(default_factory=set)
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        self.rows.setdefault(table, []).append(row)
+        self.count += 1
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+LOOKUP_CHUNK = 900
+
+
+class Loader:
+    """Builds canonical rows from records and writes them batch by batch.
+
+    `write=False` (a dry run) builds and counts the rows but never touches the store.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        *,
+        default_user: str = "default",
+        now: datetime | None = None,
+        write: bool = True,
+        spool: Spool | None = None,
+    ) -> None:
+        self.store = store
+        self.engine = store.engine
+        self.run_id = run_id
+        self.default_user = default_user
+        self.now = now or datetime.now(UTC)
+        self.write = write
+        self.spool = spool
+        self.enc = Encoders.of(store)
+        self.counts: dict[str, TableCounts] = {t: TableCounts() for t in TABLES}
+        self.users: dict[str, str] = {}
+        self.projects: dict[str, str] = {}
+        self.sessions: dict[str, _Session] = {}
+        self.memories: dict[str, str] = {}
+        self.traits: dict[str, tuple[str, str | None]] = {}
+        self._memory_keys: dict[tuple[str | None, str, str], str] = {}
+        self._embedding_keys: set[tuple[str, str]] = set()
+        self._routing_keys: set[tuple[str | None, str, str]] = set()
+        self.batch = Batch()
+        self.bytes_estimate = 0
+        self.embedding_dims: dict[str, int] = {}
+        self.pattern_embeddings = 0
+        self._pending_pattern: dict[str, dict[str, Any]] = {}
+        self._entries: list[tuple[str, str, bytes]] = []
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def _lookup(self, sql: str, params: dict[str, Any]) -> str | None:
+        with self.store.read() as tx:
+            row = tx.one(sql, params)
+        return None if row is None else str(row["id"])
+
+    def user_id(self, handle: str | None) -> str | None:
+        """The id of the user `handle` (None for the base layer); created when unknown."""
+        if handle is None:
+            return None
+        known = self.users.get(handle)
+        if known is not None:
+            return known
+        self.add(UserRec(source_key=f"user:{handle}", handle=handle))
+        return self.users[handle]
+
+    # -- records → rows ---------------------------------------------------------------------
+
+    def add(self, rec: Record) -> None:
+        """Turn one record into its row (added to the current batch)."""
+        handler = _HANDLERS[type(rec)]
+        handler(self, rec)
+
+    def _row(self, table: str, row: dict[str, Any], text: int = 0) -> None:
+        self.counts[table].expected += 1
+        self.bytes_estimate += 120 + text
+        self.batch.add(table, row)
+
+    def _user(self, rec: UserRec) -> None:
+        if rec.handle in self.users:
+            return
+        uid = derived_id(f"user:{rec.handle}", rec.created_at)
+        existing = self._lookup("SELECT id FROM users WHERE handle = :h", {"h": rec.handle})
+        self.users[rec.handle] = existing or uid
+        if existing is not None and existing != uid:
+            self.counts["users"].expected += 1
+            self.counts["users"].merged += 1
+            return
+        created = rec.created_at or self.now
+        self._row(
+            "users",
+            {
+                "id": uid,
+                "handle": rec.handle,
+                "display_name": rec.display_name,
+                "profile": self.enc.json({**rec.profile, **_imported(rec.metadata)}),
+                "created_at": self.enc.ts(created),
+                "updated_at": self.enc.ts(rec.updated_at or created),
+            },
+        )
+
+    def _project(self, rec: ProjectRec) -> None:
+        owner = self.user_id(self.default_user)
+        pid = derived_id(rec.source_key)
+        existing = self._lookup(
+            "SELECT id FROM projects WHERE user_id = :u AND name = :n", {"u": owner, "n": rec.name}
+        )
+        self.projects[rec.source_key] = existing or pid
+        if existing is not None and existing != pid:
+            self.counts["projects"].expected += 1
+            self.counts["projects"].merged += 1
+            return
+        meta = {**rec.metadata, "source_key": rec.source_key}
+        self._row(
+            "projects",
+            {
+                "id": pid,
+                "user_id": owner,
+                "name": rec.name,
+                "path": rec.path,
+                "metadata": self.enc.json(meta),
+                "created_at": self.enc.ts(self.now),
+            },
+        )
+
+    def _session(self, rec: SessionRec) -> None:
+        sid = derived_id(rec.source_key, rec.created_at)
+        uid = self.user_id(rec.user_handle)
+        parent = self.sessions.get(rec.parent_source_key) if rec.parent_source_key else None
+        started = rec.created_at or self.now
+        self.sessions[rec.source_key] = _Session(sid, uid, rec.kind, rec.title, rec.status)
+        meta = {**rec.metadata, "source_key": rec.source_key}
+        self._row(
+            "sessions",
+            {
+                "id": sid,
+                "user_id": uid,
+                "project_id": self.projects.get(rec.project_source_key or ""),
+                "parent_id": parent.id if parent else None,
+                "kind": rec.kind,
+                "title": rec.title,
+                "status": rec.status,
+                "metadata": self.enc.json(meta),
+                "message_count": 0,
+                "last_seq": 0,
+                "started_at": self.enc.ts(started),
+                "updated_at": self.enc.ts(rec.updated_at or started),
+                "ended_at": self.enc.ts(rec.ended_at),
+            },
+            len(rec.title or ""),
+        )
+
+    def _message(self, rec: MessageRec) -> None:
+        session = self.sessions[rec.session_source_key]
+        mid = derived_id(rec.source_key, rec.created_at)
+        session.messages += 1
+        session.last_seq = max(session.last_seq, rec.seq)
+        self.batch.sessions.add(session.id)
+        content = self._text(rec.content)
+        self._row(
+            "messages",
+            {
+                "id": mid,
+                "session_id": session.id,
+                "user_id": self.user_id(rec.user_handle),
+                "seq": rec.seq,
+                "role": rec.role,
+                "content": content,
+                "emotion": rec.emotion,
+                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
+                "created_at": self.enc.ts(rec.created_at or self.now),
+            },
+            len(content),
+        )
+        self._spool("messages", mid, (session.id, rec.seq, rec.role, content))
+
+    def _memory_row(
+        self,
+        source_key: str,
+        owner: str | None,
+        kind: str,
+        content: str,
+        *,
+        context: str | None = None,
+        confidence: float = 1.0,
+        importance: float = 0.5,
+        access_count: int = 0,
+        last_accessed_at: datetime | None = None,
+        session_key: str | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        metadata: dict[str, Any],
+    ) -> None:
+        content = self._text(content)
+        uid = self.user_id(owner)
+        digest_key = content_hash(content)
+        mid = derived_id(source_key, created_at)
+        natural = (uid, kind, digest_key)
+        first = self._memory_keys.get(natural)
+        if first is not None:  # the same memory twice in this source: one row
+            self.memories[source_key] = first
+            self.counts["memories"].expected += 1
+            self.counts["memories"].merged += 1
+            return
+        self._memory_keys[natural] = mid
+        self.memories[source_key] = mid
+        session = self.sessions.get(session_key) if session_key else None
+        created = created_at or self.now
+        self._row(
+            "memories",
+            {
+                "id": mid,
+                "user_id": uid,
+                "kind": kind,
+                "content": content,
+                "context": context,
+                "confidence": confidence,
+                "importance": importance,
+                "access_count": access_count,
+                "last_accessed_at": self.enc.ts(last_accessed_at),
+                "session_id": session.id if session else None,
+                "content_hash": digest_key,
+                "metadata": self.enc.json({**metadata, "source_key": source_key}),
+                "created_at": self.enc.ts(created),
+                "updated_at": self.enc.ts(updated_at or created),
+                "_key": source_key,
+            },
+            len(content),
+        )
+
+    def _memory(self, rec: MemoryRec) -> None:
+        self._memory_row(
+            rec.source_key,
+            rec.owner_handle,
+            rec.kind,
+            rec.content,
+            context=rec.context,
+            confidence=rec.confidence,
+            importance=rec.importance,
+            access_count=rec.access_count,
+            last_accessed_at=rec.last_accessed_at,
+            session_key=rec.session_source_key,
+            created_at=rec.created_at,
+            updated_at=rec.updated_at,
+            metadata=rec.metadata,
+        )
+
+    def _emotion_pattern(self, rec: EmotionPatternRec) -> None:
+        content = EMOTIONAL_PATTERN.format(
+            emotion=rec.emotion, frequency=rec.frequency, avg=f"{rec.avg_intensity:.2f}"
+        )
+        meta = {
+            **rec.metadata,
+            "emotional_pattern": {
+                "emotion": rec.emotion,
+                "frequency": rec.frequency,
+                "avg_intensity": rec.avg_intensity,
+                "triggers": list(rec.triggers),
+                "time_patterns": rec.time_patterns,
+                "trend": rec.trend,
+                "last_occurrence": rec.last_occurrence.isoformat() if rec.last_occurrence else None,
+            },
+        }
+        self._memory_row(
+            rec.source_key,
+            rec.owner_handle,
+            "emotional",
+            content,
+            importance=0.5,
+            created_at=rec.last_occurrence,
+            metadata=meta,
+        )
+
+    def _embedding(self, rec: EmbeddingRec) -> None:
+        self.embedding_dims[str(rec.dim)] = self.embedding_dims.get(str(rec.dim), 0) + 1
+        if rec.target_kind == "response_pattern":
+            self._pattern_embedding(rec)
+            return
+        if rec.target_kind != "memory":
+            raise ValueError(f"embeddings of {rec.target_kind} records are not supported")
+        target = self.memories[rec.target_source_key]
+        eid = derived_id(rec.source_key, rec.created_at)
+        if (target, rec.model) in self._embedding_keys:
+            self.counts["embeddings"].expected += 1
+            self.counts["embeddings"].merged += 1
+            return
+        self._embedding_keys.add((target, rec.model))
+        self._row(
+            "embeddings",
+            {
+                "id": eid,
+                "user_id": None,  # the memory's owner, set when the batch is written
+                "memory_id": target,
+                "model": rec.model,
+                "dim": rec.dim,
+                "vector": rec.as_float32(),
+                "created_at": self.enc.ts(rec.created_at or self.now),
+            },
+            4 * rec.dim,
+        )
+
+    def _pattern_embedding(self, rec: EmbeddingRec) -> None:
+        row = self._pending_pattern.get(rec.target_source_key)
+        if row is None:
+            raise ValueError(f"embedding {rec.source_key} arrived after its pattern was written")
+        meta = row["_meta"]
+        meta[PATTERN_EMBEDDING_KEY] = {
+            "model": rec.model,
+            "dim": rec.dim,
+            "vector": base64.b64encode(rec.as_float32()).decode("ascii"),
+        }
+        row["metadata"] = self.enc.json(meta)
+        self.pattern_embeddings += 1
+        self.bytes_estimate += 4 * rec.dim
+
+    def _emotion(self, rec: EmotionRec) -> None:
+        eid = derived_id(rec.source_key, rec.created_at)
+        session = self.sessions.get(rec.session_source_key or "")
+        meta = {**rec.metadata, "source_key": rec.source_key}
+        if rec.confidence is not None:
+            meta["confidence"] = rec.confidence
+        if rec.source is not None:
+            meta["source"] = rec.source
+        self._row(
+            "emotion_events",
+            {
+                "id": eid,
+                "user_id": self.user_id(rec.owner_handle or self.default_user),
+                "session_id": session.id if session else None,
+                "emotion": rec.emotion,
+                "intensity": rec.intensity,
+                "trigger": rec.trigger,
+                "context": rec.context,
+                "metadata": self.enc.json(meta),
+                "occurred_at": self.enc.ts(rec.created_at or self.now),
+            },
+            len(rec.context or "") + len(rec.trigger or ""),
+        )
+
+    def _trait(self, rec: TraitRec) -> None:
+        uid = self.user_id(rec.owner_handle)
+        tid = derived_id(rec.source_key)
+        params = {"u": uid, "a": rec.agent, "n": rec.name}
+        where = "user_id = :u" if uid is not None else "user_id IS NULL"
+        existing = self._lookup(
+            f"SELECT id FROM traits WHERE {where} AND agent = :a AND name = :n", params
+        )
+        self.traits[rec.source_key] = (existing or tid, uid)
+        if existing is not None and existing != tid:
+            self.counts["traits"].expected += 1
+            self.counts["traits"].merged += 1
+            return
+        self._row(
+            "traits",
+            {
+                "id": tid,
+                "user_id": uid,
+                "agent": rec.agent,
+                "name": rec.name,
+                "value": rec.value,
+                "updated_at": self.enc.ts(rec.updated_at or self.now),
+            },
+        )
+
+    def _trait_change(self, rec: TraitChangeRec) -> None:
+        trait_id, uid = self.traits[rec.trait_source_key]
+        cid = derived_id(rec.source_key, rec.created_at)
+        self._row(
+            "trait_changes",
+            {
+                "id": cid,
+                "trait_id": trait_id,
+                "user_id": uid,
+                "old_value": rec.old_value,
+                "new_value": rec.new_value,
+                "reason": rec.reason,
+                "changed_at": self.enc.ts(rec.created_at or self.now),
+            },
+        )
+
+    def _pattern(self, rec: ResponsePatternRec) -> None:
+        pid = derived_id(rec.source_key, rec.created_at)
+        created = rec.created_at or self.now
+        meta = {**rec.metadata, "source_key": rec.source_key}
+        row = {
+            "id": pid,
+            "user_id": self.user_id(rec.owner_handle),
+            "intent": rec.intent,
+            "trigger_context": self._text(rec.trigger_context),
+            "response_text": self._text(rec.response_text),
+            "success_score": rec.success_score,
+            "usage_count": rec.usage_count,
+            "metadata": self.enc.json(meta),
+            "created_at": self.enc.ts(created),
+            "updated_at": self.enc.ts(rec.updated_at or created),
+            "_meta": meta,
+        }
+        self._pending_pattern[rec.source_key] = row
+        self._row("response_patterns", row, len(rec.trigger_context) + len(rec.response_text))
+
+    def _action(self, rec: ActionRec) -> None:
+        aid = derived_id(rec.source_key, rec.created_at)
+        session = self.sessions.get(rec.session_source_key or "")
+        self._row(
+            "actions",
+            {
+                "id": aid,
+                "user_id": self.user_id(rec.owner_handle),
+                "project_id": self.projects.get(rec.project_source_key or ""),
+                "session_id": session.id if session else None,
+                "tool_name": rec.tool_name,
+                "tool_type": rec.tool_type,
+                "input": rec.input,
+                "file_paths": self.enc.json(list(rec.file_paths)),
+                "exit_code": rec.exit_code,
+                "duration_ms": rec.duration_ms,
+                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
+                "created_at": self.enc.ts(rec.created_at or self.now),
+            },
+            len(rec.input or ""),
+        )
+
+    def _routing(self, rec: RoutingScoreRec) -> None:
+        uid = self.user_id(rec.owner_handle)
+        natural = (uid, rec.keyword, rec.tool_name)
+        if natural in self._routing_keys:
+            self.counts["routing_scores"].expected += 1
+            self.counts["routing_scores"].merged += 1
+            return
+        self._routing_keys.add(natural)
+        self._row(
+            "routing_scores",
+            {
+                "id": derived_id(rec.source_key, rec.last_used_at),
+                "user_id": uid,
+                "keyword": rec.keyword,
+                "tool_name": rec.tool_name,
+                "tool_type": rec.tool_type,
+                "weight": rec.weight,
+                "usage_count": rec.usage_count,
+                "success_count": min(rec.success_count, rec.usage_count),
+                "last_used_at": self.enc.ts(rec.last_used_at),
+            },
+        )
+
+    def quarantined(self, rec: Quarantined, file: str) -> None:
+        """A bad record of the source: one quarantine row of this run."""
+        if rec.whole_file:
+            location = "file"
+        else:
+            parts = []
+            if rec.record_index is not None:
+                parts.append(f"record {rec.record_index}")
+            if rec.line is not None:
+                parts.append(f"line {rec.line}")
+            location = ", ".join(parts) or "?"
+        reason = rec.reason + (" (raw bytes truncated)" if rec.raw_truncated else "")
+        qid = derived_id(f"{self.run_id}:{rec.source_key}", self.now)
+        self._row(
+            "quarantine",
+            {
+                "id": qid,
+                "run_id": self.run_id,
+                "file": file,
+                "location": location,
+                "field": rec.field or None,
+                "reason": reason,
+                "raw": rec.raw,
+                "created_at": self.enc.ts(self.now),
+            },
+            len(rec.raw),
+        )
+
+    def _text(self, value: str) -> str:
+        # PostgreSQL text cannot hold NUL; SQLite's FTS would stop at it.
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+    def _spool(self, table: str, rid: str, values: Sequence[Any]) -> None:
+        if self.spool is not None:
+            self._entries.append((table, rid, digest(table, values)))
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def flush(
+        self, checkpoint: Callable[[Tx, dict[str, int]], None] | None = None, *, skip: bool = False
+    ) -> None:
+        """Resolve natural keys, write the batch and run `checkpoint` in the same transaction.
+
+        `skip=True` (records a resumed run had already committed) resolves and spools the
+        rows but writes nothing.
+        """
+        batch = self.batch
+        self.batch = Batch()
+        self._pending_pattern = {}
+        if not self.write:
+            self._entries = []
+            return
+        with self.store.write() if not skip else self.store.read() as tx:
+            self._resolve(tx, batch)
+            new: dict[str, int] = {}
+            for table in TABLES:
+                rows = batch.rows.get(table)
+                if not rows:
+                    continue
+                present = self._present(tx, table, [r["id"] for r in rows])
+                fresh = [r for r in rows if r["id"] not in present]
+                if fresh and not skip:
+                    cols = COLUMNS[table]
+                    tx.executemany(insert_sql(table), [{c: r[c] for c in cols} for r in fresh])
+                    self.counts[table].new += len(fresh)
+                    new[table] = len(fresh)
+                self._spool_rows(table, rows)
+            if batch.sessions and not skip:
+                tx.executemany(
+                    "UPDATE sessions SET "
+                    "message_count = (SELECT count(*) FROM messages WHERE session_id = :id), "
+                    "last_seq = (SELECT coalesce(max(seq), 0) FROM messages "
+                    "WHERE session_id = :id) "
+                    "WHERE id = :id",
+                    [{"id": sid} for sid in sorted(batch.sessions)],
+                )
+            if checkpoint is not None and not skip:
+                checkpoint(tx, new)
+        if self.spool is not None:
+            self.spool.write(self._entries)
+        self._entries = []
+
+    def _present(self, tx: Tx, table: str, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(ids, LOOKUP_CHUNK):
+            params: dict[str, Any] = {}
+            listed = tx.expand("i", chunk, params)
+            for row in tx.all(f"SELECT id FROM {table} WHERE id IN ({listed})", params):
+                found.add(str(row["id"]))
+        return found
+
+    def _resolve(self, tx: Tx, batch: Batch) -> None:
+        """Memories and routing scores whose natural key is already stored are merged."""
+        memories = batch.rows.get("memories")
+        if memories:
+            stored: dict[tuple[str | None, str, str], str] = {}
+            hashes = sorted({r["content_hash"] for r in memories})
+            for chunk in _chunks(hashes, LOOKUP_CHUNK):
+                params: dict[str, Any] = {}
+                listed = tx.expand("h", chunk, params)
+                sql = (
+                    "SELECT id, user_id, kind, content_hash FROM memories "
+                    f"WHERE content_hash IN ({listed})"
+                )
+                for row in tx.all(sql, params):
+                    uid = tx.id_out(row["user_id"])
+                    stored[(uid, row["kind"], row["content_hash"])] = str(row["id"])
+            kept = []
+            remap: dict[str, str] = {}
+            for row in memories:
+                existing = stored.get((row["user_id"], row["kind"], row["content_hash"]))
+                if existing is not None and existing != row["id"]:
+                    remap[row["id"]] = existing
+                    self.memories[row["_key"]] = existing
+                    self._memory_keys[(row["user_id"], row["kind"], row["content_hash"])] = existing
+                    self.counts["memories"].merged += 1
+                    batch.count -= 1
+                else:
+                    kept.append(row)
+            batch.rows["memories"] = kept
+            if remap:
+                for emb in batch.rows.get("embeddings", []):
+                    emb["memory_id"] = remap.get(emb["memory_id"], emb["memory_id"])
+        embeddings = batch.rows.get("embeddings")
+        if embeddings:
+            owners = {r["id"]: r["user_id"] for r in batch.rows.get("memories", [])}
+            mine = {r["id"] for r in embeddings}
+            targets = sorted({r["memory_id"] for r in embeddings})
+            taken: set[tuple[str, str]] = set()
+            for chunk in _chunks(targets, LOOKUP_CHUNK):
+                params = {}
+                listed = tx.expand("m", chunk, params)
+                sql = f"SELECT id, user_id FROM memories WHERE id IN ({listed})"
+                for row in tx.all(sql, params):
+                    owners.setdefault(str(row["id"]), tx.id_out(row["user_id"]))
+                sql = f"SELECT id, memory_id, model FROM embeddings WHERE memory_id IN ({listed})"
+                for row in tx.all(sql, params):
+                    if str(row["id"]) not in mine:
+                        taken.add((str(row["memory_id"]), row["model"]))
+            kept = []
+            for row in embeddings:
+                row["user_id"] = owners.get(row["memory_id"])
+                if (row["memory_id"], row["model"]) in taken:
+                    self.counts["embeddings"].merged += 1
+                    batch.count -= 1
+                else:
+                    kept.append(row)
+            batch.rows["embeddings"] = kept
+        scores = batch.rows.get("routing_scores")
+        if scores:
+            keywords = sorted({r["keyword"] for r in scores})
+            stored_scores: dict[tuple[str | None, str, str], str] = {}
+            for chunk in _chunks(keywords, LOOKUP_CHUNK):
+                params = {}
+                listed = tx.expand("k", chunk, params)
+                sql = (
+                    "SELECT id, user_id, keyword, tool_name FROM routing_scores "
+                    f"WHERE keyword IN ({listed})"
+                )
+                for row in tx.all(sql, params):
+                    uid = tx.id_out(row["user_id"])
+                    stored_scores[(uid, row["keyword"], row["tool_name"])] = str(row["id"])
+            kept = []
+            for row in scores:
+                existing = stored_scores.get((row["user_id"], row["keyword"], row["tool_name"]))
+                if existing is not None and existing != row["id"]:
+                    self.counts["routing_scores"].merged += 1
+                    batch.count -= 1
+                else:
+                    kept.append(row)
+            batch.rows["routing_scores"] = kept
+
+    def _spool_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if self.spool is None or table in ("sessions", "messages"):
+            return  # messages are spooled as built; sessions when the run ends
+        cols = DIGEST[table]
+        for row in rows:
+            if table == "response_patterns":
+                values = [row[c] if c != "metadata" else row["_meta"] for c in cols]
+            else:
+                values = [row[c] for c in cols]
+            self._entries.append((table, row["id"], digest(table, values)))
+
+    def finish(self) -> None:
+        """Spool the sessions, now that their message counts are known."""
+        if self.spool is None:
+            return
+        entries = []
+        for s in self.sessions.values():
+            values = (s.user_id, s.kind, s.title, s.status, s.messages, s.last_seq)
+            entries.append(("sessions", s.id, digest("sessions", values)))
+            if len(entries) >= 5000:
+                self.spool.write(entries)
+                entries = []
+        self.spool.write(entries)
+
+
+def _imported(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {"imported": metadata} if metadata else {}
+
+
+_HANDLERS: dict[type, Callable[[Loader, Any], None]] = {
+    UserRec: Loader._user,
+    ProjectRec: Loader._project,
+    SessionRec: Loader._session,
+    MessageRec: Loader._message,
+    MemoryRec: Loader._memory,
+    EmotionPatternRec: Loader._emotion_pattern,
+    EmbeddingRec: Loader._embedding,
+    EmotionRec: Loader._emotion,
+    TraitRec: Loader._trait,
+    TraitChangeRec: Loader._trait_change,
+    ResponsePatternRec: Loader._pattern,
+    ActionRec: Loader._action,
+    RoutingScoreRec: Loader._routing,
+}
+
+
+def verify(store: Store, spool: Spool, counts: dict[str, TableCounts]) -> list[str]:
+    """Read every spooled row back by id and compare digests; returns the problems found
+    (empty when the store holds exactly what was loaded) and fills the counts."""
+    problems: list[str] = []
+    for chunk in spool.read():
+        by_table: dict[str, list[tuple[str, bytes]]] = {}
+        for table, rid, dig in chunk:
+            by_table.setdefault(table, []).append((rid, dig))
+        with store.read() as tx:
+            for table, entries in by_table.items():
+                cols = DIGEST[table]
+                got: dict[str, bytes] = {}
+                for part in _chunks(entries, LOOKUP_CHUNK):
+                    params: dict[str, Any] = {}
+                    listed = tx.expand("i", [rid for rid, _ in part], params)
+                    sql = f"SELECT id, {', '.join(cols)} FROM {table} WHERE id IN ({listed})"
+                    for row in tx.all(sql, params):
+                        values = [_out(tx, c, row[c]) for c in cols]
+                        got[str(row["id"])] = digest(table, values)
+                c = counts[table]
+                for rid, dig in entries:
+                    stored = got.get(rid)
+                    if stored is None:
+                        c.missing += 1
+                        if len(problems) < 20:
+                            problems.append(f"{table} {rid}: missing from the store")
+                    elif stored != dig:
+                        c.different += 1
+                        if len(problems) < 20:
+                            problems.append(f"{table} {rid}: stored content differs")
+                    else:
+                        c.verified += 1
+    return problems
+
+
+def _out(tx: Tx, column: str, value: Any) -> Any:
+    if column == "metadata":
+        return tx.json_out(value)
+    if column.endswith("_id") or column == "id":
+        return tx.id_out(value)
+    return value
