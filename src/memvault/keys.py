@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -187,4 +187,5 @@ class ApiKeys(Domain):
                     "UPDATE api_keys SET last_used_at = :now WHERE id = :id",
                     {"now": tx.ts(now), "id": record.id},
                 )
+            record = replace(record, last_used_at=now)
         return record

@@ -46,9 +46,10 @@ def error(status: int, code: str, detail: str, field: str | None = None, **heade
 
 
 def _field(loc: Any) -> str:
-    # ("body", "tool_name") → "tool_name"; ("query", "limit") → "limit"
+    # ("body", "tool_name", "constrained-int") → "tool_name": the request field, not the
+    # union member or the nested key that pydantic adds after it.
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    return parts[0] if parts else "body"
 
 
 def install(app: FastAPI) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 
 Scope = dict[str, Any]
 ASGIApp = Any
@@ -13,8 +14,12 @@ DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB: far above any memory or message worth s
 DEFAULT_MAX_WS_MESSAGE = 64 * 1024
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from `receive`: an HTTPException so that FastAPI's body parsing passes it on
+    (it turns any other exception into a 400) and the app's handler answers 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body over {max_bytes} bytes")
 
 
 class BodyLimit:
@@ -46,7 +51,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Any) -> None:
