@@ -7,6 +7,7 @@ import sys
 from memvault.cli import affect, core, keys, patterns, prune, serve, tasks, tools  # noqa: F401
 from memvault.cli import search as _search  # noqa: F401  (registers commands)
 from memvault.cli import imports as _imports  # noqa: F401  (registers commands)
+from memvault.cli import transfer as _transfer  # noqa: F401  (registers commands)
 from memvault.cli.app import app, err_console
 from memvault.errors import MemvaultError
 
