@@ -244,11 +244,6 @@ def test_erase_user_leaves_no_term_in_the_fulltext_index(tmp_path: Path) -> None
         conn.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="erase_user (admin.py) leaves deleted text in freed pages and table leaves of the "
-    "SQLite file although it sets secure_delete; the full-text index itself is clean (test above)",
-)
 def test_erase_user_leaves_no_text_in_sqlite_files(tmp_path: Path) -> None:
     path = tmp_path / "erase.db"
     v = memvault.open(f"sqlite:///{path}")

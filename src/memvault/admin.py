@@ -115,8 +115,11 @@ def export_user(vault: Vault, user_id: str) -> dict[str, Any]:
     return out
 
 
-def erase_user(vault: Vault, user_id: str) -> dict[str, int]:
-    """Delete every row of `user_id` (cascades included) and purge index leftovers."""
+def erase_user(vault: Vault, user_id: str, *, vacuum: bool = True) -> dict[str, int]:
+    """Delete every row of `user_id` (cascades included) and purge index leftovers.
+
+    On SQLite the file is then vacuumed (`vacuum=False` skips it: faster on a large store,
+    but copies of deleted text may stay in free space until the next VACUUM)."""
     user_id = v.id_("user_id", user_id)
     store = vault.store
     sqlite = store.engine == "sqlite"
@@ -138,6 +141,10 @@ def erase_user(vault: Vault, user_id: str) -> dict[str, int]:
     finally:
         if raw is not None:
             raw.execute("PRAGMA secure_delete=OFF")
+    if sqlite and vacuum:
+        # secure_delete zeroes freed cells, but b-tree rebalancing can leave copies of
+        # deleted cells in a page's unused space; VACUUM rebuilds every page from live rows.
+        raw.execute("VACUUM")  # type: ignore[union-attr]
     if sqlite:
         store.checkpoint("TRUNCATE")  # type: ignore[attr-defined]
     else:

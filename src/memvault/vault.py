@@ -96,9 +96,10 @@ class Vault:
         """Everything one user owns, as JSON-ready data."""
         return admin.export_user(self, user_id)
 
-    def erase_user(self, user_id: str) -> dict[str, int]:
-        """Delete every row of one user in one transaction; returns rows removed per table."""
-        return admin.erase_user(self, user_id)
+    def erase_user(self, user_id: str, *, vacuum: bool = True) -> dict[str, int]:
+        """Delete every row of one user in one transaction, leaving no text of theirs in the
+        files (see `admin.erase_user`); returns rows removed per table."""
+        return admin.erase_user(self, user_id, vacuum=vacuum)
 
     def backup(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> admin.Backup:
         """Online backup of a SQLite store into `path` while writers keep running."""
