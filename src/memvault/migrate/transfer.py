@@ -934,6 +934,7 @@ class _Transfer:
                     f"{t} rowid {rowid} refers to a missing {parent} row"
                 )
         if dst.engine == "postgresql":
+            dst.conn.commit()
             dst.conn.autocommit = True
             dst.conn.execute("ANALYZE")
             dst.conn.autocommit = False
