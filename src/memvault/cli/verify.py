@@ -1,0 +1,59 @@
+"""`memvault verify --against SOURCE`: counts and drift between a store and its source."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from memvault.cli.app import DbOption, JsonOption, app, console, print_json
+from memvault.migrate.verify import verify_against
+from memvault.store.engine import default_url
+
+
+@app.command("verify")
+def verify_command(
+    against: Annotated[
+        str,
+        typer.Option("--against", help="Another store URL, or a legacy tree (folder)."),
+    ],
+    db: DbOption = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Handle the legacy data was imported for.")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Reconcile the store with SOURCE: counts per entity, then the records missing from the
+    store, extra in it, or changed. Exit status: 0 in sync, 3 drift found, 1 failure."""
+    report = verify_against(db or default_url(), against, user=user)
+    if json:
+        print_json(report.as_dict())
+    else:
+        table = Table(title=f"{report.store}  vs  {report.against} ({report.kind})")
+        for column in ("entity", "source", "store", "missing", "extra", "changed"):
+            table.add_column(column, justify="left" if column == "entity" else "right")
+        for name, d in report.entities.items():
+            if not (d.source_count or d.store_count):
+                continue
+            style = "" if d.ok else "[red]"
+            table.add_row(
+                f"{style}{name}",
+                f"{d.source_count:,}",
+                f"{d.store_count:,}",
+                str(d.missing_total),
+                str(d.extra_total),
+                str(d.changed_total),
+            )
+        console.print(table)
+        for d in report.drift:
+            for kind in ("missing", "extra", "changed"):
+                ids = getattr(d, kind)
+                if ids:
+                    console.print(
+                        f"{d.entity} {kind}: {', '.join(ids[:10])}"
+                        + (" …" if getattr(d, f"{kind}_total") > 10 else "")
+                    )
+        console.print("[green]in sync[/]" if report.ok else "[red]drift found[/]")
+    if not report.ok:
+        raise typer.Exit(3)

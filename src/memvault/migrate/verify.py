@@ -1,0 +1,304 @@
+"""`memvault verify --against SOURCE`: reconcile a store with where its data came from.
+
+SOURCE is either another store URL (`sqlite:///…`, `postgresql://…`, or a memvault SQLite
+file) or a legacy tree (a folder `memvault import` reads). The result lists drift per entity:
+counts on both sides and the records that are missing from the store, extra in it, or changed.
+
+* Store against store: per table, counts and the transfer's content checksums; for a table
+  whose checksum differs, every row's digest is compared by primary key, which names the
+  missing, extra and changed rows.
+* Store against a legacy tree: every record the source readers yield is looked up where the
+  importer puts it (its id is derived from its source key; users by handle; rows the
+  importer merges by natural key, such as repeated memories, by that key) and its main
+  fields are compared. Rows of the store that carry a `source_key` of the same format but
+  match no record of the tree are extra (typically written only by memvault after the
+  cutover, which is drift a rollback would lose).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from memvault.ids import derived_id
+from memvault.memories import content_hash
+from memvault.migrate import sources
+from memvault.migrate.sources._base import ScanOptions
+from memvault.migrate.sources.records import (
+    ActionRec,
+    EmotionRec,
+    MemoryRec,
+    MessageRec,
+    Record,
+    ResponsePatternRec,
+    SessionRec,
+    TraitChangeRec,
+    TraitRec,
+    UserRec,
+)
+from memvault.migrate.transfer import (
+    CANON,
+    _open_end,
+    checksum_store,
+    table_specs,
+)
+from memvault.store.engine import parse_url
+
+LIST_LIMIT = 50  # ids listed per kind of drift and table (the counts are always complete)
+
+__all__ = ["Drift", "VerifyReport", "verify_against"]
+
+
+@dataclass
+class Drift:
+    """One entity (table): counts on each side and the records that differ."""
+
+    entity: str
+    source_count: int = 0
+    store_count: int = 0
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    missing_total: int = 0
+    extra_total: int = 0
+    changed_total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing_total or self.extra_total or self.changed_total) and (
+            self.source_count == self.store_count
+        )
+
+    def note(self, kind: str, ident: str) -> None:
+        setattr(self, f"{kind}_total", getattr(self, f"{kind}_total") + 1)
+        listed: list[str] = getattr(self, kind)
+        if len(listed) < LIST_LIMIT:
+            listed.append(ident)
+
+
+@dataclass
+class VerifyReport:
+    store: str
+    against: str
+    kind: str  # "store" or the legacy format(s)
+    entities: dict[str, Drift] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(d.ok for d in self.entities.values())
+
+    @property
+    def drift(self) -> list[Drift]:
+        return [d for d in self.entities.values() if not d.ok]
+
+    def entity(self, name: str) -> Drift:
+        if name not in self.entities:
+            self.entities[name] = Drift(name)
+        return self.entities[name]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "against": self.against,
+            "kind": self.kind,
+            "ok": self.ok,
+            "entities": {
+                name: {
+                    "source": d.source_count,
+                    "store": d.store_count,
+                    "missing": d.missing_total,
+                    "extra": d.extra_total,
+                    "changed": d.changed_total,
+                    "missing_ids": d.missing,
+                    "extra_ids": d.extra,
+                    "changed_ids": d.changed,
+                }
+                for name, d in self.entities.items()
+            },
+        }
+
+
+def _is_store(source: str) -> bool:
+    if "://" in source:
+        return True
+    path = Path(source)
+    if path.is_file():
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    return False
+
+
+def verify_against(store_url: str, source: str, *, user: str | None = None) -> VerifyReport:
+    """Reconcile the store at `store_url` with `source` (a store URL or a legacy tree).
+    `user`: the handle legacy data without users was imported for (import --user)."""
+    if _is_store(source):
+        return _against_store(store_url, source)
+    return _against_tree(store_url, Path(source), user)
+
+
+# --- store against store ------------------------------------------------------------------
+
+
+def _row_digests(url: str, table: str) -> dict[str, bytes]:
+    spec = next(s for s in table_specs() if s.name == table)
+    end = _open_end(parse_url(url), snapshot=True)
+    fns = [CANON[c.kind] for c in spec.columns]
+    idx = spec.pk_index()
+    out: dict[str, bytes] = {}
+    try:
+        for chunk in end.stream(spec):
+            for row in chunk:
+                canon = [None if v is None else f(v) for f, v in zip(fns, row, strict=True)]
+                key = "/".join(str(row[i]).lower() for i in idx)
+                out[key] = hashlib.blake2b(
+                    orjson.dumps(canon, default=repr), digest_size=16
+                ).digest()
+    finally:
+        end.close()
+    return out
+
+
+def _against_store(store_url: str, source: str) -> VerifyReport:
+    if "://" not in source:
+        source = f"sqlite:///{source}"
+    report = VerifyReport(parse_url(store_url).safe_url, parse_url(source).safe_url, "store")
+    ours = checksum_store(store_url)
+    theirs = checksum_store(source)
+    for table, (n_src, sum_src) in theirs.items():
+        n_dst, sum_dst = ours.get(table, (0, ""))
+        drift = report.entity(table)
+        drift.source_count, drift.store_count = n_src, n_dst
+        if sum_src == sum_dst and n_src == n_dst:
+            continue
+        a, b = _row_digests(source, table), _row_digests(store_url, table)
+        for key, digest in a.items():
+            if key not in b:
+                drift.note("missing", key)
+            elif b[key] != digest:
+                drift.note("changed", key)
+        for key in b.keys() - a.keys():
+            drift.note("extra", key)
+        if not (drift.missing_total or drift.extra_total or drift.changed_total):
+            drift.note("changed", "(content differs, rows not attributable)")
+    return report
+
+
+# --- store against a legacy tree ----------------------------------------------------------
+
+# record type → (table, fields compared: record attribute → column)
+_FIELDS: dict[type, tuple[str, dict[str, str]]] = {
+    SessionRec: ("sessions", {"kind": "kind", "status": "status", "title": "title"}),
+    MessageRec: ("messages", {"seq": "seq", "role": "role", "content": "content"}),
+    MemoryRec: ("memories", {"kind": "kind", "content": "content"}),
+    EmotionRec: ("emotion_events", {"emotion": "emotion", "intensity": "intensity"}),
+    TraitRec: ("traits", {"name": "name", "value": "value"}),
+    TraitChangeRec: ("trait_changes", {"old_value": "old_value", "new_value": "new_value"}),
+    ResponsePatternRec: (
+        "response_patterns",
+        {
+            "trigger_context": "trigger_context",
+            "response_text": "response_text",
+            "success_score": "success_score",
+            "usage_count": "usage_count",
+        },
+    ),
+    ActionRec: ("actions", {"tool_name": "tool_name", "exit_code": "exit_code"}),
+}
+
+
+def _created(rec: Record) -> Any:
+    return getattr(rec, "created_at", None)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(float(a) - float(b)) <= 1e-9
+    return bool(a == b)
+
+
+def _records(root: Path, user: str | None) -> Iterator[tuple[str, Record]]:
+    options = ScanOptions(default_user=user) if user else None
+    for scan in sources.scan_tree(root, options):
+        for rec in scan.records():
+            yield scan.format, rec
+
+
+def _against_tree(store_url: str, root: Path, user: str | None) -> VerifyReport:
+    loc = parse_url(store_url)
+    end = _open_end(loc, snapshot=True)
+    formats: set[str] = set()
+    report = VerifyReport(loc.safe_url, str(root), "legacy")
+    expected: dict[str, set[str]] = {}
+    try:
+        q = end.q
+        for fmt, rec in _records(root, user):
+            formats.add(fmt)
+            if isinstance(rec, UserRec):
+                drift = report.entity("users")
+                drift.source_count += 1
+                row = end.conn.execute(
+                    q("SELECT id FROM users WHERE handle = ?"), (rec.handle,)
+                ).fetchone()
+                if row is None:
+                    drift.note("missing", rec.handle)
+                else:
+                    drift.store_count += 1
+                continue
+            if type(rec) not in _FIELDS:
+                continue
+            table, fields = _FIELDS[type(rec)]
+            drift = report.entity(table)
+            drift.source_count += 1
+            at = None if isinstance(rec, TraitRec) else _created(rec)
+            rid = derived_id(rec.source_key, at)
+            cols = ", ".join(fields.values())
+            row = end.conn.execute(q(f"SELECT {cols} FROM {table} WHERE id = ?"), (rid,)).fetchone()
+            if row is None and isinstance(rec, MemoryRec):  # merged with an equal memory
+                row = end.conn.execute(
+                    q(f"SELECT {cols} FROM memories WHERE kind = ? AND content_hash = ?"),
+                    (rec.kind, content_hash(rec.content)),
+                ).fetchone()
+            if row is None and isinstance(rec, TraitRec):  # merged by (agent, name)
+                row = end.conn.execute(
+                    q(
+                        f"SELECT {cols} FROM traits t JOIN users u ON u.id = t.user_id "
+                        "WHERE u.handle = ? AND t.agent = ? AND t.name = ?"
+                    ),
+                    (rec.owner_handle, rec.agent, rec.name),
+                ).fetchone()
+            if row is None:
+                drift.note("missing", rec.source_key)
+                continue
+            drift.store_count += 1
+            expected.setdefault(table, set()).add(rec.source_key)
+            values = tuple(row)
+            for (attr, _), stored in zip(fields.items(), values, strict=True):
+                if not _same(getattr(rec, attr), stored):
+                    drift.note("changed", rec.source_key)
+                    break
+        # Rows imported from these formats that the tree no longer holds.
+        for table, keys in expected.items():
+            if table not in (
+                "sessions",
+                "messages",
+                "memories",
+                "emotion_events",
+                "response_patterns",
+                "actions",
+            ):
+                continue
+            drift = report.entity(table)
+            for (meta,) in end.conn.execute(q(f"SELECT metadata FROM {table}")).fetchall():
+                data = orjson.loads(meta) if isinstance(meta, str | bytes) else meta
+                key = data.get("source_key") if isinstance(data, dict) else None
+                if isinstance(key, str) and key.split(":", 1)[0] in formats and key not in keys:
+                    drift.note("extra", key)
+    finally:
+        end.close()
+    report.kind = "+".join(sorted(formats)) or "legacy"
+    return report
