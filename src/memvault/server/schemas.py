@@ -28,9 +28,14 @@ def _storable_time(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("a time needs its UTC offset, e.g. 2024-05-01T12:00:00Z")
     try:
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise ValueError("time out of range") from exc
+    # Four-digit years only: the SQLite store writes years below 1000 unpadded and cannot
+    # read them back.
+    if not 1000 <= value.year <= 9999:
+        raise ValueError("year must be between 1000 and 9999")
+    return value
 
 
 def _storable_json(value: Any) -> Any:

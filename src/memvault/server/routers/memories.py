@@ -30,6 +30,7 @@ from memvault.vault import Vault
 
 router = APIRouter(tags=["memories"], responses=COMMON)
 MemoryId = Annotated[Text, Path(description="A memory id")]
+MAX_QUERY = 2000  # characters: a query, not a document (embedding cost grows with length)
 Mode = Literal["hybrid", "text", "vector"]
 K = Annotated[int, Query(ge=1, le=1000, description="How many hits")]
 Filters = Annotated[
@@ -154,7 +155,7 @@ def memory_history(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
 def search_memories(
     vault: VaultDep,
     caller: Caller,
-    q: Annotated[Text, Query(description='Query (words, "phrases", OR, -not)')],
+    q: Annotated[Text, Query(max_length=MAX_QUERY, description='Words, "phrases", OR, -not')],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
     k: K = 10,
@@ -180,7 +181,7 @@ def search_memories(
 def search_messages(
     vault: VaultDep,
     caller: Caller,
-    q: Annotated[Text, Query()],
+    q: Annotated[Text, Query(max_length=MAX_QUERY)],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
     k: K = 10,
