@@ -9,6 +9,7 @@ from memvault.cli import search as _search  # noqa: F401  (registers commands)
 from memvault.cli import imports as _imports  # noqa: F401  (registers commands)
 from memvault.cli import transfer as _transfer  # noqa: F401  (registers commands)
 from memvault.cli import verify as _verify  # noqa: F401  (registers commands)
+from memvault.cli import export as _export  # noqa: F401  (registers commands)
 from memvault.cli.app import app, err_console
 from memvault.errors import MemvaultError
 

@@ -1,0 +1,429 @@
+"""Export: a store as JSON or NDJSON (streamed), and back to the Workly and Lilith layouts.
+
+    export_store(vault, "dump.ndjson", format="ndjson", user="alice")
+    export_workly(vault, "rollback/workly", user="default")    # data/memory/*.json
+    export_lilith(vault, "rollback/lilith")                    # response_patterns.json, data/…
+
+NDJSON: a header line `{"format": "memvault.export", "version": 1, "schema": …, "user": …}`,
+one line per row `{"table": …, "row": {…}}` (tables parents first; times ISO-8601, JSON
+decoded, bytes base64, as `admin.row_to_json` renders them; derived search columns and API
+key hashes left out), then `{"end": true, "counts": {table: rows}}`. JSON: one object with
+the same header fields, `"tables": {table: [rows]}` and `"counts"`. Both are written row by
+row from a server-side cursor, so memory stays flat whatever the store's size.
+
+The legacy exporters are the rollback path: they write the files the legacy applications
+(and memvault's own source readers) read, from what the importer stored, including rows
+written in memvault after the cutover. Each file is written to a temporary name and renamed.
+What the canonical model does not keep cannot come back: Workly trait descriptions (the
+`traits` table has no description), the `metadata` of Workly embeddings (written as
+`{"type": "segment_summary"}`), and a Lilith record's unknown extra keys (which would crash
+Lilith's loader anyway).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import struct
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from memvault.admin import owned, row_to_json
+from memvault.errors import InvalidInput, NotFound
+from memvault.store.base import Tx
+from memvault.store.schema import OWNED_TABLES, metadata
+from memvault.vault import Vault
+
+FORMATS = ("json", "ndjson")
+LEGACY_FORMATS = ("workly", "lilith")
+WORKLY_MODEL = "all-MiniLM-L6-v2"
+FACT_SECTIONS = {
+    "fact": "entities",
+    "preference": "preferences",
+    "event": "events",
+    "relation": "relationships",
+}
+
+__all__ = ["FORMATS", "LEGACY_FORMATS", "export_lilith", "export_store", "export_workly"]
+
+
+def _iter(tx: Tx, sql: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+    """Rows of `sql`, streamed (a server-side cursor on PostgreSQL)."""
+    if tx.engine == "postgresql":
+        from memvault.store.postgres import to_pyformat
+
+        conn = tx.conn  # type: ignore[attr-defined]
+        with conn.cursor(name="memvault_export") as cur:
+            cur.itersize = 2000
+            cur.execute(to_pyformat(sql), params or {})
+            yield from cur
+        return
+    yield from tx.execute(sql, params)
+
+
+def _user_id(vault: Vault, user: str) -> str:
+    with vault.store.read() as tx:
+        row = tx.one("SELECT id FROM users WHERE handle = :h", {"h": user})
+        if row is None:
+            try:
+                row = tx.one("SELECT id FROM users WHERE id = :h", {"h": user})
+            except Exception:
+                row = None
+    if row is None:
+        raise NotFound("user", user)
+    return str(row["id"])
+
+
+def export_store(
+    vault: Vault,
+    out: str | os.PathLike[str] | IO[bytes],
+    *,
+    format: str = "ndjson",
+    user: str | None = None,
+) -> dict[str, int]:
+    """Write the store (or one user's rows) to `out`; returns rows per table."""
+    if format not in FORMATS:
+        raise InvalidInput("format", format, f"expected one of {', '.join(FORMATS)}")
+    uid = _user_id(vault, user) if user is not None else None
+    if isinstance(out, str | os.PathLike):
+        with open(out, "wb") as fh:
+            return _export(vault, fh, format, uid)
+    return _export(vault, out, format, uid)
+
+
+def _export(vault: Vault, fh: IO[bytes], fmt: str, uid: str | None) -> dict[str, int]:
+    head = {
+        "format": "memvault.export",
+        "version": 1,
+        "schema": vault.schema_version,
+        "engine": vault.engine,
+        "user": uid,
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
+    counts: dict[str, int] = {}
+    if uid is None:
+        plan: list[tuple[str, str, dict[str, Any]]]
+        plan = [(str(t.name), f"SELECT * FROM {t.name}", {}) for t in metadata.sorted_tables]
+    else:
+        plan = [("users", "SELECT * FROM users WHERE id = :u", {"u": uid})]
+        plan += [
+            (t, f"SELECT * FROM {t} WHERE {owned(t)}", {"u": uid}) for t in reversed(OWNED_TABLES)
+        ]
+    ndjson = fmt == "ndjson"
+    if ndjson:
+        fh.write(orjson.dumps(head) + b"\n")
+    else:
+        fh.write(orjson.dumps(head)[:-1] + b', "tables": {')
+    with vault.store.read() as tx:
+        for i, (table, sql, params) in enumerate(plan):
+            n = 0
+            if not ndjson:
+                fh.write((b", " if i else b"") + orjson.dumps(table) + b": [")
+            for row in _iter(tx, sql + " ORDER BY 1", params):
+                data = row_to_json(tx, table, row)
+                if ndjson:
+                    fh.write(orjson.dumps({"table": table, "row": data}) + b"\n")
+                else:
+                    fh.write((b",\n" if n else b"\n") + orjson.dumps(data))
+                n += 1
+            if not ndjson:
+                fh.write(b"]")
+            counts[table] = n
+    if ndjson:
+        fh.write(orjson.dumps({"end": True, "counts": counts}) + b"\n")
+    else:
+        fh.write(b'}, "counts": ' + orjson.dumps(counts) + b"}\n")
+    return counts
+
+
+# --- legacy layouts -----------------------------------------------------------------------
+
+
+def _write_json(path: Path, value: Any, *, ensure_ascii: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=ensure_ascii), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _naive(tx: Tx, value: Any) -> str | None:
+    """Workly's timestamps: naive UTC `isoformat()` (no fraction when it is zero)."""
+    moment = tx.ts_out(value)
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
+def _meta(tx: Tx, value: Any) -> dict[str, Any]:
+    data = tx.json_out(value)
+    return data if isinstance(data, dict) else {}
+
+
+def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> dict[str, int]:
+    """Write `root/data/memory/{conversations,facts,embeddings,emotion_history,personality}.json`
+    for the memvault user `user` (a handle); returns entries written per file."""
+    uid = _user_id(vault, user)
+    folder = Path(root) / "data" / "memory"
+    counts: dict[str, int] = {}
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat()
+    with vault.store.read() as tx:
+        summaries: dict[str, Any] = {}
+        for m in tx.all(
+            "SELECT * FROM memories WHERE user_id = :u AND kind = 'summary' "
+            "ORDER BY created_at, id",
+            {"u": uid},
+        ):
+            if m["session_id"] is not None:
+                summaries.setdefault(str(m["session_id"]), m)
+        segments = []
+        sessions = tx.all(
+            "SELECT * FROM sessions WHERE user_id = :u AND kind = 'chat' ORDER BY started_at, id",
+            {"u": uid},
+        )
+        for n, s in enumerate(sessions):
+            meta = _meta(tx, s["metadata"])
+            started = tx.ts_out(s["started_at"])
+            seg_id = meta.get("segment_id") or (
+                f"segment_{started:%Y%m%d_%H%M%S}_{n:03d}" if started else f"segment_{n:03d}"
+            )
+            msgs = [
+                {
+                    "role": r["role"],
+                    "content": r["content"],
+                    "timestamp": _naive(tx, r["created_at"]),
+                }
+                for r in tx.all(
+                    "SELECT role, content, created_at FROM messages "
+                    "WHERE session_id = :s ORDER BY seq",
+                    {"s": s["id"]},
+                )
+            ]
+            segment: dict[str, Any] = {"segment_id": seg_id, "messages": msgs}
+            summary = summaries.get(str(s["id"]))
+            if summary is None:  # no summary text: keep the segment's dates all the same
+                segment["summary"] = {
+                    "summary": "",
+                    "message_count": len(msgs),
+                    "timestamp": _naive(tx, s["updated_at"]),
+                    "date_range": {
+                        "start": _naive(tx, s["started_at"]),
+                        "end": _naive(tx, s["ended_at"] or s["updated_at"]),
+                    },
+                    "keypoints": [],
+                }
+            else:
+                extra = {
+                    k: v
+                    for k, v in _meta(tx, summary["metadata"]).items()
+                    if k not in ("segment_id", "source_key")
+                }
+                body: dict[str, Any] = {"summary": summary["content"]}
+                body["message_count"] = extra.pop("message_count", len(msgs))
+                body["timestamp"] = _naive(tx, summary["created_at"])
+                body.update(extra)
+                segment["summary"] = body
+            segment["created_at"] = _naive(tx, s["updated_at"])
+            segment["message_count"] = meta.get("message_count", len(msgs))
+            segments.append(segment)
+        _write_json(folder / "conversations.json", {"segments": segments}, ensure_ascii=False)
+        counts["segments"] = len(segments)
+
+        facts: dict[str, list[Any]] = {s: [] for s in FACT_SECTIONS.values()}
+        for m in tx.all(
+            "SELECT * FROM memories WHERE user_id = :u AND kind IN ('fact', "
+            "'preference', 'event', 'relation') ORDER BY created_at, id",
+            {"u": uid},
+        ):
+            meta = _meta(tx, m["metadata"])
+            section = meta.pop("section", None) or FACT_SECTIONS[m["kind"]]
+            meta.pop("source_key", None)
+            if not meta:  # written in memvault: no Workly fields kept, rebuild the basics
+                meta = {
+                    "value": m["content"],
+                    "confidence": m["confidence"],
+                    "first_seen": _naive(tx, m["created_at"]),
+                    "occurrences": 1,
+                    "entity_type": "note",
+                    "extracted_at": _naive(tx, m["created_at"]),
+                }
+            meta["context"] = m["context"]
+            facts.setdefault(section, []).append(meta)
+        _write_json(folder / "facts.json", facts, ensure_ascii=False)
+        counts["facts"] = sum(len(v) for v in facts.values())
+
+        embeddings = []
+        for e in tx.all(
+            "SELECT e.dim, e.vector, e.created_at, m.content, m.metadata FROM "
+            "embeddings e JOIN memories m ON m.id = e.memory_id WHERE m.user_id = :u "
+            "AND m.kind = 'summary' AND e.model = :model ORDER BY e.created_at, e.id",
+            {"u": uid, "model": WORKLY_MODEL},
+        ):
+            vector = list(struct.unpack(f"<{e['dim']}f", bytes(e["vector"])))
+            embeddings.append(
+                {
+                    "text": e["content"][:200],
+                    "embedding": vector,
+                    "segment_id": _meta(tx, e["metadata"]).get("segment_id"),
+                    "metadata": {"type": "segment_summary"},
+                    "created_at": _naive(tx, e["created_at"]),
+                }
+            )
+        _write_json(folder / "embeddings.json", {"embeddings": embeddings}, ensure_ascii=False)
+        counts["embeddings"] = len(embeddings)
+
+        entries = []
+        for r in tx.all(
+            "SELECT * FROM emotion_events WHERE user_id = :u ORDER BY occurred_at, id", {"u": uid}
+        ):
+            meta = _meta(tx, r["metadata"])
+            found = meta.get("raw")
+            raw: dict[str, Any] = found if isinstance(found, dict) else {}
+            conf = meta.get("confidence")
+            entry: dict[str, Any] = {
+                "emotion": r["emotion"],
+                "intensity": raw.get("intensity", round(float(r["intensity"]) * 100, 6)),
+                "confidence": raw.get("confidence", None if conf is None else conf * 100),
+                "source": meta.get("source", "user"),
+                "message_preview": r["trigger"] or "",
+                "timestamp": _naive(tx, r["occurred_at"]),
+                "context": json.loads(r["context"]) if r["context"] else {},
+            }
+            entries.append(entry)
+        _write_json(
+            folder / "emotion_history.json",
+            {"entries": entries, "last_modified": now, "total_entries": len(entries)},
+            ensure_ascii=False,
+        )
+        counts["emotions"] = len(entries)
+
+        traits: dict[str, Any] = {}
+        for t in tx.all(
+            "SELECT * FROM traits WHERE user_id = :u AND agent = 'workly' ORDER BY name", {"u": uid}
+        ):
+            history: list[dict[str, Any]] = []
+            for c in tx.all(
+                "SELECT * FROM trait_changes WHERE trait_id = :t ORDER BY changed_at, id",
+                {"t": t["id"]},
+            ):
+                when = _naive(tx, c["changed_at"])
+                if c["old_value"] is None:
+                    history.append(
+                        {"timestamp": when, "score": c["new_value"], "reason": c["reason"]}
+                    )
+                else:
+                    history.append(
+                        {
+                            "timestamp": when,
+                            "old_score": c["old_value"],
+                            "new_score": c["new_value"],
+                            "delta": c["new_value"] - c["old_value"],
+                            "reason": c["reason"],
+                        }
+                    )
+            traits[t["name"]] = {
+                "name": t["name"],
+                "score": t["value"],
+                "description": "",
+                "last_updated": _naive(tx, t["updated_at"]),
+                "evolution_history": history,
+            }
+        _write_json(
+            folder / "personality.json",
+            {"traits": traits, "last_modified": now},
+            ensure_ascii=False,
+        )
+        counts["traits"] = len(traits)
+    return counts
+
+
+def _lilith_file(tenant: str) -> Path:
+    if tenant == "base":
+        return Path("data/base/patterns.json")
+    if tenant.startswith("server:"):
+        return Path("data/servers") / tenant[7:] / "patterns.json"
+    if tenant.startswith("user:"):
+        return Path("data/users") / tenant[5:] / "response_patterns.json"
+    return Path("response_patterns.json")
+
+
+def export_lilith(
+    vault: Vault,
+    root: str | os.PathLike[str],
+    *,
+    default_user: str = "default",
+    empty_users: bool = True,
+) -> dict[str, int]:
+    """Write Lilith's JSON-era files under `root`: one pattern file per tenant (base layer →
+    `data/base/patterns.json`, user handle `server:<g>` → `data/servers/<g>/patterns.json`
+    plus its `settings.json`, `default_user` → `response_patterns.json`, other users →
+    `data/users/<handle>/response_patterns.json`; with `empty_users`, users without patterns
+    get an empty file, as Lilith gives every user one). Returns patterns written per file."""
+    files: dict[Path, list[dict[str, Any]]] = {}
+    settings: dict[Path, Any] = {}
+    with vault.store.read() as tx:
+        handles = {
+            str(r["id"]): (r["handle"], _meta(tx, r["profile"]))
+            for r in tx.all("SELECT id, handle, profile FROM users")
+        }
+        for p in _iter(tx, "SELECT * FROM response_patterns ORDER BY created_at, id"):
+            meta = _meta(tx, p["metadata"])
+            owner = None if p["user_id"] is None else handles[str(p["user_id"])][0]
+            tenant = meta.get("tenant")
+            if not isinstance(tenant, str):
+                tenant = (
+                    "base"
+                    if owner is None
+                    else "default"
+                    if owner == default_user
+                    else owner
+                    if owner.startswith("server:")
+                    else f"user:{owner}"
+                )
+            rel = Path(meta["file"]) if isinstance(meta.get("file"), str) else _lilith_file(tenant)
+            pattern_list = files.setdefault(rel, [])
+            emb = meta.get("embedding")
+            vector = None
+            if isinstance(emb, dict) and isinstance(emb.get("vector"), str):
+                raw = base64.b64decode(emb["vector"])
+                vector = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+            pattern_list.append(
+                {
+                    "fragment_id": meta.get("fragment_id")
+                    or f"pattern_{p['intent']}_{len(pattern_list)}",
+                    "trigger_context": p["trigger_context"],
+                    "response_text": p["response_text"],
+                    "success_score": meta.get("success_score_raw", p["success_score"]),
+                    "intent": p["intent"],
+                    "usage_count": p["usage_count"],
+                    "embedding_cache": vector,
+                }
+            )
+        owners = {
+            str(r["user_id"])
+            for r in tx.all(
+                "SELECT DISTINCT user_id FROM response_patterns WHERE user_id IS NOT NULL"
+            )
+        }
+        for uid, (handle, profile) in handles.items():
+            if handle.startswith("server:") and isinstance(profile.get("discord_settings"), dict):
+                path = Path("data/servers") / handle[7:] / "settings.json"
+                settings[path] = profile["discord_settings"]
+            elif (
+                empty_users
+                and uid not in owners
+                and handle != default_user
+                and not handle.startswith("server:")
+            ):
+                files.setdefault(_lilith_file(f"user:{handle}"), [])
+    out = Path(root)
+    counts = {}
+    for rel, patterns in files.items():
+        # Lilith's json.dump(indent=2) with the default ensure_ascii=True, no final newline.
+        _write_json(out / rel, patterns, ensure_ascii=True)
+        counts[rel.as_posix()] = len(patterns)
+    for rel, value in settings.items():
+        _write_json(out / rel, value, ensure_ascii=True)
+    return counts
