@@ -162,7 +162,7 @@ function lineChart(box, series, options) {
 function barChart(box, bars, options) {
   clear(box);
   if (!bars.length) { empty(box, options.empty || "No data yet."); return; }
-  const W = 520, row = 24, L = 150, R = 50;
+  const W = 520, row = 24, L = 150, R = 120;
   const H = bars.length * row + 10;
   const max = Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "plot" });
