@@ -13,7 +13,7 @@ letters, digits, `_` and `-`. Anything else raises `InvalidInput` naming the fil
 or key is ever spliced into SQL (JSON paths are bound parameters too).
 """
 
-# ruff: noqa: S608  (SQL text is built from allow-listed identifiers; every value is bound)
+
 
 from __future__ import annotations
 

@@ -234,7 +234,48 @@ embeddings = sa.Table(
     sa.Index("uq_embeddings_memory_id_model", "memory_id", "model", unique=True),
     sa.Index("uq_embeddings_message_id_model", "message_id", "model", unique=True),
     sa.Index("ix_embeddings_user_id_model", "user_id", "model"),
+    # Revision 0003: each write stamps the row with its (owner, model) change counter.
+    sa.Column(
+        "seq",
+        sa.Integer().with_variant(sa.BigInteger(), "postgresql"),
+        nullable=False,
+        server_default="0",
+    ),
+    sa.Index("ix_embeddings_user_id_model_seq", "user_id", "model", "seq"),
 )
+
+# Revision 0003: the change counter per (owner, model) that in-memory vector matrices refresh
+# from, and tombstones for deleted vectors. Kept by triggers (see the revision); the base
+# layer's owner is ''.
+vector_clock = sa.Table(
+    "vector_clock",
+    metadata,
+    sa.Column("owner", sa.Text, primary_key=True),
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column(
+        "value",
+        sa.Integer().with_variant(sa.BigInteger(), "postgresql"),
+        nullable=False,
+        server_default="0",
+    ),
+)
+
+vector_tombstones = sa.Table(
+    "vector_tombstones",
+    metadata,
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("seq", sa.Integer().with_variant(sa.BigInteger(), "postgresql"), nullable=False),
+    sa.Column("memory_id", sa.Text().with_variant(postgresql.UUID(as_uuid=False), "postgresql")),
+    sa.Column("message_id", sa.Text().with_variant(postgresql.UUID(as_uuid=False), "postgresql")),
+    sa.Index("ix_vector_tombstones_owner_model_seq", "owner", "model", "seq"),
+)
+
+# Engine-specific derived objects that revisions add outside these declarations: FTS5 tables
+# and triggers (SQLite), generated `fts` tsvector columns and GIN indexes (PostgreSQL), the
+# pgvector `vec` column where the extension exists. `memvault reindex` rebuilds them.
+DERIVED_COLUMNS = frozenset({"fts", "vec"})
+DERIVED_TABLE_PREFIXES = ("messages_fts", "memories_fts", "response_patterns_fts")
 
 # --- affect -------------------------------------------------------------------------------
 

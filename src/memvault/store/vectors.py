@@ -17,7 +17,7 @@ index can be built per model (`ann_index`); the exact matrix remains the default
 with the same results on every engine.
 """
 
-# ruff: noqa: S608  (SQL text is built from allow-listed identifiers; every value is bound)
+
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ Revises: 0001
 Create Date: 2026-11-22 14:00:00
 """
 
-# ruff: noqa: S608  (SQL text is built from allow-listed identifiers; every value is bound)
+
 
 from __future__ import annotations
 

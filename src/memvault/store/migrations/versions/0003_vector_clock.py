@@ -16,7 +16,7 @@ Revises: 0002
 Create Date: 2026-11-22 14:30:00
 """
 
-# ruff: noqa: S608  (SQL text is built from allow-listed identifiers; every value is bound)
+
 
 from __future__ import annotations
 
