@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+import memvault
 from memvault.keys import ApiKeys
-from tests.server.conftest import Served
+from tests.server.conftest import Served, serve
 
 PROTECTED = [
     ("GET", "/stats"),
@@ -69,14 +72,31 @@ def test_a_revoked_key_gets_401_at_once(served_sqlite: Served) -> None:
         assert r.status_code == 401 and r.json()["detail"] == "invalid or revoked API key"
 
 
-def test_a_key_revoked_from_outside_the_server_gets_401(served_sqlite: Served) -> None:
+def test_a_key_revoked_from_outside_the_server_gets_401_within_a_second(
+    served_sqlite: Served,
+) -> None:
+    # The service trusts a checked key for 1 s (auth_cache_seconds) without a database read.
     s = served_sqlite
     keys = ApiKeys(s.vault)
     record, clear = keys.create(s.bob.id)
     with s.client(clear) as c:
         assert c.get("/api/sessions").status_code == 200
         keys.revoke(record.id)
+        revoked_at = time.monotonic()
+        while c.get("/api/sessions").status_code == 200:
+            assert time.monotonic() - revoked_at < 1.5
+            time.sleep(0.05)
         assert c.get("/api/sessions").status_code == 401
+
+
+def test_without_the_cache_revocation_is_immediate(sqlite_vault: memvault.Vault) -> None:
+    for s in serve(sqlite_vault, auth_cache_seconds=0):
+        keys = ApiKeys(s.vault)
+        record, clear = keys.create(s.bob.id)
+        with s.client(clear) as c:
+            assert c.get("/api/sessions").status_code == 200
+            keys.revoke(record.id)
+            assert c.get("/api/sessions").status_code == 401
 
 
 def test_whoami_and_key_scopes(served_sqlite: Served) -> None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI, WebSocket
 from memvault import __version__
 from memvault.keys import ApiKeys
 from memvault.server import errors
+from memvault.server.auth import AuthCache, SessionOwners
 from memvault.server.hub import Hub
 from memvault.server.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_WS_MESSAGE, BodyLimit
 from memvault.server.pgrelay import PgRelay
@@ -47,11 +48,14 @@ def create_app(
     max_ws_message_bytes: int = DEFAULT_MAX_WS_MESSAGE,
     relay: bool | None = None,
     dashboard_enabled: bool = True,
+    auth_cache_seconds: float = 1.0,
 ) -> FastAPI:
     """An ASGI app over `vault` (which the caller keeps open and closes).
 
     `relay`: cross-process events through PostgreSQL LISTEN/NOTIFY (default: on for a
-    PostgreSQL vault). Body and WebSocket-message limits are in bytes.
+    PostgreSQL vault). Body and WebSocket-message limits are in bytes. `auth_cache_seconds`:
+    how long a key, once checked, is trusted without a database read (0: never); a key
+    revoked outside this process stops working within that time.
     """
     keys = ApiKeys(vault)
     hub = Hub(vault, keys, max_ws_message_bytes)
@@ -89,6 +93,8 @@ def create_app(
     )
     app.state.vault = vault
     app.state.keys = keys
+    app.state.auth_cache = AuthCache(auth_cache_seconds)
+    app.state.session_owners = SessionOwners()
     app.state.hub = hub
     errors.install(app)
     for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,

@@ -8,15 +8,17 @@ writes the shared base layer.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from memvault.domain import ANY, Owner
 from memvault.errors import Forbidden, InvalidInput, NotFound
-from memvault.keys import ApiKeys
+from memvault.keys import ApiKeys, hash_key
 from memvault.vault import Vault
 
 
@@ -89,14 +91,78 @@ def get_vault(request: Request) -> Vault:
     return vault
 
 
-def current_principal(request: Request) -> Principal:
+class AuthCache:
+    """Recently authenticated keys, by hash, for `ttl` seconds.
+
+    Authenticating is a database read; on the hot path (thousands of appends a second) this
+    cache answers instead. A key revoked through this process's API is dropped at once; one
+    revoked elsewhere (CLI, another process) stops working within `ttl` seconds. Only hashes
+    are kept, never keys.
+    """
+
+    def __init__(self, ttl: float, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key: str) -> Principal | None:
+        if self.ttl <= 0:
+            return None
+        entry = self._entries.get(hash_key(key))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[hash_key(key)] = (time.monotonic() + self.ttl, principal)
+
+    def drop(self, key_id: str) -> None:
+        for digest, (_, principal) in list(self._entries.items()):
+            if principal.key_id == key_id:
+                self._entries.pop(digest, None)
+
+
+class SessionOwners:
+    """Session id → owner, for the ownership check of the append path. A session never changes
+    owner, so a remembered answer stays true; a deleted session makes the append itself fail."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._owners: dict[str, str | None] = {}
+
+    def owner(self, vault: Vault, session_id: str, principal: Principal) -> None:
+        """Raise NotFound unless `principal` may write to the session."""
+        if principal.admin:
+            return
+        if session_id in self._owners:
+            if self._owners[session_id] != principal.user_id:
+                raise NotFound("session", session_id)
+            return
+        session = vault.sessions.get(session_id, user_id=principal.read_owner())
+        if len(self._owners) >= self.size:
+            self._owners.clear()
+        self._owners[session.id] = session.user_id
+
+
+async def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the caller, or 401."""
     header = request.headers.get("authorization")
     if header is None:
         raise unauthorized("missing API key: send Authorization: Bearer <key>")
-    principal = authenticate(request.app.state.keys, bearer(header))
-    if principal is None:
+    key = bearer(header)
+    if key is None:
         raise unauthorized("invalid or revoked API key")
+    cache: AuthCache = request.app.state.auth_cache
+    principal = cache.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(authenticate, request.app.state.keys, key)
+        if principal is None:
+            raise unauthorized("invalid or revoked API key")
+        cache.put(key, principal)
     return principal
 
 

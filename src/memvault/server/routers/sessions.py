@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
 from memvault.domain_records import ConversationContext, TrajectoryPoint
@@ -130,10 +130,11 @@ def list_messages(
 
 
 @router.post("/api/sessions/{session_id}/messages", response_model=Message, status_code=201)
-def append_message(session_id: SessionId, body: MessageIn, vault: VaultDep, caller: Caller) -> Any:
+def append_message(
+    session_id: SessionId, body: MessageIn, request: Request, vault: VaultDep, caller: Caller
+) -> Any:
     """Append a message (numbered within the session); subscribers of the session see it."""
-    if not caller.admin:
-        vault.sessions.get(session_id, user_id=caller.read_owner())
+    request.app.state.session_owners.owner(vault, session_id, caller)
     return vault.messages.append(session_id, body.role, body.content, emotion=body.emotion,
                                  metadata=body.metadata, created_at=body.created_at)  # fmt: skip
 

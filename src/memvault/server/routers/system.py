@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
 from memvault.keys import ApiKey, ApiKeys
@@ -103,9 +103,13 @@ def create_key(body: KeyIn, vault: VaultDep, caller: Caller) -> Any:
 
 
 @router.delete("/api/keys/{key_id}", response_model=ApiKey, tags=["keys"])
-def revoke_key(key_id: Annotated[Text, Path()], vault: VaultDep, caller: Caller) -> Any:
+def revoke_key(
+    key_id: Annotated[Text, Path()], request: Request, vault: VaultDep, caller: Caller
+) -> Any:
     """Revoke a key: one's own (a user key), any (an admin key)."""
-    return vault_keys(vault).revoke(key_id, user_id=caller.read_owner())
+    record = vault_keys(vault).revoke(key_id, user_id=caller.read_owner())
+    request.app.state.auth_cache.drop(record.id)
+    return record
 
 
 def vault_keys(vault: Vault) -> ApiKeys:
