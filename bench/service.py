@@ -30,11 +30,11 @@ import psycopg
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import header, pct, table  # noqa: E402
+from _common import header, pct, table
 
-import memvault  # noqa: E402
-from memvault.keys import ApiKeys  # noqa: E402
-from memvault.store.schema import metadata  # noqa: E402
+import memvault
+from memvault.keys import ApiKeys
+from memvault.store.schema import metadata
 
 HOST = "127.0.0.1"
 MAX_SECONDS = 60.0  # per measurement: a hung service cannot hang the benchmark
@@ -102,8 +102,10 @@ class Conn:
         self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
 
     async def post(self, path: str, key: str, body: bytes) -> int:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {key}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         self.writer.write(head.encode() + body)
         status_line = await self.reader.readline()
         length = 0
@@ -189,7 +191,7 @@ async def fanout(port: int, key: str, session_id: str, subscribers: int, writes:
     for n in range(writes):
         t0 = time.perf_counter()
 
-        async def receive(ws: Any) -> float:
+        async def receive(ws: Any, t0: float = t0) -> float:
             await asyncio.wait_for(ws.recv(), 10)
             return time.perf_counter() - t0
 
