@@ -159,14 +159,27 @@ def _kind(column: sa.Column[Any]) -> str:
     return "text"
 
 
+# Derived data, rebuilt by the destination (triggers, generated columns), never copied.
+DERIVED_TABLES = frozenset({"vector_clock", "vector_tombstones"})
+DERIVED_COLUMNS = {"embeddings": frozenset({"seq", "vec"})}
+DERIVED_ANYWHERE = frozenset({"fts", "vec"})
+
+
 def table_specs() -> list[TableSpec]:
-    """Every memvault table, parents before children, with its columns' kinds."""
+    """Every memvault table, parents before children, with its columns' kinds (derived
+    tables and columns left out)."""
     specs = []
     for table in metadata.sorted_tables:
+        if table.name in DERIVED_TABLES:
+            continue
+        skip = DERIVED_COLUMNS.get(table.name, frozenset()) | DERIVED_ANYWHERE
+        if not table.primary_key.columns:
+            raise TransferError(f"table {table.name} has no primary key: it cannot be copied "
+                                "resumably; declare one, or list it as derived")  # fmt: skip
         specs.append(
             TableSpec(
                 table.name,
-                tuple(ColumnSpec(c.name, _kind(c)) for c in table.columns),
+                tuple(ColumnSpec(c.name, _kind(c)) for c in table.columns if c.name not in skip),
                 tuple(c.name for c in table.primary_key.columns),
             )
         )
