@@ -48,24 +48,20 @@ def _attempts(vault: memvault.Vault, user_id: str, payload: str) -> list[str]:
     """Call every entry point that takes user-controlled strings; return outcome names."""
     calls: list[Any] = [
         lambda: vault.memories.search(user_id, payload, mode="text"),
-        lambda: vault.memories.search(
-            user_id, "apples", mode="text", filters={payload: "x"}
-        ),  # fmt: skip
+        lambda: vault.memories.search(user_id, "apples", mode="text", filters={payload: "x"}),
         lambda: vault.memories.search(
             user_id, "apples", mode="text", filters={"kind": {payload: "fact"}}
-        ),  # fmt: skip
-        lambda: vault.memories.search(
-            user_id, "apples", mode="text", filters={"kind": payload}
-        ),  # fmt: skip
+        ),
+        lambda: vault.memories.search(user_id, "apples", mode="text", filters={"kind": payload}),
         lambda: vault.memories.search(
             user_id, "apples", mode="text", filters={f"metadata.{payload}": 1}
-        ),  # fmt: skip
+        ),
         lambda: vault.memories.search(
             user_id, "apples", mode="text", filters={"metadata.topic": {"in": [payload, 1]}}
-        ),  # fmt: skip
+        ),
         lambda: vault.memories.search(
             user_id, "apples", mode="text", filters={"content": {"contains": payload}}
-        ),  # fmt: skip
+        ),
         lambda: vault.memories.list(user_id, kinds=[payload]),
         lambda: vault.messages.search(user_id, payload, mode="text"),
         lambda: vault.users.get_by_handle(payload),
