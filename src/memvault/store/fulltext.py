@@ -6,11 +6,11 @@ FTS5 (`scope:uXXX AND (...)`), never a join over every owner's matches. Ranking 
 (`bm25()`) on SQLite and `ts_rank` on PostgreSQL; higher scores are better here.
 
 Cost control: ranking is O(matches), so a query matching more than `window` of the owner's
-documents is ranked over its `window` most recent matches (FTS5 walks doclists newest first
-at no cost). Below that the ranking is exact BM25.
+documents (after every filter) is ranked over its `window` most recent matches: FTS5 walks
+doclists newest first at no cost, and PostgreSQL reads the newest matches through the primary
+key (UUIDv7) or the GIN index, whichever its planner finds cheaper for these words. Below the
+window the ranking is exact: BM25 on SQLite, `ts_rank` on PostgreSQL.
 """
-
-
 
 from __future__ import annotations
 
@@ -94,13 +94,16 @@ def _sqlite(
         scopes.append(f'scope : "{session_token(session_id)}"')
     params["fts_q"] = " AND ".join([*scopes, expr])
     weights = ", ".join(str(w) for w in (*spec.weights, 0.0))
+    # The window holds the newest `fts_window` matches that pass every filter: FTS5 is the
+    # outer loop, walking its doclist newest first (ORDER BY rowid DESC is consumed by the
+    # virtual table), each match checked against the row by rowid, stopping at the window.
     sql = (
-        f"SELECT t.id AS id, -f.score AS score FROM ("
-        f"SELECT rowid AS rid, bm25({fts}, {weights}) AS score FROM {fts} "
-        f"WHERE {fts} MATCH :fts_q ORDER BY rowid DESC LIMIT :fts_window) f "
-        f"CROSS JOIN {spec.table} t ON t.rowid = f.rid"
-        + (f" WHERE {where}" if where else "")
-        + " ORDER BY f.score, t.rowid DESC LIMIT :fts_limit"
+        f"SELECT id, score FROM (SELECT t.id AS id, t.rowid AS rid, "
+        f"-bm25({fts}, {weights}) AS score FROM {fts} CROSS JOIN {spec.table} t "
+        f"ON t.rowid = {fts}.rowid WHERE {fts} MATCH :fts_q"
+        + (f" AND {where}" if where else "")
+        + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window) "
+        "ORDER BY score DESC, rid DESC LIMIT :fts_limit"
     )
     return [(r["id"], float(r["score"])) for r in tx.all(sql, params)]
 
@@ -120,12 +123,35 @@ def _postgres(
         conds.append("t.session_id = :fts_session")
     if where:
         conds.append(where)
+    # Same window as SQLite: the newest `fts_window` matches passing every filter (ids are
+    # UUIDv7, so id order is creation order), then ts_rank over that window only. The
+    # planner picks per query between a backward primary-key scan that stops once the
+    # window is full (common words) and a GIN (user_id, fts) bitmap scan (rarer words).
     sql = (
-        "SELECT t.id AS id, ts_rank(t.fts, q.q) AS score "
-        f"FROM {spec.table} t, (SELECT to_tsquery('simple', memvault_fold(:fts_q)) AS q) q "
-        f"WHERE {' AND '.join(conds)} ORDER BY score DESC, t.id DESC LIMIT :fts_limit"
+        "SELECT w.id AS id, ts_rank(w.fts, w.q) AS score FROM ("
+        f"SELECT t.id, t.fts, q.q FROM {spec.table} t, "
+        "(SELECT to_tsquery('simple', memvault_fold(:fts_q)) AS q) q "
+        f"WHERE {' AND '.join(conds)} ORDER BY t.id DESC LIMIT :fts_window) w "
+        "ORDER BY score DESC, w.id DESC LIMIT :fts_limit"
     )
-    return [(r["id"], float(r["score"])) for r in tx.all(sql, params)]
+    return [(r["id"], float(r["score"])) for r in _custom_plan(tx, sql, params)]
+
+
+def _custom_plan(tx: Tx, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run `sql` unprepared, so the server plans it for this query's words.
+
+    A prepared (generic) plan knows neither how common the words are, which decides between
+    the two scans above, nor the folded tsquery, which it would then recompute on every row
+    (that alone made a common word cost 390 ms over 100k rows)."""
+    import psycopg
+
+    from memvault.store.postgres import to_pyformat, translate
+
+    conn: psycopg.Connection[Any] = tx.conn  # type: ignore[attr-defined]
+    try:
+        return list(conn.execute(to_pyformat(sql), params, prepare=False).fetchall())
+    except psycopg.Error as exc:
+        raise translate(exc, sql) from exc
 
 
 def rebuild(tx: Tx) -> dict[str, int]:
