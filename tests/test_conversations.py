@@ -124,3 +124,25 @@ def test_imported_times_are_kept_in_utc(vault: memvault.Vault, alice: memvault.U
     assert stored.created_at == paris
     assert stored.created_at.tzinfo is not None
     assert stored.created_at.utcoffset() == timedelta(0)
+
+
+EDGES = [
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+]
+
+
+def test_times_at_the_edges_round_trip_and_sort(
+    vault: memvault.Vault, alice: memvault.User
+) -> None:
+    session = vault.sessions.create(alice.id)
+    for when in EDGES:
+        message = vault.messages.append(session.id, "user", "edge", created_at=when)
+        assert vault.messages.get(message.id).created_at == when
+        vault.memories.add(alice.id, "note", f"at {when.isoformat()}", created_at=when)
+    newest_first = vault.memories.list(alice.id, track_access=False)
+    assert [m.created_at for m in newest_first] == sorted(EDGES, reverse=True)
+    since_1000 = vault.memories.list(alice.id, since=datetime(1000, 1, 1, tzinfo=UTC))
+    assert len(since_1000) == 2

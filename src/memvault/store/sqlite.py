@@ -31,7 +31,6 @@ from memvault.errors import (
 from memvault.store.base import Location, Params, Store, Tx
 
 SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 ConnectHook = Callable[[Any], None]
 NETWORK_FILESYSTEMS = frozenset(
@@ -105,7 +104,9 @@ class SQLiteTx(Tx):
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).strftime(TIME_FORMAT)
+        # isoformat pads the year to four digits (strftime's %Y does not below 1000), so the
+        # text stays fixed-width and sorts in time order.
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
     def ts_out(self, value: Any) -> datetime | None:
         if value is None:
