@@ -265,3 +265,133 @@ def test_erase_user_leaves_no_text_in_sqlite_files(tmp_path: Path) -> None:
         if f.exists():
             assert marker.encode() not in f.read_bytes(), f"{marker} left in {f.name}"
     assert os.path.exists(path)
+
+
+def test_window_is_exact_below_its_size_and_filters_apply_inside_it(
+    vault: memvault.Vault,
+) -> None:
+    """Ranking looks at the newest `fulltext_window` matches that pass every filter: with
+    fewer matches than the window the result equals an unwindowed ranking, and a filter never
+    empties a result because non-matching rows filled the window."""
+    u = vault.users.create("win").id
+    old = vault.memories.add(u, "preference", "otter otter otter, the oldest and best match")
+    for i in range(30):
+        vault.memories.add(u, "fact", f"otter note number {i} with padding words here")
+    full = search(vault, u, "otter", k=31)
+    assert len(full) == 31 and full[0] == old.content  # tf 3: best BM25 / ts_rank
+    vault.search.fulltext_window = 31  # every match fits: same order as unwindowed
+    assert search(vault, u, "otter", k=31) == full
+    vault.search.fulltext_window = 10  # only the 10 newest matches are ranked
+    windowed = search(vault, u, "otter", k=31)
+    assert len(windowed) == 10 and old.content not in windowed
+    assert set(windowed) == {f"otter note number {i} with padding words here"
+                             for i in range(20, 30)}  # fmt: skip
+    # the filter is applied inside the window: the old preference is still found
+    assert search(vault, u, "otter", kinds=["preference"]) == [old.content]
+    assert search(vault, u, "otter", filters={"content": {"contains": "oldest"}}) == [old.content]
+
+
+def test_hybrid_text_leg_uses_the_hybrid_window(vault: memvault.Vault) -> None:
+    u = vault.users.create("hw").id
+    for i in range(12):
+        vault.memories.add(u, "fact", f"walrus fact {i}")
+    assert vault.search.hybrid_window <= vault.search.fulltext_window
+    vault.search.hybrid_window = 5
+    model = "hw-model"
+    rng_vecs = [[1.0, float(i)] for i in range(12)]
+    with vault.transaction():
+        for mem, vec in zip(vault.memories.list(u, limit=100), rng_vecs, strict=False):
+            vault.embeddings.put(vec, model=model, memory_id=mem.id)
+    hits = vault.memories.search(u, "walrus", k=12, query_vector=[0.0, -1.0], model=model,
+                                 track_access=False)  # fmt: skip
+    text_hits = [h for h in hits if "text" in h.matched]
+    assert len(text_hits) == 5  # the 5 newest matches only
+    assert len(search(vault, u, "walrus", k=12)) == 12  # text mode: the full window
+
+
+def _fts_sql(store: object, table: str) -> str:
+    with store.read() as tx:  # type: ignore[attr-defined]
+        return str(tx.scalar("SELECT sql FROM sqlite_master WHERE name = :n", {"n": table}))
+
+
+def _downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    from memvault.store.migrator import _config
+
+    store = open_store(parse_url(url))
+    eng = store.sqlalchemy_engine()
+    try:
+        with eng.connect() as conn:
+            cfg = _config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+            conn.commit()
+    finally:
+        eng.dispose()
+        store.close()
+
+
+def test_prefix_index_revision_returns_the_same_rows(tmp_path: Path) -> None:
+    """Revision 0004 (FTS5 prefix='2 3 4') changes cost, never results: the same ids and
+    scores for prefix queries of every length before and after, and writes after the
+    upgrade are indexed by the recreated triggers."""
+    from memvault.search import syntax
+    from memvault.store import fulltext
+
+    url = f"sqlite:///{tmp_path / 'prefix.db'}"
+    v = memvault.open(url)
+    words = ["école", "écolier", "economie", "ecran", "primaire", "prime", "prix", "pr",
+             "bibliothèque", "biblique", "bicyclette", "tea", "teapot", "team"]  # fmt: skip
+    users = [v.users.create(f"p{i}").id for i in range(2)]
+    import random
+
+    rnd = random.Random(4)
+    with v.transaction():
+        for i in range(240):
+            text = " ".join(rnd.choice(words) for _ in range(rnd.randint(2, 7)))
+            v.memories.add(users[i % 2], "fact", f"{text} #{i}", context=rnd.choice(words))
+    queries = ["e*", "ec*", "eco*", "ecol*", "écol*", "pr*", "pri*", "prim*", "bib*", "te*",
+               "tea*", '"ecole primaire"*', "ec* -economie", "bi* OR pri*", "ecole"]  # fmt: skip
+
+    def results(store: object) -> dict[str, list[tuple[str, float]]]:
+        out = {}
+        with store.read() as tx:  # type: ignore[attr-defined]
+            for q in queries:
+                node = syntax.parse(q)
+                assert node is not None
+                got = fulltext.candidates(tx, "memories", node, owners=[users[0]], limit=500)
+                out[q] = [(str(i), round(s, 9)) for i, s in got]
+        return out
+
+    assert v.schema_version == migrator.head()
+    after = results(v.store)
+    assert all(after[q] for q in queries)
+    assert "prefix='2 3 4'" in _fts_sql(v.store, "memories_fts")
+    v.close()
+    _downgrade(url, "0003")
+    store = open_store(parse_url(url))
+    try:
+        assert migrator.current(store) == "0003"
+        assert "prefix" not in _fts_sql(store, "memories_fts")
+        assert results(store) == after
+    finally:
+        store.close()
+    v = memvault.open(url)  # upgrades to 0004 again
+    try:
+        assert results(v.store) == after
+        for table in ("messages_fts", "memories_fts", "response_patterns_fts"):
+            assert "prefix='2 3 4'" in _fts_sql(v.store, table)
+        new = v.memories.add(users[0], "fact", "ecologie urbaine")
+        assert search(v, users[0], "ecolo*") == ["ecologie urbaine"]
+        v.memories.update(new.id, content="zoologie urbaine")
+        assert search(v, users[0], "ecolo*") == []
+        assert search(v, users[0], "zo*") == ["zoologie urbaine"]
+        v.memories.delete(new.id)
+        assert search(v, users[0], "zo*") == []
+        s = v.sessions.create(users[1]).id
+        v.messages.append(s, "user", "une bicyclette rouge")
+        assert [h.item.content for h in v.messages.search(users[1], "bic*", mode="text")] == [
+            "une bicyclette rouge"]  # fmt: skip
+    finally:
+        v.close()

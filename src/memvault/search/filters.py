@@ -13,8 +13,6 @@ letters, digits, `_` and `-`. Anything else raises `InvalidInput` naming the fil
 or key is ever spliced into SQL (JSON paths are bound parameters too).
 """
 
-
-
 from __future__ import annotations
 
 import re

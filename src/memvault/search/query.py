@@ -77,6 +77,9 @@ class Search:
         self._embedder: Embedder | None = CachedEmbedder(embedder) if embedder else None
         self.index = vectors.MatrixIndex()
         self.fulltext_window = fulltext.DEFAULT_WINDOW
+        # Hybrid's text leg only feeds 3·k candidates to the fusion, so it ranks a smaller
+        # window of the newest matches (still exact when fewer rows match).
+        self.hybrid_window = fulltext.HYBRID_WINDOW
 
     # -- embedders --------------------------------------------------------------------------
 
@@ -113,6 +116,10 @@ class Search:
         return self._require_embedder(None).embed(list(texts))
 
     # -- common plumbing --------------------------------------------------------------------
+
+    def _window(self, mode: str) -> int:
+        return self.fulltext_window if mode == "text" else min(self.fulltext_window,
+                                                                self.hybrid_window)  # fmt: skip
 
     def _prepare(
         self, query: str, mode: str, k: int, query_vector: Any, model: str | None
@@ -190,7 +197,10 @@ class Search:
                 )
             else:
                 p["vids"] = ids
-                sql = f"SELECT t.id FROM {table} t WHERE t.id = ANY(CAST(:vids AS uuid[])) AND {where}"
+                sql = (
+                    f"SELECT t.id FROM {table} t "
+                    f"WHERE t.id = ANY(CAST(:vids AS uuid[])) AND {where}"
+                )
             return {str(r["id"]) for r in tx.all(sql, p)}
 
         def allowed_all() -> list[str]:
@@ -273,7 +283,7 @@ class Search:
             if mode != "vector" and node is not None:
                 text = fulltext.candidates(
                     tx, "memories", node, owners=owners, where=where, params=params,
-                    limit=k if mode == "text" else n, window=self.fulltext_window,
+                    limit=k if mode == "text" else n, window=self._window(mode),
                 )  # fmt: skip
             vec: list[tuple[str, float]] = []
             if mode != "text" and model is not None:
@@ -354,7 +364,7 @@ class Search:
             if mode != "vector" and node is not None:
                 text = fulltext.candidates(
                     tx, "messages", node, owners=owners, session_id=session_id, where=where,
-                    params=params, limit=k if mode == "text" else n, window=self.fulltext_window,
+                    params=params, limit=k if mode == "text" else n, window=self._window(mode),
                 )  # fmt: skip
             vec: list[tuple[str, float]] = []
             if mode != "text" and model is not None:

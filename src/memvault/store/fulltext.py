@@ -21,6 +21,7 @@ from memvault.search import syntax
 from memvault.store.base import Tx
 
 DEFAULT_WINDOW = 4000
+HYBRID_WINDOW = 1000
 
 
 @dataclass(frozen=True, slots=True)
