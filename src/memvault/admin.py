@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
+from memvault import paths
 from memvault import validate as v
 from memvault.errors import Conflict, InvalidInput, NotFound, SchemaError, StoreError
+from memvault.paths import confine
 from memvault.records import Stats, to_dict
 from memvault.store import migrator
 from memvault.store.base import Row, Tx
@@ -187,15 +189,8 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def safe_path(field: str, path: str) -> str:
-    """Refuse paths that cannot be right (NUL bytes, empty)."""
-    if not path or "\x00" in path:
-        raise InvalidInput(field, path, "not a usable file path")
-    return path
-
-
 def backup(vault: Vault, path: str, *, overwrite: bool = False) -> Backup:
-    path = safe_path("path", path)
+    path = str(confine("path", path, vault.files_root, write=True))
     if vault.engine != "sqlite":
         raise StoreError(
             "online backup of a PostgreSQL store is pg_dump's job "
@@ -240,13 +235,20 @@ def inspect_backup(path: str) -> list[str]:
         conn.close()
 
 
-def restore(backup_path: str, url: str | None, *, force: bool = False) -> Backup:
+def restore(
+    backup_path: str,
+    url: str | None,
+    *,
+    force: bool = False,
+    files_root: str | os.PathLike[str] | None = None,
+) -> Backup:
     """Replace the SQLite store at `url` with the backup file; refuses to overwrite data
-    unless `force`."""
+    unless `force`. With a files root (argument or `$MEMVAULT_FILES_ROOT`) the backup must
+    lie inside it."""
     from memvault.store.engine import parse_url
     from memvault.store.sqlite import SQLiteStore
 
-    backup_path = safe_path("backup", backup_path)
+    backup_path = str(confine("backup", backup_path, paths.files_root(files_root)))
     if not os.path.isfile(backup_path):
         raise NotFound("backup file", backup_path)
     problems = inspect_backup(backup_path)

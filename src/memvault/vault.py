@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from memvault import admin
+from memvault import admin, paths
 from memvault.affect import Contexts, Emotions, Profiles, Traits
 from memvault.clock import Clock, utcnow
 from memvault.conversations import Messages, Sessions
@@ -37,6 +37,7 @@ class Vault:
         pool_size: int = 10,
         auto_upgrade: bool = True,
         clock: Clock | None = None,
+        files_root: str | os.PathLike[str] | None = None,
         embedder: Any = None,
     ) -> None:
         location = parse_url(url)
@@ -49,6 +50,8 @@ class Vault:
             self.store.close()
             raise
         self.clock: Clock = clock or utcnow
+        # Where backup, restore, import, export and report paths must lie (None: anywhere).
+        self.files_root = paths.files_root(files_root)
         self.events = EventBus()
         self.users = Users(self)
         self.projects = Projects(self)

@@ -35,6 +35,7 @@ import orjson
 
 from memvault.admin import owned, row_to_json
 from memvault.errors import InvalidInput, NotFound
+from memvault.paths import confine, inside
 from memvault.store.base import Tx
 from memvault.store.schema import OWNED_TABLES, metadata
 from memvault.vault import Vault
@@ -91,6 +92,7 @@ def export_store(
         raise InvalidInput("format", format, f"expected one of {', '.join(FORMATS)}")
     uid = _user_id(vault, user) if user is not None else None
     if isinstance(out, str | os.PathLike):
+        out = confine("out", out, vault.files_root, write=True)
         with open(out, "wb") as fh:
             return _export(vault, fh, format, uid)
     return _export(vault, out, format, uid)
@@ -166,7 +168,7 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
     """Write `root/data/memory/{conversations,facts,embeddings,emotion_history,personality}.json`
     for the memvault user `user` (a handle); returns entries written per file."""
     uid = _user_id(vault, user)
-    folder = Path(root) / "data" / "memory"
+    folder = confine("out", root, vault.files_root, write=True) / "data" / "memory"
     counts: dict[str, int] = {}
     now = datetime.now(UTC).replace(tzinfo=None).isoformat()
     with vault.store.read() as tx:
@@ -418,12 +420,13 @@ def export_lilith(
                 and not handle.startswith("server:")
             ):
                 files.setdefault(_lilith_file(f"user:{handle}"), [])
-    out = Path(root)
+    out = confine("out", root, vault.files_root, write=True)
     counts = {}
     for rel, patterns in files.items():
         # Lilith's json.dump(indent=2) with the default ensure_ascii=True, no final newline.
-        _write_json(out / rel, patterns, ensure_ascii=True)
+        # `rel` may come from stored metadata: it must not lead out of the export folder.
+        _write_json(inside(out, rel, "metadata.file"), patterns, ensure_ascii=True)
         counts[rel.as_posix()] = len(patterns)
     for rel, value in settings.items():
-        _write_json(out / rel, value, ensure_ascii=True)
+        _write_json(inside(out, rel, "settings path"), value, ensure_ascii=True)
     return counts

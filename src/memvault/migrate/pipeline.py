@@ -37,6 +37,7 @@ from memvault.migrate.report import ImportResult
 from memvault.migrate.sources import generic
 from memvault.migrate.sources._base import Scan, ScanOptions
 from memvault.migrate.sources.records import EmbeddingRec, Quarantined
+from memvault.paths import confine
 from memvault.vault import Vault
 
 FORMAT_CHOICES = (*sources.FORMATS, "generic", "auto")
@@ -261,7 +262,11 @@ def import_source(
     Returns the result (whose `exit_code` is 0, 2 or 3); a failure (store full, source
     changed, lock held, …) raises after marking the run failed and writing `report`.
     """
-    root = Path(source).resolve()
+    root = confine("source", source, vault.files_root).resolve()
+    if report is not None:
+        report = confine("report", report, vault.files_root, write=True)
+    if backup_dir is not None:
+        backup_dir = confine("backup_dir", backup_dir, vault.files_root, write=True)
     opts = options or ScanOptions()
     if user is not None:
         opts = ScanOptions(
