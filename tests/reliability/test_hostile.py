@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,53 @@ def test_injection_through_the_cli_changes_nothing(tmp_path: Path) -> None:
     with memvault.open(db) as vault:
         assert _fingerprint(vault) == before
     assert {t.name for t in metadata.sorted_tables} <= set(before[0])
+
+
+@pytest.fixture
+def http(vault: memvault.Vault) -> Iterator[Any]:
+    from tests.server.conftest import serve
+
+    yield from serve(vault)
+
+
+def test_injection_through_the_http_api_changes_nothing(http: Any) -> None:
+    import httpx
+
+    vault = http.vault
+    vault.memories.add(http.alice.id, "fact", "Alice likes apples", metadata={"topic": "food"})
+    vault.memories.add(http.bob.id, "fact", "Bob's secret apples")
+    before = _fingerprint(vault)
+    statuses: dict[int, int] = {}
+    with httpx.Client(
+        base_url=http.url, timeout=30, headers={"Authorization": f"Bearer {http.alice_key}"}
+    ) as alice:
+        for payload in PAYLOADS:
+            attempts = [
+                {"q": payload, "mode": "text"},
+                {"q": "apples", "mode": "text", "kind": payload},
+                {"q": "apples", "mode": "text", "filters": json.dumps({payload: "x"})},
+                {"q": "apples", "mode": "text", "filters": json.dumps({"kind": {payload: "fact"}})},
+                {"q": "apples", "mode": "text", "filters": json.dumps({"kind": payload})},
+                {"q": "apples", "mode": "text", "filters": payload},
+                {"q": "apples", "mode": "text", "user_id": payload},
+                {"q": "apples", "mode": "text", "session_id": payload},
+                {"q": "apples", "mode": "text", "sort": payload, "order_by": payload},
+            ]
+            for params in attempts:
+                response = alice.get("/api/search/memories", params=params)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                assert response.status_code < 500, response.text
+                assert "Traceback" not in response.text
+                if response.status_code == 200:
+                    for hit in response.json():
+                        assert hit["memory"]["user_id"] == http.alice.id
+            listed = alice.get("/api/memories", params={"kind": payload})
+            assert listed.status_code in (200, 422)
+    assert _fingerprint(vault) == before
+    report(
+        f"http injection ({vault.engine})",
+        requests=sum(statuses.values()),
+        statuses=dict(sorted(statuses.items())),
+        server_errors=0,
+        foreign_rows=0,
+    )
