@@ -168,3 +168,78 @@ def test_pgvector_where_available(vault: memvault.Vault, engine: str) -> None:
         got = vectors.ann_search(tx, u, MODEL, "memory", q, 10, ef_search=200)
     truth = {ids[i] for i in brute(mat, q, 10)}
     assert len(truth & {g[0] for g in got}) >= 8
+
+
+ANN_MODEL = "ann-test-64"
+
+
+def clustered(n: int, dim: int = 64, seed: int = 0, clusters: int = 40) -> np.ndarray:
+    """Real-ish embeddings: points around cluster centres, as in bench/search.py."""
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(1234).standard_normal((clusters, dim)).astype(np.float32)
+    x = centres[rng.integers(0, clusters, n)] + 0.6 * rng.standard_normal((n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_approximate_search_recall_and_exact_fallback(
+    vault: memvault.Vault, engine: str, vault_url: str
+) -> None:
+    """`approximate=True` uses pgvector HNSW on pg18 (recall@10 against exact asserted) and
+    is exactly the exact search where pgvector is missing (pg15, SQLite): same API."""
+    u = vault.users.create("ann").id
+    mat = clustered(3000)
+    ids = []
+    with vault.transaction():
+        for i, vec in enumerate(mat):
+            kind = "preference" if i % 100 == 0 else "fact"
+            mem = vault.memories.add(u, kind, f"a{i}", embedding=vec, embedding_model=ANN_MODEL,
+                                     metadata={"half": i % 2})  # fmt: skip
+            ids.append(mem.id)
+    name = vault.search.ann_index(ANN_MODEL)
+    assert (name is not None) == (engine == "pg18")
+    with vault.store.read() as tx:
+        assert vectors.has_ann_index(tx, ANN_MODEL, 64) == (engine == "pg18")
+
+    def run(q: np.ndarray, approximate: bool, k: int = 10, **kw: object) -> list:
+        return vault.memories.search(u, "", mode="vector", query_vector=q, model=ANN_MODEL, k=k,
+                                     track_access=False, approximate=approximate, **kw)  # fmt: skip
+
+    queries = clustered(20, seed=77)
+    other = memvault.open(vault_url)  # a process that only ever asks for approximate search
+    try:
+        got = other.memories.search(u, "", mode="vector", query_vector=queries[0],
+                                    model=ANN_MODEL, approximate=True)  # fmt: skip
+        assert len(got) == 10
+        # pg18 answered from the HNSW index, without loading the collection into memory
+        assert (other.search.index.stats()["rows"] == 0) == (engine == "pg18")
+    finally:
+        other.close()
+    recalls = []
+    for q in queries:
+        exact = run(q, False)
+        approx = run(q, True)
+        assert [h.item.id for h in exact] == [ids[i] for i in brute(mat, q, 10)]
+        assert len(approx) == 10
+        scores = [h.score for h in approx]
+        assert scores == sorted(scores, reverse=True)
+        if engine != "pg18":  # no pgvector: the exact path, identical
+            assert [(h.item.id, h.score) for h in approx] == [(h.item.id, h.score) for h in exact]
+        recalls.append(len({h.item.id for h in exact} & {h.item.id for h in approx}) / 10)
+    print(f"{engine}: recall@10 approximate vs exact = {np.mean(recalls):.3f}")
+    assert np.mean(recalls) >= 0.9 and min(recalls) >= 0.6
+    # filters hold under the index: a half filter is walked by the graph, a 1% one (30 rows)
+    # falls back to the exact matrix; both return only passing rows, best first
+    half = run(queries[0], True, filters={"metadata.half": 1})
+    assert len(half) == 10 and all(ids.index(h.item.id) % 2 == 1 for h in half)
+    prefs = run(queries[0], True, k=5, kinds=["preference"])
+    expect = [ids[j * 100] for j in brute(mat[::100], queries[0], 5)]
+    assert [h.item.id for h in prefs] == expect
+    # deletions are honoured and hybrid accepts the option too
+    top = run(queries[1], True, k=1)[0].item.id
+    vault.memories.delete(top)
+    assert top not in [h.item.id for h in run(queries[1], True)]
+    hits = vault.memories.search(u, "a5", query_vector=queries[1], model=ANN_MODEL, k=5,
+                                 approximate=True, track_access=False)  # fmt: skip
+    assert len(hits) == 5
+    vault.search.approximate = True  # the vault-wide default
+    assert [h.item.id for h in run(queries[2], None)] == [h.item.id for h in run(queries[2], True)]

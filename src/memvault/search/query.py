@@ -80,6 +80,10 @@ class Search:
         # Hybrid's text leg only feeds 3·k candidates to the fusion, so it ranks a smaller
         # window of the newest matches (still exact when fewer rows match).
         self.hybrid_window = fulltext.HYBRID_WINDOW
+        # Approximate vector search (pgvector HNSW, see `ann_index`): the default for
+        # `approximate=None`, and the HNSW candidate list size (at least 3·k is used).
+        self.approximate = False
+        self.ef_search = 100
 
     # -- embedders --------------------------------------------------------------------------
 
@@ -185,7 +189,14 @@ class Search:
         where: str,
         params: dict[str, Any],
         min_similarity: float | None,
+        approximate: bool = False,
     ) -> list[tuple[str, float]]:
+        ann = (
+            approximate
+            and tx.engine == "postgresql"
+            and vectors.has_ann_index(tx, model, int(qvec.size))
+        )
+
         def allowed(ids: list[str]) -> set[str]:
             # Driven by the candidate ids (primary key), never by a scan of the owner's rows.
             p = dict(params)
@@ -209,6 +220,16 @@ class Search:
 
         got: list[tuple[str, float]] = []
         for owner in owners:
+            if ann:
+                part = vectors.ann_search(
+                    tx, owner, model, kind, qvec, n, ef_search=max(self.ef_search, n),
+                    table=table, where=where, params=params,
+                )  # fmt: skip
+                if len(part) >= n:
+                    got += part
+                    continue
+                # Fewer than asked: the owner holds fewer passing rows, or the filter is
+                # too selective for the graph walk. The exact matrix answers both.
             got += self.index.search(
                 tx, owner, model, kind, qvec, n,
                 allowed=allowed if where else None, allowed_all=allowed_all,
@@ -239,9 +260,14 @@ class Search:
         model: str | None = None,
         min_similarity: float | None = None,
         track_access: bool = True,
+        approximate: bool | None = None,
     ) -> list[Hit[Memory]]:
         """Memories of `user_id` (None: the base layer; `base=True` adds the base layer)
-        matching `query`, best first. See the module doc."""
+        matching `query`, best first. See the module doc.
+
+        `approximate=True` (default: `vault.search.approximate`) lets the vector leg use a
+        pgvector HNSW index built by `ann_index(model)`; without one (SQLite, PostgreSQL
+        without pgvector) the search is exact, with the same API."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
         user_id = v.optional_id("user_id", user_id)
         owners: list[str | None] = [user_id] if user_id is None or not base else [user_id, None]
@@ -288,8 +314,9 @@ class Search:
             vec: list[tuple[str, float]] = []
             if mode != "text" and model is not None:
                 vec = self._vector_leg(
-                    tx, "memories", "memory", owners, model, qvec, n, where, params, min_similarity
-                )
+                    tx, "memories", "memory", owners, model, qvec, n, where, params,
+                    min_similarity, self.approximate if approximate is None else approximate,
+                )  # fmt: skip
             fused = self._fuse(mode, text, vec, k)
             rows = self._rows(tx, "memories", [f[0] for f in fused])
             items = {str(r["id"]): memory_from_row(tx, r) for r in rows}
@@ -324,6 +351,7 @@ class Search:
         query_vector: Any = None,
         model: str | None = None,
         min_similarity: float | None = None,
+        approximate: bool | None = None,
     ) -> list[Hit[Message]]:
         """Messages of `user_id` (None: messages with no owner; ANY: every owner, for
         trusted callers), optionally within one session, matching `query`, best first."""
@@ -375,6 +403,7 @@ class Search:
                 vec = self._vector_leg(
                     tx, "messages", "message", vec_owners, model, qvec, n, where or "1 = 1",
                     params, min_similarity,
+                    self.approximate if approximate is None else approximate,
                 )  # fmt: skip
             fused = self._fuse(mode, text, vec, k)
             rows = self._rows(tx, "messages", [f[0] for f in fused])
@@ -425,6 +454,17 @@ class Search:
             return out
 
     # -- maintenance ------------------------------------------------------------------------
+
+    def ann_index(self, model: str | None = None) -> str | None:
+        """Build (if missing) the pgvector HNSW index of `model` (default: the embedder's);
+        its name, or None where pgvector is missing or the model has no vector yet. Long on
+        large collections: run it once, as an operator, like `reindex`."""
+        model = vectors.check_model(model or self.embed_model())
+        with self._vault.store.write() as tx:
+            dim = vectors.model_dim(tx, model)
+            if dim is None:
+                return None
+            return vectors.ann_index(tx, model, dim)
 
     def reindex(self) -> dict[str, int]:
         """Rebuild the derived indexes: full-text tables and in-memory vector matrices."""

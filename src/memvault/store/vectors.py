@@ -13,11 +13,11 @@ L2-normalised on load, so the product is the cosine) and `argpartition` for the 
 work as the numpy floor. Deleted rows are swap-removed, so the block stays dense.
 
 PostgreSQL with pgvector additionally mirrors vectors into `embeddings.vec` so that an HNSW
-index can be built per model (`ann_index`); the exact matrix remains the default everywhere,
-with the same results on every engine.
+index can be built per model (`ann_index`). Searches asking for `approximate=True` use it when
+it exists, which spares holding a large collection in memory; everywhere else (no pgvector,
+no index, or fewer hits than asked for) they fall back to the exact matrix, so the API and
+the results of the exact path are the same on every engine.
 """
-
-
 
 from __future__ import annotations
 
@@ -346,19 +346,46 @@ def _top(scores: F32, ids: list[str], k: int) -> list[tuple[str, float]]:
     return [(ids[i], float(scores[i])) for i in _top_idx(scores, k)]
 
 
+def ann_index_name(model: str, dim: int) -> str:
+    return "ix_embeddings_hnsw_" + re.sub(r"[^a-z0-9]", "_", model.lower())[:30] + f"_{int(dim)}"
+
+
 def ann_index(tx: Tx, model: str, dim: int) -> str | None:
     """Create (if missing) a pgvector HNSW index for `model`; its name, or None without
     pgvector. Approximate: measure its recall before relying on it."""
     if not has_pgvector(tx):
         return None
     check_model(model)
-    name = "ix_embeddings_hnsw_" + re.sub(r"[^a-z0-9]", "_", model.lower())[:30] + f"_{dim}"
+    name = ann_index_name(model, dim)
     literal = model.replace("'", "''")
     tx.execute(
         f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw "
         f"((vec::vector({int(dim)})) vector_cosine_ops) WHERE model = '{literal}'"
     )
     return name
+
+
+_ann_ready: set[str] = set()
+
+
+def has_ann_index(tx: Tx, model: str, dim: int) -> bool:
+    """Whether an HNSW index for (`model`, `dim`) exists (PostgreSQL with pgvector)."""
+    if not has_pgvector(tx):
+        return False
+    info = tx.conn.info  # type: ignore[attr-defined]
+    name = ann_index_name(check_model(model), dim)
+    key = f"{info.host}:{info.port}/{info.dbname}/{name}"
+    if key in _ann_ready:
+        return True
+    found = tx.scalar(
+        "SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+        "WHERE c.relname = :n AND c.relnamespace = current_schema()::regnamespace "
+        "AND i.indisvalid",
+        {"n": name},
+    )
+    if found:
+        _ann_ready.add(key)
+    return bool(found)
 
 
 def ann_search(
@@ -370,19 +397,33 @@ def ann_search(
     k: int,
     *,
     ef_search: int = 100,
+    table: str | None = None,
+    where: str = "",
+    params: dict[str, Any] | None = None,
 ) -> list[tuple[str, float]]:
-    """Approximate top-`k` through pgvector HNSW (PostgreSQL with pgvector only)."""
+    """Approximate top-`k` (id, cosine) through pgvector HNSW (PostgreSQL with pgvector only).
+
+    `table`/`where`/`params`: the target table (alias `t`) and the caller's filters, applied
+    during the index scan. pgvector's iterative scan keeps reading the graph until `k` rows
+    pass them (up to `hnsw.max_scan_tuples`), so a selective filter may return fewer."""
     check_model(model)
     col = TARGET[kind]
     dim = int(query.size)
     literal = model.replace("'", "''")
-    who = "user_id IS NULL" if user_id is None else "user_id = :u"
+    p: dict[str, Any] = dict(params or {})
+    p.update(ann_q=vec_literal(query), ann_u=user_id, ann_k=int(k))
+    who = "e.user_id IS NULL" if user_id is None else "e.user_id = :ann_u"
+    join = f" JOIN {table} t ON t.id = e.{col}" if table else ""
+    cond = f" AND {where}" if where else ""
+    dist = f"e.vec::vector({dim}) <=> CAST(:ann_q AS vector({dim}))"
     tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
     tx.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     rows = tx.all(
-        f"SELECT {col} AS t, 1 - (vec::vector({dim}) <=> CAST(:q AS vector({dim}))) AS score "
-        f"FROM embeddings WHERE model = '{literal}' AND {who} AND {col} IS NOT NULL "
-        f"ORDER BY vec::vector({dim}) <=> CAST(:q AS vector({dim})) LIMIT :k",
-        {"q": vec_literal(query), "u": user_id, "k": k},
+        f"SELECT e.{col} AS t, 1 - ({dist}) AS score FROM embeddings e{join} "
+        f"WHERE e.model = '{literal}' AND {who} AND e.{col} IS NOT NULL{cond} "
+        f"ORDER BY {dist} LIMIT :ann_k",
+        p,
     )
-    return [(str(r["t"]), float(r["score"])) for r in rows]
+    got = [(str(r["t"]), float(r["score"])) for r in rows]
+    got.sort(key=lambda item: -item[1])  # relaxed order: nearly sorted, sort for the caller
+    return got
