@@ -200,7 +200,7 @@ class Emotions(Domain):
         params: dict[str, Any] = {"id": v.id_("event_id", event_id)}
         where = _user_scope(user_id, params)
         with self._store.read() as tx:
-            row = tx.one(f"SELECT * FROM emotion_events WHERE id = :id AND {where}", params)  # noqa: S608
+            row = tx.one(f"SELECT * FROM emotion_events WHERE id = :id AND {where}", params)
             if row is None:
                 raise NotFound("emotion event", event_id)
             return event_from_row(tx, row)
@@ -233,7 +233,7 @@ class Emotions(Domain):
         with self._store.read() as tx:
             where += _range(tx, params, since, until)
             rows = tx.all(
-                f"SELECT * FROM emotion_events WHERE {' AND '.join(where)} "  # noqa: S608
+                f"SELECT * FROM emotion_events WHERE {' AND '.join(where)} "
                 f"ORDER BY occurred_at {order}, id {order} LIMIT :limit OFFSET :offset",
                 params,
             )
@@ -249,7 +249,7 @@ class Emotions(Domain):
         params: dict[str, Any] = {"id": v.id_("event_id", event_id)}
         where = _user_scope(user_id, params)
         with self._store.write() as tx:
-            row = tx.one(f"DELETE FROM emotion_events WHERE id = :id AND {where} RETURNING id",  # noqa: S608
+            row = tx.one(f"DELETE FROM emotion_events WHERE id = :id AND {where} RETURNING id",
                          params)  # fmt: skip
             if row is None:
                 raise NotFound("emotion event", event_id)
@@ -287,7 +287,7 @@ class Emotions(Domain):
             params.update(w_start=tx.ts(w_start), w_mid=tx.ts(w_mid), w_end=tx.ts(end))
             hour = _hour_sql(tx, "occurred_at")
             rows = tx.all(
-                f"SELECT emotion, {hour} AS hour, COUNT(*) AS n, SUM(intensity) AS total, "  # noqa: S608
+                f"SELECT emotion, {hour} AS hour, COUNT(*) AS n, SUM(intensity) AS total, "
                 "MAX(intensity) AS peak, MIN(occurred_at) AS first_at, "
                 "MAX(occurred_at) AS last_at, "
                 "SUM(CASE WHEN occurred_at >= :w_start AND occurred_at < :w_mid "
@@ -303,7 +303,7 @@ class Emotions(Domain):
             )
             triggers = (
                 tx.all(
-                    "SELECT emotion, trigger, n FROM ("  # noqa: S608
+                    "SELECT emotion, trigger, n FROM ("
                     " SELECT emotion, trigger, n, ROW_NUMBER() OVER ("
                     "  PARTITION BY emotion ORDER BY n DESC, trigger) AS rn FROM ("
                     "  SELECT emotion, trigger, COUNT(*) AS n FROM emotion_events"
@@ -398,7 +398,7 @@ def _session_visible(tx: Tx, session_id: str, user_id: Owner) -> Row:
     params: dict[str, Any] = {"sid": session_id}
     where = owner_clause(user_id, params)
     row = tx.one(
-        "SELECT id, user_id FROM sessions WHERE id = :sid" + (f" AND {where}" if where else ""),  # noqa: S608
+        "SELECT id, user_id FROM sessions WHERE id = :sid" + (f" AND {where}" if where else ""),
         params,
     )
     if row is None:
@@ -452,7 +452,7 @@ class Traits(Domain):
         where = _trait_scope(user_id, params)
         with self._store.read() as tx:
             row = tx.one(
-                f"SELECT * FROM traits WHERE {where} AND agent = :agent AND name = :name",  # noqa: S608
+                f"SELECT * FROM traits WHERE {where} AND agent = :agent AND name = :name",
                 params,
             )
             if row is None:
@@ -468,7 +468,7 @@ class Traits(Domain):
             where.append("agent = :agent")
         with self._store.read() as tx:
             rows = tx.all(
-                f"SELECT * FROM traits WHERE {' AND '.join(where)} ORDER BY agent, name",  # noqa: S608
+                f"SELECT * FROM traits WHERE {' AND '.join(where)} ORDER BY agent, name",
                 params,
             )
             return [trait_from_row(tx, r) for r in rows]
@@ -528,7 +528,7 @@ class Traits(Domain):
             self._require_user(tx, user_id)
             params["now"] = tx.ts(now)
             row = tx.one(
-                f"SELECT * FROM traits WHERE {where} AND agent = :agent AND name = :name"  # noqa: S608
+                f"SELECT * FROM traits WHERE {where} AND agent = :agent AND name = :name"
                 + for_update(tx),
                 params,
             )
@@ -541,7 +541,7 @@ class Traits(Domain):
                 )  # fmt: skip
                 if row is None:  # created concurrently (PostgreSQL): lock and go on
                     row = tx.one(
-                        f"SELECT * FROM traits WHERE {where} AND agent = :agent "  # noqa: S608
+                        f"SELECT * FROM traits WHERE {where} AND agent = :agent "
                         "AND name = :name" + for_update(tx),
                         params,
                     )
@@ -602,7 +602,7 @@ class Traits(Domain):
             where.append("t.agent = :agent")
         with self._store.read() as tx:
             rows = tx.all(
-                "SELECT c.*, t.agent, t.name FROM trait_changes c "  # noqa: S608
+                "SELECT c.*, t.agent, t.name FROM trait_changes c "
                 "JOIN traits t ON t.id = c.trait_id "
                 f"WHERE {' AND '.join(where)} ORDER BY c.changed_at, c.id LIMIT :limit",
                 params,
@@ -697,7 +697,7 @@ class Profiles(Domain):
     def _usage(self, tx: Tx, user_id: str) -> UsageStats:
         seconds = _seconds_sql(tx, "COALESCE(ended_at, updated_at)", "started_at")
         row = tx.one(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(message_count), 0) AS msgs, "  # noqa: S608
+            "SELECT COUNT(*) AS n, COALESCE(SUM(message_count), 0) AS msgs, "
             f"AVG({seconds}) AS secs, MIN(started_at) AS first_at, "
             "MAX(updated_at) AS last_at FROM sessions WHERE user_id = :u",
             {"u": user_id},
@@ -718,7 +718,7 @@ class Profiles(Domain):
         user_id = v.id_("user_id", user_id)
         with self._store.write() as tx:
             row = tx.one(
-                "SELECT profile FROM users WHERE id = :id" + for_update(tx),  # noqa: S608
+                "SELECT profile FROM users WHERE id = :id" + for_update(tx),
                 {"id": user_id},
             )
             if row is None:

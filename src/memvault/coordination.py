@@ -443,7 +443,7 @@ class Tasks(Domain):
             skip = " FOR UPDATE SKIP LOCKED" if tx.engine == "postgresql" else ""
             params["now"] = tx.ts(self._now())
             row = tx.one(
-                "UPDATE subtasks SET status = 'running', agent_id = :agent, started_at = :now "  # noqa: S608
+                "UPDATE subtasks SET status = 'running', agent_id = :agent, started_at = :now "
                 f"WHERE id = ({sql} ORDER BY created_at, id LIMIT 1{skip}) "
                 "AND status = 'pending' RETURNING *",
                 params,
@@ -469,14 +469,14 @@ class Tasks(Domain):
             waves = {
                 str(r["request_id"]): int(r["n"])
                 for r in tx.all(
-                    "SELECT request_id, COUNT(*) AS n FROM task_lists "  # noqa: S608
+                    "SELECT request_id, COUNT(*) AS n FROM task_lists "
                     f"WHERE request_id IN ({ids}) GROUP BY request_id",
                     params,
                 )
             }
             counts: dict[str, dict[str, int]] = {}
             for r in tx.all(
-                "SELECT t.request_id, s.status, COUNT(*) AS n FROM subtasks s "  # noqa: S608
+                "SELECT t.request_id, s.status, COUNT(*) AS n FROM subtasks s "
                 "JOIN task_lists t ON t.id = s.task_list_id "
                 f"WHERE t.request_id IN ({ids}) GROUP BY t.request_id, s.status",
                 params,
@@ -499,7 +499,7 @@ class Tasks(Domain):
     ) -> Request | TaskList | Subtask:
         params: dict[str, Any] = {"id": key}
         with self._store.write() as tx:
-            row = tx.one(_scoped(f"SELECT * FROM {table} WHERE id = :id", user_id, params),  # noqa: S608
+            row = tx.one(_scoped(f"SELECT * FROM {table} WHERE id = :id", user_id, params),
                          params)  # fmt: skip
             if row is None:
                 raise NotFound(entity, key)
@@ -517,7 +517,7 @@ class Tasks(Domain):
                 values[column] = tx.json(value) if column == "result" else value
                 sets.append(f"{column} = :{column}")
             updated = tx.one(
-                f"UPDATE {table} SET {', '.join(sets)} WHERE id = :id AND status = :from "  # noqa: S608
+                f"UPDATE {table} SET {', '.join(sets)} WHERE id = :id AND status = :from "
                 "RETURNING *",
                 values,
             )
@@ -631,7 +631,7 @@ class Agents(Domain):
         user_id = v.optional_id("user_id", user_id)
         with self._store.write() as tx:
             row = tx.one(
-                _scoped("DELETE FROM subscriptions WHERE agent_id = :a AND topic = :t",  # noqa: S608
+                _scoped("DELETE FROM subscriptions WHERE agent_id = :a AND topic = :t",
                         user_id, params) + " RETURNING id",
                 params,
             )  # fmt: skip
@@ -674,7 +674,7 @@ class Agents(Domain):
         owner = owner_clause(_owner(user_id), params, "m.user_id")
         sub_owner = owner_clause(_owner(user_id), params, "s.user_id")
         where = [
-            "(m.to_agent = :a OR m.topic IN (SELECT s.topic FROM subscriptions s "  # noqa: S608
+            "(m.to_agent = :a OR m.topic IN (SELECT s.topic FROM subscriptions s "
             "WHERE s.agent_id = :a" + (f" AND {sub_owner}" if sub_owner else "") + "))",
             "m.from_agent <> :a",
         ]
@@ -690,7 +690,7 @@ class Agents(Domain):
                 params["now"] = tx.ts(self._now())
                 where.append("(m.expires_at IS NULL OR m.expires_at > :now)")
             rows = tx.all(
-                f"SELECT m.* FROM agent_messages m WHERE {' AND '.join(where)} "  # noqa: S608
+                f"SELECT m.* FROM agent_messages m WHERE {' AND '.join(where)} "
                 "ORDER BY m.priority DESC, m.created_at, m.id LIMIT :limit",
                 params,
             )
@@ -713,7 +713,7 @@ class Agents(Domain):
             found = {
                 str(r["id"])
                 for r in tx.all(
-                    _scoped(f"SELECT id FROM agent_messages WHERE id IN ({in_list})",  # noqa: S608
+                    _scoped(f"SELECT id FROM agent_messages WHERE id IN ({in_list})",
                             user_id, params),
                     params,
                 )

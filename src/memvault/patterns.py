@@ -124,7 +124,7 @@ class Patterns(Domain):
         else:
             params["owner"] = user_id
             where = "(user_id = :owner OR user_id IS NULL)"
-        row = tx.one(f"SELECT * FROM response_patterns WHERE id = :id AND {where}", params)  # noqa: S608
+        row = tx.one(f"SELECT * FROM response_patterns WHERE id = :id AND {where}", params)
         if row is None:
             raise NotFound("response pattern", pattern_id)
         return row
@@ -199,7 +199,7 @@ class Patterns(Domain):
                 params["meta"] = tx.json({**(tx.json_out(row["metadata"]) or {}), **patch})
                 sets.append("metadata = :meta")
             row = tx.one(
-                f"UPDATE response_patterns SET {', '.join(sets)} WHERE id = :id RETURNING *",  # noqa: S608
+                f"UPDATE response_patterns SET {', '.join(sets)} WHERE id = :id RETURNING *",
                 params,
             )
             pattern = pattern_from_row(tx, row)
@@ -263,7 +263,7 @@ class Patterns(Domain):
                     f"OR {position}(:text, lower(trigger_context)) > 0)"
                 )
             rows = tx.all(
-                f"SELECT * FROM response_patterns WHERE {' AND '.join(where)} "  # noqa: S608
+                f"SELECT * FROM response_patterns WHERE {' AND '.join(where)} "
                 "ORDER BY CASE WHEN user_id IS NULL THEN 1 ELSE 0 END, success_score DESC, "
                 "usage_count DESC, id LIMIT :limit OFFSET :offset",
                 params,

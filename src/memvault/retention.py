@@ -46,11 +46,11 @@ def doomed_sql(policy: RetentionPolicy, params: dict[str, Any], tx: Tx, now: dat
     parts = []
     if policy.max_age_days is not None:
         params[f"{table}_cutoff"] = tx.ts(now - timedelta(days=policy.max_age_days))
-        parts.append(f"SELECT id FROM {table} WHERE {column} < :{table}_cutoff")  # noqa: S608
+        parts.append(f"SELECT id FROM {table} WHERE {column} < :{table}_cutoff")
     if policy.keep_last is not None:
         params[f"{table}_keep"] = policy.keep_last
         parts.append(
-            f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {partition} "  # noqa: S608
+            f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {partition} "
             f"ORDER BY {column} DESC, id DESC) AS rn FROM {table}) AS ranked "
             f"WHERE rn > :{table}_keep"
         )
@@ -129,10 +129,10 @@ class Retention(Domain):
                 doomed = doomed_sql(policy, params, tx, at)
                 if dry_run:
                     removed[policy.entity] = int(
-                        tx.scalar(f"SELECT COUNT(*) FROM ({doomed}) AS doomed", params)  # noqa: S608
+                        tx.scalar(f"SELECT COUNT(*) FROM ({doomed}) AS doomed", params)
                     )
                 else:
-                    cur = tx.execute(f"DELETE FROM {policy.entity} WHERE id IN ({doomed})", params)  # noqa: S608
+                    cur = tx.execute(f"DELETE FROM {policy.entity} WHERE id IN ({doomed})", params)
                     removed[policy.entity] = int(cur.rowcount)
             if not dry_run and any(removed.values()):
                 self._emit(tx, "retention.pruned", None, {}, {"removed": dict(removed)})

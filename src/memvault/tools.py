@@ -130,7 +130,7 @@ def check_link(tx: Tx, table: str, field: str, value: str | None, user_id: str |
     """Refuse a link to a row that does not exist or belongs to another user."""
     if value is None:
         return
-    row = tx.one(f"SELECT user_id FROM {table} WHERE id = :id", {"id": value})  # noqa: S608
+    row = tx.one(f"SELECT user_id FROM {table} WHERE id = :id", {"id": value})
     if row is None:
         raise NotFound(table.rstrip("s"), value)
     owner = tx.id_out(row["user_id"])
@@ -203,7 +203,7 @@ class Actions(Domain):
         where = owner_clause(_owner(user_id), params)
         with self._store.read() as tx:
             row = tx.one(
-                "SELECT * FROM actions WHERE id = :id" + (f" AND {where}" if where else ""),  # noqa: S608
+                "SELECT * FROM actions WHERE id = :id" + (f" AND {where}" if where else ""),
                 params,
             )
             if row is None:
@@ -255,7 +255,7 @@ class Actions(Domain):
         with self._store.read() as tx:
             where = self._where(tx, params, user_id, project_id, tool_name, since, until)
             rows = tx.all(
-                f"SELECT * FROM actions WHERE {where} "  # noqa: S608
+                f"SELECT * FROM actions WHERE {where} "
                 "ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset",
                 params,
             )
@@ -278,7 +278,7 @@ class Actions(Domain):
         with self._store.read() as tx:
             where = self._where(tx, params, user_id, project_id, tool_name, since, until)
             rows = tx.all(
-                "SELECT tool_name, MIN(tool_type) AS tool_type, COUNT(*) AS n, "  # noqa: S608
+                "SELECT tool_name, MIN(tool_type) AS tool_type, COUNT(*) AS n, "
                 "SUM(CASE WHEN exit_code = 0 THEN 1 ELSE 0 END) AS ok, "
                 "SUM(CASE WHEN exit_code <> 0 THEN 1 ELSE 0 END) AS bad, "
                 "AVG(duration_ms) AS avg_ms, MAX(created_at) AS last_at "
@@ -286,7 +286,7 @@ class Actions(Domain):
                 params,
             )
             pct = tx.all(
-                "SELECT tool_name, "  # noqa: S608
+                "SELECT tool_name, "
                 "MAX(CASE WHEN rn = (n + 1) / 2 THEN duration_ms END) AS p50, "
                 "MAX(CASE WHEN rn = (95 * n + 99) / 100 THEN duration_ms END) AS p95 "
                 "FROM (SELECT tool_name, duration_ms, ROW_NUMBER() OVER ("
@@ -417,7 +417,7 @@ class Routing(Domain):
         clause = " AND ".join(w for w in where if w) or "1 = 1"
         with self._store.read() as tx:
             rows = tx.all(
-                f"SELECT * FROM routing_scores WHERE {clause} "  # noqa: S608
+                f"SELECT * FROM routing_scores WHERE {clause} "
                 "ORDER BY weight DESC, keyword, tool_name LIMIT :limit",
                 params,
             )
@@ -448,7 +448,7 @@ class Routing(Domain):
             owner = "(user_id = :owner OR user_id IS NULL)" if layered else "user_id = :owner"
         with self._store.read() as tx:
             rows = tx.all(
-                "SELECT tool_name, keyword, MIN(tool_type) AS tool_type, SUM(weight) AS w, "  # noqa: S608
+                "SELECT tool_name, keyword, MIN(tool_type) AS tool_type, SUM(weight) AS w, "
                 "SUM(usage_count) AS u, SUM(success_count) AS s FROM routing_scores "
                 f"WHERE keyword IN ({tx.expand('kw', words, params)}) AND {owner} "
                 "GROUP BY tool_name, keyword",
