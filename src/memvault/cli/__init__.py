@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 
-from memvault.cli import affect, core, keys, patterns, prune, serve, tasks, tools  # noqa: F401
-from memvault.cli import search as _search  # noqa: F401  (registers commands)
-from memvault.cli import imports as _imports  # noqa: F401  (registers commands)
-from memvault.cli import transfer as _transfer  # noqa: F401  (registers commands)
-from memvault.cli import verify as _verify  # noqa: F401  (registers commands)
-from memvault.cli import export as _export  # noqa: F401  (registers commands)
 from memvault.cli.app import app, err_console
 from memvault.errors import MemvaultError
+
+# Command groups, imported for their side effect of registering commands, in the order
+# `memvault --help` lists them: the store first, then data in and out, then the domains.
+GROUPS = (
+    "core", "search", "imports", "transfer", "export", "verify",
+    "affect", "patterns", "tools", "tasks", "prune", "keys", "serve",
+)  # fmt: skip
+for _group in GROUPS:
+    import_module(f"memvault.cli.{_group}")
 
 
 def main() -> None:

@@ -184,8 +184,8 @@ def import_cmd(
 ) -> None:
     """Import legacy assistant data (AIT42, Lilith, EdgeSoul, Workly, DCM, ChatGPT, LangChain,
     or JSON/NDJSON described by a mapping)."""
-    show_progress = (
-        (not as_json and err_console.is_terminal) or bool(os.environ.get("MEMVAULT_PROGRESS"))
+    show_progress = (not as_json and err_console.is_terminal) or bool(
+        os.environ.get("MEMVAULT_PROGRESS")
     )
     result: ImportResult | None = None
     try:

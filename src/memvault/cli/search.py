@@ -16,7 +16,7 @@ LABEL = {"memory": "memories", "message": "messages"}
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="Words, \"phrases\", prefix*, OR, -excluded.")],
+    query: Annotated[str, typer.Argument(help='Words, "phrases", prefix*, OR, -excluded.')],
     user: Annotated[str, typer.Option("--user", "-u", help="User id or handle.")],
     kind: Annotated[
         list[str] | None, typer.Option("--kind", "-k", help="Memory kind (repeatable).")

@@ -15,8 +15,6 @@ Revises: 0001
 Create Date: 2026-11-22 14:00:00
 """
 
-
-
 from __future__ import annotations
 
 from alembic import op

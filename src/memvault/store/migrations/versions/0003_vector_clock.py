@@ -16,8 +16,6 @@ Revises: 0002
 Create Date: 2026-11-22 14:30:00
 """
 
-
-
 from __future__ import annotations
 
 from alembic import op
