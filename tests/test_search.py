@@ -169,3 +169,23 @@ def test_cli_search_reindex(tmp_path: object) -> None:
     assert out.exit_code == 0 and '"memory": 1' in out.output
     out = runner.invoke(app, ["search", '"bad', "--user", "cli", "--db", vault_url])
     assert out.exit_code != 0
+
+
+def test_messages_approximate_matches_exact(hv: memvault.Vault, data: str) -> None:
+    """`approximate=True` on messages: the HNSW index where it exists (pg18, once built),
+    the exact path elsewhere; on this small set both give the exact answer."""
+    s = hv.sessions.create(data).id
+    texts = ["the bakery opens at seven", "bread is sold out", "the train leaves at noon",
+             "a croissant and a coffee", "the museum is closed on monday"]  # fmt: skip
+    model = hv.search.embed_model()
+    for text in texts:
+        m = hv.messages.append(s, "user", text)
+        hv.embeddings.put(hv.search.embed([text])[0], model=model, message_id=m.id)
+    exact = hv.messages.search(data, "bakery bread", k=3, approximate=False)
+    hv.search.ann_index(model)
+    approx = hv.messages.search(data, "bakery bread", k=3, approximate=True)
+    assert [h.item.id for h in approx] == [h.item.id for h in exact]
+    vec_exact = hv.messages.search(data, "croissant", mode="vector", k=5, session_id=s)
+    vec_approx = hv.messages.search(data, "croissant", mode="vector", k=5, session_id=s,
+                                    approximate=True)  # fmt: skip
+    assert [h.item.id for h in vec_approx] == [h.item.id for h in vec_exact]
