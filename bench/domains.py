@@ -144,10 +144,19 @@ def run(url: str, label: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                                 args.reps))})  # fmt: skip
         report = vault.emotions.patterns(target)
         assert report.total == args.events, report.total
+        ref = vault.emotions._patterns_reference(target)
+        assert [(p.emotion, p.count, p.top_triggers, p.hours) for p in report.patterns] == [
+            (p.emotion, p.count, p.top_triggers, p.hours) for p in ref.patterns
+        ]
         reps = max(20, args.reps // 4)
         heavy = f"emotions.patterns (heavy user, {args.events:,} events)"
         rows.append({"engine": label, "operation": heavy,
                      **lat(each(lambda i: vault.emotions.patterns(target), reps))})  # fmt: skip
+        # Before revision 0005: the same report from a scan of the events (kept as reference).
+        scan = heavy.replace("patterns", "patterns, event scan")
+        reference = vault.emotions._patterns_reference
+        rows.append({"engine": label, "operation": scan,
+                     **lat(each(lambda i: reference(target), reps))})  # fmt: skip
         typical = state["typical"]
         n_typical = vault.emotions.patterns(typical).total
         name = f"emotions.patterns (typical user, {n_typical:,} events)"

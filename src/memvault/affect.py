@@ -1,8 +1,9 @@
 """Affect: emotion events and the patterns computed from them, personality traits and their
 evolution, user profile helpers and a session's conversation context.
 
-Emotional patterns are never stored: `Emotions.patterns` computes them with SQL aggregates
-over `emotion_events`, using the (user_id, occurred_at) index. Intensities are stored on a 0–1
+Emotional patterns are computed on demand: `Emotions.patterns` sums the daily rollups that
+triggers keep beside `emotion_events` (revision 0005) for whole UTC days, and aggregates the
+events themselves for partial days and the trend window. Intensities are stored on a 0–1
 scale; legacy 0–100 values are converted on the way in when the caller says so (`scale=100`).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import builtins
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from memvault import validate as v
@@ -65,6 +66,7 @@ def trait_from_row(tx: Tx, row: Row) -> Trait:
         name=row["name"],
         value=float(row["value"]),
         updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
+        metadata=tx.json_out(row["metadata"]) or {},
     )
 
 
@@ -271,8 +273,145 @@ class Emotions(Domain):
         Trend: the last `window_days` before `until` (or now) are cut in two halves; the
         average intensity of the recent half minus that of the earlier half is `trend_delta`;
         above +0.05 is "increasing", below −0.05 "decreasing", else "stable" (also when one
-        half has no event, with `trend_delta` None). Two aggregate queries, one snapshot.
+        half has no event, with `trend_delta` None).
+
+        Whole UTC days inside [since, until) are read from the daily rollups (revision 0005);
+        the partial days at the edges and the trend window from the events; trigger counts from
+        monthly rollups and the events of partial months. One snapshot.
         """
+        window = v.number_("window_days", window_days)
+        if window <= 0:
+            raise InvalidInput("window_days", window_days, "must be positive")
+        k = v.integer("top_triggers", top_triggers, minimum=0)
+        params: dict[str, Any] = {"k": k}
+        owner = _user_scope(user_id, params)
+        lo_at = v.optional_when("since", since)
+        hi_at = v.optional_when("until", until)
+        end = hi_at or self._now()
+        w_start = end - timedelta(days=window)
+        w_mid = w_start + timedelta(days=window / 2)
+        with self._store.read() as tx:
+            roll_where, raw_where = _where_split(tx, params, owner, _split(lo_at, hi_at), "day")
+            month_where, month_raw = _where_split(
+                tx, params, owner, _split(lo_at, hi_at, months=True), "month"
+            )
+            hour = _hour_sql(tx, "occurred_at")
+            acc: dict[str, dict[str, Any]] = {}
+
+            def add(
+                emotion: str,
+                n: int,
+                total: float,
+                peak: float,
+                first: Any,
+                last: Any,
+                hours: Iterable[tuple[int, int]],
+            ) -> None:
+                a = acc.setdefault(
+                    emotion,
+                    {"n": 0, "total": 0.0, "peak": 0.0, "first": None, "last": None,
+                     "hours": [0] * 24, "es": 0.0, "en": 0, "ls": 0.0, "ln": 0},
+                )  # fmt: skip
+                a["n"] += n
+                a["total"] += total
+                a["peak"] = max(a["peak"], peak)
+                a["first"] = first if a["first"] is None else min(a["first"], first)
+                a["last"] = last if a["last"] is None else max(a["last"], last)
+                for h, count in hours:
+                    a["hours"][h] += count
+
+            if roll_where:
+                sums = ", ".join(f"SUM({h}) AS {h}" for h in HOURS)
+                for r in tx.all(
+                    "SELECT emotion, SUM(n) AS n, SUM(total) AS total, MAX(peak) AS peak, "
+                    f"MIN(first_at) AS first_at, MAX(last_at) AS last_at, {sums} "
+                    f"FROM emotion_rollups WHERE {roll_where} GROUP BY emotion",
+                    params,
+                ):
+                    add(
+                        r["emotion"],
+                        int(r["n"]),
+                        float(r["total"]),
+                        float(r["peak"]),
+                        tx.ts_out(r["first_at"]),
+                        tx.ts_out(r["last_at"]),
+                        ((h, int(r[name])) for h, name in enumerate(HOURS)),
+                    )
+            if raw_where:
+                for r in tx.all(
+                    f"SELECT emotion, {hour} AS hour, COUNT(*) AS n, SUM(intensity) AS total, "
+                    "MAX(intensity) AS peak, MIN(occurred_at) AS first_at, "
+                    "MAX(occurred_at) AS last_at "
+                    f"FROM emotion_events WHERE {raw_where} GROUP BY emotion, {hour}",
+                    params,
+                ):
+                    add(
+                        r["emotion"],
+                        int(r["n"]),
+                        float(r["total"]),
+                        float(r["peak"]),
+                        tx.ts_out(r["first_at"]),
+                        tx.ts_out(r["last_at"]),
+                        [(int(r["hour"]), int(r["n"]))],
+                    )
+            # The trend: the events of the (small) window, within [since, until).
+            trend_where = " AND ".join([owner, *_range(tx, params, since, until)])
+            params.update(w_start=tx.ts(w_start), w_mid=tx.ts(w_mid), w_end=tx.ts(end))
+            for r in tx.all(
+                "SELECT emotion, "
+                "SUM(CASE WHEN occurred_at < :w_mid THEN intensity END) AS early_sum, "
+                "SUM(CASE WHEN occurred_at < :w_mid THEN 1 ELSE 0 END) AS early_n, "
+                "SUM(CASE WHEN occurred_at >= :w_mid THEN intensity END) AS late_sum, "
+                "SUM(CASE WHEN occurred_at >= :w_mid THEN 1 ELSE 0 END) AS late_n "
+                f"FROM emotion_events WHERE {trend_where} "
+                "AND occurred_at >= :w_start AND occurred_at < :w_end GROUP BY emotion",
+                params,
+            ):
+                got = acc.get(r["emotion"])
+                if got is not None:
+                    got["es"] += float(r["early_sum"] or 0.0)
+                    got["en"] += int(r["early_n"] or 0)
+                    got["ls"] += float(r["late_sum"] or 0.0)
+                    got["ln"] += int(r["late_n"] or 0)
+            parts = []
+            if month_where:
+                parts.append(
+                    "SELECT emotion, trigger, SUM(n) AS n FROM emotion_trigger_rollups "
+                    f"WHERE {month_where} GROUP BY emotion, trigger"
+                )
+            if month_raw:
+                parts.append(
+                    "SELECT emotion, trigger, COUNT(*) AS n FROM emotion_events "
+                    f"WHERE {month_raw} AND trigger IS NOT NULL AND trigger <> '' "
+                    "GROUP BY emotion, trigger"
+                )
+            triggers = (
+                tx.all(
+                    "SELECT emotion, trigger, n FROM ("
+                    " SELECT emotion, trigger, n, ROW_NUMBER() OVER ("
+                    "  PARTITION BY emotion ORDER BY n DESC, trigger) AS rn FROM ("
+                    "  SELECT emotion, trigger, SUM(n) AS n FROM ("
+                    f"   {' UNION ALL '.join(parts)}) AS u"
+                    "  GROUP BY emotion, trigger) AS g) AS r "
+                    "WHERE rn <= :k ORDER BY emotion, rn",
+                    params,
+                )
+                if k and parts
+                else []
+            )
+        return _assemble(params["owner"], since, until, window, acc, triggers)
+
+    def _patterns_reference(
+        self,
+        user_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        window_days: float = 7.0,
+        top_triggers: int = 3,
+    ) -> EmotionalPatterns:
+        """`patterns` computed from the events alone (the implementation before the rollups),
+        kept to check the rollup-based one against."""
         window = v.number_("window_days", window_days)
         if window <= 0:
             raise InvalidInput("window_days", window_days, "must be positive")
@@ -334,45 +473,21 @@ class Emotions(Domain):
                 a["en"] += int(r["early_n"] or 0)
                 a["ls"] += float(r["late_sum"] or 0.0)
                 a["ln"] += int(r["late_n"] or 0)
-        tops: dict[str, list[TriggerCount]] = {}
-        for r in triggers:
-            tops.setdefault(r["emotion"], []).append(TriggerCount(r["trigger"], int(r["n"])))
-        total = sum(a["n"] for a in acc.values())
-        patterns = []
-        for emotion, a in acc.items():
-            delta = None
-            trend = "stable"
-            if a["en"] and a["ln"]:
-                delta = a["ls"] / a["ln"] - a["es"] / a["en"]
-                if delta > TREND_THRESHOLD:
-                    trend = "increasing"
-                elif delta < -TREND_THRESHOLD:
-                    trend = "decreasing"
-            patterns.append(
-                EmotionPattern(
-                    emotion=emotion,
-                    count=a["n"],
-                    frequency=a["n"] / total,
-                    avg_intensity=a["total"] / a["n"],
-                    max_intensity=a["peak"],
-                    first_at=a["first"],
-                    last_at=a["last"],
-                    top_triggers=tops.get(emotion, []),
-                    hours=a["hours"],
-                    trend=trend,
-                    trend_delta=delta,
-                )
-            )
-        patterns.sort(key=lambda p: (-p.count, p.emotion))
-        return EmotionalPatterns(
-            user_id=params["owner"],
-            since=v.optional_when("since", since),
-            until=v.optional_when("until", until),
-            total=total,
-            dominant=patterns[0].emotion if patterns else None,
-            window_days=window,
-            patterns=patterns,
-        )
+        return _assemble(params["owner"], since, until, window, acc, triggers)
+
+    def rebuild_rollups(self, user_id: str | None = None) -> int:
+        """Recompute the daily emotion rollups (all users, or one) from the events; returns
+        the number of (user, emotion, day) rows. `memvault reindex` runs it."""
+        params: dict[str, Any] = {}
+        where = "1 = 1"
+        if user_id is not None:
+            where = _user_scope(user_id, params)
+        with self._store.write() as tx:
+            tx.execute(f"DELETE FROM emotion_rollups WHERE {where}", params)
+            tx.execute(f"DELETE FROM emotion_trigger_rollups WHERE {where}", params)
+            tx.execute(_rebuild_rollups_sql(tx.engine, where), params)
+            tx.execute(_rebuild_triggers_sql(tx.engine, where), params)
+            return int(tx.scalar(f"SELECT COUNT(*) FROM emotion_rollups WHERE {where}", params))
 
     def trajectory(self, session_id: str, *, user_id: Owner) -> builtins.list[TrajectoryPoint]:
         """A session's emotions in time order: its emotion events, or, when it has none, the
@@ -380,6 +495,165 @@ class Emotions(Domain):
         params: dict[str, Any] = {"sid": v.id_("session_id", session_id)}
         with self._store.read() as tx:
             return _trajectory(tx, params, user_id)
+
+
+HOURS = tuple(f"h{h:02d}" for h in range(24))
+_ROLLUP_COLS = "user_id, emotion, day, n, total, peak, first_at, last_at, " + ", ".join(HOURS)
+
+
+def _day_sql(engine: str) -> str:
+    if engine == "postgresql":
+        return "CAST(occurred_at AT TIME ZONE 'UTC' AS date)"
+    return "substr(occurred_at, 1, 10)"
+
+
+def _rebuild_rollups_sql(engine: str, where: str) -> str:
+    day = _day_sql(engine)
+    hour = "CAST(EXTRACT(HOUR FROM occurred_at AT TIME ZONE 'UTC') AS INTEGER)"
+    if engine != "postgresql":
+        hour = "CAST(substr(occurred_at, 12, 2) AS INTEGER)"
+    hours = ", ".join(f"SUM(CASE WHEN {hour} = {h} THEN 1 ELSE 0 END)" for h in range(24))
+    return (
+        f"INSERT INTO emotion_rollups ({_ROLLUP_COLS}) SELECT user_id, emotion, {day}, "
+        "COUNT(*), SUM(intensity), MAX(intensity), MIN(occurred_at), MAX(occurred_at), "
+        f"{hours} FROM emotion_events WHERE {where} GROUP BY user_id, emotion, {day}"
+    )
+
+
+def _rebuild_triggers_sql(engine: str, where: str) -> str:
+    month = "substr(occurred_at, 1, 7) || '-01'"
+    if engine == "postgresql":
+        month = "CAST(date_trunc('month', occurred_at AT TIME ZONE 'UTC') AS date)"
+    return (
+        "INSERT INTO emotion_trigger_rollups (user_id, emotion, trigger, month, n) "
+        f"SELECT user_id, emotion, trigger, {month}, COUNT(*) FROM emotion_events "
+        f"WHERE {where} AND trigger IS NOT NULL AND trigger <> '' "
+        f"GROUP BY user_id, emotion, trigger, {month}"
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _split(
+    since: datetime | None, until: datetime | None, *, months: bool = False
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[datetime | None, datetime | None]]]:
+    """[since, until) as whole UTC days (or months) [lo, hi) — None: unbounded; no whole
+    period: None — and the partial ranges at the edges, to be read from the events."""
+
+    def floor(at: datetime) -> date:  # the period holding `at`
+        return at.date().replace(day=1) if months else at.date()
+
+    lo = hi = None
+    if since is not None:
+        s = _utc(since)
+        lo = floor(s)
+        if _midnight(lo) != s:
+            lo = _next_month(lo) if months else lo + timedelta(days=1)
+    if until is not None:
+        hi = floor(_utc(until))
+    if lo is not None and hi is not None and lo >= hi:
+        return None, [(since, until)]
+    edges: list[tuple[datetime | None, datetime | None]] = []
+    if since is not None and lo is not None and _midnight(lo) != _utc(since):
+        edges.append((since, _midnight(lo)))
+    if until is not None and hi is not None and _midnight(hi) != _utc(until):
+        edges.append((_midnight(hi), until))
+    return (lo, hi), edges
+
+
+def _where_split(
+    tx: Tx,
+    params: dict[str, Any],
+    owner: str,
+    split: tuple[
+        tuple[date | None, date | None] | None, list[tuple[datetime | None, datetime | None]]
+    ],
+    column: str,
+) -> tuple[str, str]:
+    """(WHERE of the rollup rows of the whole periods, WHERE of the events of the edges);
+    '' when there are none."""
+    periods, edges = split
+    raw = ""
+    if edges:
+        ranges = []
+        for a, b in edges:
+            cond = []
+            for value, op in ((a, ">="), (b, "<")):
+                if value is not None:
+                    name = f"p{len(params)}"
+                    params[name] = tx.ts(value)
+                    cond.append(f"occurred_at {op} :{name}")
+            ranges.append("(" + " AND ".join(cond or ["1 = 1"]) + ")")
+        raw = f"{owner} AND ({' OR '.join(ranges)})"
+    rolled = ""
+    if periods is not None:
+        cond = ["user_id = :owner"]
+        for period, cmp in ((periods[0], ">="), (periods[1], "<")):
+            if period is not None:
+                name = f"p{len(params)}"
+                params[name] = period if tx.engine == "postgresql" else period.isoformat()
+                cond.append(f"{column} {cmp} :{name}")
+        rolled = " AND ".join(cond)
+    return rolled, raw
+
+
+def _assemble(
+    owner: str,
+    since: datetime | None,
+    until: datetime | None,
+    window: float,
+    acc: dict[str, dict[str, Any]],
+    triggers: Iterable[Row],
+) -> EmotionalPatterns:
+    tops: dict[str, list[TriggerCount]] = {}
+    for r in triggers:
+        tops.setdefault(r["emotion"], []).append(TriggerCount(r["trigger"], int(r["n"])))
+    total = sum(a["n"] for a in acc.values())
+    patterns = []
+    for emotion, a in acc.items():
+        delta = None
+        trend = "stable"
+        if a["en"] and a["ln"]:
+            delta = a["ls"] / a["ln"] - a["es"] / a["en"]
+            if delta > TREND_THRESHOLD:
+                trend = "increasing"
+            elif delta < -TREND_THRESHOLD:
+                trend = "decreasing"
+        patterns.append(
+            EmotionPattern(
+                emotion=emotion,
+                count=a["n"],
+                frequency=a["n"] / total,
+                avg_intensity=a["total"] / a["n"],
+                max_intensity=a["peak"],
+                first_at=a["first"],
+                last_at=a["last"],
+                top_triggers=tops.get(emotion, []),
+                hours=a["hours"],
+                trend=trend,
+                trend_delta=delta,
+            )
+        )
+    patterns.sort(key=lambda p: (-p.count, p.emotion))
+    return EmotionalPatterns(
+        user_id=owner,
+        since=v.optional_when("since", since),
+        until=v.optional_when("until", until),
+        total=total,
+        dominant=patterns[0].emotion if patterns else None,
+        window_days=window,
+        patterns=patterns,
+    )
 
 
 def _range(tx: Tx, params: dict[str, Any], since: datetime | None, until: datetime | None,

@@ -98,6 +98,7 @@ class Trait:
     name: str
     value: float
     updated_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)  # e.g. an imported "description"
 
 
 @dataclass(frozen=True, slots=True)

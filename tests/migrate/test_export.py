@@ -25,7 +25,6 @@ IGNORED = {
     "trait_source_key",
     "target_source_key",
     "session_source_key",
-    "description",
 }
 
 
@@ -63,6 +62,9 @@ def test_workly_round_trip(tmp_path: Path) -> None:
     assert after == before
     text = (tmp_path / "back/data/memory/conversations.json").read_text(encoding="utf-8")
     assert "réunion" in text and "\\u00e9" not in text  # ensure_ascii=False, like Workly
+    # Trait descriptions are kept in traits.metadata (revision 0005) and come back.
+    traits = json.loads((tmp_path / "back/data/memory/personality.json").read_text())["traits"]
+    assert traits and all(t["description"] == f"Trait {name}" for name, t in traits.items())
 
 
 def test_lilith_round_trip(tmp_path: Path) -> None:

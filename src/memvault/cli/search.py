@@ -69,6 +69,7 @@ def reindex(db: DbOption = None, json: JsonOption = False) -> None:
     """Rebuild the derived search indexes (full-text tables; vector matrices reload)."""
     with open_vault(db) as vault:
         counts = vault.search.reindex()
+        counts["emotion_rollups"] = vault.emotions.rebuild_rollups()
     if json:
         print_json(counts)
         return

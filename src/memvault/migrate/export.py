@@ -14,10 +14,10 @@ row from a server-side cursor, so memory stays flat whatever the store's size.
 The legacy exporters are the rollback path: they write the files the legacy applications
 (and memvault's own source readers) read, from what the importer stored, including rows
 written in memvault after the cutover. Each file is written to a temporary name and renamed.
-What the canonical model does not keep cannot come back: Workly trait descriptions (the
-`traits` table has no description), the `metadata` of Workly embeddings (written as
-`{"type": "segment_summary"}`), and a Lilith record's unknown extra keys (which would crash
-Lilith's loader anyway).
+What the canonical model does not keep cannot come back: the `metadata` of Workly embeddings
+(written as `{"type": "segment_summary"}`), and a Lilith record's unknown extra keys (which
+would crash Lilith's loader anyway). Workly trait descriptions are kept in `traits.metadata`
+(revision 0005) and written back; a trait without one gets "".
 """
 
 from __future__ import annotations
@@ -328,7 +328,7 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
             traits[t["name"]] = {
                 "name": t["name"],
                 "score": t["value"],
-                "description": "",
+                "description": _trait_description(tx, t["metadata"]),
                 "last_updated": _naive(tx, t["updated_at"]),
                 "evolution_history": history,
             }
@@ -339,6 +339,12 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
         )
         counts["traits"] = len(traits)
     return counts
+
+
+def _trait_description(tx: Tx, value: Any) -> str:
+    """The Workly description the importer kept in the trait's metadata, else ""."""
+    description = _meta(tx, value).get("description")
+    return description if isinstance(description, str) else ""
 
 
 def _lilith_file(tenant: str) -> Path:

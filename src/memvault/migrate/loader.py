@@ -74,14 +74,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "access_count", "last_accessed_at", "session_id", "content_hash", "metadata",
         "created_at", "updated_at",
     ),
-    "embeddings": ("id", "user_id", "memory_id", "model", "dim", "vector", "created_at"),
+    "embeddings": (
+        "id", "user_id", "memory_id", "model", "dim", "vector", "metadata", "created_at",
+    ),
     "emotion_events": (
         "id", "user_id", "session_id", "emotion", "intensity", "trigger", "context", "metadata",
         "occurred_at",
     ),
-    "traits": ("id", "user_id", "agent", "name", "value", "updated_at"),
+    "traits": ("id", "user_id", "agent", "name", "value", "metadata", "updated_at"),
     "trait_changes": (
-        "id", "trait_id", "user_id", "old_value", "new_value", "reason", "changed_at",
+        "id", "trait_id", "user_id", "old_value", "new_value", "reason", "metadata",
+        "changed_at",
     ),
     "response_patterns": (
         "id", "user_id", "intent", "trigger_context", "response_text", "success_score",
@@ -93,7 +96,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "routing_scores": (
         "id", "user_id", "keyword", "tool_name", "tool_type", "weight", "usage_count",
-        "success_count", "last_used_at",
+        "success_count", "metadata", "last_used_at",
     ),
     "quarantine": ("id", "run_id", "file", "location", "field", "reason", "raw", "created_at"),
 }  # fmt: skip
@@ -550,6 +553,7 @@ class Loader:
                 "model": rec.model,
                 "dim": rec.dim,
                 "vector": rec.as_float32(),
+                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
                 "created_at": self.enc.ts(rec.created_at or self.now),
             },
             4 * rec.dim,
@@ -606,6 +610,9 @@ class Loader:
             self.counts["traits"].expected += 1
             self.counts["traits"].merged += 1
             return
+        meta = {**rec.metadata, "source_key": rec.source_key}
+        if rec.description is not None:
+            meta["description"] = rec.description
         self._row(
             "traits",
             {
@@ -614,6 +621,7 @@ class Loader:
                 "agent": rec.agent,
                 "name": rec.name,
                 "value": rec.value,
+                "metadata": self.enc.json(meta),
                 "updated_at": self.enc.ts(rec.updated_at or self.now),
             },
         )
@@ -630,6 +638,7 @@ class Loader:
                 "old_value": rec.old_value,
                 "new_value": rec.new_value,
                 "reason": rec.reason,
+                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
                 "changed_at": self.enc.ts(rec.created_at or self.now),
             },
         )
@@ -695,6 +704,7 @@ class Loader:
                 "weight": rec.weight,
                 "usage_count": rec.usage_count,
                 "success_count": min(rec.success_count, rec.usage_count),
+                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
                 "last_used_at": self.enc.ts(rec.last_used_at),
             },
         )

@@ -242,6 +242,8 @@ embeddings = sa.Table(
         server_default="0",
     ),
     sa.Index("ix_embeddings_user_id_model_seq", "user_id", "model", "seq"),
+    # Revision 0005: what importers used to drop.
+    _meta(),
 )
 
 # Revision 0003: the change counter per (owner, model) that in-memory vector matrices refresh
@@ -298,6 +300,45 @@ emotion_events = sa.Table(
     sa.Index("ix_emotion_events_session_id_occurred_at", "session_id", "occurred_at"),
 )
 
+# Revision 0005: daily rollups of emotion_events per (user, emotion, UTC day), kept by triggers
+# in the writing transaction (see the revision) and rebuilt by `memvault reindex`; derived data
+# that `Emotions.patterns` reads for whole days. `day` is 'YYYY-MM-DD' text on SQLite, `date`
+# on PostgreSQL; h00..h23 count the day's events per UTC hour. WITHOUT ROWID on SQLite.
+Day = sa.Text().with_variant(postgresql.DATE(), "postgresql")
+HOURS = tuple(f"h{h:02d}" for h in range(24))
+
+emotion_rollups = sa.Table(
+    "emotion_rollups",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("emotion", sa.Text, primary_key=True),
+    sa.Column("day", Day, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("total", Float, nullable=False),
+    sa.Column("peak", Float, nullable=False),
+    sa.Column("first_at", Time, nullable=False),
+    sa.Column("last_at", Time, nullable=False),
+    *(sa.Column(h, sa.Integer, nullable=False, server_default="0") for h in HOURS),
+    sa.CheckConstraint("n > 0", name="n_positive"),
+    sqlite_with_rowid=False,  # clustered on the key: a user's days are read in key order
+)
+
+# Per (user, emotion, trigger, UTC month; `month` is its first day): trigger counts (NULL and ''
+# triggers are not counted). Monthly, since with many distinct triggers a daily table would
+# hold nearly a row per event. `trigger` precedes `month` in the key so a sum over months
+# streams in (emotion, trigger) order.
+emotion_trigger_rollups = sa.Table(
+    "emotion_trigger_rollups",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("emotion", sa.Text, primary_key=True),
+    sa.Column("trigger", sa.Text, primary_key=True),
+    sa.Column("month", Day, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.CheckConstraint("n > 0", name="n_positive"),
+    sqlite_with_rowid=False,  # clustered on the key: a user's days are read in key order
+)
+
 traits = sa.Table(
     "traits",
     metadata,
@@ -308,6 +349,7 @@ traits = sa.Table(
     sa.Column("value", Float, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.CheckConstraint(_unit("value"), name="value"),
+    _meta(),  # revision 0005 (e.g. an imported description)
     sa.Index("uq_traits_user_id_agent_name", "user_id", "agent", "name", unique=True),
     sa.Index(
         "uq_traits_base_agent_name",
@@ -333,6 +375,7 @@ trait_changes = sa.Table(
     sa.CheckConstraint(_unit("new_value"), name="new_value"),
     sa.Index("ix_trait_changes_trait_id_changed_at", "trait_id", "changed_at"),
     sa.Index("ix_trait_changes_user_id", "user_id"),
+    _meta(),  # revision 0005
 )
 
 # --- learned behaviour --------------------------------------------------------------------
@@ -407,6 +450,7 @@ routing_scores = sa.Table(
         postgresql_where=sa.text("user_id IS NULL"),
     ),
     sa.Index("ix_routing_scores_keyword", "keyword"),
+    _meta(),  # revision 0005
 )
 
 requests = sa.Table(
@@ -463,6 +507,8 @@ subtasks = sa.Table(
     sa.CheckConstraint(_in("status", TASK_STATUSES), name="status"),
     sa.Index("ix_subtasks_task_list_id", "task_list_id"),
     sa.Index("ix_subtasks_status_agent_id", "status", "agent_id"),
+    # Revision 0005: tasks.claim() takes an owner's oldest pending subtask.
+    sa.Index("ix_subtasks_user_id_status_created_at", "user_id", "status", "created_at"),
 )
 
 agent_messages = sa.Table(
