@@ -66,6 +66,7 @@ def test_emotions_table_json_and_user_by_id(seeded: str) -> None:
 
 def test_emotions_plot(seeded: str, tmp_path: Path) -> None:
     import matplotlib  # noqa: F401  (part of the test extra: this must run, not skip)
+
     png = tmp_path / "e.png"
     run("emotions", "zoe", "--db", seeded, "--plot", str(png))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
