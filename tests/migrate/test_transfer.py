@@ -79,6 +79,9 @@ def populate(url: str, *, messages: int = 30) -> dict[str, str]:
         )  # fmt: skip
         vault.memories.add(li.id, "preference", "喜欢喝茶", confidence=EXTREME_FLOATS[3])
         vault.memories.add(None, "note", "base layer note", importance=EXTREME_FLOATS[1])
+        for i in range(4):  # rolled up by triggers on both engines (derived, not copied)
+            vault.emotions.record(alice.id, ("joy", "fun")[i % 2], 0.1 + i / 5, trigger="tea",
+                                  occurred_at=datetime_edge(2 + i % 2))  # fmt: skip
         vault.traits.set(alice.id, "humor", 0.25, reason="init")
         vault.traits.set(alice.id, "humor", 0.75, reason="joke landed 😂")
     with memvault.open(url) as vault, vault.store.write() as tx:
@@ -114,6 +117,16 @@ def datetime_edge(i: int) -> object:
     ][i]
 
 
+def rollups(url: str) -> list[tuple[object, ...]]:
+    """The trigger-kept emotion rollups, engine-neutral."""
+    with memvault.open(url) as vault, vault.store.read() as tx:
+        rows = tx.all("SELECT emotion, n, total, peak FROM emotion_rollups ORDER BY emotion")
+        trig = tx.all("SELECT emotion, n FROM emotion_trigger_rollups ORDER BY emotion")
+    return [(r["emotion"], r["n"], round(r["total"], 9), r["peak"]) for r in rows] + [
+        (r["emotion"], r["n"]) for r in trig
+    ]
+
+
 def table_counts(url: str) -> dict[str, int]:
     return {t: n for t, (n, _) in checksum_store(url).items() if n}
 
@@ -125,6 +138,8 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
     assert result.ok and not result.resumed
     assert result.rows == sum(table_counts(src).values()) > 40
     assert checksum_store(src) == checksum_store(pg_url)
+    assert rollups(pg_url) == rollups(src) == [("fun", 2, 1.0, 0.7), ("joy", 2, 0.6, 0.5),
+                                               ("fun", 2), ("joy", 2)]  # fmt: skip
 
     with memvault.open(pg_url) as vault:
         # Types kept: uuid, timestamptz, jsonb, double precision, bytea.
@@ -160,6 +175,7 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
     again = transfer(pg_url, back, batch=5)
     assert again.ok
     assert checksum_store(back) == checksum_store(src)
+    assert rollups(back) == rollups(src)
     with memvault.open(back) as vault:
         assert vault.check() == []
         assert len(vault.messages.search(ids["alice"], "tokyo OR 東京")) > 0

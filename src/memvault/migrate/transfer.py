@@ -23,8 +23,8 @@ How it works:
   destination therefore lacks those indexes and foreign keys until the transfer is resumed
   to its end: resume it, or drop it; do not use it.
 * Derived data is rebuilt by the destination itself: the PostgreSQL `fts` columns are
-  generated, SQLite's FTS5 tables are filled by their triggers, the vector change counter by
-  its triggers, and pgvector's `embeddings.vec` is written from the float32 bytes. Vector
+  generated, SQLite's FTS5 tables are filled by their triggers, the vector change counter and
+  the emotion rollups by their triggers, and pgvector's `embeddings.vec` is written from the float32 bytes. Vector
   tombstones are not copied (a new matrix needs none).
 * Verification, always: per table, the row count and an order-independent checksum (the sum
   modulo 2^128 of a BLAKE2b digest of each row's canonical rendering) of the source snapshot
@@ -160,7 +160,11 @@ def _kind(column: sa.Column[Any]) -> str:
 
 
 # Derived data, rebuilt by the destination (triggers, generated columns), never copied.
-DERIVED_TABLES = frozenset({"vector_clock", "vector_tombstones"})
+# The emotion rollups are kept by triggers on `emotion_events` (revision 0005): copying them
+# too would add every event twice on the destination.
+DERIVED_TABLES = frozenset(
+    {"vector_clock", "vector_tombstones", "emotion_rollups", "emotion_trigger_rollups"}
+)
 DERIVED_COLUMNS = {"embeddings": frozenset({"seq", "vec"})}
 DERIVED_ANYWHERE = frozenset({"fts", "vec"})
 
