@@ -38,8 +38,8 @@ from tests._servers import drop_database, fresh_database, postgres_urls  # noqa:
 
 from memvault.ids import new_id  # noqa: E402
 from memvault.migrate.transfer import table_specs, transfer  # noqa: E402
-from memvault.store.engine import open_store, parse_url  # noqa: E402
 from memvault.store import migrator  # noqa: E402
+from memvault.store.engine import open_store, parse_url  # noqa: E402
 from memvault.store.migrator import ensure  # noqa: E402
 
 WORDS = [

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -106,9 +107,7 @@ def populate(url: str, *, messages: int = 30) -> dict[str, str]:
     return {"alice": alice.id, "root": root.id, "child": child.id, "memory": mem.id}
 
 
-def datetime_edge(i: int) -> object:
-    from datetime import UTC, datetime
-
+def datetime_edge(i: int) -> datetime:
     return [
         datetime(1000, 1, 1, tzinfo=UTC),
         datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
