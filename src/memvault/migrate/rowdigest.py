@@ -7,21 +7,26 @@ rendering of every copied column, defined so that PostgreSQL can compute it serv
 bytes from rows read from SQLite or PostgreSQL (`RowDigest`):
 
     row    = piece(column 1) || piece(column 2) || ...
-    piece  = 'N'                                 when the value is NULL
-           | char_length(r) || ':' || r          r = the value's canonical text, below
+    text and json columns (free text):
+        piece = 'N' when NULL, else char_length(r) || ':' || r
+    other columns (their renderings never contain '|' and are never 'N'):
+        piece = coalesce(r, 'N') || '|'
 
     id     lower-case text (uuid::text)
     text   the text itself
     int    decimal (int::text)
     float  the 16 hex digits of the IEEE-754 binary64 (float8send), -0.0 folded into 0.0
-    time   YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC); a value that is no time renders '$bad-time:...'
+    time   PostgreSQL's own output with TimeZone UTC and DateStyle ISO
+           (`2025-01-01 10:00:00.5+00`: trailing zeros of the fraction dropped); a time that
+           Python cannot hold renders as PostgreSQL prints it (`infinity`, `... BC`), and
+           SQLite text that is no time as `$bad-time:...`
     json   jsonb's text output: keys unique (the last wins), ordered by byte length then
            bytes, `", "` and `": "` separators, numbers as `numeric` prints them
     blob   lower-case hex
 
 A value of an unexpected type (a BLOB in a text column, text in a float column...) renders
-`$<kind>:<repr>`, so it never equals a well-typed value. MD5 stands for "this row's content"
-here, not for a defence against forged collisions.
+`$<kind>:<repr>` (with '|' escaped), so it never equals a well-typed value. MD5 stands for
+"this row's content" here, not for a defence against forged collisions.
 """
 
 from __future__ import annotations
@@ -56,26 +61,38 @@ class _BadValue(Exception):
     pass
 
 
+def _pg_time(canonical: str) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ` → PostgreSQL's `YYYY-MM-DD HH:MM:SS[.f]+00`."""
+    fraction = canonical[19:26].rstrip("0").rstrip(".")
+    return f"{canonical[:10]} {canonical[11:19]}{fraction}+00"
+
+
 def render_time(value: Any) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC), or `$bad-time:...` for what is not a time."""
+    """A time as PostgreSQL prints it (see the module docstring)."""
     if isinstance(value, str):
         if len(value) == 27 and value[26] == "Z" and value[10] == "T" and value[19] == ".":
-            return value
+            return _pg_time(value)
         try:
             moment = datetime.fromisoformat(value.replace("z", "Z"))
         except ValueError:
-            return "$bad-time:" + value
+            return _bad("time", value)
     elif isinstance(value, datetime):
         moment = value
+    elif hasattr(value, "text"):  # a PostgreSQL time Python cannot hold, as PostgreSQL wrote it
+        return str(value.text)
     else:
-        return "$bad-time:" + str(getattr(value, "text", repr(value)))
+        return _bad("time", value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
         moment = moment.astimezone(UTC)
     except (OverflowError, ValueError):
-        return "$bad-time:" + str(value)
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return _bad("time", value)
+    return _pg_time(moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z")
+
+
+def _bad(kind: str, value: Any) -> str:
+    return f"${kind}:{value!r}".replace("|", "\\x7c")
 
 
 _ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
@@ -155,11 +172,11 @@ def _r_id(v: Any) -> str:
 
 
 def _r_text(v: Any) -> str:
-    return v if isinstance(v, str) else f"$text:{v!r}"
+    return v if isinstance(v, str) else _bad("text", v)
 
 
 def _r_int(v: Any) -> str:
-    return str(v) if isinstance(v, int) and not isinstance(v, bool) else f"$int:{v!r}"
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else _bad("int", v)
 
 
 _PACK = struct.Struct(">d").pack
@@ -170,24 +187,24 @@ def _r_float(v: Any) -> str:
         v = float(v)
     if isinstance(v, float):
         return "0000000000000000" if v == 0.0 else _PACK(v).hex()
-    return f"$float:{v!r}"
+    return _bad("float", v)
 
 
 def _r_json(v: Any) -> str:
     if isinstance(v, bytes | bytearray | memoryview):
         v = bytes(v).decode("utf-8", "surrogateescape")
     if not isinstance(v, str):
-        return f"$json:{v!r}"
+        return _bad("json", v)
     try:
         return jsonb_text(v)
     except ValueError:
-        return "$bad-json:" + v
+        return _bad("json", v)
 
 
 def _r_blob(v: Any) -> str:
     if isinstance(v, bytes | bytearray | memoryview):
         return bytes(v).hex()
-    return f"$blob:{v!r}"
+    return _bad("blob", v)
 
 
 RENDER: dict[str, Callable[[Any], str]] = {
@@ -201,41 +218,52 @@ RENDER: dict[str, Callable[[Any], str]] = {
 }
 
 
+FREE_TEXT = frozenset({"text", "json"})  # renderings that may hold any character
+
+
+def _piece(kind: str) -> tuple[Callable[[Any], str], str]:
+    """(value → its piece of the row, the piece of a NULL)."""
+    render = RENDER[kind]
+    if kind in FREE_TEXT:
+
+        def framed(v: Any) -> str:
+            r = render(v)
+            return f"{len(r)}:{r}"
+
+        return framed, "N"
+
+    def ended(v: Any) -> str:
+        return render(v) + "|"
+
+    return ended, "N|"
+
+
 class RowDigest:
     """Count and order-independent checksum of a multiset of rows (tuples in column order)."""
 
     def __init__(self, spec: _Spec) -> None:
         self.spec = spec
-        self.fns = [RENDER[c.kind] for c in spec.columns]
+        self.pieces = [_piece(c.kind) for c in spec.columns]
         self.count = 0
         self.total = 0
 
     def digest_of(self, row: Sequence[Any]) -> bytes:
         """The MD5 digest of one row's canonical rendering (what `add_many` sums)."""
-        parts = []
-        for fn, v in zip(self.fns, row, strict=True):
-            if v is None:
-                parts.append("N")
-            else:
-                r = fn(v)
-                parts.append(f"{len(r)}:{r}")
-        return hashlib.md5("".join(parts).encode("utf-8", "surrogatepass")).digest()
+        text = "".join(
+            null if v is None else fn(v) for (fn, null), v in zip(self.pieces, row, strict=True)
+        )
+        return hashlib.md5(text.encode("utf-8", "surrogatepass")).digest()
 
     def add_many(self, rows: Sequence[Sequence[Any]]) -> None:
-        fns = self.fns
+        pieces = self.pieces
         md5 = hashlib.md5
         from_bytes = int.from_bytes
         total = self.total
         for row in rows:
-            parts = []
-            for fn, v in zip(fns, row, strict=True):
-                if v is None:
-                    parts.append("N")
-                else:
-                    r = fn(v)
-                    parts.append(f"{len(r)}:{r}")
-            data = "".join(parts).encode("utf-8", "surrogatepass")
-            total += from_bytes(md5(data).digest())
+            text = "".join(
+                null if v is None else fn(v) for (fn, null), v in zip(pieces, row, strict=True)
+            )
+            total += from_bytes(md5(text.encode("utf-8", "surrogatepass")).digest())
         self.total = total & MASK
         self.count += len(rows)
 
@@ -254,38 +282,31 @@ class RowDigest:
 
 # --- the same, in PostgreSQL ---------------------------------------------------------------
 
-_TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
-
 
 def _pg_render(column: str, kind: str) -> str:
     c = f'"{column}"'
-    if kind == "id":
-        return f"{c}::text"
-    if kind == "int":
-        return f"{c}::text"
     if kind == "float":
         return f"encode(float8send(CASE WHEN {c} = 0 THEN 0::float8 ELSE {c}::float8 END), 'hex')"
-    if kind == "time":
-        # Outside years 1-9999 (BC, 10000+, infinity) Python cannot hold the time either.
-        return (f"CASE WHEN {c} >= '0001-01-01 00:00:00+00' AND {c} < '10000-01-01 00:00:00+00' "
-                f"THEN to_char({c} AT TIME ZONE 'UTC', '{_TIME_FORMAT}') "
-                f"ELSE '$bad-time:' || {c}::text END")  # fmt: skip
     if kind == "json":
         return f"{c}::jsonb::text"
     if kind == "blob":
         return f"encode({c}, 'hex')"
-    return f"{c}::text"
+    return f"{c}::text"  # id, int, text; time with the session's TimeZone UTC, DateStyle ISO
 
 
 def pg_checksum_sql(spec: _Spec, where: str = "") -> str:
     """SELECT count(*) and the four 32-bit lane sums of the rows' MD5 digests (most
-    significant lane first), computed by PostgreSQL; feed them to `RowDigest.add_sums`."""
+    significant lane first), computed by PostgreSQL; feed them to `RowDigest.add_sums`.
+    Run it on a connection with TimeZone 'UTC' and DateStyle 'ISO'."""
     # Each rendering is NULL exactly when its value is (see `_pg_render`).
     rendered = ", ".join(
         f"{_pg_render(c.name, c.kind)} AS r{i}" for i, c in enumerate(spec.columns)
     )
     row = " || ".join(
-        f"coalesce(char_length(r{i})::text || ':' || r{i}, 'N')" for i in range(len(spec.columns))
+        f"coalesce(char_length(r{i})::text || ':' || r{i}, 'N')"
+        if c.kind in FREE_TEXT
+        else f"coalesce(r{i}, 'N') || '|'"
+        for i, c in enumerate(spec.columns)
     )
     lanes = ", ".join(
         f"coalesce(sum(('x' || substr(h, {1 + 8 * i}, 8))::bit(32)::bigint), 0)" for i in range(4)
