@@ -78,7 +78,9 @@ def populate(url: str, *, messages: int = 30) -> dict[str, str]:
             alice.id, "fact", "Aime le thé 🍵", confidence=EXTREME_FLOATS[0],
             embedding=np.arange(8, dtype=np.float32) / 7, embedding_model="test-8",
         )  # fmt: skip
-        vault.memories.add(li.id, "preference", "喜欢喝茶", confidence=EXTREME_FLOATS[3])
+        edge32 = np.array([1e-45, 3.4028235e38, -0.0, 1 / 3, 2**-126, 0.1, -1e-38, 7], "<f4")
+        vault.memories.add(li.id, "preference", "喜欢喝茶", confidence=EXTREME_FLOATS[3],
+                           embedding=edge32, embedding_model="test-8")  # fmt: skip
         vault.memories.add(None, "note", "base layer note", importance=EXTREME_FLOATS[1])
         for i in range(4):  # rolled up by triggers on both engines (derived, not copied)
             vault.emotions.record(alice.id, ("joy", "fun")[i % 2], 0.1 + i / 5, trigger="tea",
@@ -159,11 +161,19 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
         assert types[("messages", "metadata")] == "jsonb"
         assert types[("memories", "confidence")] == "double precision"
         assert types[("embeddings", "vector")] == "bytea"
+        if ("embeddings", "vec") in types:  # pgvector: the same float32 values, bit for bit
+            with vault.store.read() as tx:
+                pairs = tx.all("SELECT vector, vec::text AS vec FROM embeddings")
+            assert pairs
+            for pair in pairs:
+                want = np.frombuffer(bytes(pair["vector"]), dtype="<f4")
+                got = np.array(pair["vec"].strip("[]").split(","), dtype="<f4")
+                assert got.tobytes() == want.tobytes()
         assert types[("users", "id")] == "uuid"
         assert dur == sorted([*EXTREME_FLOATS[2:], float("inf")])
         assert conf == EXTREME_FLOATS[0]
         assert str(parent) == ids["root"]
-        assert fks > 20 and clock == 1
+        assert fks > 20 and clock == 2  # one per (owner, model) with vectors
         assert vault.check() == []
         # Derived indexes work: full-text search on the transferred rows.
         hits = vault.messages.search(ids["alice"], "naïve")
