@@ -38,6 +38,7 @@ from tests._servers import drop_database, fresh_database, postgres_urls  # noqa:
 
 from memvault.ids import new_id  # noqa: E402
 from memvault.migrate.transfer import table_specs, transfer  # noqa: E402
+from memvault.store import migrator  # noqa: E402
 from memvault.store.engine import open_store, parse_url  # noqa: E402
 from memvault.store.migrator import ensure  # noqa: E402
 
@@ -218,10 +219,11 @@ def main() -> None:
     args = ap.parse_args()
     cache = Path(tempfile.gettempdir()) / "memvault_bench"
     cache.mkdir(exist_ok=True)
-    db = cache / f"transfer_{args.rows}.db"
+    # Keyed by schema revision: a store built by an older memvault is not transferable.
+    db = cache / f"transfer_{args.rows}_r{migrator.head()}.db"
     if not db.exists():
         t = time.perf_counter()
-        tmp = cache / f"transfer_{args.rows}.partial.db"
+        tmp = db.with_suffix(".partial.db")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
         build(tmp, args.rows)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,13 @@ def populate(url: str, *, messages: int = 30) -> dict[str, str]:
             alice.id, "fact", "Aime le thé 🍵", confidence=EXTREME_FLOATS[0],
             embedding=np.arange(8, dtype=np.float32) / 7, embedding_model="test-8",
         )  # fmt: skip
-        vault.memories.add(li.id, "preference", "喜欢喝茶", confidence=EXTREME_FLOATS[3])
+        edge32 = np.array([1e-45, 3.4028235e38, -0.0, 1 / 3, 2**-126, 0.1, -1e-38, 7], "<f4")
+        vault.memories.add(li.id, "preference", "喜欢喝茶", confidence=EXTREME_FLOATS[3],
+                           embedding=edge32, embedding_model="test-8")  # fmt: skip
         vault.memories.add(None, "note", "base layer note", importance=EXTREME_FLOATS[1])
+        for i in range(4):  # rolled up by triggers on both engines (derived, not copied)
+            vault.emotions.record(alice.id, ("joy", "fun")[i % 2], 0.1 + i / 5, trigger="tea",
+                                  occurred_at=datetime_edge(2 + i % 2))  # fmt: skip
         vault.traits.set(alice.id, "humor", 0.25, reason="init")
         vault.traits.set(alice.id, "humor", 0.75, reason="joke landed 😂")
     with memvault.open(url) as vault, vault.store.write() as tx:
@@ -103,15 +109,23 @@ def populate(url: str, *, messages: int = 30) -> dict[str, str]:
     return {"alice": alice.id, "root": root.id, "child": child.id, "memory": mem.id}
 
 
-def datetime_edge(i: int) -> object:
-    from datetime import UTC, datetime
-
+def datetime_edge(i: int) -> datetime:
     return [
         datetime(1000, 1, 1, tzinfo=UTC),
         datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
         datetime(1970, 1, 1, tzinfo=UTC),
         datetime(2038, 1, 19, 3, 14, 8, 1, tzinfo=UTC),
     ][i]
+
+
+def rollups(url: str) -> list[tuple[object, ...]]:
+    """The trigger-kept emotion rollups, engine-neutral."""
+    with memvault.open(url) as vault, vault.store.read() as tx:
+        rows = tx.all("SELECT emotion, n, total, peak FROM emotion_rollups ORDER BY emotion")
+        trig = tx.all("SELECT emotion, n FROM emotion_trigger_rollups ORDER BY emotion")
+    return [(r["emotion"], r["n"], round(r["total"], 9), r["peak"]) for r in rows] + [
+        (r["emotion"], r["n"]) for r in trig
+    ]
 
 
 def table_counts(url: str) -> dict[str, int]:
@@ -125,6 +139,8 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
     assert result.ok and not result.resumed
     assert result.rows == sum(table_counts(src).values()) > 40
     assert checksum_store(src) == checksum_store(pg_url)
+    assert rollups(pg_url) == rollups(src) == [("fun", 2, 1.0, 0.7), ("joy", 2, 0.6, 0.5),
+                                               ("fun", 2), ("joy", 2)]  # fmt: skip
 
     with memvault.open(pg_url) as vault:
         # Types kept: uuid, timestamptz, jsonb, double precision, bytea.
@@ -145,11 +161,19 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
         assert types[("messages", "metadata")] == "jsonb"
         assert types[("memories", "confidence")] == "double precision"
         assert types[("embeddings", "vector")] == "bytea"
+        if ("embeddings", "vec") in types:  # pgvector: the same float32 values, bit for bit
+            with vault.store.read() as tx:
+                pairs = tx.all("SELECT vector, vec::text AS vec FROM embeddings")
+            assert pairs
+            for pair in pairs:
+                want = np.frombuffer(bytes(pair["vector"]), dtype="<f4")
+                got = np.array(pair["vec"].strip("[]").split(","), dtype="<f4")
+                assert got.tobytes() == want.tobytes()
         assert types[("users", "id")] == "uuid"
         assert dur == sorted([*EXTREME_FLOATS[2:], float("inf")])
         assert conf == EXTREME_FLOATS[0]
         assert str(parent) == ids["root"]
-        assert fks > 20 and clock == 1
+        assert fks > 20 and clock == 2  # one per (owner, model) with vectors
         assert vault.check() == []
         # Derived indexes work: full-text search on the transferred rows.
         hits = vault.messages.search(ids["alice"], "naïve")
@@ -160,6 +184,7 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
     again = transfer(pg_url, back, batch=5)
     assert again.ok
     assert checksum_store(back) == checksum_store(src)
+    assert rollups(back) == rollups(src)
     with memvault.open(back) as vault:
         assert vault.check() == []
         assert len(vault.messages.search(ids["alice"], "tokyo OR 東京")) > 0

@@ -23,13 +23,15 @@ How it works:
   destination therefore lacks those indexes and foreign keys until the transfer is resumed
   to its end: resume it, or drop it; do not use it.
 * Derived data is rebuilt by the destination itself: the PostgreSQL `fts` columns are
-  generated, SQLite's FTS5 tables are filled by their triggers, the vector change counter by
-  its triggers, and pgvector's `embeddings.vec` is written from the float32 bytes. Vector
-  tombstones are not copied (a new matrix needs none).
+  generated, SQLite's FTS5 tables are filled by their triggers, the vector change counter and
+  the emotion rollups by their triggers, and pgvector's `embeddings.vec` is written from the
+  float32 bytes. Vector tombstones are not copied (a new matrix needs none).
 * Verification, always: per table, the row count and an order-independent checksum (the sum
-  modulo 2^128 of a BLAKE2b digest of each row's canonical rendering) of the source snapshot
-  and of what the destination holds after the load. Any difference raises
-  `VerificationFailed` (CLI exit status 3); the run row stays, marked `mismatch`.
+  modulo 2^128 of an MD5 digest of each row's canonical rendering, see `rowdigest`) of the
+  source snapshot and of what the destination holds after the load. A PostgreSQL
+  destination computes its checksums itself, in SQL, on a second connection while the next
+  table copies, so no row is read back. Any difference raises `VerificationFailed` (CLI exit
+  status 3); the run row stays, marked `mismatch`.
 
 Values, explicitly:
 
@@ -43,18 +45,20 @@ Values, explicitly:
 * Floats are copied bit for bit (`double precision`, extremes and subnormals included), except
   that SQLite cannot store NaN (it would become NULL): a NaN read from PostgreSQL is refused.
   SQLite folds -0.0 into 0.0; the checksum renders both as 0.0.
-* JSON is copied as text (jsonb on PostgreSQL); the checksum compares the parsed value
-  (key order and whitespace are not content). Vectors are bytes (BLOB / bytea).
+* JSON is copied as text (jsonb on PostgreSQL); the checksum compares the value as jsonb
+  holds it (key order, duplicate keys and whitespace are not content; numbers keep their
+  digits: 1.50 is not 1.5). Vectors are bytes (BLOB / bytea).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -67,6 +71,7 @@ from sqlalchemy.dialects import postgresql
 
 from memvault.errors import MemvaultError
 from memvault.ids import new_id
+from memvault.migrate.rowdigest import RowDigest, pg_checksum_sql
 from memvault.store import migrator
 from memvault.store.base import Location
 from memvault.store.engine import open_store, parse_url
@@ -74,7 +79,6 @@ from memvault.store.schema import metadata
 
 FORMAT = "memvault.transfer"
 BATCH_ROWS = 20_000
-MASK = (1 << 128) - 1
 PG_PARAM = re.compile(r"line (\d+)")
 
 __all__ = [
@@ -160,7 +164,11 @@ def _kind(column: sa.Column[Any]) -> str:
 
 
 # Derived data, rebuilt by the destination (triggers, generated columns), never copied.
-DERIVED_TABLES = frozenset({"vector_clock", "vector_tombstones"})
+# The emotion rollups are kept by triggers on `emotion_events` (revision 0005): copying them
+# too would add every event twice on the destination.
+DERIVED_TABLES = frozenset(
+    {"vector_clock", "vector_tombstones", "emotion_rollups", "emotion_trigger_rollups"}
+)
 DERIVED_COLUMNS = {"embeddings": frozenset({"seq", "vec"})}
 DERIVED_ANYWHERE = frozenset({"fts", "vec"})
 
@@ -213,107 +221,6 @@ def canonical_time(value: Any) -> str:
     except (OverflowError, ValueError):
         raise _Refused(f"time {value!r} leaves years 1-9999 once converted to UTC") from None
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def _canon_json(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray | memoryview):
-        value = bytes(value).decode("utf-8", "surrogateescape")
-    if not isinstance(value, str):
-        return ["$json-object", repr(value)]
-    try:
-        return orjson.Fragment(orjson.dumps(orjson.loads(value), option=orjson.OPT_SORT_KEYS))
-    except orjson.JSONDecodeError:
-        try:  # orjson refuses integers beyond 64 bits; the stdlib does not
-            parsed = json.loads(value)
-        except ValueError as exc:
-            raise _Refused(f"not valid JSON ({exc}): {value[:80]!r}") from None
-        text = json.dumps(parsed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return orjson.Fragment(text.encode())
-
-
-def _canon_float(value: Any) -> Any:
-    if isinstance(value, float):
-        if value == 0.0:
-            return 0.0  # SQLite folds -0.0 into 0.0
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, int):
-        return float(value)
-    return ["$not-a-float", repr(value)]
-
-
-def _canon_id(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else str(value).lower()
-
-
-def _canon_blob(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    return ["$not-bytes", repr(value)]
-
-
-def _canon_plain(value: Any) -> Any:
-    return value
-
-
-def _canon_time(value: Any) -> Any:
-    try:
-        return canonical_time(value)
-    except _Refused as exc:
-        return ["$bad-time", str(exc)]
-
-
-CANON: dict[str, Callable[[Any], Any]] = {
-    "id": _canon_id,
-    "time": _canon_time,
-    "json": _canon_json,
-    "blob": _canon_blob,
-    "float": _canon_float,
-    "int": _canon_plain,
-    "text": _canon_plain,
-}
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return {"$bytes": bytes(value).hex()}
-    return {"$repr": repr(value)}
-
-
-class Digest:
-    """Order-independent content checksum of a multiset of rows."""
-
-    def __init__(self, spec: TableSpec) -> None:
-        self.spec = spec
-        self.fns = [CANON[c.kind] for c in spec.columns]
-        self.count = 0
-        self.total = 0
-
-    def add(self, row: Sequence[Any]) -> None:
-        canon = [None if v is None else f(v) for f, v in zip(self.fns, row, strict=True)]
-        data = orjson.dumps(canon, default=_default)
-        self.total = (self.total + int.from_bytes(
-            hashlib.blake2b(data, digest_size=16).digest(), "big")) & MASK  # fmt: skip
-        self.count += 1
-
-    def add_many(self, rows: Sequence[Sequence[Any]]) -> None:
-        special = [(i, f) for i, f in enumerate(self.fns) if f is not _canon_plain]
-        dumps = orjson.dumps
-        blake = hashlib.blake2b
-        from_bytes = int.from_bytes
-        total = self.total
-        for row in rows:
-            canon = list(row)
-            for i, f in special:
-                v = canon[i]
-                if v is not None:
-                    canon[i] = f(v)
-            total += from_bytes(blake(dumps(canon, default=_default), digest_size=16).digest())
-        self.total = total & MASK
-        self.count += len(rows)
-
-    @property
-    def hexdigest(self) -> str:
-        return f"{self.total:032x}"
 
 
 # --- engines ------------------------------------------------------------------------------
@@ -528,9 +435,26 @@ def _converters(spec: TableSpec, src: str, dst: str) -> list[Callable[[Any], Any
 
 
 def _vec_literal(v: Any) -> str:
+    """pgvector's text form of float32 bytes. Nine significant digits identify every float32
+    (FLT_DECIMAL_DIG), and pgvector reads them back with strtof: the same bits, in a third of
+    the time `repr` of the widened doubles takes."""
     import numpy as np
 
-    return "[" + ",".join(map(repr, np.frombuffer(bytes(v), dtype="<f4").tolist())) + "]"
+    values = np.frombuffer(bytes(v), dtype="<f4").tolist()
+    return "[" + ("%.9g," * len(values) % tuple(values))[:-1] + "]"
+
+
+def _table_digest(end: _End, spec: TableSpec, where: str, batch: int) -> RowDigest:
+    """The rows' checksum: computed by PostgreSQL itself (no row leaves the server), or in
+    Python from the rows SQLite returns."""
+    digest = RowDigest(spec)
+    if end.engine == "postgresql":
+        count, *lanes = end.conn.execute(pg_checksum_sql(spec, where)).fetchone()
+        digest.add_sums(int(count), [int(x) for x in lanes])
+        return digest
+    for chunk in end.stream(spec, batch=batch, where=where):
+        digest.add_many(chunk)
+    return digest
 
 
 # --- results ------------------------------------------------------------------------------
@@ -878,7 +802,7 @@ class _Transfer:
             ) from exc
 
     def copy_table(self, src: _End, dst: _End, spec: TableSpec, state: dict[str, Any],
-                   digest: Digest, result: TableResult, total: int) -> None:  # fmt: skip
+                   digest: RowDigest, result: TableResult, total: int) -> None:  # fmt: skip
         last = state.get("last")
         done = int(state.get("rows", 0))
         result.resumed_after = done
@@ -957,16 +881,16 @@ class _Transfer:
 
     # -- verification -----------------------------------------------------------------------
 
-    def dest_digest(self, dst: _End, spec: TableSpec) -> Digest:
-        digest = Digest(spec)
-        where = ""
+    def dest_where(self, spec: TableSpec) -> str:
+        """The destination's own bookkeeping rows of this run are not content."""
         if spec.name == "import_runs":
-            where = f"id <> '{self.run_id}'"
-        elif spec.name == "import_checkpoints":
-            where = f"run_id <> '{self.run_id}'"
-        for chunk in dst.stream(spec, batch=self.batch, where=where):
-            digest.add_many(chunk)
-        return digest
+            return f"id <> '{self.run_id}'"
+        if spec.name == "import_checkpoints":
+            return f"run_id <> '{self.run_id}'"
+        return ""
+
+    def dest_digest(self, dst: _End, spec: TableSpec) -> RowDigest:
+        return _table_digest(dst, spec, self.dest_where(spec), self.batch)
 
     def close_run(self, dst: _End, ok: bool) -> None:
         self._begin(dst)
@@ -985,6 +909,7 @@ class _Transfer:
         self.prepare_schema()
         src = _open_end(self.src_loc, snapshot=True)
         dst = _open_end(self.dst_loc)
+        stack = ExitStack()
         try:
             self.check_source(src)
             found = self.find_run(dst)
@@ -1013,23 +938,26 @@ class _Transfer:
             result = TransferResult(
                 self.src_loc.safe_url, self.dst_loc.safe_url, self.run_id, self.resumed
             )
-            digests: dict[str, Digest] = {}
+            digests: dict[str, RowDigest] = {}
+            checks = _Checks(self, dst)
+            stack.callback(checks.close)
             for spec in self.specs:
                 t0 = time.perf_counter()
                 total = int(src.scalar(f"SELECT count(*) FROM {spec.name}"))
                 table_result = TableResult(spec.name)
-                digest = Digest(spec)
+                digest = RowDigest(spec)
                 self.copy_table(src, dst, spec, points.get(spec.name, {}), digest,
                                 table_result, total)  # fmt: skip
                 table_result.seconds = time.perf_counter() - t0
                 digests[spec.name] = digest
                 result.tables.append(table_result)
+                checks.submit(spec)  # runs while the next table copies
             result.indexes_rebuilt = self.finish_indexes(dst, opts)
             result.copy_seconds = time.perf_counter() - started
             t1 = time.perf_counter()
             for table_result, spec in zip(result.tables, self.specs, strict=True):
                 source = digests[spec.name]
-                dest = self.dest_digest(dst, spec)
+                dest = checks.result(spec)
                 table_result.source_rows = source.count
                 table_result.source_checksum = source.hexdigest
                 table_result.dest_rows = dest.count
@@ -1047,12 +975,55 @@ class _Transfer:
                 raise VerificationFailed(f"verification failed: {bad}", result)
             return result
         finally:
+            stack.close()
             if src.engine == "sqlite" and src.conn.in_transaction:
                 src.conn.execute("ROLLBACK")
             src.close()
             dst.close()
 
     dst_vec = False
+
+
+class _Checks:
+    """The destination's checksums. PostgreSQL computes them on a second connection, driven
+    from a thread, while the main thread copies the next table and rebuilds the indexes
+    (checksums read committed rows only; they take no lock that index builds or foreign-key
+    validation wait for). A SQLite destination is checksummed in Python at the end."""
+
+    def __init__(self, transfer: _Transfer, dst: _End) -> None:
+        self.transfer = transfer
+        self.dst = dst
+        self.pending: dict[str, Future[RowDigest]] = {}
+        self.pool: ThreadPoolExecutor | None = None
+        self.conn: Any = None
+        if dst.engine == "postgresql":
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memvault-verify")
+
+    def _pg_digest(self, spec: TableSpec) -> RowDigest:
+        if self.conn is None:
+            self.conn = _pg_connect(self.transfer.dst_loc.conninfo or "", autocommit=True)
+        digest = RowDigest(spec)
+        sql = pg_checksum_sql(spec, self.transfer.dest_where(spec))
+        count, *lanes = self.conn.execute(sql).fetchone()
+        digest.add_sums(int(count), [int(x) for x in lanes])
+        return digest
+
+    def submit(self, spec: TableSpec) -> None:
+        if self.pool is not None:
+            self.pending[spec.name] = self.pool.submit(self._pg_digest, spec)
+
+    def result(self, spec: TableSpec) -> RowDigest:
+        if spec.name in self.pending:
+            return self.pending.pop(spec.name).result()
+        return self.transfer.dest_digest(self.dst, spec)
+
+    def close(self) -> None:
+        for future in self.pending.values():
+            future.cancel()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if self.conn is not None:
+            self.conn.close()
 
 
 def transfer(
@@ -1090,9 +1061,7 @@ def checksum_store(url: str, *, batch: int = BATCH_ROWS) -> dict[str, tuple[int,
             if runs and spec.name in ("import_runs", "import_checkpoints"):
                 col = "id" if spec.name == "import_runs" else "run_id"
                 where = f"{col} NOT IN ({', '.join(repr(r) for r in runs)})"
-            digest = Digest(spec)
-            for chunk in end.stream(spec, batch=batch, where=where):
-                digest.add_many(chunk)
+            digest = _table_digest(end, spec, where, batch)
             out[spec.name] = (digest.count, digest.hexdigest)
         return out
     finally:

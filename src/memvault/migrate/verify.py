@@ -17,7 +17,6 @@ counts on both sides and the records that are missing from the store, extra in i
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import orjson
 from memvault.ids import derived_id
 from memvault.memories import content_hash
 from memvault.migrate import sources
+from memvault.migrate.rowdigest import RowDigest
 from memvault.migrate.sources._base import ScanOptions
 from memvault.migrate.sources.records import (
     ActionRec,
@@ -42,7 +42,6 @@ from memvault.migrate.sources.records import (
     UserRec,
 )
 from memvault.migrate.transfer import (
-    CANON,
     _open_end,
     checksum_store,
     table_specs,
@@ -147,17 +146,14 @@ def verify_against(store_url: str, source: str, *, user: str | None = None) -> V
 def _row_digests(url: str, table: str) -> dict[str, bytes]:
     spec = next(s for s in table_specs() if s.name == table)
     end = _open_end(parse_url(url), snapshot=True)
-    fns = [CANON[c.kind] for c in spec.columns]
+    digest = RowDigest(spec)
     idx = spec.pk_index()
     out: dict[str, bytes] = {}
     try:
         for chunk in end.stream(spec):
             for row in chunk:
-                canon = [None if v is None else f(v) for f, v in zip(fns, row, strict=True)]
                 key = "/".join(str(row[i]).lower() for i in idx)
-                out[key] = hashlib.blake2b(
-                    orjson.dumps(canon, default=repr), digest_size=16
-                ).digest()
+                out[key] = digest.digest_of(row)
     finally:
         end.close()
     return out
