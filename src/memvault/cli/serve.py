@@ -33,6 +33,13 @@ def serve(
     max_body: Annotated[int, typer.Option(help="Request body limit in bytes (413 above).")] = (
         1024 * 1024
     ),
+    fast_append: Annotated[
+        bool,
+        typer.Option(
+            help="Answer message appends on the group-committed fast path (off: "
+            "every append through the generic route; same answers, slower)."
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API, the /ws event stream and the dashboard over the store."""
     try:
@@ -57,7 +64,7 @@ def serve(
                 "Create one with `memvault keys create --admin`."
             )
         console.print(f"memvault serving {vault.url} on http://{host}:{port}/  (Ctrl-C stops)")
-        uvicorn.run(create_app(vault, max_body_bytes=max_body), host=host, port=port,
-                    **uvicorn_options())  # fmt: skip
+        uvicorn.run(create_app(vault, max_body_bytes=max_body, fast_append=fast_append),
+                    host=host, port=port, **uvicorn_options())  # fmt: skip
     finally:
         vault.close()

@@ -1,6 +1,6 @@
-"""Group commit for the append hot path: one writer thread, one transaction per batch.
+"""Group commit for the append hot path: writer threads, one transaction per batch.
 
-Concurrent appends queue here; the writer thread takes every append waiting (up to `max_batch`),
+Concurrent appends queue here; a writer thread takes every append waiting (up to `max_batch`),
 writes them in one transaction and answers each caller only after that transaction committed.
 Under load this turns N transactions (N `BEGIN IMMEDIATE`/`COMMIT` pairs on SQLite, N WAL
 flushes on PostgreSQL) and N thread hops into one of each.
@@ -44,17 +44,25 @@ _STOP = object()
 
 
 class AppendWriter:
-    """A thread writing queued appends in batches; `append` is awaited on the server's loop."""
+    """Threads writing queued appends in batches; `append` is awaited on the server's loop.
 
-    def __init__(self, vault: Vault, max_batch: int = MAX_BATCH) -> None:
+    `threads`: how many batches may be in flight at once. SQLite serialises writers, so one
+    (the default there); PostgreSQL appends wait on round trips, not on each other, so a few
+    (the default there: 4, of the pool's 10 connections).
+    """
+
+    def __init__(self, vault: Vault, max_batch: int = MAX_BATCH, threads: int | None = None
+                 ) -> None:  # fmt: skip
         self.vault = vault
         self.max_batch = max_batch
+        self.threads = threads or (1 if vault.engine == "sqlite" else 4)
         self.batches = 0
         self.appends = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._counting = threading.Lock()
 
     async def append(
         self,
@@ -66,47 +74,57 @@ class AppendWriter:
         metadata: dict[str, Any] | None = None,
         created_at: datetime | None = None,
     ) -> Message:
-        """`vault.messages.append(...)`, written by the writer thread (with other appends)."""
+        """`vault.messages.append(...)`, written by a writer thread (with other appends)."""
         loop = asyncio.get_running_loop()
-        self._ensure_started(loop)
+        if self._loop is not loop:
+            self._start(loop)
         future: asyncio.Future[Message] = loop.create_future()
         self._queue.put(Append(session_id, role, content, emotion, metadata, created_at, future))
         return await future
 
-    def _ensure_started(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._thread is not None and self._loop is loop:
-            return
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._lock:
-            if self._thread is not None and self._loop is not loop:
+            if self._workers and self._loop is not loop:
                 raise RuntimeError("the append writer serves one event loop")
-            if self._thread is None:
+            if not self._workers:
                 self._loop = loop
-                self._thread = threading.Thread(
-                    target=self._run, name="memvault-append-writer", daemon=True
-                )
-                self._thread.start()
+                self._workers = [
+                    threading.Thread(
+                        target=self._run, name=f"memvault-append-writer-{n}", daemon=True
+                    )
+                    for n in range(self.threads)
+                ]
+                for worker in self._workers:
+                    worker.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Write what is queued, then end the thread."""
+        """Write what is queued, then end the threads."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(_STOP)
-            thread.join(timeout)
-        self._loop = None
+            workers, self._workers = self._workers, []
+            for _ in workers:
+                self._queue.put(_STOP)  # one each: a thread ends at the first it takes
+            for worker in workers:
+                worker.join(timeout)
+            leftover = []  # queued behind the stops (a request racing the shutdown)
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not _STOP:
+                    leftover.append(item)
+            if leftover:
+                self._write(leftover)
+            self._loop = None
 
-    # -- the writer thread --------------------------------------------------------------------
+    # -- the writer threads -------------------------------------------------------------------
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
+        while True:
             batch: list[Append] = []
             item = self._queue.get()
-            while True:
-                if item is _STOP:
-                    stopping = True
-                else:
-                    batch.append(item)
+            while item is not _STOP:
+                batch.append(item)
                 if len(batch) >= self.max_batch:
                     break
                 try:
@@ -115,6 +133,8 @@ class AppendWriter:
                     break
             if batch:
                 self._write(batch)
+            if item is _STOP:
+                return
 
     def _write(self, batch: list[Append]) -> None:
         ordered = sorted(batch, key=lambda a: a.session_id)  # stable: arrival order kept
@@ -134,8 +154,9 @@ class AppendWriter:
             # `outcomes` complete: never replay it. Before, nothing of it was written.
             if not committed:
                 outcomes = [self._outcome(a) for a in ordered]
-        self.batches += 1
-        self.appends += len(batch)
+        with self._counting:
+            self.batches += 1
+            self.appends += len(batch)
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(_settle, ordered, outcomes)
