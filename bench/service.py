@@ -7,15 +7,17 @@ one PostgreSQL against one.
 
 Each append figure is measured twice in one run: with `--no-fast-append` (every append through
 the generic FastAPI route: the baseline) and with the fast path (`server/fastpath.py`, group
-commit in `server/writer.py`). Every service is a real `memvault serve` process; the load comes from this process through a
-minimal keep-alive HTTP/1.1 client (so that the client's own cost stays small next to the
-server's on a 2-core machine). Loops are bounded in count and time; only 127.0.0.1 is used.
+commit in `server/writer.py`). Every service is a real `memvault serve` process; the load
+comes from this process through a minimal keep-alive HTTP/1.1 client (so that the client's own
+cost stays small next to the server's on a 2-core machine). Loops are bounded in count and
+time; only 127.0.0.1 is used.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -94,6 +96,14 @@ def empty_pg(url: str) -> None:
         conn.execute(f"TRUNCATE {tables} CASCADE")
 
 
+def quiet_gc() -> None:
+    """Before a measurement: the client's own full collection (it holds 100 WebSocket
+    clients) took ~250 ms under load and showed up as the server's p99; collect now and keep
+    what exists out of later collections."""
+    gc.collect()
+    gc.freeze()
+
+
 # -- a minimal HTTP/1.1 keep-alive client -------------------------------------------------------
 
 
@@ -159,6 +169,7 @@ def bench_appends(name: str, url: str, clients: int, per_client: int, processes:
     key, sessions = prepare(url, clients)
     with contextmanager_stack(url, processes, fast) as ports:
         asyncio.run(appends(ports, key, sessions[:2], 20))  # warm-up
+        quiet_gc()
         lat, errors, secs = asyncio.run(appends(ports, key, sessions, per_client))
     return {"store": name, "path": "fast" if fast else "route", "processes": processes,
             "clients": clients, "appends": len(lat),
@@ -193,6 +204,7 @@ async def fanout(port: int, key: str, session_id: str, subscribers: int, writes:
         sockets.append(ws)
     conn = Conn(port)
     await conn.open()
+    quiet_gc()
     delays: list[float] = []
     for n in range(writes):
         t0 = time.perf_counter()
