@@ -4,8 +4,9 @@ every append written exactly once and acknowledged after its commit, each with i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,3 +204,66 @@ def test_stop_writes_what_is_queued_and_the_writer_restarts(
     assert len(asyncio.run(some(5))) == 5  # a new loop: a new thread
     writer.stop()
     assert len(v.messages.list(sid, limit=100)) == 15
+
+
+def test_repeated_headers_are_read_like_the_route(pair: Pair) -> None:
+    s = pair.s
+    session = s.vault.sessions.create(s.alice.id)
+    path = f"/api/sessions/{session.id}/messages"
+    body = b'{"role": "user", "content": "x"}'
+    assert send(pair.fast, s.alice_key, path, {"role": "user", "content": "warm"}).status_code
+    for first, second in ((s.alice_key, s.bob_key), (s.bob_key, s.alice_key)):
+        headers = [
+            ("Authorization", f"Bearer {first}"),
+            ("Authorization", f"Bearer {second}"),
+            ("Content-Type", "application/json"),
+            ("Content-Type", "text/plain"),
+        ]
+        answers = []
+        for base in (pair.fast, pair.slow):
+            with httpx.Client(base_url=base, timeout=30) as c:
+                answers.append(normal(c.post(path, content=body, headers=headers)))
+        assert answers[0] == answers[1]
+        assert answers[0][0] == (201 if first == s.alice_key else 404)
+
+
+def test_a_body_cut_short_by_a_disconnect_is_not_written(served_sqlite: Served) -> None:
+    s = served_sqlite
+    app = create_app(s.vault, auth_cache_seconds=600)
+    session = s.vault.sessions.create(s.alice.id)
+    path = f"/api/sessions/{session.id}/messages"
+    body = b'{"role": "user", "content": "cut"}'
+
+    async def post(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+                 "server": ("127.0.0.1", 2), "headers": [
+                     (b"host", b"x"), (b"authorization", f"Bearer {s.alice_key}".encode()),
+                     (b"content-type", b"application/json")]}  # fmt: skip
+        pending = list(chunks)
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(dict(message))
+
+        with contextlib.suppress(Exception):
+            await app(scope, receive, send)
+        return sent
+
+    async def scenario() -> None:
+        whole = [{"type": "http.request", "body": body, "more_body": False}]
+        for _ in range(2):  # the first learns key and owner; the second is on the fast path
+            assert (await post(whole))[0]["status"] == 201
+        await post([{"type": "http.request", "body": body, "more_body": True},
+                    {"type": "http.disconnect"}])  # fmt: skip
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        app.state.writer.stop()
+    assert app.state.writer.appends == 1
+    assert len(s.vault.messages.list(session.id)) == 2

@@ -62,18 +62,18 @@ class FastAppend:
         if match is None:
             await self.app(scope, receive, send)
             return
-        body = await read_body(receive)
-        answered = await self._try(scope, match.group(1), body, send)
+        body, complete = await read_body(receive)
+        answered = complete and await self._try(scope, match.group(1), body, send)
         if not answered:
-            await self.app(scope, replay(body, receive), send)
+            await self.app(scope, replay(body, complete, receive), send)
 
     async def _try(self, scope: Scope, session_id: str, body: bytes, send: Any) -> bool:
         """Answer the request if it is on the fast path; False to hand it to the route."""
         authorization = content_type = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
+        for name, value in scope["headers"]:  # the first of each, as Request.headers.get
+            if name == b"authorization" and authorization is None:
                 authorization = value
-            elif name == b"content-type":
+            elif name == b"content-type" and content_type is None:
                 content_type = value
         if authorization is None or not is_json(content_type) or not session_id.isascii():
             return False
@@ -120,27 +120,28 @@ class FastAppend:
         return True
 
 
-async def read_body(receive: Any) -> bytes:
-    chunks = []
+async def read_body(receive: Any) -> tuple[bytes, bool]:
+    """The request body, and whether it arrived whole (False: the client went away)."""
+    chunks: list[bytes] = []
     while True:
         message = await receive()
-        if message["type"] != "http.request":  # a disconnect: let the route see it
-            break
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks), True
 
 
-def replay(body: bytes, receive: Any) -> Any:
-    """A `receive` that gives `body` once, then whatever the client sends next."""
+def replay(body: bytes, complete: bool, receive: Any) -> Any:
+    """A `receive` that gives what was read once (still open if it was not `complete`), then
+    whatever the client sends next."""
     sent = False
 
     async def again() -> Any:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": not complete}
         return await receive()
 
     return again
