@@ -5,15 +5,19 @@ one PostgreSQL against one.
     python bench/service.py                      # SQLite only
     python bench/service.py --pg postgresql://…  # adds the PostgreSQL figures (empty database)
 
-Every service is a real `memvault serve` process; the load comes from this process through a
-minimal keep-alive HTTP/1.1 client (so that the client's own cost stays small next to the
-server's on a 2-core machine). Loops are bounded in count and time; only 127.0.0.1 is used.
+Each append figure is measured twice in one run: with `--no-fast-append` (every append through
+the generic FastAPI route: the baseline) and with the fast path (`server/fastpath.py`, group
+commit in `server/writer.py`). Every service is a real `memvault serve` process; the load
+comes from this process through a minimal keep-alive HTTP/1.1 client (so that the client's own
+cost stays small next to the server's on a 2-core machine). Loops are bounded in count and
+time; only 127.0.0.1 is used.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -47,12 +51,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def service(url: str) -> Iterator[int]:
-    """A `memvault serve` process on a free loopback port; yields the port."""
+def service(url: str, fast: bool = True) -> Iterator[int]:
+    """A `memvault serve` process on a free loopback port; yields the port. `fast=False`:
+    with `--no-fast-append` (every append through the generic route: the baseline)."""
     port = free_port()
     exe = Path(sys.executable).parent / "memvault"
-    proc = subprocess.Popen([str(exe), "serve", "--host", HOST, "--port", str(port), "--db", url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    args = [str(exe), "serve", "--host", HOST, "--port", str(port), "--db", url]
+    if not fast:
+        args.append("--no-fast-append")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -87,6 +94,14 @@ def empty_pg(url: str) -> None:
     tables = ", ".join(t.name for t in metadata.sorted_tables)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {tables} CASCADE")
+
+
+def quiet_gc() -> None:
+    """Before a measurement: the client's own full collection (it holds 100 WebSocket
+    clients) took ~250 ms under load and showed up as the server's p99; collect now and keep
+    what exists out of later collections."""
+    gc.collect()
+    gc.freeze()
 
 
 # -- a minimal HTTP/1.1 keep-alive client -------------------------------------------------------
@@ -149,24 +164,26 @@ async def appends(ports: list[int], key: str, sessions: list[str], per_client: i
     return latencies, errors, time.perf_counter() - start
 
 
-def bench_appends(name: str, url: str, clients: int, per_client: int, processes: int = 1
-                  ) -> dict[str, Any]:  # fmt: skip
+def bench_appends(name: str, url: str, clients: int, per_client: int, processes: int = 1,
+                  fast: bool = True) -> dict[str, Any]:  # fmt: skip
     key, sessions = prepare(url, clients)
-    with contextmanager_stack(url, processes) as ports:
+    with contextmanager_stack(url, processes, fast) as ports:
         asyncio.run(appends(ports, key, sessions[:2], 20))  # warm-up
+        quiet_gc()
         lat, errors, secs = asyncio.run(appends(ports, key, sessions, per_client))
-    return {"store": name, "processes": processes, "clients": clients, "appends": len(lat),
+    return {"store": name, "path": "fast" if fast else "route", "processes": processes,
+            "clients": clients, "appends": len(lat),
             "errors": errors, "appends/s": len(lat) / secs, "p50 ms": pct(lat, 50) * 1e3,
             "p99 ms": pct(lat, 99) * 1e3}  # fmt: skip
 
 
 @contextmanager
-def contextmanager_stack(url: str, processes: int) -> Iterator[list[int]]:
+def contextmanager_stack(url: str, processes: int, fast: bool = True) -> Iterator[list[int]]:
     if processes == 1:
-        with service(url) as port:
+        with service(url, fast) as port:
             yield [port]
         return
-    with service(url) as a, service(url) as b:
+    with service(url, fast) as a, service(url, fast) as b:
         yield [a, b]
 
 
@@ -187,6 +204,7 @@ async def fanout(port: int, key: str, session_id: str, subscribers: int, writes:
         sockets.append(ws)
     conn = Conn(port)
     await conn.open()
+    quiet_gc()
     delays: list[float] = []
     for n in range(writes):
         t0 = time.perf_counter()
@@ -226,12 +244,15 @@ def main() -> None:
     args = parser.parse_args()
     header("memvault service: HTTP appends and WebSocket fan-out (loopback)")
     tmp = Path(tempfile.mkdtemp(prefix="mv-bench-"))
-    rows = [bench_appends("sqlite", f"sqlite:///{tmp / 'a.db'}", args.clients, args.appends)]
+    rows = []
+    for fast in (False, True):  # the baseline (the route) next to the fast path, in one run
+        rows.append(bench_appends("sqlite", f"sqlite:///{tmp / f'a{fast}.db'}", args.clients,
+                                  args.appends, fast=fast))  # fmt: skip
     if args.pg:
-        empty_pg(args.pg)
-        rows.append(bench_appends("postgresql", args.pg, args.clients, args.appends))
-        empty_pg(args.pg)
-        rows.append(bench_appends("postgresql", args.pg, args.clients, args.appends, 2))
+        for processes, fast in ((1, False), (1, True), (2, False), (2, True)):
+            empty_pg(args.pg)
+            rows.append(bench_appends("postgresql", args.pg, args.clients, args.appends,
+                                      processes, fast))  # fmt: skip
     print("### Message appends over HTTP\n")
     table(rows)
     fan = [bench_fanout("sqlite", f"sqlite:///{tmp / 'f.db'}", args.subscribers, args.writes)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 from typing import Annotated
 
@@ -33,6 +34,13 @@ def serve(
     max_body: Annotated[int, typer.Option(help="Request body limit in bytes (413 above).")] = (
         1024 * 1024
     ),
+    fast_append: Annotated[
+        bool,
+        typer.Option(
+            help="Answer message appends on the group-committed fast path (off: "
+            "every append through the generic route; same answers, slower)."
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API, the /ws event stream and the dashboard over the store."""
     try:
@@ -57,7 +65,12 @@ def serve(
                 "Create one with `memvault keys create --admin`."
             )
         console.print(f"memvault serving {vault.url} on http://{host}:{port}/  (Ctrl-C stops)")
-        uvicorn.run(create_app(vault, max_body_bytes=max_body), host=host, port=port,
-                    **uvicorn_options())  # fmt: skip
+        service_app = create_app(vault, max_body_bytes=max_body, fast_append=fast_append)
+        # Everything built so far (modules, the app, its schemas) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it (one took ~300 ms
+        # under load and was the service's worst latency; bench/README_service.md).
+        gc.collect()
+        gc.freeze()
+        uvicorn.run(service_app, host=host, port=port, **uvicorn_options())
     finally:
         vault.close()

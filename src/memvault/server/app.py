@@ -13,6 +13,7 @@ from memvault import __version__
 from memvault.keys import ApiKeys
 from memvault.server import errors
 from memvault.server.auth import AuthCache, SessionOwners
+from memvault.server.fastpath import FastAppend
 from memvault.server.hub import Hub
 from memvault.server.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_WS_MESSAGE, BodyLimit
 from memvault.server.pgrelay import PgRelay
@@ -29,6 +30,7 @@ from memvault.server.routers import (
     tools,
     users,
 )
+from memvault.server.writer import AppendWriter
 from memvault.vault import Vault
 
 DESCRIPTION = """memvault over HTTP: every resource of the Vault, scoped by API key.
@@ -49,16 +51,20 @@ def create_app(
     relay: bool | None = None,
     dashboard_enabled: bool = True,
     auth_cache_seconds: float = 1.0,
+    fast_append: bool = True,
 ) -> FastAPI:
     """An ASGI app over `vault` (which the caller keeps open and closes).
 
     `relay`: cross-process events through PostgreSQL LISTEN/NOTIFY (default: on for a
     PostgreSQL vault). Body and WebSocket-message limits are in bytes. `auth_cache_seconds`:
     how long a key, once checked, is trusted without a database read (0: never); a key
-    revoked outside this process stops working within that time.
+    revoked outside this process stops working within that time. `fast_append`: answer the
+    append hot path without the framework and group-commit it (`server/fastpath.py`); off,
+    the route answers every append (same answers, slower).
     """
     keys = ApiKeys(vault)
     hub = Hub(vault, keys, max_ws_message_bytes)
+    writer = AppendWriter(vault)
     use_relay = vault.engine == "postgresql" if relay is None else relay
 
     @asynccontextmanager
@@ -76,6 +82,7 @@ def create_app(
         try:
             yield
         finally:
+            await asyncio.to_thread(writer.stop)  # queued appends are written (and relayed)
             if pg is not None:
                 if pg.relay in vault.events.relays:
                     vault.events.relays.remove(pg.relay)
@@ -96,6 +103,7 @@ def create_app(
     app.state.auth_cache = AuthCache(auth_cache_seconds)
     app.state.session_owners = SessionOwners()
     app.state.hub = hub
+    app.state.writer = writer
     errors.install(app)
     for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,
                    imports):  # fmt: skip
@@ -107,6 +115,9 @@ def create_app(
     async def events(websocket: WebSocket) -> None:
         await hub.serve(websocket)
 
+    if fast_append:
+        app.add_middleware(FastAppend, writer=writer, auth_cache=app.state.auth_cache,
+                           owners=app.state.session_owners)  # fmt: skip
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app
 

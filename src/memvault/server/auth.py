@@ -134,6 +134,12 @@ class SessionOwners:
         self.size = size
         self._owners: dict[str, str | None] = {}
 
+    def known(self, session_id: str, principal: Principal) -> bool:
+        """True when `principal` may write to the session without asking the database."""
+        return principal.admin or (
+            session_id in self._owners and self._owners[session_id] == principal.user_id
+        )
+
     def owner(self, vault: Vault, session_id: str, principal: Principal) -> None:
         """Raise NotFound unless `principal` may write to the session."""
         if principal.admin:

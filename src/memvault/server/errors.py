@@ -52,17 +52,22 @@ def _field(loc: Any) -> str:
     return parts[0] if parts else "body"
 
 
+def memvault_answer(exc: MemvaultError, method: str, path: str) -> Any:
+    """The answer to a MemvaultError raised while serving `method path`."""
+    for kind, status, code in STATUS:
+        if isinstance(exc, kind):
+            field = exc.field if isinstance(exc, InvalidInput) else None
+            return error(status, code, str(exc), field)
+    log.error("store error on %s %s: %s", method, path, type(exc).__name__)
+    return error(500, "internal", "internal error")
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every exception into a JSON answer."""
 
     @app.exception_handler(MemvaultError)
     async def memvault_error(request: Request, exc: MemvaultError) -> Any:
-        for kind, status, code in STATUS:
-            if isinstance(exc, kind):
-                field = exc.field if isinstance(exc, InvalidInput) else None
-                return error(status, code, str(exc), field)
-        log.error("store error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return error(500, "internal", "internal error")
+        return memvault_answer(exc, request.method, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Any:
