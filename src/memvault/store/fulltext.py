@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memvault.search import syntax
+from memvault.store import fts_bm25
 from memvault.store.base import Tx
 
 DEFAULT_WINDOW = 4000
@@ -60,19 +61,21 @@ def candidates(
     params: dict[str, Any] | None = None,
     limit: int = 50,
     window: int = DEFAULT_WINDOW,
+    counts: fts_bm25.DocCounts | None = None,
 ) -> list[tuple[Any, float]]:
     """(id, score) of the best `limit` rows of `table` matching `node`, best first.
 
     `owners`: the owners whose rows may match (None in the list = base layer; None for any
     owner, for trusted callers). `where` is an extra SQL condition on alias `t` whose values
-    are already bound in `params`.
+    are already bound in `params`. `counts` caches the document counts of phrases for
+    SQLite's BM25 (see `fts_bm25`); without it every phrase is counted afresh.
     """
     spec = SPECS[table]
     params = dict(params or {})
     params["fts_limit"] = limit
     params["fts_window"] = window
     if tx.engine == "sqlite":
-        return _sqlite(tx, spec, node, owners, session_id, where, params)
+        return _sqlite(tx, spec, node, owners, session_id, where, params, counts)
     return _postgres(tx, spec, node, session_id, where, params)
 
 
@@ -84,6 +87,7 @@ def _sqlite(
     session_id: str | None,
     where: str,
     params: dict[str, Any],
+    counts: fts_bm25.DocCounts | None,
 ) -> list[tuple[Any, float]]:
     fts = f"{spec.table}_fts"
     cols = "{" + " ".join(spec.columns) + "}"
@@ -94,19 +98,24 @@ def _sqlite(
     if session_id is not None:
         scopes.append(f'scope : "{session_token(session_id)}"')
     params["fts_q"] = " AND ".join([*scopes, expr])
-    weights = ", ".join(str(w) for w in (*spec.weights, 0.0))
+    texts = ", ".join(f"t.{c}" for c in spec.columns)
     # The window holds the newest `fts_window` matches that pass every filter: FTS5 is the
     # outer loop, walking its doclist newest first (ORDER BY rowid DESC is consumed by the
     # virtual table), each match checked against the row by rowid, stopping at the window.
+    # No FTS5 auxiliary function runs: `fts_bm25` ranks the window from its texts and
+    # document lengths, without bm25()'s count of every phrase over the whole index.
     sql = (
-        f"SELECT id, score FROM (SELECT t.id AS id, t.rowid AS rid, "
-        f"-bm25({fts}, {weights}) AS score FROM {fts} CROSS JOIN {spec.table} t "
-        f"ON t.rowid = {fts}.rowid WHERE {fts} MATCH :fts_q"
+        f"SELECT t.id AS id, {fts}.rowid AS rid, {texts}, "
+        f"(SELECT d.sz FROM {fts}_docsize d WHERE d.id = {fts}.rowid) AS sz "
+        f"FROM {fts} CROSS JOIN {spec.table} t ON t.rowid = {fts}.rowid "
+        f"WHERE {fts} MATCH :fts_q"
         + (f" AND {where}" if where else "")
-        + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window) "
-        "ORDER BY score DESC, rid DESC LIMIT :fts_limit"
+        + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window"
     )
-    return [(r["id"], float(r["score"])) for r in tx.all(sql, params)]
+    rows: list[Any] = tx.all(sql, params)  # sqlite3.Row: read by position below
+    return fts_bm25.rank(
+        tx, fts, node, cols, spec.weights, rows, counts or fts_bm25.DocCounts(), params["fts_limit"]
+    )
 
 
 def _postgres(

@@ -1,0 +1,249 @@
+"""BM25 for a window of FTS5 matches, computed here instead of by FTS5's `bm25()`.
+
+FTS5's `bm25()` starts every statement by counting, for each phrase of the MATCH expression,
+the documents that contain it: it walks the phrase's whole doclist, across every owner. The
+owner's `scope` token is one of those phrases (1M entries for an owner holding 1M rows) and a
+common word is another (800k entries), so that fixed cost dominated a windowed query at 1M
+rows (54 ms for a *rare* word). This module computes the same formula with the same inputs,
+taking each from where it is cheap:
+
+* **term frequency** `f` of each positive phrase in each window row: counted in the row's
+  text (the columns the phrase is restricted to, weighted per column as `bm25(w0, w1, …)`
+  does). Text and query words are folded alike (lower case, accents removed), and a phrase
+  instance is its tokens separated by non-token characters; a prefix phrase's last token is
+  matched as a prefix. Instances are counted at every start position, as FTS5 does.
+* **document length** `D` (every column, the `scope` tokens included, as in FTS5): the row's
+  entry in the FTS5 `%_docsize` table. **N** and the **average length**: the FTS5 averages
+  record (`%_data`, id 1). Both are read per query; they are what `bm25()` reads.
+* **document count** `n` of each phrase (for IDF): `count(*)` of the phrase over the whole
+  table, the same count `bm25()` makes, but cached in `DocCounts` per (table, phrase). An
+  entry is reused while N stays within 1/32 of the N it was counted at, for at most
+  `DocCounts.max_age` seconds, scaled by the change of N in between (an estimate). NOT
+  phrases and the scope phrase add nothing to a BM25 score (their `f` is 0 in a matching
+  row, or their weight is 0) and are never counted.
+
+    score = Σ_phrases IDF · f·(k1 + 1) / (f + k1·(1 − b + b·D / avgdl)),  k1 = 1.2, b = 0.75
+    IDF   = ln((N − n + 0.5) / (n + 0.5)), or 1e-6 where that is ≤ 0 (n ≥ N/2)
+
+The operations are FTS5's, in its order, so with a fresh count the scores equal `-bm25()`
+bit for bit (a test compares them on random queries). Where Python's folding differs from
+FTS5's `unicode61 remove_diacritics 2` (rare scripts and symbols), `f` can differ for that
+row; which rows match is always FTS5's decision.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from memvault.search import syntax
+from memvault.store.base import Tx
+
+K1 = 1.2
+B = 0.75
+_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_SEP = "\x00"  # between rows of the joined window text; never inside a phrase gap
+_GAP = r"[^\w\x00]+"  # non-token characters (`_` is replaced by a space beforehand)
+
+
+def fold(text: str) -> str:
+    """Lower case, diacritics removed, `_` and NUL as spaces: the text as tokens see it."""
+    if text.isascii():
+        out = text.lower()
+    else:
+        out = _MARKS.sub("", unicodedata.normalize("NFD", text.lower()))
+    if "_" in out or _SEP in out:
+        out = out.replace("_", " ").replace(_SEP, " ")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    match: str  # FTS5 MATCH text of the phrase alone (its column filter included)
+    pattern: re.Pattern[str]  # one match per instance, at the instance's first token
+
+
+def _pattern(term: syntax.Term) -> re.Pattern[str]:
+    words = [re.escape(fold(t)) for t in term.tokens]
+    first = words[0]
+    # The first token literally, then its start checked by a lookbehind: a literal prefix
+    # lets `re` skip ahead with a fast substring search (`\bword` scans every position).
+    head = rf"{first}(?<=\b{first})"
+    end = "" if term.prefix else r"\b"
+    if len(words) == 1:
+        return re.compile(head + end)
+    # The other tokens in a lookahead: a match consumes only the first token, so overlapping
+    # instances ("a a" in "a a a") are all counted, as FTS5 counts positions.
+    tail = "".join(_GAP + w for w in words[1:])
+    return re.compile(rf"{head}(?={tail}{end})")
+
+
+def phrases(node: syntax.Node, columns: str) -> list[Phrase]:
+    """The positive phrases of `node`, in the order `syntax.to_fts5` writes them."""
+    if isinstance(node, syntax.Term):
+        return [Phrase(syntax.to_fts5(node, columns), _pattern(node))]
+    if isinstance(node, syntax.Not):
+        return []
+    out: list[Phrase] = []
+    for item in node.items:
+        out += phrases(item, columns)
+    return out
+
+
+def _varints(blob: bytes) -> list[int]:
+    """SQLite varints (big-endian 7-bit groups; a 9th byte carries 8 bits)."""
+    out: list[int] = []
+    i, size = 0, len(blob)
+    while i < size:
+        value = 0
+        for j in range(9):
+            byte = blob[i]
+            i += 1
+            if j == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        out.append(value)
+    return out
+
+
+def totals(tx: Tx, fts: str) -> tuple[int, int]:
+    """(N documents, tokens over every column) from the FTS5 averages record."""
+    blob = tx.scalar(f"SELECT block FROM {fts}_data WHERE id = 1")
+    if not blob:
+        return 0, 0
+    values = _varints(bytes(blob))
+    return values[0], sum(values[1:])
+
+
+class DocCounts:
+    """Per (FTS5 table, phrase) document counts, for IDF; thread-safe, bounded (LRU)."""
+
+    def __init__(self, size: int = 10_000, max_age: float = 600.0) -> None:
+        self.size = size
+        self.max_age = max_age
+        self.counted = 0  # counts made (cache misses and refreshes), for tests and benches
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, str], tuple[int, int, float]] = OrderedDict()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def get(self, tx: Tx, fts: str, phrase: Phrase, n_docs: int) -> float:
+        key = (fts, phrase.match)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+        if hit is not None:
+            count, at_docs, at_time = hit
+            fresh = abs(n_docs - at_docs) * 32 <= at_docs and (
+                time.monotonic() - at_time <= self.max_age
+            )
+            if fresh:
+                return count if n_docs == at_docs else count * n_docs / max(at_docs, 1)
+        sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH :p"
+        count = int(tx.scalar(sql, {"p": phrase.match}))
+        with self._lock:
+            self.counted += 1
+            self._items[key] = (count, n_docs, time.monotonic())
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return count
+
+
+def idf(n_docs: int, count: float) -> float:
+    value = math.log((n_docs - count + 0.5) / (count + 0.5))
+    return value if value > 0.0 else 1e-6
+
+
+def _joined(texts: Sequence[str | None]) -> tuple[str, np.ndarray]:
+    """The folded texts joined by `_SEP`, and the end offset of each (its separator + 1)."""
+    raw = [t or "" for t in texts]
+    joined = _SEP.join(raw)
+    if joined.isascii() and joined.count(_SEP) == len(raw) - 1:
+        # lower() keeps every length: fold once; the offsets are the raw texts' own
+        folded = raw
+        joined = joined.lower().replace("_", " ")
+    else:
+        folded = [fold(t) for t in raw]
+        joined = _SEP.join(folded)
+    lengths = np.fromiter((len(t) + 1 for t in folded), dtype=np.int64, count=len(folded))
+    return joined, np.cumsum(lengths)
+
+
+def frequencies(
+    texts: Sequence[str | None], phrase_list: Sequence[Phrase], weight: float, out: np.ndarray
+) -> None:
+    """Add `weight` × instances of each phrase in each text to `out[phrase, row]`."""
+    joined, ends = _joined(texts)
+    for p, phrase in enumerate(phrase_list):
+        starts = [m.start() for m in phrase.pattern.finditer(joined)]
+        if starts:
+            rows = np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right")
+            out[p] += weight * np.bincount(rows, minlength=len(texts))
+
+
+def doc_lengths(blobs: Sequence[bytes | None], columns: int) -> np.ndarray:
+    """Tokens of each document over every column, from its `%_docsize` entry."""
+    joined = b"".join(b or b"" for b in blobs)
+    if len(joined) == columns * len(blobs) and (not joined or max(joined) < 0x80):
+        # every column under 128 tokens: one byte per column
+        raw = np.frombuffer(joined, dtype=np.uint8).reshape(len(blobs), columns)
+        out: np.ndarray = raw.sum(axis=1, dtype=np.float64)
+        return out
+    sizes = (sum(_varints(b or b"")) for b in blobs)
+    return np.fromiter(sizes, dtype=np.float64, count=len(blobs))
+
+
+def scores(
+    freqs: np.ndarray, lengths: np.ndarray, idfs: Sequence[float], avgdl: float
+) -> np.ndarray:
+    """BM25 of each row, in FTS5's order of operations (so equal to `-bm25()`)."""
+    norm = K1 * (1 - B + B * lengths / avgdl)
+    total = np.zeros(lengths.shape, dtype=np.float64)
+    for p, weight in enumerate(idfs):
+        f = freqs[p]
+        total = total + weight * ((f * (K1 + 1.0)) / (f + norm))
+    return total
+
+
+def rank(
+    tx: Tx,
+    fts: str,
+    node: syntax.Node,
+    columns: str,
+    weights: Sequence[float],
+    rows: Sequence[Any],
+    counts: DocCounts,
+    limit: int,
+) -> list[tuple[Any, float]]:
+    """(id, score) of the best `limit` of `rows` (id, rid, one text per column, docsize)."""
+    if not rows:
+        return []
+    phrase_list = phrases(node, columns)
+    n_docs, n_tokens = totals(tx, fts)
+    avgdl = n_tokens / n_docs if n_docs else 1.0
+    idfs = [idf(n_docs, counts.get(tx, fts, ph, n_docs)) for ph in phrase_list]
+    freqs = np.zeros((len(phrase_list), len(rows)), dtype=np.float64)
+    for c, weight in enumerate(weights):
+        if weight:
+            frequencies([r[2 + c] for r in rows], phrase_list, weight, freqs)
+    sizes = doc_lengths([r[-1] for r in rows], len(weights) + 1)  # + scope
+    got = scores(freqs, sizes, idfs, avgdl)
+    rids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    order = np.lexsort((-rids, -got))[:limit]  # score desc, then newest first
+    return [(rows[i][0], float(got[i])) for i in order.tolist()]
