@@ -141,8 +141,9 @@ class DocCounts:
         with self._lock:
             self._items.clear()
 
-    def get(self, tx: Tx, fts: str, phrase: Phrase, n_docs: int) -> float:
-        key = (fts, phrase.match)
+    def get(self, tx: Tx, fts: str, match: str, n_docs: int) -> float:
+        """Documents of `fts` matching `match` (an FTS5 phrase), for a table of `n_docs`."""
+        key = (fts, match)
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
@@ -155,7 +156,7 @@ class DocCounts:
             if fresh:
                 return count if n_docs == at_docs else count * n_docs / max(at_docs, 1)
         sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH :p"
-        count = int(tx.scalar(sql, {"p": phrase.match}))
+        count = int(tx.scalar(sql, {"p": match}))
         with self._lock:
             self.counted += 1
             self._items[key] = (count, n_docs, time.monotonic())
@@ -170,43 +171,50 @@ def idf(n_docs: int, count: float) -> float:
     return value if value > 0.0 else 1e-6
 
 
-def _joined(texts: Sequence[str | None]) -> tuple[str, np.ndarray]:
-    """The folded texts joined by `_SEP`, and the end offset of each (its separator + 1)."""
-    raw = [t or "" for t in texts]
-    joined = _SEP.join(raw)
-    if joined.isascii() and joined.count(_SEP) == len(raw) - 1:
-        # lower() keeps every length: fold once; the offsets are the raw texts' own
-        folded = raw
-        joined = joined.lower().replace("_", " ")
-    else:
+_TOKEN = re.compile(r"[^\W_]+")
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True  # unicode61's ASCII tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One text column of a window: folded texts joined by `_SEP` (plus a final one), the
+    end offset of each row (its separator + 1) and each row's token count."""
+
+    joined: str
+    ends: np.ndarray
+    tokens: np.ndarray
+
+    @classmethod
+    def of(cls, texts: Sequence[str | None]) -> Column:
+        raw = [t or "" for t in texts]
+        joined = _SEP.join(raw) + _SEP
+        lengths = np.fromiter((len(t) + 1 for t in raw), dtype=np.int64, count=len(raw))
+        if joined.isascii() and joined.count(_SEP) == len(raw):
+            # lower() keeps every length: fold once; the offsets are the raw texts' own
+            joined = joined.lower().replace("_", " ")
+            ends = np.cumsum(lengths)
+            chars = _ALNUM[np.frombuffer(joined.encode("ascii"), dtype=np.uint8)]
+            starts = chars.copy()
+            starts[1:] &= ~chars[:-1]  # a token starts where a token character follows none
+            below = np.concatenate(([0], np.cumsum(starts, dtype=np.int64)))
+            return cls(joined, ends, np.diff(below[ends], prepend=0).astype(np.float64))
         folded = [fold(t) for t in raw]
-        joined = _SEP.join(folded)
-    lengths = np.fromiter((len(t) + 1 for t in folded), dtype=np.int64, count=len(folded))
-    return joined, np.cumsum(lengths)
+        lengths = np.fromiter((len(t) + 1 for t in folded), dtype=np.int64, count=len(raw))
+        counted = (len(_TOKEN.findall(t)) for t in folded)
+        tokens = np.fromiter(counted, dtype=np.float64, count=len(raw))
+        return cls(_SEP.join(folded) + _SEP, np.cumsum(lengths), tokens)
 
-
-def frequencies(
-    texts: Sequence[str | None], phrase_list: Sequence[Phrase], weight: float, out: np.ndarray
-) -> None:
-    """Add `weight` × instances of each phrase in each text to `out[phrase, row]`."""
-    joined, ends = _joined(texts)
-    for p, phrase in enumerate(phrase_list):
-        starts = [m.start() for m in phrase.pattern.finditer(joined)]
-        if starts:
-            rows = np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right")
-            out[p] += weight * np.bincount(rows, minlength=len(texts))
-
-
-def doc_lengths(blobs: Sequence[bytes | None], columns: int) -> np.ndarray:
-    """Tokens of each document over every column, from its `%_docsize` entry."""
-    joined = b"".join(b or b"" for b in blobs)
-    if len(joined) == columns * len(blobs) and (not joined or max(joined) < 0x80):
-        # every column under 128 tokens: one byte per column
-        raw = np.frombuffer(joined, dtype=np.uint8).reshape(len(blobs), columns)
-        out: np.ndarray = raw.sum(axis=1, dtype=np.float64)
-        return out
-    sizes = (sum(_varints(b or b"")) for b in blobs)
-    return np.fromiter(sizes, dtype=np.float64, count=len(blobs))
+    def add_frequencies(
+        self, phrase_list: Sequence[Phrase], weight: float, out: np.ndarray
+    ) -> None:
+        """Add `weight` × instances of each phrase in each row to `out[phrase, row]`."""
+        for p, phrase in enumerate(phrase_list):
+            starts = [m.start() for m in phrase.pattern.finditer(self.joined)]
+            if starts:
+                found = np.asarray(starts, dtype=np.int64)
+                rows = np.searchsorted(self.ends, found, side="right")
+                out[p] += weight * np.bincount(rows, minlength=len(self.ends))
 
 
 def scores(
@@ -227,23 +235,29 @@ def rank(
     node: syntax.Node,
     columns: str,
     weights: Sequence[float],
+    scope_tokens: int,
     rows: Sequence[Any],
     counts: DocCounts,
+    sizes: tuple[int, int],
     limit: int,
 ) -> list[tuple[Any, float]]:
-    """(id, score) of the best `limit` of `rows` (id, rid, one text per column, docsize)."""
+    """(id, score) of the best `limit` of `rows` (id, rid, one text per column); every
+    document also holds `scope_tokens` tokens in its `scope` column. `sizes` is
+    `totals(tx, fts)`."""
     if not rows:
         return []
     phrase_list = phrases(node, columns)
-    n_docs, n_tokens = totals(tx, fts)
+    n_docs, n_tokens = sizes
     avgdl = n_tokens / n_docs if n_docs else 1.0
-    idfs = [idf(n_docs, counts.get(tx, fts, ph, n_docs)) for ph in phrase_list]
+    idfs = [idf(n_docs, counts.get(tx, fts, ph.match, n_docs)) for ph in phrase_list]
     freqs = np.zeros((len(phrase_list), len(rows)), dtype=np.float64)
+    lengths = np.full(len(rows), float(scope_tokens))
     for c, weight in enumerate(weights):
+        column = Column.of([r[2 + c] for r in rows])
+        lengths += column.tokens
         if weight:
-            frequencies([r[2 + c] for r in rows], phrase_list, weight, freqs)
-    sizes = doc_lengths([r[-1] for r in rows], len(weights) + 1)  # + scope
-    got = scores(freqs, sizes, idfs, avgdl)
+            column.add_frequencies(phrase_list, weight, freqs)
+    got = scores(freqs, lengths, idfs, avgdl)
     rids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     order = np.lexsort((-rids, -got))[:limit]  # score desc, then newest first
     return [(rows[i][0], float(got[i])) for i in order.tolist()]

@@ -30,13 +30,14 @@ class FtsSpec:
     table: str
     columns: tuple[str, ...]
     weights: tuple[float, ...]
+    scope_tokens: int  # tokens of each document's `scope` column (owner, and session)
 
 
 SPECS = {
-    "memories": FtsSpec("memories", ("content", "context"), (1.0, 0.5)),
-    "messages": FtsSpec("messages", ("content",), (1.0,)),
+    "memories": FtsSpec("memories", ("content", "context"), (1.0, 0.5), 1),
+    "messages": FtsSpec("messages", ("content",), (1.0,), 2),
     "response_patterns": FtsSpec(
-        "response_patterns", ("trigger_context", "response_text"), (1.0, 0.7)
+        "response_patterns", ("trigger_context", "response_text"), (1.0, 0.7), 1
     ),
 }
 FTS_TABLES = tuple(f"{name}_fts" for name in SPECS)
@@ -91,13 +92,22 @@ def _sqlite(
 ) -> list[tuple[Any, float]]:
     fts = f"{spec.table}_fts"
     cols = "{" + " ".join(spec.columns) + "}"
-    expr = syntax.to_fts5(node, cols)
+    counts = counts or fts_bm25.DocCounts()
+    totals = fts_bm25.totals(tx, fts)
+    conds = [where] if where else []
     scopes = []
     if owners is not None:
-        scopes.append("(" + " OR ".join(f'scope : "{owner_token(o)}"' for o in owners) + ")")
+        tokens = [f'scope : "{owner_token(o)}"' for o in owners]
+        held = sum(counts.get(tx, fts, tok, totals[0]) for tok in tokens)
+        if 2 * held < totals[0]:
+            scopes.append("(" + " OR ".join(tokens) + ")")
+        else:
+            # The owners hold most rows: intersecting with their scope doclist would cost a
+            # seek per match (and filter out little). The row's owner is checked instead.
+            conds.append(_owner_condition(owners, params))
     if session_id is not None:
         scopes.append(f'scope : "{session_token(session_id)}"')
-    params["fts_q"] = " AND ".join([*scopes, expr])
+    params["fts_q"] = " AND ".join([*scopes, syntax.to_fts5(node, cols)])
     texts = ", ".join(f"t.{c}" for c in spec.columns)
     # The window holds the newest `fts_window` matches that pass every filter: FTS5 is the
     # outer loop, walking its doclist newest first (ORDER BY rowid DESC is consumed by the
@@ -105,17 +115,37 @@ def _sqlite(
     # No FTS5 auxiliary function runs: `fts_bm25` ranks the window from its texts and
     # document lengths, without bm25()'s count of every phrase over the whole index.
     sql = (
-        f"SELECT t.id AS id, {fts}.rowid AS rid, {texts}, "
-        f"(SELECT d.sz FROM {fts}_docsize d WHERE d.id = {fts}.rowid) AS sz "
+        f"SELECT t.id AS id, {fts}.rowid AS rid, {texts} "
         f"FROM {fts} CROSS JOIN {spec.table} t ON t.rowid = {fts}.rowid "
         f"WHERE {fts} MATCH :fts_q"
-        + (f" AND {where}" if where else "")
+        + "".join(f" AND {c}" for c in conds)
         + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window"
     )
     rows: list[Any] = tx.all(sql, params)  # sqlite3.Row: read by position below
     return fts_bm25.rank(
-        tx, fts, node, cols, spec.weights, rows, counts or fts_bm25.DocCounts(), params["fts_limit"]
+        tx,
+        fts,
+        node,
+        cols,
+        spec.weights,
+        spec.scope_tokens,
+        rows,
+        counts,
+        totals,
+        params["fts_limit"],
     )
+
+
+def _owner_condition(owners: list[str | None], params: dict[str, Any]) -> str:
+    """SQL on alias `t` equivalent to the owners' scope tokens."""
+    parts = []
+    for i, owner in enumerate(owners):
+        if owner is None:
+            parts.append("t.user_id IS NULL")
+        else:
+            params[f"fts_owner{i}"] = owner
+            parts.append(f"t.user_id = :fts_owner{i}")
+    return "(" + " OR ".join(parts) + ")"
 
 
 def _postgres(
