@@ -138,7 +138,7 @@ def test_scores_equal_fts5_bm25_on_random_queries(corpus: Any, who: str) -> None
                                           counts=counts)  # fmt: skip
                 assert same(got, want), (q, table, owners, got[:3], want[:3])
                 checked += bool(want)
-            sid = sessions[who]
+            sid = sessions[owner]
             want = reference(tx, "messages", node, [owner], "t.session_id = :s", {"s": sid},
                              window=window, session=sid)  # fmt: skip
             got = fulltext.candidates(tx, "messages", node, owners=[owner], session_id=sid,
