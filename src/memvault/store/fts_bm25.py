@@ -1,34 +1,37 @@
-"""BM25 for a window of FTS5 matches, computed here instead of by FTS5's `bm25()`.
+r"""BM25 for a window of FTS5 matches, computed here instead of by FTS5's `bm25()`.
 
 FTS5's `bm25()` starts every statement by counting, for each phrase of the MATCH expression,
 the documents that contain it: it walks the phrase's whole doclist, across every owner. The
 owner's `scope` token is one of those phrases (1M entries for an owner holding 1M rows) and a
 common word is another (800k entries), so that fixed cost dominated a windowed query at 1M
-rows (54 ms for a *rare* word). This module computes the same formula with the same inputs,
-taking each from where it is cheap:
+rows (54 ms for a *rare* word). This module computes the same formula from the same kind of
+inputs, each taken where it is cheap:
 
 * **term frequency** `f` of each positive phrase in each window row: counted in the row's
   text (the columns the phrase is restricted to, weighted per column as `bm25(w0, w1, …)`
-  does). Text and query words are folded alike (lower case, accents removed), and a phrase
-  instance is its tokens separated by non-token characters; a prefix phrase's last token is
-  matched as a prefix. Instances are counted at every start position, as FTS5 does.
-* **document length** `D` (every column, the `scope` tokens included, as in FTS5): the row's
-  entry in the FTS5 `%_docsize` table. **N** and the **average length**: the FTS5 averages
-  record (`%_data`, id 1). Both are read per query; they are what `bm25()` reads.
+  does). Text and query words are folded alike (lower case, accents removed), a phrase
+  instance is its tokens separated by non-token characters, and a prefix phrase's last
+  token is matched as a prefix. Instances are counted at every start position, as FTS5 does.
+* **document length** `D`: the tokens of the row's text columns, counted the same way, plus
+  its `scope` tokens (1, or 2 for messages), as FTS5 counts every column.
+* **N** and the **average length**: the FTS5 averages record (`%_data`, id 1), read per
+  query: what `bm25()` reads.
 * **document count** `n` of each phrase (for IDF): `count(*)` of the phrase over the whole
-  table, the same count `bm25()` makes, but cached in `DocCounts` per (table, phrase). An
-  entry is reused while N stays within 1/32 of the N it was counted at, for at most
+  table, the count `bm25()` makes, but cached in `DocCounts` per (table, phrase). An entry
+  is reused while N stays within 1/32 of the N it was counted at, for at most
   `DocCounts.max_age` seconds, scaled by the change of N in between (an estimate). NOT
   phrases and the scope phrase add nothing to a BM25 score (their `f` is 0 in a matching
-  row, or their weight is 0) and are never counted.
+  row, or their weight is 0) and are never counted for IDF.
 
     score = Σ_phrases IDF · f·(k1 + 1) / (f + k1·(1 − b + b·D / avgdl)),  k1 = 1.2, b = 0.75
     IDF   = ln((N − n + 0.5) / (n + 0.5)), or 1e-6 where that is ≤ 0 (n ≥ N/2)
 
-The operations are FTS5's, in its order, so with a fresh count the scores equal `-bm25()`
-bit for bit (a test compares them on random queries). Where Python's folding differs from
-FTS5's `unicode61 remove_diacritics 2` (rare scripts and symbols), `f` can differ for that
-row; which rows match is always FTS5's decision.
+The operations are FTS5's, in its order, so with fresh counts the scores equal `-bm25()` bit
+for bit (a test compares them on random queries). Tokens are letters and digits (Python's
+`[^\W_]`), which is FTS5's `unicode61` for ASCII and for accented Latin letters once folded;
+for other combining marks, symbols, private-use and unassigned characters, unicode61 draws
+token boundaries differently and `f` or `D` of that row can differ. Which rows match is
+always FTS5's decision.
 """
 
 from __future__ import annotations

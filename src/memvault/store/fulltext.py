@@ -2,8 +2,11 @@
 
 Revision 0002 builds the indexes. Each SQLite document carries `scope` tokens (`u<owner hex>`
 or `ubase`, and `s<session hex>` for messages), so an owner's search is an intersection inside
-FTS5 (`scope:uXXX AND (...)`), never a join over every owner's matches. Ranking is BM25
-(`bm25()`) on SQLite and `ts_rank` on PostgreSQL; higher scores are better here.
+FTS5 (`scope:uXXX AND (...)`), never a join over every owner's matches. When the owners hold
+most of the table (half or more, from cached document counts), the scope would filter out
+little and cost a seek into its doclist per match: it is left out of the MATCH and the rows'
+owner is checked instead. Ranking is BM25 on SQLite (computed by `fts_bm25`, equal to
+FTS5's `bm25()`) and `ts_rank` on PostgreSQL; higher scores are better here.
 
 Cost control: ranking is O(matches), so a query matching more than `window` of the owner's
 documents (after every filter) is ranked over its `window` most recent matches: FTS5 walks
