@@ -88,7 +88,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Any:
     path = tmp_path_factory.mktemp("bm25") / "bm25.db"
     v = memvault.open(f"sqlite:///{path}")
     rnd = random.Random(7)
-    big, small, other = (v.users.create(n).id for n in ("big", "small", "other"))
+    big, small, other, plain = (v.users.create(n).id for n in ("big", "small", "other", "plain"))
+    ascii_words = [w for w in WORDS if w.isascii()]
     with v.transaction():
         for i in range(900):
             owner = big if i % 10 < 8 else small if i % 10 == 8 else other
@@ -97,18 +98,26 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Any:
                            context=text(rnd, 4) if i % 3 else None)  # fmt: skip
         for _ in range(40):
             v.memories.add(None, "fact", text(rnd))
-        sessions = {u: v.sessions.create(u).id for u in (big, small)}
+        for i in range(150):  # ASCII only: the windows take the numpy path
+            body = " ".join(
+                rnd.choice(ascii_words) for _ in range(rnd.randint(1, 140 if i % 50 == 0 else 12))
+            )
+            v.memories.add(plain, "fact", body, context=rnd.choice(ascii_words))
+        sessions = {u: v.sessions.create(u).id for u in (big, small, plain)}
         for i in range(600):
             v.messages.append(sessions[big if i % 6 else small], "user", text(rnd, 20))
+        for _ in range(100):
+            body = " ".join(rnd.choice(ascii_words) for _ in range(rnd.randint(1, 15)))
+            v.messages.append(sessions[plain], "user", body)
         for i in range(60):
             v.patterns.add(
                 small if i % 2 else None, "greet", text(rnd, 5), text(rnd, 8), teacher=True
             )
-    yield v, {"big": big, "small": small, "other": other}, sessions
+    yield v, {"big": big, "small": small, "other": other, "plain": plain}, sessions
     v.close()
 
 
-@pytest.mark.parametrize("who", ["big", "small"])
+@pytest.mark.parametrize("who", ["big", "small", "plain"])
 def test_scores_equal_fts5_bm25_on_random_queries(corpus: Any, who: str) -> None:
     v, users, sessions = corpus
     rnd = random.Random(who)
@@ -145,7 +154,7 @@ def test_scores_equal_fts5_bm25_on_random_queries(corpus: Any, who: str) -> None
                                       where="t.session_id = :s", params={"s": sid}, limit=500,
                                       window=window, counts=counts)  # fmt: skip
             assert same(got, want), (q, "session")
-    assert checked > 150  # most queries match something
+    assert checked > 100  # most queries match something
 
 
 def test_scope_left_out_for_a_dominant_owner_still_isolates(corpus: Any) -> None:

@@ -73,6 +73,8 @@ def fold(text: str) -> str:
 class Phrase:
     match: str  # FTS5 MATCH text of the phrase alone (its column filter included)
     pattern: re.Pattern[str]  # one match per instance, at the instance's first token
+    word: bytes | None  # a single ASCII token, folded (counted with numpy in ASCII text)
+    prefix: bool
 
 
 def _pattern(term: syntax.Term) -> re.Pattern[str]:
@@ -93,7 +95,9 @@ def _pattern(term: syntax.Term) -> re.Pattern[str]:
 def phrases(node: syntax.Node, columns: str) -> list[Phrase]:
     """The positive phrases of `node`, in the order `syntax.to_fts5` writes them."""
     if isinstance(node, syntax.Term):
-        return [Phrase(syntax.to_fts5(node, columns), _pattern(node))]
+        folded = fold(node.tokens[0])
+        word = folded.encode() if len(node.tokens) == 1 and folded.isascii() else None
+        return [Phrase(syntax.to_fts5(node, columns), _pattern(node), word, node.prefix)]
     if isinstance(node, syntax.Not):
         return []
     out: list[Phrase] = []
@@ -179,40 +183,68 @@ _ALNUM = np.zeros(256, dtype=bool)
 _ALNUM[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True  # unicode61's ASCII tokens
 
 
+def _per_row(marks: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many `marks` (a bool per character of a joined text) fall in each row."""
+    below = np.concatenate(([0], np.cumsum(marks, dtype=np.int64)))
+    out: np.ndarray = np.diff(below[ends], prepend=0).astype(np.float64)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One text column of a window: folded texts joined by `_SEP` (plus a final one), the
-    end offset of each row (its separator + 1) and each row's token count."""
+    end offset of each row (its separator + 1), each row's token count and, when the texts
+    are ASCII, their bytes and which of them are token characters."""
 
     joined: str
     ends: np.ndarray
     tokens: np.ndarray
+    codes: np.ndarray | None = None
+    chars: np.ndarray | None = None
 
     @classmethod
     def of(cls, texts: Sequence[str | None]) -> Column:
         raw = [t or "" for t in texts]
         joined = _SEP.join(raw) + _SEP
-        lengths = np.fromiter((len(t) + 1 for t in raw), dtype=np.int64, count=len(raw))
         if joined.isascii() and joined.count(_SEP) == len(raw):
             # lower() keeps every length: fold once; the offsets are the raw texts' own
             joined = joined.lower().replace("_", " ")
+            lengths = np.fromiter((len(t) + 1 for t in raw), dtype=np.int64, count=len(raw))
             ends = np.cumsum(lengths)
-            chars = _ALNUM[np.frombuffer(joined.encode("ascii"), dtype=np.uint8)]
+            codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+            chars = _ALNUM[codes]
             starts = chars.copy()
             starts[1:] &= ~chars[:-1]  # a token starts where a token character follows none
-            below = np.concatenate(([0], np.cumsum(starts, dtype=np.int64)))
-            return cls(joined, ends, np.diff(below[ends], prepend=0).astype(np.float64))
+            return cls(joined, ends, _per_row(starts, ends), codes, chars)
         folded = [fold(t) for t in raw]
         lengths = np.fromiter((len(t) + 1 for t in folded), dtype=np.int64, count=len(raw))
         counted = (len(_TOKEN.findall(t)) for t in folded)
         tokens = np.fromiter(counted, dtype=np.float64, count=len(raw))
         return cls(_SEP.join(folded) + _SEP, np.cumsum(lengths), tokens)
 
+    def _token_matches(self, word: bytes, prefix: bool) -> np.ndarray:
+        """Per row, the tokens equal to `word` (or starting with it), by byte comparison."""
+        assert self.codes is not None and self.chars is not None
+        codes, chars, size = self.codes, self.chars, len(word)
+        hit = np.zeros(len(codes), dtype=bool)
+        span = len(codes) - size  # the joined text ends with a separator: i + size < len
+        if span > 0:
+            hit[:span] = codes[:span] == word[0]
+            hit[1:span] &= ~chars[: span - 1]  # at a token start
+            for k in range(1, size):
+                hit[:span] &= codes[k : span + k] == word[k]
+            if not prefix:
+                hit[:span] &= ~chars[size : span + size]  # and the token ends there
+        return _per_row(hit, self.ends)
+
     def add_frequencies(
         self, phrase_list: Sequence[Phrase], weight: float, out: np.ndarray
     ) -> None:
         """Add `weight` × instances of each phrase in each row to `out[phrase, row]`."""
         for p, phrase in enumerate(phrase_list):
+            if phrase.word is not None and self.codes is not None:
+                out[p] += weight * self._token_matches(phrase.word, phrase.prefix)
+                continue
             starts = [m.start() for m in phrase.pattern.finditer(self.joined)]
             if starts:
                 found = np.asarray(starts, dtype=np.int64)
