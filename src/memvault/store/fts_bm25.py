@@ -184,9 +184,10 @@ _ALNUM[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True  # unicode61's 
 
 
 def _per_row(marks: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """How many `marks` (a bool per character of a joined text) fall in each row."""
-    below = np.concatenate(([0], np.cumsum(marks, dtype=np.int64)))
-    out: np.ndarray = np.diff(below[ends], prepend=0).astype(np.float64)
+    """How many `marks` (a bool per character of a joined text) fall in each row; every
+    row spans at least its separator, so no `reduceat` slice is empty."""
+    firsts = np.concatenate(([0], ends[:-1]))
+    out: np.ndarray = np.add.reduceat(marks, firsts, dtype=np.int64).astype(np.float64)
     return out
 
 
@@ -276,7 +277,7 @@ def rank(
     sizes: tuple[int, int],
     limit: int,
 ) -> list[tuple[Any, float]]:
-    """(id, score) of the best `limit` of `rows` (id, rid, one text per column); every
+    """(rowid, score) of the best `limit` of `rows` (rowid, one text per column); every
     document also holds `scope_tokens` tokens in its `scope` column. `sizes` is
     `totals(tx, fts)`."""
     if not rows:
@@ -288,11 +289,11 @@ def rank(
     freqs = np.zeros((len(phrase_list), len(rows)), dtype=np.float64)
     lengths = np.full(len(rows), float(scope_tokens))
     for c, weight in enumerate(weights):
-        column = Column.of([r[2 + c] for r in rows])
+        column = Column.of([r[1 + c] for r in rows])
         lengths += column.tokens
         if weight:
             column.add_frequencies(phrase_list, weight, freqs)
     got = scores(freqs, lengths, idfs, avgdl)
-    rids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    rids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     order = np.lexsort((-rids, -got))[:limit]  # score desc, then newest first
-    return [(rows[i][0], float(got[i])) for i in order.tolist()]
+    return [(int(rids[i]), float(got[i])) for i in order.tolist()]

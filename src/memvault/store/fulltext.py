@@ -118,25 +118,24 @@ def _sqlite(
     # No FTS5 auxiliary function runs: `fts_bm25` ranks the window from its texts and
     # document lengths, without bm25()'s count of every phrase over the whole index.
     sql = (
-        f"SELECT t.id AS id, {fts}.rowid AS rid, {texts} "
+        f"SELECT {fts}.rowid AS rid, {texts} "
         f"FROM {fts} CROSS JOIN {spec.table} t ON t.rowid = {fts}.rowid "
         f"WHERE {fts} MATCH :fts_q"
         + "".join(f" AND {c}" for c in conds)
         + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window"
     )
-    rows: list[Any] = tx.all(sql, params)  # sqlite3.Row: read by position below
-    return fts_bm25.rank(
-        tx,
-        fts,
-        node,
-        cols,
-        spec.weights,
-        spec.scope_tokens,
-        rows,
-        counts,
-        totals,
+    rows: list[Any] = tx.all(sql, params)  # sqlite3.Row: read by position
+    best = fts_bm25.rank(
+        tx, fts, node, cols, spec.weights, spec.scope_tokens, rows, counts, totals,
         params["fts_limit"],
-    )
+    )  # fmt: skip
+    if not best:
+        return []
+    found: dict[str, Any] = {}  # ids of the best rows only, not of the whole window
+    names = tx.expand("fts_rid", [rid for rid, _ in best], found)
+    sql = f"SELECT rowid, id FROM {spec.table} WHERE rowid IN ({names})"
+    ids = {r["rowid"]: r["id"] for r in tx.all(sql, found)}
+    return [(ids[rid], score) for rid, score in best]
 
 
 def _owner_condition(owners: list[str | None], params: dict[str, Any]) -> str:
