@@ -79,6 +79,8 @@ class Phrase:
 
 def _pattern(term: syntax.Term) -> re.Pattern[str]:
     words = [re.escape(fold(t)) for t in term.tokens]
+    if not all(words):  # a token folded away entirely (defensive): count nothing
+        return re.compile("(?!)")
     first = words[0]
     # The first token literally, then its start checked by a lookbehind: a literal prefix
     # lets `re` skip ahead with a fast substring search (`\bword` scans every position).
@@ -96,7 +98,8 @@ def phrases(node: syntax.Node, columns: str) -> list[Phrase]:
     """The positive phrases of `node`, in the order `syntax.to_fts5` writes them."""
     if isinstance(node, syntax.Term):
         folded = fold(node.tokens[0])
-        word = folded.encode() if len(node.tokens) == 1 and folded.isascii() else None
+        single = len(node.tokens) == 1 and folded.isascii() and folded != ""
+        word = folded.encode() if single else None
         return [Phrase(syntax.to_fts5(node, columns), _pattern(node), word, node.prefix)]
     if isinstance(node, syntax.Not):
         return []
