@@ -308,6 +308,42 @@ QUERIES = {
 }
 
 
+def timed_pairs(calls: dict[str, Any], reps: int) -> tuple[dict[str, list[float]],
+                                                             dict[str, list[float]]]:  # fmt: skip
+    """Wall and CPU (this thread's) seconds of each call, the calls interleaved per
+    repetition so that both see the same load; one warm-up call each first."""
+    wall: dict[str, list[float]] = {k: [] for k in calls}
+    cpu: dict[str, list[float]] = {k: [] for k in calls}
+    for fn in calls.values():
+        fn()
+    for _ in range(reps):
+        for key, fn in calls.items():
+            t, c = now(), time.thread_time()
+            fn()
+            cpu[key].append(time.thread_time() - c)
+            wall[key].append(now() - t)
+    return wall, cpu
+
+
+def bm25_window(vault: memvault.Vault, owner: str, query: str) -> list[Any]:
+    """The previous SQLite full-text query (before fts_bm25): FTS5's bm25() over the same
+    window, with the owner's scope in the MATCH."""
+    from memvault.search import syntax
+    from memvault.store import fulltext
+
+    node = syntax.parse(query)
+    assert node is not None
+    fq = f'(scope : "{fulltext.owner_token(owner)}") AND ' + syntax.to_fts5(node, "{content}")
+    sql = (
+        "SELECT id, score FROM (SELECT t.id AS id, t.rowid AS rid, -bm25(messages_fts, 1.0, "
+        "0.0) AS score FROM messages_fts CROSS JOIN messages t ON t.rowid = messages_fts.rowid "
+        "WHERE messages_fts MATCH :q AND t.user_id = :o ORDER BY messages_fts.rowid DESC "
+        "LIMIT 4000) ORDER BY score DESC, rid DESC LIMIT 20"
+    )
+    with vault.store.read() as tx:
+        return tx.all(sql, {"q": fq, "o": owner})
+
+
 def bench_fulltext(url: str, label: str, n: int, naive: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     texts = sentences(n, seed=1)
@@ -319,10 +355,27 @@ def bench_fulltext(url: str, label: str, n: int, naive: bool) -> list[dict[str, 
         build = now() - t
         me = owners[0]
         for name, q in QUERIES.items():
-            ts = timed(lambda q=q: vault.messages.search(me, q, mode="text", k=20), 40)
+            # The first query of a word also counts its documents (SQLite: for IDF, then
+            # cached in vault.search.doc_counts); it is reported apart, as "first ms".
+            t = now()
             hits = len(vault.messages.search(me, q, mode="text", k=20))
-            rows.append({"engine": label, "messages": n, "owner holds": f"{n // owners_n:,}",
-                         "query": name, **lat(ts), "hits": hits, "load s": build})  # fmt: skip
+            first = (now() - t) * 1e3
+            row: dict[str, Any] = {"engine": label, "messages": n,
+                                   "owner holds": f"{n // owners_n:,}", "query": name}  # fmt: skip
+            calls = {"memvault": lambda q=q: vault.messages.search(me, q, mode="text", k=20)}
+            if vault.engine == "sqlite":
+                calls["bm25() window"] = lambda q=q: bm25_window(vault, me, q)
+                new = [h.item.id for h in vault.messages.search(me, q, mode="text", k=20)]
+                row["same top-20"] = new == [str(r["id"]) for r in bm25_window(vault, me, q)]
+            wall, cpu = timed_pairs(calls, 40)
+            for key in calls:
+                cpu_p50 = statistics.median(cpu[key]) * 1e3
+                if key == "memvault":
+                    rows.append({**row, **lat(wall[key]), "first ms": first,
+                                 "cpu p50 ms": cpu_p50, "hits": hits, "load s": build})  # fmt: skip
+                else:
+                    rows.append({**row, "query": f"{name}, previous: {key}", **lat(wall[key]),
+                                 "cpu p50 ms": cpu_p50})  # fmt: skip
         if naive and owners_n == 1 and vault.engine == "sqlite":
             conn = vault.store.raw_connection()  # type: ignore[attr-defined]
             for name in ("common word", "phrase (common)"):

@@ -32,7 +32,7 @@ from memvault.records import Memory, Message
 from memvault.search import syntax
 from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
-from memvault.store import fulltext, vectors
+from memvault.store import fts_bm25, fulltext, vectors
 from memvault.store.base import Tx
 from memvault.store.schema import MEMORY_KINDS
 
@@ -80,6 +80,8 @@ class Search:
         # Hybrid's text leg only feeds 3·k candidates to the fusion, so it ranks a smaller
         # window of the newest matches (still exact when fewer rows match).
         self.hybrid_window = fulltext.HYBRID_WINDOW
+        # SQLite BM25: document counts of query phrases (IDF), cached (see store/fts_bm25.py)
+        self.doc_counts = fts_bm25.DocCounts()
         # Approximate vector search (pgvector HNSW, see `ann_index`): the default for
         # `approximate=None`, and the HNSW candidate list size (at least 3·k is used).
         self.approximate = False
@@ -310,6 +312,7 @@ class Search:
                 text = fulltext.candidates(
                     tx, "memories", node, owners=owners, where=where, params=params,
                     limit=k if mode == "text" else n, window=self._window(mode),
+                    counts=self.doc_counts,
                 )  # fmt: skip
             vec: list[tuple[str, float]] = []
             if mode != "text" and model is not None:
@@ -393,6 +396,7 @@ class Search:
                 text = fulltext.candidates(
                     tx, "messages", node, owners=owners, session_id=session_id, where=where,
                     params=params, limit=k if mode == "text" else n, window=self._window(mode),
+                    counts=self.doc_counts,
                 )  # fmt: skip
             vec: list[tuple[str, float]] = []
             if mode != "text" and model is not None:
@@ -438,8 +442,9 @@ class Search:
             if flt:
                 where += " AND " + flt
             text = fulltext.candidates(
-                tx, "response_patterns", node, owners=owners, where=where, params=params, limit=k
-            )
+                tx, "response_patterns", node, owners=owners, where=where, params=params,
+                limit=k, counts=self.doc_counts,
+            )  # fmt: skip
             rows = {str(r["id"]): r for r in self._rows(tx, "response_patterns",
                                                         [str(i) for i, _ in text])}  # fmt: skip
             out = []
@@ -472,6 +477,7 @@ class Search:
             out = fulltext.rebuild(tx)
             out["embeddings"] = int(tx.scalar("SELECT count(*) FROM embeddings"))
         self.index.clear()
+        self.doc_counts.clear()
         return out
 
     def missing(self, kind: str, model: str) -> int:

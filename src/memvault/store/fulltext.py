@@ -2,8 +2,11 @@
 
 Revision 0002 builds the indexes. Each SQLite document carries `scope` tokens (`u<owner hex>`
 or `ubase`, and `s<session hex>` for messages), so an owner's search is an intersection inside
-FTS5 (`scope:uXXX AND (...)`), never a join over every owner's matches. Ranking is BM25
-(`bm25()`) on SQLite and `ts_rank` on PostgreSQL; higher scores are better here.
+FTS5 (`scope:uXXX AND (...)`), never a join over every owner's matches. When the owners hold
+most of the table (half or more, from cached document counts), the scope would filter out
+little and cost a seek into its doclist per match: it is left out of the MATCH and the rows'
+owner is checked instead. Ranking is BM25 on SQLite (computed by `fts_bm25`, equal to
+FTS5's `bm25()`) and `ts_rank` on PostgreSQL; higher scores are better here.
 
 Cost control: ranking is O(matches), so a query matching more than `window` of the owner's
 documents (after every filter) is ranked over its `window` most recent matches: FTS5 walks
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memvault.search import syntax
+from memvault.store import fts_bm25
 from memvault.store.base import Tx
 
 DEFAULT_WINDOW = 4000
@@ -29,13 +33,14 @@ class FtsSpec:
     table: str
     columns: tuple[str, ...]
     weights: tuple[float, ...]
+    scope_tokens: int  # tokens of each document's `scope` column (owner, and session)
 
 
 SPECS = {
-    "memories": FtsSpec("memories", ("content", "context"), (1.0, 0.5)),
-    "messages": FtsSpec("messages", ("content",), (1.0,)),
+    "memories": FtsSpec("memories", ("content", "context"), (1.0, 0.5), 1),
+    "messages": FtsSpec("messages", ("content",), (1.0,), 2),
     "response_patterns": FtsSpec(
-        "response_patterns", ("trigger_context", "response_text"), (1.0, 0.7)
+        "response_patterns", ("trigger_context", "response_text"), (1.0, 0.7), 1
     ),
 }
 FTS_TABLES = tuple(f"{name}_fts" for name in SPECS)
@@ -60,19 +65,21 @@ def candidates(
     params: dict[str, Any] | None = None,
     limit: int = 50,
     window: int = DEFAULT_WINDOW,
+    counts: fts_bm25.DocCounts | None = None,
 ) -> list[tuple[Any, float]]:
     """(id, score) of the best `limit` rows of `table` matching `node`, best first.
 
     `owners`: the owners whose rows may match (None in the list = base layer; None for any
     owner, for trusted callers). `where` is an extra SQL condition on alias `t` whose values
-    are already bound in `params`.
+    are already bound in `params`. `counts` caches the document counts of phrases for
+    SQLite's BM25 (see `fts_bm25`); without it every phrase is counted afresh.
     """
     spec = SPECS[table]
     params = dict(params or {})
     params["fts_limit"] = limit
     params["fts_window"] = window
     if tx.engine == "sqlite":
-        return _sqlite(tx, spec, node, owners, session_id, where, params)
+        return _sqlite(tx, spec, node, owners, session_id, where, params, counts)
     return _postgres(tx, spec, node, session_id, where, params)
 
 
@@ -84,29 +91,63 @@ def _sqlite(
     session_id: str | None,
     where: str,
     params: dict[str, Any],
+    counts: fts_bm25.DocCounts | None,
 ) -> list[tuple[Any, float]]:
     fts = f"{spec.table}_fts"
     cols = "{" + " ".join(spec.columns) + "}"
-    expr = syntax.to_fts5(node, cols)
+    counts = counts or fts_bm25.DocCounts()
+    totals = fts_bm25.totals(tx, fts)
+    conds = [where] if where else []
     scopes = []
     if owners is not None:
-        scopes.append("(" + " OR ".join(f'scope : "{owner_token(o)}"' for o in owners) + ")")
+        tokens = [f'scope : "{owner_token(o)}"' for o in owners]
+        held = sum(counts.get(tx, fts, tok, totals[0]) for tok in tokens)
+        if 2 * held < totals[0]:
+            scopes.append("(" + " OR ".join(tokens) + ")")
+        else:
+            # The owners hold most rows: intersecting with their scope doclist would cost a
+            # seek per match (and filter out little). The row's owner is checked instead.
+            conds.append(_owner_condition(owners, params))
     if session_id is not None:
         scopes.append(f'scope : "{session_token(session_id)}"')
-    params["fts_q"] = " AND ".join([*scopes, expr])
-    weights = ", ".join(str(w) for w in (*spec.weights, 0.0))
+    params["fts_q"] = " AND ".join([*scopes, syntax.to_fts5(node, cols)])
+    texts = ", ".join(f"t.{c}" for c in spec.columns)
     # The window holds the newest `fts_window` matches that pass every filter: FTS5 is the
     # outer loop, walking its doclist newest first (ORDER BY rowid DESC is consumed by the
     # virtual table), each match checked against the row by rowid, stopping at the window.
+    # No FTS5 auxiliary function runs: `fts_bm25` ranks the window from its texts and
+    # document lengths, without bm25()'s count of every phrase over the whole index.
     sql = (
-        f"SELECT id, score FROM (SELECT t.id AS id, t.rowid AS rid, "
-        f"-bm25({fts}, {weights}) AS score FROM {fts} CROSS JOIN {spec.table} t "
-        f"ON t.rowid = {fts}.rowid WHERE {fts} MATCH :fts_q"
-        + (f" AND {where}" if where else "")
-        + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window) "
-        "ORDER BY score DESC, rid DESC LIMIT :fts_limit"
+        f"SELECT {fts}.rowid AS rid, {texts} "
+        f"FROM {fts} CROSS JOIN {spec.table} t ON t.rowid = {fts}.rowid "
+        f"WHERE {fts} MATCH :fts_q"
+        + "".join(f" AND {c}" for c in conds)
+        + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window"
     )
-    return [(r["id"], float(r["score"])) for r in tx.all(sql, params)]
+    rows: list[Any] = tx.all(sql, params)  # sqlite3.Row: read by position
+    best = fts_bm25.rank(
+        tx, fts, node, cols, spec.weights, spec.scope_tokens, rows, counts, totals,
+        params["fts_limit"],
+    )  # fmt: skip
+    if not best:
+        return []
+    found: dict[str, Any] = {}  # ids of the best rows only, not of the whole window
+    names = tx.expand("fts_rid", [rid for rid, _ in best], found)
+    sql = f"SELECT rowid, id FROM {spec.table} WHERE rowid IN ({names})"
+    ids = {r["rowid"]: r["id"] for r in tx.all(sql, found)}
+    return [(ids[rid], score) for rid, score in best]
+
+
+def _owner_condition(owners: list[str | None], params: dict[str, Any]) -> str:
+    """SQL on alias `t` equivalent to the owners' scope tokens."""
+    parts = []
+    for i, owner in enumerate(owners):
+        if owner is None:
+            parts.append("t.user_id IS NULL")
+        else:
+            params[f"fts_owner{i}"] = owner
+            parts.append(f"t.user_id = :fts_owner{i}")
+    return "(" + " OR ".join(parts) + ")"
 
 
 def _postgres(
