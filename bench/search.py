@@ -278,7 +278,7 @@ def bench_ann(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray,
                       "ON e.memory_id = m.id WHERE m.user_id = :u", {"u": u})  # fmt: skip
     pos = {str(r["memory_id"]): int(r["content"][1:]) for r in rows}  # content is f"m{i}"
     out = []
-    for ef in (40, 100):
+    for ef in EF_SEARCH:
         vault.search.ef_search = ef
         ts, rec = [], []
         for q, tr in zip(queries, truth, strict=True):
@@ -294,6 +294,9 @@ def bench_ann(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray,
     with vault.store.write() as tx:  # the next size loads without an index to maintain
         tx.execute(f"DROP INDEX IF EXISTS {vectors.ann_index_name(MODEL, DIM)}")
     return out
+
+
+EF_SEARCH = [40, 100]  # pgvector ef_search values measured (--ef)
 
 
 QUERIES = {
@@ -403,7 +406,10 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--only", default="vectors,fulltext,hybrid")
+    ap.add_argument("--pg-db", default="mv_bench_search", help="database created on --pg")
+    ap.add_argument("--ef", default="40,100", help="pgvector ef_search values to measure")
     args = ap.parse_args()
+    EF_SEARCH[:] = [int(e) for e in args.ef.split(",")]
     os.makedirs(DATA, exist_ok=True)
     args.million = args.million or args.million_only
     sizes = ([] if args.million_only else [10_000, 100_000]) + ([1_000_000] if args.million else [])
@@ -415,7 +421,7 @@ def main() -> None:
     if args.pg and not args.no_pg:
         from tests._servers import fresh_database
 
-        targets.append(("postgresql", fresh_database(args.pg, "mv_bench_search")))
+        targets.append(("postgresql", fresh_database(args.pg, args.pg_db)))
     only = set(args.only.split(","))
     for label, url in targets:
         memvault.open(url).close()  # create the schema
