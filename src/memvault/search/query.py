@@ -284,8 +284,9 @@ class Search:
         matching `query`, best first. See the module doc.
 
         `approximate=True` (default: `vault.search.approximate`) lets the vector leg use a
-        pgvector HNSW index built by `ann_index(model)`; without one (SQLite, PostgreSQL
-        without pgvector) the search is exact, with the same API."""
+        pgvector HNSW index built by `ann_index(model)`, or elsewhere the index files built
+        by `ann_build(model)` (`memvault reindex --ann` builds either); without one the
+        search is exact, with the same API."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
         user_id = v.optional_id("user_id", user_id)
         owners: list[str | None] = [user_id] if user_id is None or not base else [user_id, None]
@@ -483,6 +484,19 @@ class Search:
             if dim is None:
                 return None
             return vectors.ann_index(tx, model, dim)
+
+    def build_approximate(
+        self, model: str | None = None, *, min_rows: int = 10_000
+    ) -> list[dict[str, Any]]:
+        """The approximate index of `model` for `approximate=True`: pgvector HNSW where
+        pgvector is present (`ann_index`), else the index files (`ann_build`)."""
+        with self._vault.store.read() as tx:
+            pgvector = vectors.has_pgvector(tx)
+        if pgvector:
+            name = self.ann_index(model)
+            return [] if name is None else [{"hnsw": name}]
+        keep = ("owner", "kind", "model", "count", "lists", "seq", "build_s")
+        return [{k: b[k] for k in keep} for b in self.ann_build(model, min_rows=min_rows)]
 
     def ann_folder(self) -> Path | None:
         """Where the approximate index files live: `ann_dir`, else `$MEMVAULT_ANN_DIR`,
