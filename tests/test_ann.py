@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,12 +36,12 @@ def fill(vault: memvault.Vault, n: int, seed: int = 0) -> tuple[str, list[str], 
     return u, ids, mat
 
 
-def vsearch(vault: memvault.Vault, u: str, q: np.ndarray, k: int = 10, **kw: object) -> list:
+def vsearch(vault: memvault.Vault, u: str, q: np.ndarray, k: int = 10, **kw: object) -> list[Any]:
     return vault.memories.search(u, "", mode="vector", query_vector=q, model=MODEL, k=k,
                                  track_access=False, **kw)  # fmt: skip
 
 
-def pairs(hits: list) -> list[tuple[str, float]]:
+def pairs(hits: list[Any]) -> list[tuple[str, float]]:
     return [(h.item.id, h.score) for h in hits]
 
 
@@ -173,7 +174,7 @@ def test_other_process_writes_after_the_build(sqlite_vault: memvault.Vault) -> N
 def test_rebuild_by_the_cli_in_another_process(sqlite_vault: memvault.Vault) -> None:
     """`memvault reindex --ann` in another process: an open Vault picks the new files up."""
     vault = sqlite_vault
-    u, ids, mat = fill(vault, 1500, seed=4)
+    u, _ids, _mat = fill(vault, 1500, seed=4)
     q = clustered(1, seed=98)[0]
     exact = vsearch(vault, u, q)
     assert pairs(vsearch(vault, u, q, approximate=True)) == pairs(exact)  # no index yet
