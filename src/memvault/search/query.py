@@ -563,6 +563,7 @@ class Search:
             out = fulltext.rebuild(tx)
             out["embeddings"] = int(tx.scalar("SELECT count(*) FROM embeddings"))
         self.index.clear()
+        self.ann.clear()  # the files stay valid: they derive from `embeddings` alone
         return out
 
     def missing(self, kind: str, model: str) -> int:
