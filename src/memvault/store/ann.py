@@ -42,6 +42,7 @@ FORMAT = 1
 log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
 MAX_CANDIDATES = 4096  # beyond this many filtered candidates, the exact matrix answers
+MIN_SCAN = 4096  # rows scanned at least (about 6 MB at 384-d): small indexes stay accurate
 
 
 def key_name(owner: str, model: str, kind: str) -> str:
@@ -192,11 +193,12 @@ class Built:
 
     def candidates(self, q: F32, want: int, probes: int) -> tuple[I64, F32, bool]:
         """Positions and scores of the best rows in the `probes` nearest lists (more lists
-        until at least 4·`want` rows are scanned), best first; True when every row was."""
+        until at least 4·`want` and MIN_SCAN rows are scanned), best first; True when every
+        row was."""
         order = np.argsort(-(self.centroids @ q), kind="stable")
         sizes = self.bounds[1:] - self.bounds[:-1]
         reach = np.cumsum(sizes[order])
-        enough = int(np.searchsorted(reach, 4 * want)) + 1
+        enough = int(np.searchsorted(reach, max(4 * want, MIN_SCAN))) + 1
         lists = order[: max(probes, enough)]
         parts = [(int(self.bounds[i]), int(self.bounds[i + 1])) for i in lists if sizes[i]]
         scores = np.concatenate([self.data[a:b] @ q for a, b in parts] or [np.empty(0, np.float32)])
