@@ -200,6 +200,10 @@ def bench_vectors(url: str, label: str, sizes: list[int], vec0: bool) -> list[di
             ts.append(now() - t)
         fl = statistics.median(ts)
         rows.append({"engine": label, "N": n, "method": "numpy x @ q (floor)", **lat(ts)})
+        if ANN_ONLY and files_build is not None:
+            rows += bench_ann_files(vault, u, x, queries, n, label, fl, files_build)
+            vault.close()
+            continue
         with vault.store.read() as tx:
             t = now()
             vault.search.index.search(tx, u, MODEL, "memory", queries[0], 10)
@@ -308,6 +312,7 @@ def build_ann_files(vault: memvault.Vault, user: str) -> float:
 
 
 ANN_PROBES = [1, 2, 4, 8, 16]  # index-file lists scanned per query (--probes)
+ANN_ONLY = False  # --ann-only: the vector section measures the floor and the index files only
 
 
 def bench_ann_files(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray, n: int,
@@ -322,8 +327,18 @@ def bench_ann_files(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.nd
         rows = tx.all("SELECT id, content FROM memories WHERE user_id = :u", {"u": u})
     pos = {str(r["id"]): int(r["content"][1:]) for r in rows}  # content is f"m{i}"
     out = []
+    folder = vault.search.ann_folder()
+    assert folder is not None
     for probes in ANN_PROBES:
         vault.search.ann_probes = probes
+        ts = []
+        for q in queries:
+            with vault.store.read() as tx:
+                t = now()
+                vault.search.ann.search(folder, tx, u, MODEL, "memory", q, 10, probes=probes)
+                ts.append(now() - t)
+        out.append({"engine": label, "N": n, "method": f"index files (index), probes {probes}",
+                    **lat(ts), "x floor": statistics.median(ts) / fl})  # fmt: skip
         ts, rec = [], []
         for q, tr in zip(queries, truth, strict=True):
             t = now()
@@ -456,10 +471,13 @@ def main() -> None:
     ap.add_argument("--only", default="vectors,fulltext,hybrid")
     ap.add_argument("--pg-db", default="mv_bench_search", help="database created on --pg")
     ap.add_argument("--ef", default="40,100", help="pgvector ef_search values to measure")
+    ap.add_argument("--ann-only", action="store_true", help="vectors: floor and index files")
     ap.add_argument("--probes", default="1,2,4,8,16", help="index-file probes to measure")
     args = ap.parse_args()
     EF_SEARCH[:] = [int(e) for e in args.ef.split(",")]
     ANN_PROBES[:] = [int(e) for e in args.probes.split(",")]
+    global ANN_ONLY
+    ANN_ONLY = args.ann_only
     os.makedirs(DATA, exist_ok=True)
     args.million = args.million or args.million_only
     sizes = ([] if args.million_only else [10_000, 100_000]) + ([1_000_000] if args.million else [])

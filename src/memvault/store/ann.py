@@ -200,15 +200,26 @@ class Built:
         reach = np.cumsum(sizes[order])
         enough = int(np.searchsorted(reach, max(4 * want, MIN_SCAN))) + 1
         lists = order[: max(probes, enough)]
-        parts = [(int(self.bounds[i]), int(self.bounds[i + 1])) for i in lists if sizes[i]]
-        scores = np.concatenate([self.data[a:b] @ q for a, b in parts] or [np.empty(0, np.float32)])
-        pos = np.concatenate([np.arange(a, b) for a, b in parts] or [np.empty(0, np.int64)])
+        lists = lists[sizes[lists] > 0]
+        starts = self.bounds[lists]
+        offs = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum(sizes[lists], out=offs[1:])
+        scores = np.empty(int(offs[-1]), dtype=np.float32)
+        for j, a in enumerate(starts.tolist()):  # one BLAS product per list, into `scores`
+            lo, hi = int(offs[j]), int(offs[j + 1])
+            np.dot(self.data[a : a + hi - lo], q, out=scores[lo:hi])
         if want < scores.size:
             top = np.argpartition(-scores, want - 1)[:want]
         else:
             top = np.arange(scores.size)
         top = top[np.argsort(-scores[top], kind="stable")]
-        return pos[top].astype(np.int64), scores[top], len(lists) >= len(order)
+        part = np.searchsorted(offs, top, side="right") - 1
+        pos = starts[part] + (top - offs[part])
+        return (
+            pos.astype(np.int64),
+            scores[top],
+            len(lists) >= len(order) or bool(np.all(sizes[order[len(lists) :]] == 0)),
+        )
 
 
 def load(folder: Path, owner: str, model: str, kind: str) -> Built | None:
@@ -237,7 +248,8 @@ def load(folder: Path, owner: str, model: str, kind: str) -> Built | None:
             or np.any(np.diff(bounds) < 0)
         ):  # fmt: skip
             raise ValueError("files do not match their metadata")
-        return Built(meta, data, ids, cent, bounds.astype(np.int64))
+        # plain views of the mapped files (numpy's memmap subclass is slow to slice)
+        return Built(meta, np.asarray(data), np.asarray(ids), cent, bounds.astype(np.int64))
     except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
         log.warning("ignoring approximate index %s (exact search instead): %s", pointer, exc)
         return None

@@ -254,12 +254,13 @@ class MatrixIndex:
         who = "user_id IS NULL" if user_id is None else "user_id = :u"
         if user_id is not None:
             params["u"] = user_id
-        rows = tx.all(
+        cur = tx.execute(
             f"SELECT {col} AS t, dim, vector FROM embeddings WHERE {who} AND model = :m "
             f"AND seq > :last AND seq <= :c AND {col} IS NOT NULL",
             params,
         )
-        if rows:
+        # In blocks: a first load of 1M rows never holds every row object at once.
+        while rows := cur.fetchmany(16_384):
             dim = int(rows[0]["dim"])
             raw = b"".join(bytes(r["vector"]) for r in rows)
             block = np.frombuffer(raw, dtype="<f4").reshape(len(rows), dim)
