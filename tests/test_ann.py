@@ -55,6 +55,9 @@ def test_recall_filters_and_owner_threshold(
     u, ids, mat = fill(vault, 3000)
     small = vault.users.create("small").id
     vault.memories.add(small, "fact", "alone", embedding=mat[0], embedding_model=MODEL)
+    for bad in ({"min_rows": 0}, {"lists": 0}, {"kinds": ["nope"]}):
+        with pytest.raises(InvalidInput):
+            vault.search.ann_build(MODEL, **bad)
     built = vault.search.ann_build(MODEL, min_rows=1000)
     assert [(b["owner"], b["kind"], b["count"], b["seq"]) for b in built] == [
         (u, "memory", 3000, 3000)

@@ -534,6 +534,9 @@ class Search:
                 f"${ANN_DIR_ENV} (an in-memory or PostgreSQL store has none by default)",
             )  # fmt: skip
         kinds = [v.choice("kinds", k, vectors.KINDS) for k in kinds]
+        min_rows = v.integer("min_rows", min_rows, minimum=1)
+        if lists is not None:
+            lists = v.integer("lists", lists, minimum=1)
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {"m": model}
             who = ""
