@@ -419,8 +419,8 @@ def bench_hybrid(url: str, label: str, n: int) -> list[dict[str, Any]]:
     elif not has_vec(vault):
         build = build_ann_files(vault, u)
         print(f"index files build over {n:,} x {DIM}: {build:.0f} s")
-        variants.insert(0, ("yes, approximate (index files)",
-                            {"track_access": True, "approximate": True}))  # fmt: skip
+        variants.append(("yes, approximate (index files)",
+                         {"track_access": True, "approximate": True}))  # fmt: skip
     rows = []
     for name, opts in variants:
         vault.memories.search(u, qt[0], query_vector=qv[0], model=MODEL, **opts)
