@@ -186,6 +186,7 @@ def bench_vectors(url: str, label: str, sizes: list[int], vec0: bool) -> list[di
         load_memories(vault, u, [f"m{i}" for i in range(n)], x)
         build = now() - t
         nq = 100 if n <= 100_000 else 30
+        files_build = build_ann_files(vault, u) if not has_vec(vault) else None
 
         def floor(q: np.ndarray) -> Any:
             s = x @ q
@@ -199,6 +200,10 @@ def bench_vectors(url: str, label: str, sizes: list[int], vec0: bool) -> list[di
             ts.append(now() - t)
         fl = statistics.median(ts)
         rows.append({"engine": label, "N": n, "method": "numpy x @ q (floor)", **lat(ts)})
+        if ANN_ONLY and files_build is not None:
+            rows += bench_ann_files(vault, u, x, queries, n, label, fl, files_build)
+            vault.close()
+            continue
         with vault.store.read() as tx:
             t = now()
             vault.search.index.search(tx, u, MODEL, "memory", queries[0], 10)
@@ -222,6 +227,8 @@ def bench_vectors(url: str, label: str, sizes: list[int], vec0: bool) -> list[di
                      **lat(ts), "x floor": statistics.median(ts) / fl})  # fmt: skip
         if has_vec(vault):
             rows += bench_ann(vault, u, x, queries[:nq], n, label, fl)
+        if files_build is not None:
+            rows += bench_ann_files(vault, u, x, queries, n, label, fl, files_build)
         vault.close()
         if vec0:
             import sqlean
@@ -278,7 +285,7 @@ def bench_ann(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray,
                       "ON e.memory_id = m.id WHERE m.user_id = :u", {"u": u})  # fmt: skip
     pos = {str(r["memory_id"]): int(r["content"][1:]) for r in rows}  # content is f"m{i}"
     out = []
-    for ef in (40, 100):
+    for ef in EF_SEARCH:
         vault.search.ef_search = ef
         ts, rec = [], []
         for q, tr in zip(queries, truth, strict=True):
@@ -294,6 +301,59 @@ def bench_ann(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray,
     with vault.store.write() as tx:  # the next size loads without an index to maintain
         tx.execute(f"DROP INDEX IF EXISTS {vectors.ann_index_name(MODEL, DIM)}")
     return out
+
+
+def build_ann_files(vault: memvault.Vault, user: str) -> float:
+    """Build the approximate index files of MODEL (store/ann.py) for `user`; seconds.
+    Built before the exact matrix is loaded, so that the two never sit in memory together."""
+    t = now()
+    vault.search.ann_build(MODEL, user_id=user)
+    return now() - t
+
+
+ANN_PROBES = [1, 2, 4, 8, 16]  # index-file lists scanned per query (--probes)
+ANN_ONLY = False  # --ann-only: the vector section measures the floor and the index files only
+
+
+def bench_ann_files(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray, n: int,
+                    label: str, fl: float, build: float) -> list[dict[str, Any]]:  # fmt: skip
+    """Index files through `memories.search(approximate=True)`: latency and recall@10
+    against the exact top-10 (numpy), over every query (100), per `probes` value."""
+    truth = []
+    for q in queries:
+        s = x @ q
+        truth.append(set(np.argpartition(-s, 10)[:10].tolist()))
+    with vault.store.read() as tx:
+        rows = tx.all("SELECT id, content FROM memories WHERE user_id = :u", {"u": u})
+    pos = {str(r["id"]): int(r["content"][1:]) for r in rows}  # content is f"m{i}"
+    out = []
+    folder = vault.search.ann_folder()
+    assert folder is not None
+    for probes in ANN_PROBES:
+        vault.search.ann_probes = probes
+        ts = []
+        for q in queries:
+            with vault.store.read() as tx:
+                t = now()
+                vault.search.ann.search(folder, tx, u, MODEL, "memory", q, 10, probes=probes)
+                ts.append(now() - t)
+        out.append({"engine": label, "N": n, "method": f"index files (index), probes {probes}",
+                    **lat(ts), "x floor": statistics.median(ts) / fl})  # fmt: skip
+        ts, rec = [], []
+        for q, tr in zip(queries, truth, strict=True):
+            t = now()
+            hits = vault.memories.search(u, "", mode="vector", query_vector=q, model=MODEL, k=10,
+                                         track_access=False, approximate=True)  # fmt: skip
+            ts.append(now() - t)
+            rec.append(len({pos[h.item.id] for h in hits} & tr) / 10)
+        out.append({"engine": label, "N": n, "method": f"index files (API), probes {probes}",
+                    **lat(ts), "x floor": statistics.median(ts) / fl,
+                    "recall@10": float(np.mean(rec)), "build s": build})  # fmt: skip
+    vault.search.ann_probes = 8
+    return out
+
+
+EF_SEARCH = [40, 100]  # pgvector ef_search values measured (--ef)
 
 
 QUERIES = {
@@ -409,6 +469,11 @@ def bench_hybrid(url: str, label: str, n: int) -> list[dict[str, Any]]:
         build = build_ann(vault)
         print(f"HNSW build over {n:,} x {DIM}: {build:.0f} s")
         variants.append(("yes, approximate (HNSW)", {"track_access": True, "approximate": True}))
+    elif not has_vec(vault):
+        build = build_ann_files(vault, u)
+        print(f"index files build over {n:,} x {DIM}: {build:.0f} s")
+        variants.append(("yes, approximate (index files)",
+                         {"track_access": True, "approximate": True}))  # fmt: skip
     rows = []
     for name, opts in variants:
         vault.memories.search(u, qt[0], query_vector=qv[0], model=MODEL, **opts)
@@ -435,6 +500,7 @@ def reset(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
+        shutil.rmtree(path + ".ann", ignore_errors=True)  # approximate index files
     else:
         import psycopg
 
@@ -456,7 +522,15 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--only", default="vectors,fulltext,hybrid")
+    ap.add_argument("--pg-db", default="mv_bench_search", help="database created on --pg")
+    ap.add_argument("--ef", default="40,100", help="pgvector ef_search values to measure")
+    ap.add_argument("--ann-only", action="store_true", help="vectors: floor and index files")
+    ap.add_argument("--probes", default="1,2,4,8,16", help="index-file probes to measure")
     args = ap.parse_args()
+    EF_SEARCH[:] = [int(e) for e in args.ef.split(",")]
+    ANN_PROBES[:] = [int(e) for e in args.probes.split(",")]
+    global ANN_ONLY
+    ANN_ONLY = args.ann_only
     os.makedirs(DATA, exist_ok=True)
     args.million = args.million or args.million_only
     sizes = ([] if args.million_only else [10_000, 100_000]) + ([1_000_000] if args.million else [])
@@ -468,7 +542,7 @@ def main() -> None:
     if args.pg and not args.no_pg:
         from tests._servers import fresh_database
 
-        targets.append(("postgresql", fresh_database(args.pg, "mv_bench_search")))
+        targets.append(("postgresql", fresh_database(args.pg, args.pg_db)))
     only = set(args.only.split(","))
     for label, url in targets:
         memvault.open(url).close()  # create the schema

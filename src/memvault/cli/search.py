@@ -25,6 +25,12 @@ def search(
     messages: Annotated[bool, typer.Option("--messages", help="Search messages instead.")] = False,
     base: Annotated[bool, typer.Option("--base", help="Include the shared base layer.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 10,
+    approximate: Annotated[
+        bool,
+        typer.Option(
+            "--approximate", "-a", help="Approximate vector leg (index from `reindex --ann`)."
+        ),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -32,9 +38,13 @@ def search(
     with open_vault(db) as vault:
         owner = vault.users.resolve(user).id
         if messages:
-            hits: list[Any] = vault.messages.search(owner, query, k=limit, mode=mode)
+            hits: list[Any] = vault.messages.search(
+                owner, query, k=limit, mode=mode, approximate=approximate
+            )
         else:
-            hits = vault.memories.search(owner, query, k=limit, mode=mode, kinds=kind, base=base)
+            hits = vault.memories.search(
+                owner, query, k=limit, mode=mode, kinds=kind, base=base, approximate=approximate
+            )
     if json:
         print_json(
             [
@@ -65,16 +75,40 @@ def search(
 
 
 @app.command()
-def reindex(db: DbOption = None, json: JsonOption = False) -> None:
-    """Rebuild the derived search indexes (full-text tables; vector matrices reload)."""
+def reindex(
+    ann: Annotated[
+        bool,
+        typer.Option("--ann", help="Also build the approximate vector index (for --approximate)."),
+    ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model of the approximate index (default: the embedder's)."),
+    ] = None,
+    min_rows: Annotated[
+        int,
+        typer.Option("--min-rows", help="Approximate index for owners with at least N vectors."),
+    ] = 10_000,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Rebuild the derived search indexes (full-text tables; vector matrices reload).
+
+    With --ann, also build the approximate vector index of a model: pgvector HNSW on
+    PostgreSQL with pgvector, index files beside the database elsewhere."""
+    out: dict[str, Any] = {}
     with open_vault(db) as vault:
-        counts = vault.search.reindex()
-        counts["emotion_rollups"] = vault.emotions.rebuild_rollups()
+        out.update(vault.search.reindex())
+        out["emotion_rollups"] = vault.emotions.rebuild_rollups()
+        if ann:
+            out["ann"] = vault.search.build_approximate(model, min_rows=min_rows)
     if json:
-        print_json(counts)
+        print_json(out)
         return
-    for name, n in counts.items():
-        console.print(f"reindexed {name}: {n:,} rows")
+    for name, n in out.items():
+        if name != "ann":
+            console.print(f"reindexed {name}: {n:,} rows")
+    for built in out.get("ann", []):
+        console.print(f"approximate index: {built}")
 
 
 @app.command()

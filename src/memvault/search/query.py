@@ -13,9 +13,11 @@ have their access recorded.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
@@ -32,7 +34,7 @@ from memvault.records import Memory, Message
 from memvault.search import syntax
 from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
-from memvault.store import fts_bm25, fulltext, vectors
+from memvault.store import ann, fts_bm25, fulltext, vectors
 from memvault.store.base import Tx
 from memvault.store.schema import MEMORY_KINDS
 
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MODES = ("hybrid", "text", "vector")
+ANN_DIR_ENV = "MEMVAULT_ANN_DIR"
 MAX_K = 1000
 
 
@@ -86,6 +89,11 @@ class Search:
         # `approximate=None`, and the HNSW candidate list size (at least 3·k is used).
         self.approximate = False
         self.ef_search = 100
+        # Elsewhere (SQLite, PostgreSQL without pgvector) `approximate=True` reads the files
+        # that `ann_build` writes (store/ann.py) in `ann_dir`, scanning `ann_probes` lists.
+        self.ann = ann.FileIndex()
+        self.ann_probes = 8
+        self.ann_dir: Path | None = None
 
     # -- embedders --------------------------------------------------------------------------
 
@@ -193,11 +201,12 @@ class Search:
         min_similarity: float | None,
         approximate: bool = False,
     ) -> list[tuple[str, float]]:
-        ann = (
+        hnsw = (
             approximate
             and tx.engine == "postgresql"
             and vectors.has_ann_index(tx, model, int(qvec.size))
         )
+        folder = self.ann_folder() if approximate and not hnsw else None
 
         def allowed(ids: list[str]) -> set[str]:
             # Driven by the candidate ids (primary key), never by a scan of the owner's rows.
@@ -222,7 +231,16 @@ class Search:
 
         got: list[tuple[str, float]] = []
         for owner in owners:
-            if ann:
+            if folder is not None:
+                found = self.ann.search(
+                    folder, tx, owner, model, kind, qvec, n, probes=self.ann_probes,
+                    allowed=allowed if where else None,
+                )  # fmt: skip
+                if found is not None:
+                    got += found
+                    continue
+                # No usable index file, or the filter is too selective: the exact matrix.
+            if hnsw:
                 part = vectors.ann_search(
                     tx, owner, model, kind, qvec, n, ef_search=max(self.ef_search, n),
                     table=table, where=where, params=params,
@@ -268,8 +286,9 @@ class Search:
         matching `query`, best first. See the module doc.
 
         `approximate=True` (default: `vault.search.approximate`) lets the vector leg use a
-        pgvector HNSW index built by `ann_index(model)`; without one (SQLite, PostgreSQL
-        without pgvector) the search is exact, with the same API."""
+        pgvector HNSW index built by `ann_index(model)`, or elsewhere the index files built
+        by `ann_build(model)` (`memvault reindex --ann` builds either); without one the
+        search is exact, with the same API."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
         user_id = v.optional_id("user_id", user_id)
         owners: list[str | None] = [user_id] if user_id is None or not base else [user_id, None]
@@ -471,6 +490,81 @@ class Search:
                 return None
             return vectors.ann_index(tx, model, dim)
 
+    def build_approximate(
+        self, model: str | None = None, *, min_rows: int = 10_000
+    ) -> list[dict[str, Any]]:
+        """The approximate index of `model` for `approximate=True`: pgvector HNSW where
+        pgvector is present (`ann_index`), else the index files (`ann_build`)."""
+        with self._vault.store.read() as tx:
+            pgvector = vectors.has_pgvector(tx)
+        if pgvector:
+            name = self.ann_index(model)
+            return [] if name is None else [{"hnsw": name}]
+        keep = ("owner", "kind", "model", "count", "lists", "seq", "build_s")
+        return [{k: b[k] for k in keep} for b in self.ann_build(model, min_rows=min_rows)]
+
+    def ann_folder(self) -> Path | None:
+        """Where the approximate index files live: `ann_dir`, else `$MEMVAULT_ANN_DIR`,
+        else `<database file>.ann` beside a SQLite file (None for in-memory SQLite and
+        PostgreSQL without one of the first two)."""
+        if self.ann_dir is not None:
+            return Path(self.ann_dir)
+        if os.environ.get(ANN_DIR_ENV):
+            return Path(os.environ[ANN_DIR_ENV])
+        store = self._vault.store
+        path = getattr(store, "path", None)
+        if self._vault.engine == "sqlite" and path and not getattr(store, "memory", False):
+            return Path(str(path) + ".ann")
+        return None
+
+    def ann_build(
+        self,
+        model: str | None = None,
+        *,
+        user_id: Owner = ANY,
+        kinds: Sequence[str] = vectors.KINDS,
+        min_rows: int = 10_000,
+        lists: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Build the approximate index files (store/ann.py) of `model` (default: the
+        embedder's) for `user_id` (default: every owner holding at least `min_rows` vectors
+        of a kind), in `ann_folder()`. One metadata dict per index written. Long on large
+        collections (about a minute per million 384-d vectors): run it as an operator."""
+        model = vectors.check_model(model or self.embed_model())
+        folder = self.ann_folder()
+        if folder is None:
+            raise InvalidInput(
+                "ann_dir", None,
+                f"no folder for approximate index files: set vault.search.ann_dir or "
+                f"${ANN_DIR_ENV} (an in-memory or PostgreSQL store has none by default)",
+            )  # fmt: skip
+        kinds = [v.choice("kinds", k, vectors.KINDS) for k in kinds]
+        min_rows = v.integer("min_rows", min_rows, minimum=1)
+        if lists is not None:
+            lists = v.integer("lists", lists, minimum=1)
+        with self._vault.store.read() as tx:
+            params: dict[str, Any] = {"m": model}
+            who = ""
+            if not isinstance(user_id, _AnyOwner):
+                uid = v.optional_id("user_id", user_id)
+                who = " AND user_id IS NULL" if uid is None else " AND user_id = :u"
+                params["u"] = uid
+            groups = tx.all(
+                "SELECT user_id, count(memory_id) AS memory, count(message_id) AS message "
+                f"FROM embeddings WHERE model = :m{who} GROUP BY user_id",
+                params,
+            )
+            least = min_rows if isinstance(user_id, _AnyOwner) else 1
+            todo = [(tx.id_out(g["user_id"]), k) for g in groups for k in kinds if g[k] >= least]
+        out = []
+        for owner, kind in todo:
+            with self._vault.store.read() as tx:
+                meta = ann.build(folder, tx, owner, model, kind, nlist=lists)
+            if meta is not None:
+                out.append(meta)
+        self.ann.clear()
+        return out
+
     def reindex(self) -> dict[str, int]:
         """Rebuild the derived indexes: full-text tables and in-memory vector matrices."""
         with self._vault.store.write() as tx:
@@ -478,6 +572,7 @@ class Search:
             out["embeddings"] = int(tx.scalar("SELECT count(*) FROM embeddings"))
         self.index.clear()
         self.doc_counts.clear()
+        self.ann.clear()  # the files stay valid: they derive from `embeddings` alone
         return out
 
     def missing(self, kind: str, model: str) -> int:

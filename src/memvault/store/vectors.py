@@ -15,8 +15,9 @@ work as the numpy floor. Deleted rows are swap-removed, so the block stays dense
 PostgreSQL with pgvector additionally mirrors vectors into `embeddings.vec` so that an HNSW
 index can be built per model (`ann_index`). Searches asking for `approximate=True` use it when
 it exists, which spares holding a large collection in memory; everywhere else (no pgvector,
-no index, or fewer hits than asked for) they fall back to the exact matrix, so the API and
-the results of the exact path are the same on every engine.
+no index, or fewer hits than asked for) they use the approximate index files of
+`store/ann.py` when built, else fall back to the exact matrix, so the API and the results of
+the exact path are the same on every engine.
 """
 
 from __future__ import annotations
@@ -253,12 +254,13 @@ class MatrixIndex:
         who = "user_id IS NULL" if user_id is None else "user_id = :u"
         if user_id is not None:
             params["u"] = user_id
-        rows = tx.all(
+        cur = tx.execute(
             f"SELECT {col} AS t, dim, vector FROM embeddings WHERE {who} AND model = :m "
             f"AND seq > :last AND seq <= :c AND {col} IS NOT NULL",
             params,
         )
-        if rows:
+        # In blocks: a first load of 1M rows never holds every row object at once.
+        while rows := cur.fetchmany(16_384):
             dim = int(rows[0]["dim"])
             raw = b"".join(bytes(r["vector"]) for r in rows)
             block = np.frombuffer(raw, dtype="<f4").reshape(len(rows), dim)
