@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from hashlib import blake2b
 from typing import IO, Any
 
@@ -52,6 +53,7 @@ from memvault.migrate.sources.records import (
     TraitRec,
     UserRec,
 )
+from memvault.migrate.writer import BackgroundWriter
 from memvault.store.base import Store, Tx
 
 # Tables in foreign-key order: a batch is written table by table in this order.
@@ -143,6 +145,9 @@ def insert_sql(table: str) -> str:
 # values are text, integers or NULL (exact through JSON) are listed.
 SINGLE_STATEMENT = frozenset({"messages"})
 
+# Tables whose rows `_resolve` merges with stored rows, updating the maps later records use.
+RESOLVED = frozenset({"memories", "embeddings", "routing_scores"})
+
 
 def json_insert_sql(table: str) -> str:
     """SQLite: insert the rows of a JSON array of arrays (bound as `:rows`, in `COLUMNS`
@@ -188,7 +193,12 @@ def digest(table: str, values: Sequence[Any]) -> bytes:
         raise ValueError(f"{table}: {len(values)} values for {len(flags)} digest columns")
     text = "\x1f".join(
         [
-            v if type(v) is str and not m else norm(v, metadata=m)  # str: norm's identity
+            # norm(), without a call for the common str and int values
+            v
+            if type(v) is str and not m
+            else repr(float(v))
+            if type(v) is int and not m
+            else norm(v, metadata=m)
             for v, m in zip(values, flags, strict=True)
         ]
     )
@@ -313,6 +323,7 @@ class Loader:
         now: datetime | None = None,
         write: bool = True,
         spool: Spool | None = None,
+        background: bool = False,
     ) -> None:
         self.store = store
         self.engine = store.engine
@@ -337,6 +348,7 @@ class Loader:
         self.pattern_embeddings = 0
         self._pending_pattern: dict[str, dict[str, Any]] = {}
         self._entries: list[tuple[str, str, bytes]] = []
+        self._writer = BackgroundWriter(store) if background and write else None
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -785,14 +797,42 @@ class Loader:
         """Resolve natural keys, write the batch and run `checkpoint` in the same transaction.
 
         `skip=True` (records a resumed run had already committed) resolves and spools the
-        rows but writes nothing.
+        rows but writes nothing. With a background writer (`background=True`), the batch is
+        handed to it unless its rows are resolved against the store (memories, embeddings,
+        routing scores): those are written here, after the writer has drained, because the
+        rows built next depend on that resolution.
         """
-        batch = self.batch
-        self.batch = Batch()
+        batch, entries = self.batch, self._entries
+        self.batch, self._entries = Batch(), []
         self._pending_pattern = {}
         if not self.write:
-            self._entries = []
             return
+        job = partial(self._write_batch, batch, entries, checkpoint, skip)
+        if self._writer is not None and RESOLVED.isdisjoint(batch.rows):
+            self._writer.submit(job)
+        else:
+            self.drain()
+            job()
+
+    def drain(self) -> None:
+        """Wait until the batches handed to the background writer are written."""
+        if self._writer is not None:
+            self._writer.drain()
+
+    def close(self) -> None:
+        """Stop the background writer (after the batches it holds); idempotent."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()
+            writer.check()
+
+    def _write_batch(
+        self,
+        batch: Batch,
+        entries: list[tuple[str, str, bytes]],
+        checkpoint: Callable[[Tx, dict[str, int]], None] | None,
+        skip: bool,
+    ) -> None:
         with self.store.write() if not skip else self.store.read() as tx:
             self._resolve(tx, batch)
             new: dict[str, int] = {}
@@ -805,7 +845,7 @@ class Loader:
                     if added:
                         self.counts[table].new += added
                         new[table] = added
-                self._spool_rows(table, rows)
+                self._spool_rows(table, rows, entries)
             if batch.sessions and not skip:
                 tx.executemany(
                     "UPDATE sessions SET "
@@ -818,8 +858,7 @@ class Loader:
             if checkpoint is not None and not skip:
                 checkpoint(tx, new)
         if self.spool is not None:
-            self.spool.write(self._entries)
-        self._entries = []
+            self.spool.write(entries)
 
     def _insert(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
         """Insert the rows of `table` not yet stored (by id); returns how many were new."""
@@ -927,7 +966,9 @@ class Loader:
                     kept.append(row)
             batch.rows["routing_scores"] = kept
 
-    def _spool_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+    def _spool_rows(
+        self, table: str, rows: list[dict[str, Any]], entries: list[tuple[str, str, bytes]]
+    ) -> None:
         if self.spool is None or table in ("sessions", "messages"):
             return  # messages are spooled as built; sessions when the run ends
         cols = DIGEST[table]
@@ -936,10 +977,11 @@ class Loader:
                 values = [row[c] if c != "metadata" else row["_meta"] for c in cols]
             else:
                 values = [row[c] for c in cols]
-            self._entries.append((table, row["id"], digest(table, values)))
+            entries.append((table, row["id"], digest(table, values)))
 
     def finish(self) -> None:
-        """Spool the sessions, now that their message counts are known."""
+        """Wait for the writer, then spool the sessions (their message counts are known)."""
+        self.drain()
         if self.spool is None:
             return
         entries = []
@@ -984,13 +1026,14 @@ def verify(store: Store, spool: Spool, counts: dict[str, TableCounts]) -> list[s
         with store.read() as tx:
             for table, entries in by_table.items():
                 cols = DIGEST[table]
+                decoders = [(c, _decoder(tx, c)) for c in cols]
                 got: dict[str, bytes] = {}
                 for part in _chunks(entries, LOOKUP_CHUNK):
                     params: dict[str, Any] = {}
                     listed = tx.expand("i", [rid for rid, _ in part], params)
                     sql = f"SELECT id, {', '.join(cols)} FROM {table} WHERE id IN ({listed})"
                     for row in tx.all(sql, params):
-                        values = [_out(tx, c, row[c]) for c in cols]
+                        values = [row[c] if f is None else f(row[c]) for c, f in decoders]
                         got[str(row["id"])] = digest(table, values)
                 c = counts[table]
                 for rid, dig in entries:
@@ -1008,9 +1051,10 @@ def verify(store: Store, spool: Spool, counts: dict[str, TableCounts]) -> list[s
     return problems
 
 
-def _out(tx: Tx, column: str, value: Any) -> Any:
+def _decoder(tx: Tx, column: str) -> Callable[[Any], Any] | None:
+    """How a stored value of `column` is decoded before its digest (None: as it is)."""
     if column == "metadata":
-        return tx.json_out(value)
+        return tx.json_out
     if column.endswith("_id") or column == "id":
-        return tx.id_out(value)
-    return value
+        return tx.id_out
+    return None
