@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from hashlib import blake2b
 from typing import IO, Any
 
@@ -53,7 +52,6 @@ from memvault.migrate.sources.records import (
     TraitRec,
     UserRec,
 )
-from memvault.migrate.writer import BackgroundWriter
 from memvault.store.base import Store, Tx
 
 # Tables in foreign-key order: a batch is written table by table in this order.
@@ -144,9 +142,6 @@ def insert_sql(table: str) -> str:
 # their order (hence rowids) and the trigger's index entries are the same. Only tables whose
 # values are text, integers or NULL (exact through JSON) are listed.
 SINGLE_STATEMENT = frozenset({"messages"})
-
-# Tables whose rows `_resolve` merges with stored rows, updating the maps later records use.
-RESOLVED = frozenset({"memories", "embeddings", "routing_scores"})
 
 
 def json_insert_sql(table: str) -> str:
@@ -323,7 +318,6 @@ class Loader:
         now: datetime | None = None,
         write: bool = True,
         spool: Spool | None = None,
-        background: bool = False,
     ) -> None:
         self.store = store
         self.engine = store.engine
@@ -348,7 +342,6 @@ class Loader:
         self.pattern_embeddings = 0
         self._pending_pattern: dict[str, dict[str, Any]] = {}
         self._entries: list[tuple[str, str, bytes]] = []
-        self._writer = BackgroundWriter(store) if background and write else None
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -797,42 +790,14 @@ class Loader:
         """Resolve natural keys, write the batch and run `checkpoint` in the same transaction.
 
         `skip=True` (records a resumed run had already committed) resolves and spools the
-        rows but writes nothing. With a background writer (`background=True`), the batch is
-        handed to it unless its rows are resolved against the store (memories, embeddings,
-        routing scores): those are written here, after the writer has drained, because the
-        rows built next depend on that resolution.
+        rows but writes nothing.
         """
-        batch, entries = self.batch, self._entries
-        self.batch, self._entries = Batch(), []
+        batch = self.batch
+        self.batch = Batch()
         self._pending_pattern = {}
         if not self.write:
+            self._entries = []
             return
-        job = partial(self._write_batch, batch, entries, checkpoint, skip)
-        if self._writer is not None and RESOLVED.isdisjoint(batch.rows):
-            self._writer.submit(job)
-        else:
-            self.drain()
-            job()
-
-    def drain(self) -> None:
-        """Wait until the batches handed to the background writer are written."""
-        if self._writer is not None:
-            self._writer.drain()
-
-    def close(self) -> None:
-        """Stop the background writer (after the batches it holds); idempotent."""
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            writer.close()
-            writer.check()
-
-    def _write_batch(
-        self,
-        batch: Batch,
-        entries: list[tuple[str, str, bytes]],
-        checkpoint: Callable[[Tx, dict[str, int]], None] | None,
-        skip: bool,
-    ) -> None:
         with self.store.write() if not skip else self.store.read() as tx:
             self._resolve(tx, batch)
             new: dict[str, int] = {}
@@ -845,7 +810,7 @@ class Loader:
                     if added:
                         self.counts[table].new += added
                         new[table] = added
-                self._spool_rows(table, rows, entries)
+                self._spool_rows(table, rows)
             if batch.sessions and not skip:
                 tx.executemany(
                     "UPDATE sessions SET "
@@ -858,7 +823,8 @@ class Loader:
             if checkpoint is not None and not skip:
                 checkpoint(tx, new)
         if self.spool is not None:
-            self.spool.write(entries)
+            self.spool.write(self._entries)
+        self._entries = []
 
     def _insert(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
         """Insert the rows of `table` not yet stored (by id); returns how many were new."""
@@ -966,9 +932,7 @@ class Loader:
                     kept.append(row)
             batch.rows["routing_scores"] = kept
 
-    def _spool_rows(
-        self, table: str, rows: list[dict[str, Any]], entries: list[tuple[str, str, bytes]]
-    ) -> None:
+    def _spool_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
         if self.spool is None or table in ("sessions", "messages"):
             return  # messages are spooled as built; sessions when the run ends
         cols = DIGEST[table]
@@ -977,11 +941,10 @@ class Loader:
                 values = [row[c] if c != "metadata" else row["_meta"] for c in cols]
             else:
                 values = [row[c] for c in cols]
-            entries.append((table, row["id"], digest(table, values)))
+            self._entries.append((table, row["id"], digest(table, values)))
 
     def finish(self) -> None:
-        """Wait for the writer, then spool the sessions (their message counts are known)."""
-        self.drain()
+        """Spool the sessions, now that their message counts are known."""
         if self.spool is None:
             return
         entries = []

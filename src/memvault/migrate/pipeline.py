@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +76,11 @@ class _Stream:
     name: str
     make: Callable[[], Scan]
     root: Path
+
+
+@dataclass(slots=True)
+class _Cursor:
+    position: int = 0
 
 
 def _load_mapping(mapping: generic.GenericMapping | dict[str, Any] | str | Path | None) -> Any:
@@ -344,12 +348,12 @@ class _Run:
             resume_at = positions.get(stream.name, 0)
             skipping = resume_at > 0
             state = stream_state.setdefault(stream.name, {"new": {}, "records": 0})
+            cursor = _Cursor()
 
             def checkpoint(
-                tx: Any, new: dict[str, int], *, position: int, _s: str = stream.name
+                tx: Any, new: dict[str, int], *, _s: str = stream.name, _c: _Cursor = cursor
             ) -> None:
-                # `position` is bound when the batch is handed over: a background writer
-                # commits it while the next records are being read.
+                position = _c.position
                 st = stream_state[_s]
                 for table, n in new.items():
                     st["new"][table] = st["new"].get(table, 0) + n
@@ -378,9 +382,7 @@ class _Run:
                     skipping = False
                 if loader.batch.count >= self.batch_rows and not isinstance(rec, EmbeddingRec):
                     rows_total += loader.batch.count
-                    loader.flush(
-                        partial(checkpoint, position=position) if write else None, skip=skipping
-                    )
+                    loader.flush(checkpoint if write else None, skip=skipping)
                     now = time.monotonic()
                     if self.progress is not None and now - last_emit > 0.2:
                         last_emit = now
@@ -403,15 +405,12 @@ class _Run:
                 else:
                     loader.add(rec)
                 position += 1
+                cursor.position = position
             rows_total += loader.batch.count
-            loader.flush(
-                partial(checkpoint, position=position) if write and not skipping else None,
-                skip=skipping,
-            )
-            loader.drain()
+            loader.flush(checkpoint if write and not skipping else None, skip=skipping)
             if write and not skipping and position != state.get("records", -1):
                 with self.store.write() as tx:
-                    checkpoint(tx, {}, position=position)
+                    checkpoint(tx, {})
             result.records += position
             result.formats[scan.format] = scan.report
             if self.progress is not None:
@@ -526,15 +525,11 @@ class _Run:
                     default_user=self.options.default_user,
                     now=origin,
                     spool=spool,
-                    background=True,
                 )
                 for st in states.values():
                     for table, n in st.get("new", {}).items():
                         loader.counts[table].new += int(n)
-                try:
-                    self._load(loader, result, positions, states, files)
-                finally:
-                    loader.close()
+                self._load(loader, result, positions, states, files)
                 result.tables = loader.counts
                 result.quarantined = loader.counts["quarantine"].expected
                 result.problems = verify(self.store, spool, loader.counts)

@@ -172,11 +172,6 @@ class Store(ABC):
     def close(self) -> None:
         """Close every connection."""
 
-    def release_thread(self) -> None:
-        """Close what the calling thread holds open, for a worker thread that ends before the
-        store does (the thread may still use the store later: it opens again)."""
-        return None
-
     @abstractmethod
     def size_bytes(self) -> int:
         """Bytes used by the database."""

@@ -224,16 +224,6 @@ class SQLiteStore(Store):
             self._local.conn = conn
         return conn
 
-    def release_thread(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self.memory or getattr(self._local, "tx", None) is not None:
-            return
-        self._local.conn = None
-        with self._registry_lock:
-            self._connections = [c for c in self._connections if c is not conn]
-        with suppress(sqlean.Error):
-            conn.close()
-
     def raw_connection(self) -> Any:
         """This thread's driver connection (for backup, checks and benchmarks)."""
         return self._connection()
