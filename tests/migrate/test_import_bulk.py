@@ -131,3 +131,33 @@ def test_bulk_fulltext_index_is_the_rebuilt_index(tmp_path: Path, batch_rows: in
         assert {q: _fts(vault, q) for q in queries} == before
     finally:
         vault.close()
+
+
+def test_import_keeps_the_wal_to_about_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are checkpointed as they commit (`Store.settle`). The background checkpointer
+    is made inert here, so without that the WAL would hold every page the import wrote."""
+    from memvault.store.sqlite import Checkpointer
+
+    monkeypatch.setattr(Checkpointer, "INTERVAL", 3600.0)
+    monkeypatch.setattr(Checkpointer, "EVERY", 10**9)
+    root = tmp_path / "src"
+    root.mkdir()
+    lines = [
+        json.dumps({"id": f"m{i}", "thread": f"t{i % 50}", "ts": 1_700_000_000 + i,
+                    "text": " ".join(WORDS[(i * 5 + k) % len(WORDS)] for k in range(30))})
+        for i in range(20_000)
+    ]  # fmt: skip
+    (root / "chats.ndjson").write_text("\n".join(lines) + "\n", "utf-8")
+    db = tmp_path / "v.db"
+    vault = memvault.open(f"sqlite:///{db}")
+    try:
+        result = import_source(
+            vault, root, format="generic", mapping=MAPPING, backup=False, batch_rows=1000
+        )
+        assert result.exit_code == 0 and result.tables["messages"].new == 20_000
+        wal = Path(f"{db}-wal").stat().st_size
+        assert wal < db.stat().st_size / 5, (wal, db.stat().st_size)
+    finally:
+        vault.close()

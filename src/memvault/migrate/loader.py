@@ -822,6 +822,8 @@ class Loader:
                 )
             if checkpoint is not None and not skip:
                 checkpoint(tx, new)
+        if not skip:
+            self.store.settle()
         if self.spool is not None:
             self.spool.write(self._entries)
         self._entries = []
