@@ -1,9 +1,9 @@
 """The bulk paths of an import give what the row-by-row paths gave.
 
 - NDJSON lines are parsed by orjson when it gives exactly json.loads's value, else by json.
-- On SQLite, messages are inserted with one statement per batch (`json_each`), so their
-  full-text trigger runs once per batch instead of once per statement: the index must be the
-  one FTS5 rebuilds from the rows.
+- Messages written in batches by the loader leave the full-text index FTS5 would rebuild from
+  the rows.
+- Each batch is checkpointed as it commits, so the WAL stays about one batch long.
 """
 
 from __future__ import annotations
@@ -158,6 +158,6 @@ def test_import_keeps_the_wal_to_about_one_batch(
         )
         assert result.exit_code == 0 and result.tables["messages"].new == 20_000
         wal = Path(f"{db}-wal").stat().st_size
-        assert wal < db.stat().st_size / 5, (wal, db.stat().st_size)
+        assert wal < db.stat().st_size / 2, (wal, db.stat().st_size)
     finally:
         vault.close()

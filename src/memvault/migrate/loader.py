@@ -31,8 +31,6 @@ from datetime import UTC, datetime
 from hashlib import blake2b
 from typing import IO, Any
 
-import orjson
-
 from memvault.ids import derived_id
 from memvault.memories import content_hash
 from memvault.migrate.sources.records import (
@@ -132,26 +130,6 @@ def insert_sql(table: str) -> str:
     return (
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
         "ON CONFLICT DO NOTHING"
-    )
-
-
-# Tables written on SQLite by one `INSERT … SELECT … FROM json_each(:rows)` per batch rather
-# than `executemany`. Their full-text trigger then runs inside a single statement: FTS5
-# flushes its pending terms to disk at every statement savepoint, so with `executemany` each
-# row became its own index segment (then merged), which made the insert ~3× slower. The rows,
-# their order (hence rowids) and the trigger's index entries are the same. Only tables whose
-# values are text, integers or NULL (exact through JSON) are listed.
-SINGLE_STATEMENT = frozenset({"messages"})
-
-
-def json_insert_sql(table: str) -> str:
-    """SQLite: insert the rows of a JSON array of arrays (bound as `:rows`, in `COLUMNS`
-    order) in one statement, skipping ids that are already stored."""
-    cols = COLUMNS[table]
-    values = ", ".join(f"value ->> {i}" for i in range(len(cols)))
-    return (
-        f"INSERT INTO {table} ({', '.join(cols)}) SELECT {values} FROM json_each(:rows) "
-        "WHERE true ON CONFLICT DO NOTHING"
     )
 
 
@@ -831,13 +809,6 @@ class Loader:
     def _insert(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
         """Insert the rows of `table` not yet stored (by id); returns how many were new."""
         cols = COLUMNS[table]
-        if self.engine == "sqlite" and table in SINGLE_STATEMENT:
-            try:
-                payload = orjson.dumps([[r[c] for c in cols] for r in rows]).decode()
-            except TypeError:  # a value JSON cannot carry (e.g. a lone surrogate)
-                pass
-            else:
-                return int(tx.execute(json_insert_sql(table), {"rows": payload}).rowcount)
         present = self._present(tx, table, [r["id"] for r in rows])
         fresh = [{c: r[c] for c in cols} for r in rows if r["id"] not in present]
         if fresh:
