@@ -3,8 +3,11 @@
     python bench/imports.py                 # 100k messages, side by side
     python bench/imports.py --big 1024      # + peak RSS of memvault import on a ~1 GB file
 
-Each tool runs in a child process (wall time measured around it, peak RSS from the child's
-`resource.getrusage(RUSAGE_CHILDREN)`), on the same file, into a fresh database in /tmp.
+Each tool runs in a child process, on the same file, into a fresh database in /tmp: wall
+time is measured around it, CPU time (user + system) from `getrusage(RUSAGE_CHILDREN)`.
+On a shared, loaded machine the wall time mostly measures the others (sqlite-utils commits
+every 100 rows, so it also waits on fsyncs): compare the ratios of one round, and the CPU
+ratio, which the load barely moves. `--rounds N` repeats the side-by-side runs.
 memvault's figure includes everything its import does: validation of every record, derived
 ids, sessions with exact counts, full-text indexing (FTS5 triggers), the source copy with its
 SHA-256 manifest and the target backup (unless --no-backup), and the read-back verification
@@ -49,30 +52,35 @@ def generate(path: Path, n: int, threads: int, words: tuple[int, int], with_id: 
     return path.stat().st_size
 
 
-def child(cmd: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in MB of the child, exit code)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child(cmd: list[str]) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds (user + system) of the child, exit code, stdout)."""
+    cpu = _cpu()
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode not in (0, 2):
         sys.stderr.write(proc.stderr[-2000:])
-    # ru_maxrss of the children is a max over all of them: run the biggest last, or alone.
-    return wall, max(peak, before) // 1024, proc.returncode
+    return wall, _cpu() - cpu, proc.returncode, proc.stdout
 
 
 def memvault_import(
     src: Path, mapping: Path, db: Path, *extra: str
-) -> tuple[float, int, dict[str, object]]:
+) -> tuple[float, float, int, dict[str, object]]:
     cmd = [str(BIN / "memvault"), "import", str(src), "--format", "generic", "--mapping",
            str(mapping), "--db", f"sqlite:///{db}", "--json", *extra]  # fmt: skip
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode not in (0, 2):
-        raise SystemExit(f"memvault import failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return wall, proc.returncode, json.loads(proc.stdout)
+    wall, cpu, code, out = child(cmd)
+    if code not in (0, 2):
+        raise SystemExit(f"memvault import failed ({code})")
+    return wall, cpu, code, json.loads(out)
+
+
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def count(db: Path, table: str) -> int:
@@ -87,6 +95,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--big", type=int, default=0, help="also measure RSS on a file of this many MB")
     ap.add_argument("--dir", default="/tmp/memvault-bench-imports")
+    ap.add_argument("--rounds", type=int, default=1, help="side-by-side rounds")
     args = ap.parse_args()
     work = Path(args.dir)
     shutil.rmtree(work, ignore_errors=True)
@@ -98,36 +107,40 @@ def main() -> None:
     mapping.write_text(json.dumps(spec))
     n = args.messages
     print(f"input: {n:,} messages, {size / 1e6:.1f} MB NDJSON, 500 threads")
+    print(f"load average before: {load()}")
+    print(f"{'':<30}{'wall':>8}  {'rows/s':>9}  {'CPU s':>6}  {'rows/CPU s':>10}")
 
-    su_db = work / "su.db"
-    wall, _, code = child([str(BIN / "sqlite-utils"), "insert", str(su_db), "messages",
-                           str(src / "chats.ndjson"), "--nl"])  # fmt: skip
-    su_rows = count(su_db, "messages")
-    print(
-        f"sqlite-utils insert --nl      {wall:6.2f} s  {su_rows / wall:9,.0f} rows/s  "
-        f"({su_rows:,} rows, exit {code})"
-    )
-
-    rows = {}
-    for label, extra in (
-        ("memvault import", ()),
-        ("memvault import --no-backup", ("--no-backup",)),
-    ):
-        db = work / f"mv{len(rows)}.db"
-        import memvault
-
-        memvault.open(f"sqlite:///{db}").close()  # schema creation is not part of the import
-        wall, code, report = memvault_import(src, mapping, db, *extra)
-        run = report["run"]
-        assert isinstance(run, dict)
-        stored = count(db, "messages")
-        assert stored == n and run["verification"]["ok"], run
-        rows[label] = n / wall
+    for rnd in range(args.rounds):
+        su_db = work / f"su{rnd}.db"
+        wall, cpu, code, _ = child([str(BIN / "sqlite-utils"), "insert", str(su_db), "messages",
+                                    str(src / "chats.ndjson"), "--nl"])  # fmt: skip
+        su_rows = count(su_db, "messages")
+        su_wall, su_cpu = wall, cpu
         print(
-            f"{label:<30}{wall:6.2f} s  {n / wall:9,.0f} rows/s  ({stored:,} messages, "
-            f"{count(db, 'sessions')} sessions, verified {run['store']['messages']['verified']:,}, "
-            f"exit {code})"
+            f"{'sqlite-utils insert --nl':<30}{wall:6.2f} s  {su_rows / wall:9,.0f}  {cpu:6.2f}  "
+            f"{su_rows / cpu:10,.0f}  ({su_rows:,} rows, exit {code})"
         )
+        for label, extra in (
+            ("memvault import", ()),
+            ("memvault import --no-backup", ("--no-backup",)),
+        ):
+            db = work / f"mv{rnd}{len(extra)}.db"
+            import memvault
+
+            memvault.open(f"sqlite:///{db}").close()  # schema creation is not part of the import
+            wall, cpu, code, report = memvault_import(src, mapping, db, *extra)
+            run = report["run"]
+            assert isinstance(run, dict)
+            stored = count(db, "messages")
+            assert stored == n and run["verification"]["ok"], run
+            verified = run["store"]["messages"]["verified"]
+            print(
+                f"{label:<30}{wall:6.2f} s  {n / wall:9,.0f}  {cpu:6.2f}  {n / cpu:10,.0f}  "
+                f"({stored:,} messages, {count(db, 'sessions')} sessions, verified "
+                f"{verified:,}, exit {code}; x sqlite-utils: wall {su_wall / wall:.2f}, "
+                f"CPU {su_cpu / cpu:.2f})"
+            )
+        print(f"load average after round {rnd + 1}: {load()}")
 
     if args.big:
         big = work / "big"

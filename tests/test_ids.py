@@ -36,3 +36,21 @@ def test_is_id() -> None:
     assert not is_id("nope")
     assert not is_id(new_id().upper())
     assert not is_id(None)
+
+
+def test_derived_ids_are_pinned() -> None:
+    # Values given by the first implementation (str(uuid.UUID(int=...))): an import resumed
+    # or re-run with a newer memvault must derive the same ids, or rows would be duplicated.
+    at = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    assert derived_id("generic:id:m0", at) == "018bcfe5-6800-7bef-9d3b-1c417173e894"
+    assert derived_id("x") == "00000000-0000-7d71-9642-b726b0440162"
+    assert derived_id("ü:%3A", datetime(2026, 1, 1, tzinfo=UTC)) == (
+        "019b76da-a800-762c-916b-612d06298a69"
+    )
+
+
+def test_id_text_matches_the_uuid_module() -> None:
+    for i in range(2_000):
+        key = f"k{i}"
+        text = derived_id(key, datetime.fromtimestamp(i * 7919.0, UTC))
+        assert text == str(uuid.UUID(text))

@@ -22,13 +22,13 @@ writes them, so `message_count` and `last_seq` are exact however the run was int
 from __future__ import annotations
 
 import base64
-import hashlib
 import marshal
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from hashlib import blake2b
 from typing import IO, Any
 
 from memvault.ids import derived_id
@@ -156,11 +156,26 @@ def norm(value: Any, *, metadata: bool = False) -> str:
     return str(value)
 
 
+_IS_METADATA = {t: tuple(c == "metadata" for c in cols) for t, cols in DIGEST.items()}
+
+
 def digest(table: str, values: Sequence[Any]) -> bytes:
     """The 16-byte content digest of a row of `table` (values in `DIGEST[table]` order)."""
-    cols = DIGEST[table]
-    text = "\x1f".join(norm(v, metadata=c == "metadata") for c, v in zip(cols, values, strict=True))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    flags = _IS_METADATA[table]
+    if len(values) != len(flags):
+        raise ValueError(f"{table}: {len(values)} values for {len(flags)} digest columns")
+    text = "\x1f".join(
+        [
+            # norm(), without a call for the common str and int values
+            v
+            if type(v) is str and not m
+            else repr(float(v))
+            if type(v) is int and not m
+            else norm(v, metadata=m)
+            for v, m in zip(values, flags, strict=True)
+        ]
+    )
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class Spool:
@@ -768,13 +783,11 @@ class Loader:
                 rows = batch.rows.get(table)
                 if not rows:
                     continue
-                present = self._present(tx, table, [r["id"] for r in rows])
-                fresh = [r for r in rows if r["id"] not in present]
-                if fresh and not skip:
-                    cols = COLUMNS[table]
-                    tx.executemany(insert_sql(table), [{c: r[c] for c in cols} for r in fresh])
-                    self.counts[table].new += len(fresh)
-                    new[table] = len(fresh)
+                if not skip:
+                    added = self._insert(tx, table, rows)
+                    if added:
+                        self.counts[table].new += added
+                        new[table] = added
                 self._spool_rows(table, rows)
             if batch.sessions and not skip:
                 tx.executemany(
@@ -787,9 +800,20 @@ class Loader:
                 )
             if checkpoint is not None and not skip:
                 checkpoint(tx, new)
+        if not skip:
+            self.store.settle()
         if self.spool is not None:
             self.spool.write(self._entries)
         self._entries = []
+
+    def _insert(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
+        """Insert the rows of `table` not yet stored (by id); returns how many were new."""
+        cols = COLUMNS[table]
+        present = self._present(tx, table, [r["id"] for r in rows])
+        fresh = [{c: r[c] for c in cols} for r in rows if r["id"] not in present]
+        if fresh:
+            tx.executemany(insert_sql(table), fresh)
+        return len(fresh)
 
     def _present(self, tx: Tx, table: str, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -938,13 +962,14 @@ def verify(store: Store, spool: Spool, counts: dict[str, TableCounts]) -> list[s
         with store.read() as tx:
             for table, entries in by_table.items():
                 cols = DIGEST[table]
+                decoders = [(c, _decoder(tx, c)) for c in cols]
                 got: dict[str, bytes] = {}
                 for part in _chunks(entries, LOOKUP_CHUNK):
                     params: dict[str, Any] = {}
                     listed = tx.expand("i", [rid for rid, _ in part], params)
                     sql = f"SELECT id, {', '.join(cols)} FROM {table} WHERE id IN ({listed})"
                     for row in tx.all(sql, params):
-                        values = [_out(tx, c, row[c]) for c in cols]
+                        values = [row[c] if f is None else f(row[c]) for c, f in decoders]
                         got[str(row["id"])] = digest(table, values)
                 c = counts[table]
                 for rid, dig in entries:
@@ -962,9 +987,10 @@ def verify(store: Store, spool: Spool, counts: dict[str, TableCounts]) -> list[s
     return problems
 
 
-def _out(tx: Tx, column: str, value: Any) -> Any:
+def _decoder(tx: Tx, column: str) -> Callable[[Any], Any] | None:
+    """How a stored value of `column` is decoded before its digest (None: as it is)."""
     if column == "metadata":
-        return tx.json_out(value)
+        return tx.json_out
     if column.endswith("_id") or column == "id":
-        return tx.id_out(value)
-    return value
+        return tx.id_out
+    return None

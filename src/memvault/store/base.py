@@ -164,6 +164,11 @@ class Store(ABC):
             finally:
                 self._local.tx = None
 
+    def settle(self) -> None:
+        """Called after a large write (an import batch): lets the store catch up on work it
+        defers, such as SQLite's WAL checkpoint. A no-op where there is none."""
+        return None
+
     @abstractmethod
     def _transaction(self, writable: bool) -> Any:
         """Context manager opening, committing or rolling back one transaction."""

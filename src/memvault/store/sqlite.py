@@ -305,6 +305,16 @@ class SQLiteStore(Store):
             )
         return problems
 
+    def settle(self) -> None:
+        """Checkpoint now, on this thread. A bulk writer (an import) commits batches faster
+        than the background checkpointer wakes, so without this the WAL grows by every batch
+        written in between (hundreds of MB over a large import)."""
+        if self.memory or self._closed or getattr(self._local, "tx", None) is not None:
+            return  # inside a transaction the checkpoint would wait for this thread's lock
+        if self.checkpointer is None:
+            self.checkpointer = Checkpointer(self)
+        self.checkpointer.run_once()
+
     def checkpoint(self, mode: str = "TRUNCATE") -> tuple[int, int, int]:
         """Run a WAL checkpoint; returns (busy, wal pages, pages checkpointed)."""
         row = self._connection().execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
@@ -364,7 +374,7 @@ class Checkpointer:
 
     Auto-checkpoints are disabled on memvault's connections because a checkpoint's fsync
     would land inside whichever commit crossed the threshold. This thread wakes every
-    `interval` seconds, or every EVERY commits, and, when there were commits, runs a PASSIVE
+    INTERVAL seconds, or every EVERY commits, and, when there were commits, runs a PASSIVE
     checkpoint, which blocks neither readers nor writers. If steady writers keep it from
     reaching the end of a WAL larger than LOCKED_ABOVE, it finishes under the in-process
     write lock (this process's writers wait a few milliseconds). Once no reader holds an old
@@ -374,15 +384,17 @@ class Checkpointer:
 
     EVERY = 1000  # commits between checkpoints under load: each costs two fsyncs
     LOCKED_ABOVE = 4096  # WAL frames (~16 MB) beyond which a checkpoint may pause writers
+    INTERVAL = 1.0  # seconds between checks when few commits arrive
 
-    def __init__(self, store: SQLiteStore, interval: float = 1.0) -> None:
+    def __init__(self, store: SQLiteStore) -> None:
         self.store = store
-        self.interval = interval
+        self.interval = self.INTERVAL
         self.runs = 0
         self.seen = -1
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._conn: Any = None
+        self._running = threading.Lock()  # run_once is also called by `SQLiteStore.settle`
         self._thread = threading.Thread(target=self._run, name="memvault-checkpoint", daemon=True)
         self._thread.start()
 
@@ -399,6 +411,10 @@ class Checkpointer:
 
     def run_once(self, mode: str = "PASSIVE") -> None:
         """Checkpoint now if anything was committed since the last run."""
+        with self._running:
+            self._run_once(mode)
+
+    def _run_once(self, mode: str) -> None:
         commits = self.store.commits
         if commits == self.seen and mode == "PASSIVE":
             return

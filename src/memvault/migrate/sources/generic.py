@@ -15,12 +15,16 @@ MemoryRec of kind `kind` (a field) or `default_kind`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import operator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from memvault.errors import InvalidInput
 from memvault.migrate.sources._base import (
@@ -32,6 +36,7 @@ from memvault.migrate.sources._base import (
     clean_json,
     is_blank_file,
     key,
+    part,
     sorted_files,
     unit,
 )
@@ -125,6 +130,26 @@ class _State:
         self.mapping = mapping
         self.ids: set[str] = set()
         self.seqs: dict[str, int] = {}
+        self.users: set[str] = set()
+        self.session_keys: dict[str | int, str] = {}
+        self.get = {name: _getter(getattr(mapping, name)) for name in _PATHS}
+
+
+_PATHS = ("id", "content", "role", "session", "title", "user", "created_at", "kind", "confidence")
+_Getter = Callable[[dict[str, Any]], Any]
+
+
+def _none(_value: dict[str, Any]) -> None:
+    return None
+
+
+def _getter(path: str | None) -> _Getter:
+    """`get_path(value, path)` for a record already known to be an object, compiled once."""
+    if path is None:
+        return _none
+    if "." not in path:
+        return operator.methodcaller("get", path)
+    return partial(get_path, path=path)
 
 
 def _files(root: Path, mapping: GenericMapping) -> list[Path]:
@@ -143,8 +168,7 @@ def _produce(ctx: ScanContext, mapping: GenericMapping) -> Iterator[Record]:
             ctx.report.add("warnings", "files_zero_bytes")
             continue
         if path.suffix.lower() in NDJSON_SUFFIXES:
-            for item in _ndjson(state, path, rel):
-                yield from _record(state, rel, item)
+            yield from _ndjson(state, path, rel)
             continue
         walk = partial(_walk, records_key=mapping.records_key)
         items, bad = ctx.read_json(path, walk)
@@ -153,7 +177,7 @@ def _produce(ctx: ScanContext, mapping: GenericMapping) -> Iterator[Record]:
             continue
         assert items is not None
         for item in items:
-            yield from _record(state, rel, item)
+            yield from _record(state, rel, item.value, item.index, item.line, item.text)
 
 
 def _walk(js: JsonStream, records_key: str | None) -> Iterator[Item]:
@@ -166,63 +190,101 @@ def _walk(js: JsonStream, records_key: str | None) -> Iterator[Item]:
 
 
 _BAD = object()
+_BOM = b"\xef\xbb\xbf"
+# orjson gives a float for an integer beyond 64 bits where json gives the int: lines with such
+# a digit run (or anything orjson refuses: NaN, lone surrogates, deep nesting, bad UTF-8) are
+# parsed by json, so every line gets exactly the value json.loads gives.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _ndjson(state: _State, path: Path, rel: str) -> Iterator[Item]:
-    """One Item per non-blank line; a line that does not parse yields value `_BAD`."""
+def _parse_line(raw: bytes, first: bool) -> Any:
+    """The value of one NDJSON line (`_BAD` when it is not JSON): json.loads's answer."""
+    data = raw[3:] if first and raw.startswith(_BOM) else raw
+    if not _LONG_DIGITS.search(data):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(raw.decode("utf-8-sig" if first else "utf-8"))
+    except (ValueError, RecursionError):
+        return _BAD
+
+
+def _line_text(raw: bytes, first: bool, bad: bool) -> str:
+    """A line as the text quarantine keeps."""
+    if bad:
+        return raw.decode("utf-8", "replace").rstrip("\r\n")
+    return raw.decode("utf-8-sig" if first else "utf-8").rstrip("\r\n")
+
+
+def _ndjson(state: _State, path: Path, rel: str) -> Iterator[Record]:
+    """The records of an NDJSON file: one per non-blank line (a bad line is one bad record)."""
     try:
         with path.open("rb") as fh:
             index = 0
             for line_no, raw in enumerate(fh, start=1):
                 if not raw.strip():
                     continue
-                try:
-                    text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
-                    value = json.loads(text)
-                except (ValueError, RecursionError):
-                    text, value = raw.decode("utf-8", "replace"), _BAD
-                yield Item(value, index, line_no, text.rstrip("\r\n"))
+                first = line_no == 1
+                value = _parse_line(raw, first)
+                yield from _record(state, rel, value, index, line_no, raw, first)
                 index += 1
     except OSError:
         state.ctx.report.corrupt_files.append(rel)
 
 
-def _record(state: _State, rel: str, item: Item) -> Iterator[Record]:
-    ctx, mapping = state.ctx, state.mapping
-    value = item.value
+def _record(
+    state: _State,
+    rel: str,
+    value: Any,
+    index: int,
+    line: int,
+    raw: str | bytes,
+    first: bool = False,
+) -> Iterator[Record]:
+    """The records of one source record. `raw` is its JSON text, or the bytes of its NDJSON
+    line (decoded only when needed: quarantine, lone surrogates)."""
+    ctx, mapping, get = state.ctx, state.mapping, state.get
     problem = None
     if value is _BAD:
         problem = ("", "line is not valid JSON")
     elif not isinstance(value, dict):
         problem = ("", "record is not an object")
-    elif not isinstance(get_path(value, mapping.content), str):
+    elif not isinstance(get["content"](value), str):
         problem = (mapping.content, "content must be a string")
     if problem is not None:
         ctx.report.add("bad_records", "records_invalid")
-        yield ctx.quarantine(
-            rel, problem[1], item.text, index=item.index, line=item.line, field=problem[0]
-        )
+        text = raw if isinstance(raw, str) else _line_text(raw, first, value is _BAD)
+        yield ctx.quarantine(rel, problem[1], text, index=index, line=line, field=problem[0])
         return
-    value = clean_json(value, item.text)
-    native = get_path(value, mapping.id)
+    if isinstance(raw, str):
+        value = clean_json(value, raw)
+    elif b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        value = clean_json(value)
+    counts = ctx.report.entities
+    native = get["id"](value)
     ident = None if native is None or isinstance(native, dict | list) else str(native)
     if ident is not None:
         if ident in state.ids:
             ctx.report.add("duplicates", "records_duplicate_id")
             return
         state.ids.add(ident)
-    ctx.report.add("entities", "records")
-    record_key = key(FORMAT, "id", ident) if ident is not None else key(FORMAT, rel, item.index)
-    when = _time(get_path(value, mapping.created_at), mapping.timestamp_unit)
-    if mapping.created_at is not None and when is None:
+    counts["records"] += 1
+    record_key = _ID_PREFIX + part(ident) if ident is not None else key(FORMAT, rel, index)
+    when = _time(get["created_at"](value), mapping.timestamp_unit)
+    if when is None and mapping.created_at is not None:
         ctx.report.add("warnings", "timestamps_missing")
-    user = as_str(get_path(value, mapping.user)) or ctx.options.default_user
-    yield from ctx.user(user)
-    content: str = get_path(value, mapping.content)
+    user = as_str(get["user"](value)) or ctx.options.default_user
+    if user not in state.users:
+        state.users.add(user)
+        yield from ctx.user(user)
+    content: str = get["content"](value)
     if mapping.target == "memory":
-        ctx.report.add("entities", "memories")
-        kind = as_str(get_path(value, mapping.kind)) or mapping.default_kind
-        score = as_number(get_path(value, mapping.confidence))
+        counts["memories"] += 1
+        kind = as_str(get["kind"](value)) or mapping.default_kind
+        score = as_number(get["confidence"](value))
         yield MemoryRec(
             source_key=record_key,
             owner_handle=user,
@@ -233,41 +295,45 @@ def _record(state: _State, rel: str, item: Item) -> Iterator[Record]:
             metadata={"record": value, "file": rel},
         )
         return
-    group = get_path(value, mapping.session)
-    session_key = (
-        key(FORMAT, "session", group)
-        if isinstance(group, str | int) and not isinstance(group, bool)
-        else key(FORMAT, "file", rel)
-    )
-    if session_key not in state.seqs:
-        state.seqs[session_key] = 0
-        ctx.report.add("entities", "sessions")
+    group = get["session"](value)
+    if isinstance(group, str | int) and not isinstance(group, bool):
+        session_key = state.session_keys.get(group)
+        if session_key is None:
+            session_key = state.session_keys[group] = key(FORMAT, "session", group)
+    else:
+        session_key = key(FORMAT, "file", rel)
+    seq = state.seqs.get(session_key)
+    if seq is None:
+        seq = 0
+        counts["sessions"] += 1
         yield SessionRec(
             source_key=session_key,
             user_handle=user,
             kind="chat",
-            title=as_str(get_path(value, mapping.title)),
+            title=as_str(get["title"](value)),
             created_at=when,
             metadata={"first_file": rel},
         )
-    raw_role = as_str(get_path(value, mapping.role)) or "user"
+    raw_role = as_str(get["role"](value)) or "user"
     role = mapping.role_map.get(raw_role, raw_role)
-    ctx.report.add("entities", "messages")
-    state.seqs[session_key] += 1
+    counts["messages"] += 1
+    seq += 1
+    state.seqs[session_key] = seq
     yield MessageRec(
         source_key=record_key,
         session_source_key=session_key,
         user_handle=user,
-        seq=state.seqs[session_key],
+        seq=seq,
         role=role if role in ROLES else "user",
         content=content,
         created_at=when,
-        metadata={
-            "record": value,
-            "file": rel,
-            **({"role_raw": raw_role} if role not in ROLES else {}),
-        },
+        metadata={"record": value, "file": rel, "role_raw": raw_role}
+        if role not in ROLES
+        else {"record": value, "file": rel},
     )
+
+
+_ID_PREFIX = key(FORMAT, "id", "")
 
 
 def _time(value: Any, unit_name: str) -> datetime | None:
