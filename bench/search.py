@@ -186,7 +186,7 @@ def bench_vectors(url: str, label: str, sizes: list[int], vec0: bool) -> list[di
         load_memories(vault, u, [f"m{i}" for i in range(n)], x)
         build = now() - t
         nq = 100 if n <= 100_000 else 30
-        files_build = build_ann_files(vault, u) if not has_vec(vault) else None
+        files_build = build_ann_files(vault, u) if PG_FILES or not has_vec(vault) else None
 
         def floor(q: np.ndarray) -> Any:
             s = x @ q
@@ -313,6 +313,7 @@ def build_ann_files(vault: memvault.Vault, user: str) -> float:
 
 ANN_PROBES = [1, 2, 4, 8, 16]  # index-file lists scanned per query (--probes)
 ANN_ONLY = False  # --ann-only: the vector section measures the floor and the index files only
+PG_FILES = False  # --pg-files: with pgvector too, measure the index files instead of HNSW
 
 
 def bench_ann_files(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray, n: int,
@@ -465,11 +466,11 @@ def bench_hybrid(url: str, label: str, n: int) -> list[dict[str, Any]]:
     qt = [VOCAB[700], VOCAB[40], VOCAB[0], f"{VOCAB[3]} {VOCAB[9]}"] * 15
     variants: list[tuple[str, dict[str, Any]]] = [
         ("yes", {"track_access": True}), ("no", {"track_access": False})]  # fmt: skip
-    if has_vec(vault) and n <= 100_000:  # at 1M the build alone takes a quarter of an hour
+    if has_vec(vault) and n <= 100_000 and not PG_FILES:  # at 1M the HNSW build takes 8-17 min
         build = build_ann(vault)
         print(f"HNSW build over {n:,} x {DIM}: {build:.0f} s")
         variants.append(("yes, approximate (HNSW)", {"track_access": True, "approximate": True}))
-    elif not has_vec(vault):
+    elif PG_FILES or not has_vec(vault):
         build = build_ann_files(vault, u)
         print(f"index files build over {n:,} x {DIM}: {build:.0f} s")
         variants.append(("yes, approximate (index files)",
@@ -526,11 +527,17 @@ def main() -> None:
     ap.add_argument("--ef", default="40,100", help="pgvector ef_search values to measure")
     ap.add_argument("--ann-only", action="store_true", help="vectors: floor and index files")
     ap.add_argument("--probes", default="1,2,4,8,16", help="index-file probes to measure")
+    ap.add_argument(
+        "--pg-files",
+        action="store_true",
+        help="PostgreSQL with pgvector: index files (needs $MEMVAULT_ANN_DIR), no HNSW",
+    )
     args = ap.parse_args()
     EF_SEARCH[:] = [int(e) for e in args.ef.split(",")]
     ANN_PROBES[:] = [int(e) for e in args.probes.split(",")]
-    global ANN_ONLY
+    global ANN_ONLY, PG_FILES
     ANN_ONLY = args.ann_only
+    PG_FILES = args.pg_files
     os.makedirs(DATA, exist_ok=True)
     args.million = args.million or args.million_only
     sizes = ([] if args.million_only else [10_000, 100_000]) + ([1_000_000] if args.million else [])
