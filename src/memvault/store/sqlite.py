@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -182,7 +183,7 @@ class SQLiteStore(Store):
         conn.row_factory = sqlean.Row
         try:
             if not self.memory:
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                mode = self._switch_to_wal(conn)
                 if str(mode).lower() != "wal":
                     raise StoreError(f"{self.path}: could not switch to WAL (got {mode})")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -205,6 +206,21 @@ class SQLiteStore(Store):
         with self._registry_lock:
             self._connections.append(conn)
         return conn
+
+    def _switch_to_wal(self, conn: Any) -> Any:
+        """`PRAGMA journal_mode=WAL`, retried while the file is locked. When several processes
+        open a new file at once, the switch can get SQLITE_BUSY at once, without the busy
+        handler being called (SQLite does not wait there, to avoid deadlocks)."""
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                return conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            except sqlean.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def _connection(self) -> Any:
         if self._closed:
