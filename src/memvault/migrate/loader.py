@@ -164,17 +164,9 @@ def digest(table: str, values: Sequence[Any]) -> bytes:
     flags = _IS_METADATA[table]
     if len(values) != len(flags):
         raise ValueError(f"{table}: {len(values)} values for {len(flags)} digest columns")
-    text = "\x1f".join(
-        [
-            # norm(), without a call for the common str and int values
-            v
-            if type(v) is str and not m
-            else repr(float(v))
-            if type(v) is int and not m
-            else norm(v, metadata=m)
-            for v, m in zip(values, flags, strict=True)
-        ]
-    )
+    pairs = zip(values, flags, strict=True)
+    # Plain text, the common case, is its own norm(): skip the call.
+    text = "\x1f".join([v if type(v) is str and not m else norm(v, metadata=m) for v, m in pairs])
     return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
