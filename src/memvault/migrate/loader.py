@@ -124,15 +124,6 @@ PATTERN_EMBEDDING_KEY = "embedding"
 EMOTIONAL_PATTERN = "Emotional pattern: {emotion} (frequency {frequency}, average intensity {avg})"
 
 
-def insert_sql(table: str) -> str:
-    """`INSERT … ON CONFLICT DO NOTHING` for every column of `table`."""
-    cols = COLUMNS[table]
-    return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
-        "ON CONFLICT DO NOTHING"
-    )
-
-
 def norm(value: Any, *, metadata: bool = False) -> str:
     """One value as the text a digest hashes, identical whichever engine returned it."""
     if value is None:
@@ -804,7 +795,7 @@ class Loader:
         present = self._present(tx, table, [r["id"] for r in rows])
         fresh = [{c: r[c] for c in cols} for r in rows if r["id"] not in present]
         if fresh:
-            tx.executemany(insert_sql(table), fresh)
+            tx.insert_new(table, cols, fresh)
         return len(fresh)
 
     def _present(self, tx: Tx, table: str, ids: list[str]) -> set[str]:

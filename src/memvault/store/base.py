@@ -65,6 +65,15 @@ class Tx(ABC):
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         """Run one statement for many parameter sets."""
 
+    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
+        """Insert `rows` (mappings of `columns`) into `table`, skipping any row that conflicts
+        with a stored one (`ON CONFLICT DO NOTHING`). Bulk writers call this, not a loop."""
+        names = ", ".join(columns)
+        marks = ", ".join(f":{c}" for c in columns)
+        self.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+        )
+
     def one(self, sql: str, params: Params | None = None) -> Row | None:
         """The first row, or None."""
         row: Row | None = self.execute(sql, params).fetchone()
