@@ -9,7 +9,7 @@ import pytest
 import memvault
 from memvault.clock import utcnow
 from memvault.errors import IntegrityViolation
-from memvault.store.sqlite import STAGE_MIN_ROWS
+from memvault.store.sqlite import STAGE_MIN_ROWS, STAGE_STATEMENT_ROWS
 
 COLUMNS = ("id", "handle", "display_name", "profile", "created_at", "updated_at")
 
@@ -26,7 +26,9 @@ def _users(vault: memvault.Vault, n: int, start: int = 0) -> list[dict[str, Any]
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("n", [STAGE_MIN_ROWS - 1, STAGE_MIN_ROWS * 20])
+@pytest.mark.parametrize(
+    "n", [STAGE_MIN_ROWS - 1, STAGE_MIN_ROWS * 20, STAGE_STATEMENT_ROWS * 2 + 7]
+)
 def test_insert_new_skips_conflicts_and_keeps_values_and_order(
     vault: memvault.Vault, n: int
 ) -> None:

@@ -10,6 +10,9 @@ hold a JSON array, or an object whose `records_key` member is the array. Fields 
 dotted paths (`"meta.created"`). With target `message`, records are grouped into one
 SessionRec per `session` value (or per file); with target `memory`, each record is a
 MemoryRec of kind `kind` (a field) or `default_kind`.
+
+Each row keeps its source record in `metadata.record`, less the top-level field mapped to
+`content` (that text is the row's `content`; keeping it twice doubled the store's size).
 """
 
 from __future__ import annotations
@@ -133,6 +136,9 @@ class _State:
         self.users: set[str] = set()
         self.session_keys: dict[str | int, str] = {}
         self.get = {name: _getter(getattr(mapping, name)) for name in _PATHS}
+        # The field that holds the content, when it is a top-level one: its value is the
+        # row's content, so the copy of the record kept in metadata leaves it out.
+        self.content_key = mapping.content if "." not in mapping.content else None
 
 
 _PATHS = ("id", "content", "role", "session", "title", "user", "created_at", "kind", "confidence")
@@ -264,6 +270,7 @@ def _record(
     elif b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
         value = clean_json(value)
     counts = ctx.report.entities
+    kept = _without(value, state.content_key)
     native = get["id"](value)
     ident = None if native is None or isinstance(native, dict | list) else str(native)
     if ident is not None:
@@ -292,7 +299,7 @@ def _record(
             content=content,
             confidence=1.0 if score is None else unit(score, scale100=True),
             created_at=when,
-            metadata={"record": value, "file": rel},
+            metadata={"record": kept, "file": rel},
         )
         return
     group = get["session"](value)
@@ -327,13 +334,20 @@ def _record(
         role=role if role in ROLES else "user",
         content=content,
         created_at=when,
-        metadata={"record": value, "file": rel, "role_raw": raw_role}
+        metadata={"record": kept, "file": rel, "role_raw": raw_role}
         if role not in ROLES
-        else {"record": value, "file": rel},
+        else {"record": kept, "file": rel},
     )
 
 
 _ID_PREFIX = key(FORMAT, "id", "")
+
+
+def _without(record: dict[str, Any], name: str | None) -> dict[str, Any]:
+    """`record` less its member `name` (the same object when there is none)."""
+    if name is None or name not in record:
+        return record
+    return {k: v for k, v in record.items() if k != name}
 
 
 def _time(value: Any, unit_name: str) -> datetime | None:
