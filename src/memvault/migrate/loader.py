@@ -792,20 +792,7 @@ class Loader:
     def _insert(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
         """Insert the rows of `table` not yet stored (by id); returns how many were new."""
         cols = COLUMNS[table]
-        present = self._present(tx, table, [r["id"] for r in rows])
-        fresh = [{c: r[c] for c in cols} for r in rows if r["id"] not in present]
-        if fresh:
-            tx.insert_new(table, cols, fresh)
-        return len(fresh)
-
-    def _present(self, tx: Tx, table: str, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(ids, LOOKUP_CHUNK):
-            params: dict[str, Any] = {}
-            listed = tx.expand("i", chunk, params)
-            for row in tx.all(f"SELECT id FROM {table} WHERE id IN ({listed})", params):
-                found.add(str(row["id"]))
-        return found
+        return tx.insert_new(table, cols, [{c: r[c] for c in cols} for r in rows])
 
     def _resolve(self, tx: Tx, batch: Batch) -> None:
         """Memories and routing scores whose natural key is already stored are merged."""

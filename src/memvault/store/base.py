@@ -62,15 +62,16 @@ class Tx(ABC):
         """Run one statement; returns the driver cursor."""
 
     @abstractmethod
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        """Run one statement for many parameter sets."""
+    def executemany(self, sql: str, rows: Sequence[Params]) -> int:
+        """Run one statement for many parameter sets; returns the rows it changed."""
 
-    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
+    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> int:
         """Insert `rows` (mappings of `columns`) into `table`, skipping any row that conflicts
-        with a stored one (`ON CONFLICT DO NOTHING`). Bulk writers call this, not a loop."""
+        with a stored one or an earlier row (`ON CONFLICT DO NOTHING`); returns how many were
+        inserted. Bulk writers call this, not a loop."""
         names = ", ".join(columns)
         marks = ", ".join(f":{c}" for c in columns)
-        self.executemany(
+        return self.executemany(
             f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
         )
 

@@ -70,10 +70,11 @@ class PostgresTx(Tx):
         except psycopg.Error as exc:
             raise translate(exc, sql) from exc
 
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Params]) -> int:
         try:
             with self.conn.cursor() as cur:
                 cur.executemany(to_pyformat(sql), rows)
+                return int(cur.rowcount)
         except psycopg.Error as exc:
             raise translate(exc, sql) from exc
 

@@ -100,13 +100,13 @@ class SQLiteTx(Tx):
         except sqlean.Error as exc:
             raise translate(exc, sql) from exc
 
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Params]) -> int:
         try:
-            self.conn.executemany(sql, rows)
+            return int(self.conn.executemany(sql, rows).rowcount)
         except sqlean.Error as exc:
             raise translate(exc, sql) from exc
 
-    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
+    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> int:
         """Many rows go through a TEMP staging table and `INSERT … SELECT` statements.
 
         FTS5 flushes its pending terms to disk at every statement (its savepoint hook), so an
@@ -117,8 +117,7 @@ class SQLiteTx(Tx):
         inserted in the order given (the staging table is read in rowid order).
         """
         if len(rows) < STAGE_MIN_ROWS:
-            super().insert_new(table, columns, rows)
-            return
+            return super().insert_new(table, columns, rows)
         stage = f"temp.memvault_stage_{table}"
         names = ", ".join(columns)
         self.execute(f"CREATE TEMP TABLE IF NOT EXISTS memvault_stage_{table} ({names})")
@@ -130,9 +129,11 @@ class SQLiteTx(Tx):
             "WHERE rowid BETWEEN :lo AND :hi ON CONFLICT DO NOTHING"
         )
         first = int(self.scalar(f"SELECT min(rowid) FROM {stage}"))
+        inserted = 0
         for lo in range(first, first + len(rows), STAGE_STATEMENT_ROWS):
-            self.execute(sql, {"lo": lo, "hi": lo + STAGE_STATEMENT_ROWS - 1})
+            inserted += self.execute(sql, {"lo": lo, "hi": lo + STAGE_STATEMENT_ROWS - 1}).rowcount
         self.execute(f"DELETE FROM {stage}")
+        return inserted
 
     def ts(self, value: datetime | None) -> Any:
         if value is None:
