@@ -2,6 +2,7 @@
 
     python bench/imports.py                 # 100k messages, side by side
     python bench/imports.py --big 1024      # + peak RSS of memvault import on a ~1 GB file
+    python bench/imports.py --floor         # + the store's part alone (prebuilt rows, in-process)
 
 Each tool runs in a child process, on the same file, into a fresh database in /tmp: wall
 time is measured around it, CPU time (user + system) from `getrusage(RUSAGE_CHILDREN)`.
@@ -90,12 +91,65 @@ def count(db: Path, table: str) -> int:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
+def floor(path: Path, work: Path, su_wall: float, su_cpu: float) -> None:
+    """The store's own part of an import, in this process: the messages of `path`, as rows
+    already built (ids, sessions, JSON metadata), inserted in 5,000-row transactions through
+    `Tx.insert_new` as the loader does, into memvault's schema (primary key, unique
+    (session_id, seq), foreign keys, checks, the FTS5 trigger with prefix indexes); then the
+    same with the full-text trigger dropped. No parsing, validation, verification or
+    interpreter start-up: what no import into this schema can go below."""
+    import orjson
+
+    import memvault
+    from memvault.clock import utcnow
+    from memvault.ids import derived_id
+
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    for label, fts in (("store floor: insert + FTS5", True), ("store floor: no FTS", False)):
+        db = work / f"floor{int(fts)}.db"
+        vault = memvault.open(f"sqlite:///{db}")
+        try:
+            owner = vault.users.create("floor")
+            threads = sorted({r["thread"] for r in lines})
+            sessions = {t: vault.sessions.create(owner.id).id for t in threads}
+            seqs: dict[str, int] = {}
+            rows = []
+            with vault.store.read() as tx:
+                for r in lines:
+                    seq = seqs[r["thread"]] = seqs.get(r["thread"], 0) + 1
+                    rows.append({"id": derived_id(r["id"]), "session_id": sessions[r["thread"]],
+                                 "user_id": owner.id, "seq": seq, "role": r["role"],
+                                 "content": r["text"], "emotion": None,
+                                 "metadata": tx.json({"file": "chats.ndjson"}),
+                                 "created_at": tx.ts(utcnow())})  # fmt: skip
+            if not fts:
+                with vault.store.write() as tx:
+                    tx.execute("DROP TRIGGER messages_fts_ai")
+            cols = tuple(rows[0])
+            start, cpu = time.perf_counter(), time.process_time()
+            for i in range(0, len(rows), 5000):
+                with vault.store.write() as tx:
+                    tx.insert_new("messages", cols, rows[i : i + 5000])
+                vault.store.settle()
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        finally:
+            vault.close()
+        print(
+            f"{label:<30}{wall:6.2f} s  {len(rows) / wall:9,.0f}  {cpu:6.2f}  "
+            f"{len(rows) / cpu:10,.0f}  (sqlite-utils' whole run ÷ this: wall "
+            f"{su_wall / wall:.2f}, CPU {su_cpu / cpu:.2f})"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--big", type=int, default=0, help="also measure RSS on a file of this many MB")
     ap.add_argument("--dir", default="/tmp/memvault-bench-imports")
     ap.add_argument("--rounds", type=int, default=1, help="side-by-side rounds")
+    ap.add_argument(
+        "--floor", action="store_true", help="also time the store's part alone (prebuilt rows)"
+    )
     args = ap.parse_args()
     work = Path(args.dir)
     shutil.rmtree(work, ignore_errors=True)
@@ -141,6 +195,9 @@ def main() -> None:
                 f"CPU {su_cpu / cpu:.2f})"
             )
         print(f"load average after round {rnd + 1}: {load()}")
+
+    if args.floor:
+        floor(src / "chats.ndjson", work, su_wall, su_cpu)
 
     if args.big:
         big = work / "big"
