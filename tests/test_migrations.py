@@ -169,6 +169,18 @@ def test_upgrade_and_current_commands_exist(tmp_path: Path) -> None:
     assert "up to date" in result.output
 
 
+def test_revisions_match_the_scripts() -> None:
+    """Opening a store compares its revision with `migrator.REVISIONS` without loading
+    Alembic: the list must be the scripts' single chain, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(migrator.SCRIPT_LOCATION)
+    assert len(script.get_heads()) == 1, script.get_heads()
+    walked = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert migrator.revisions() == walked
+    assert migrator.head() == script.get_current_head()
+
+
 @pytest.mark.parametrize("rev", ["0001"])
 def test_first_revision_is_stable(rev: str) -> None:
     assert migrator.revisions()[0] == rev
