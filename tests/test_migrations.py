@@ -15,7 +15,8 @@ from sqlalchemy.exc import SAWarning
 import memvault
 from memvault.store import migrator
 from memvault.store.engine import open_store, parse_url
-from memvault.store.schema import DERIVED_COLUMNS, DERIVED_TABLE_PREFIXES, metadata
+from memvault.store.schema import metadata
+from memvault.store.vocab import DERIVED_COLUMNS, DERIVED_TABLE_PREFIXES
 
 DECLARED = {t.name for t in metadata.sorted_tables}
 

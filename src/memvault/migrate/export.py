@@ -37,7 +37,8 @@ from memvault.admin import owned, row_to_json
 from memvault.errors import InvalidInput, NotFound
 from memvault.paths import confine, inside
 from memvault.store.base import Tx
-from memvault.store.schema import OWNED_TABLES, metadata
+from memvault.store.schema import metadata
+from memvault.store.vocab import OWNED_TABLES
 from memvault.vault import Vault
 
 FORMATS = ("json", "ndjson")
