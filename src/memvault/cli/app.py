@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Command -> module of memvault.cli that defines it, in the order `memvault --help` lists
 # them: the store first, then data in and out, then the domains; command groups last.
-# tests/test_cli_core.py checks that the modules define exactly these commands.
+# tests/test_startup.py checks that the modules define exactly these commands.
 COMMANDS = {
     "init": "core", "stats": "core", "check": "core", "backup": "core", "restore": "core",
     "reset": "core", "upgrade": "core", "current": "core", "demo": "core",
@@ -54,10 +54,9 @@ class LazyGroup(TyperGroup):
         return super().get_command(ctx, cmd_name)
 
     def _load(self, modules: list[str]) -> None:
-        missing = [m for m in modules if f"{__package__}.{m}" not in sys.modules]
-        for module in missing:
+        for module in modules:
             import_module(f"{__package__}.{module}")  # registers its commands on `app`
-        if missing or not self.commands:
+        if any(m in modules and name not in self.commands for name, m in COMMANDS.items()):
             self.commands.update(typer.main.get_group(app).commands)
 
 
