@@ -23,6 +23,16 @@ def _populate(vault: memvault.Vault, handle: str, marker: str) -> memvault.User:
     return user
 
 
+def test_vocab_lists_every_declared_table() -> None:
+    """`stats()` counts the tables named in store/vocab.py so that it runs without importing
+    SQLAlchemy: they must be the declared tables, in the declarations' order."""
+    from memvault.store import vocab
+    from memvault.store.schema import metadata
+
+    assert tuple(t.name for t in metadata.sorted_tables) == vocab.ENTITY_TABLES
+    assert set(vocab.OWNED_TABLES) <= set(vocab.ENTITY_TABLES)
+
+
 def test_stats_counts_every_entity(vault: memvault.Vault) -> None:
     _populate(vault, "alice", "zz")
     stats = vault.stats()

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SAWarning
 import memvault
 from memvault.store import migrator
 from memvault.store.engine import open_store, parse_url
-from memvault.store.schema import DERIVED_COLUMNS, DERIVED_TABLE_PREFIXES, metadata
+from memvault.store.schema import metadata
+from memvault.store.vocab import DERIVED_COLUMNS, DERIVED_TABLE_PREFIXES
 
 DECLARED = {t.name for t in metadata.sorted_tables}
 
@@ -167,6 +168,18 @@ def test_upgrade_and_current_commands_exist(tmp_path: Path) -> None:
     assert migrator.head() in result.output
     result = runner.invoke(app, ["current", "--db", url])
     assert "up to date" in result.output
+
+
+def test_revisions_match_the_scripts() -> None:
+    """Opening a store compares its revision with `migrator.REVISIONS` without loading
+    Alembic: the list must be the scripts' single chain, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(migrator.SCRIPT_LOCATION)
+    assert len(script.get_heads()) == 1, script.get_heads()
+    walked = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert migrator.revisions() == walked
+    assert migrator.head() == script.get_current_head()
 
 
 @pytest.mark.parametrize("rev", ["0001"])

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from memvault import paths
 from memvault import validate as v
@@ -20,13 +17,13 @@ from memvault.paths import confine
 from memvault.records import Stats, to_dict
 from memvault.store import migrator
 from memvault.store.base import Row, Tx
-from memvault.store.schema import OWNED_TABLES, metadata
+from memvault.store.vocab import ENTITY_TABLES, OWNED_TABLES
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from memvault.vault import Vault
 
-# Tables whose rows the API treats as domain entities (operations tables excluded).
-ENTITY_TABLES = tuple(t.name for t in metadata.sorted_tables)
 PRIVATE_COLUMNS = {"api_keys": {"key_hash"}}
 
 # How to reach one user's rows through an index; tables not listed use `user_id = :u`.
@@ -65,6 +62,9 @@ def stats(vault: Vault) -> Stats:
 
 
 def _kind(column: sa.Column[Any]) -> str:
+    from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
+    from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+
     name = str(column.type.compile(dialect=sqlite_dialect()))
     pg = column.type.dialect_impl(postgresql_dialect())  # type: ignore[no-untyped-call]
     pg_name = type(pg).__name__.upper()
@@ -77,14 +77,18 @@ def _kind(column: sa.Column[Any]) -> str:
     return "plain"
 
 
-COLUMN_KINDS: dict[str, dict[str, str]] = {
-    t.name: {c.name: _kind(c) for c in t.columns} for t in metadata.sorted_tables
-}
+@functools.cache
+def column_kinds() -> dict[str, dict[str, str]]:
+    """How `row_to_json` renders each column of each table (read from the SQLAlchemy
+    declarations on first use, so that opening a store does not import them)."""
+    from memvault.store.schema import metadata
+
+    return {t.name: {c.name: _kind(c) for c in t.columns} for t in metadata.sorted_tables}
 
 
 def row_to_json(tx: Tx, table: str, row: Row) -> dict[str, Any]:
     """A stored row as JSON-ready data (times ISO-8601, JSON decoded, bytes base64)."""
-    kinds = COLUMN_KINDS[table]
+    kinds = column_kinds()[table]
     out: dict[str, Any] = {}
     for key in row.keys():  # noqa: SIM118  (driver rows are not dicts)
         if key in PRIVATE_COLUMNS.get(table, ()):

@@ -12,7 +12,7 @@ from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Message, Session
 from memvault.store.base import Row, Tx
-from memvault.store.schema import ROLES, SESSION_KINDS, SESSION_STATUSES
+from memvault.store.vocab import ROLES, SESSION_KINDS, SESSION_STATUSES
 
 MESSAGE_COLUMNS = (
     "id", "session_id", "user_id", "seq", "role", "content", "emotion", "metadata", "created_at",

@@ -25,7 +25,7 @@ from memvault.domain_records import (
 from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.store.base import Row, Tx
-from memvault.store.schema import REQUEST_STATUSES, TASK_STATUSES
+from memvault.store.vocab import REQUEST_STATUSES, TASK_STATUSES
 from memvault.tools import check_link
 
 REQUEST_TRANSITIONS: Mapping[str, frozenset[str]] = {

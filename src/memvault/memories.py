@@ -20,7 +20,7 @@ from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.store.base import Row, Tx
-from memvault.store.schema import MEMORY_KINDS
+from memvault.store.vocab import MEMORY_KINDS
 
 MEMORY_COLUMNS = (
     "id", "user_id", "kind", "content", "context", "confidence", "importance",

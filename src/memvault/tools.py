@@ -22,7 +22,7 @@ from memvault.domain_records import Action, RoutingScore, Suggestion, ToolStats
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.store.base import Row, Tx
-from memvault.store.schema import TOOL_TYPES
+from memvault.store.vocab import TOOL_TYPES
 
 ACTION_COLUMNS = (
     "id", "user_id", "project_id", "session_id", "tool_name", "tool_type", "input",

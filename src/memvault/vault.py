@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memvault import admin, paths
 from memvault.affect import Contexts, Emotions, Profiles, Traits
@@ -17,12 +18,14 @@ from memvault.memories import Memories
 from memvault.patterns import Patterns
 from memvault.records import Stats
 from memvault.retention import Retention
-from memvault.search.query import Embeddings, Search
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
 from memvault.tools import Actions, Routing
 from memvault.users import Projects, Users
+
+if TYPE_CHECKING:
+    from memvault.search.query import Embeddings, Search
 
 
 class Vault:
@@ -58,8 +61,11 @@ class Vault:
         self.sessions = Sessions(self)
         self.messages = Messages(self)
         self.memories = Memories(self)
-        self.search = Search(self, embedder)  # full-text, vector and hybrid search
-        self.embeddings = Embeddings(self)
+        # `search` and `embeddings` are made on first use: they load numpy (see below).
+        self._embedder = embedder
+        self._search: Search | None = None
+        self._embeddings: Embeddings | None = None
+        self._lazy_lock = threading.Lock()
         self.emotions = Emotions(self)
         self.traits = Traits(self)
         self.profiles = Profiles(self)
@@ -70,6 +76,28 @@ class Vault:
         self.tasks = Tasks(self)
         self.agents = Agents(self)
         self.retention = Retention(self)
+
+    @property
+    def search(self) -> Search:
+        """Full-text, vector and hybrid search (`memvault.search.query.Search`)."""
+        if self._search is None:
+            with self._lazy_lock:
+                if self._search is None:
+                    from memvault.search.query import Search
+
+                    self._search = Search(self, self._embedder)
+        return self._search
+
+    @property
+    def embeddings(self) -> Embeddings:
+        """Stored vectors of memories and messages (`memvault.search.query.Embeddings`)."""
+        if self._embeddings is None:
+            with self._lazy_lock:
+                if self._embeddings is None:
+                    from memvault.search.query import Embeddings
+
+                    self._embeddings = Embeddings(self)
+        return self._embeddings
 
     @property
     def url(self) -> str:

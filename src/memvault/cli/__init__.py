@@ -1,21 +1,12 @@
-"""The `memvault` command line: a thin layer over the Vault API (one module per command group)."""
+"""The `memvault` command line: a thin layer over the Vault API (one module per command group,
+imported when one of its commands runs: see `memvault.cli.app.COMMANDS`)."""
 
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 
 from memvault.cli.app import app, err_console
 from memvault.errors import MemvaultError
-
-# Command groups, imported for their side effect of registering commands, in the order
-# `memvault --help` lists them: the store first, then data in and out, then the domains.
-GROUPS = (
-    "core", "search", "imports", "transfer", "export", "verify",
-    "affect", "patterns", "tools", "tasks", "prune", "keys", "serve",
-)  # fmt: skip
-for _group in GROUPS:
-    import_module(f"memvault.cli.{_group}")
 
 
 def main() -> None:

@@ -1,15 +1,64 @@
-"""The Typer application and what every command shares: --db, --json, output helpers."""
+"""The Typer application and what every command shares: --db, --json, output helpers.
+
+Each command lives in a module of this package that is imported only when the command runs
+(or for `memvault --help`): `COMMANDS` names the module of every command, and `LazyGroup`
+imports it on demand, so that `memvault import` does not pay for `memvault serve`'s imports.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, NoReturn
+from importlib import import_module
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
 import typer
+import typer.main
 from rich.console import Console
+from typer.core import TyperGroup
 
-from memvault.vault import Vault
+if TYPE_CHECKING:
+    # Typer vendors Click as typer._click; TyperGroup's methods take its classes.
+    from typer._click import Command, Context
+
+    from memvault.vault import Vault
+
+# Command -> module of memvault.cli that defines it, in the order `memvault --help` lists
+# them: the store first, then data in and out, then the domains; command groups last.
+# tests/test_startup.py checks that the modules define exactly these commands.
+COMMANDS = {
+    "init": "core", "stats": "core", "check": "core", "backup": "core", "restore": "core",
+    "reset": "core", "upgrade": "core", "current": "core", "demo": "core",
+    "search": "search", "reindex": "search", "embed": "search",
+    "import": "imports", "transfer": "transfer", "export": "export", "verify": "verify",
+    "emotions": "affect", "traits": "affect", "patterns": "patterns", "route": "tools",
+    "tasks": "tasks", "prune": "prune", "serve": "serve",
+    "actions": "tools", "retention": "prune", "keys": "keys",
+}  # fmt: skip
+ALL_MODULES = list(dict.fromkeys(COMMANDS.values()))
+
+
+class LazyGroup(TyperGroup):
+    """The root command: lists `COMMANDS`, imports a command's module on first lookup."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        self._load(ALL_MODULES)  # --help shows every command's summary: one import pass
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands:
+            # An unknown name loads every module, so that the "did you mean" suggestions
+            # (made from self.commands) see all the commands.
+            module = COMMANDS.get(cmd_name)
+            self._load(ALL_MODULES if module is None else [module])
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, modules: list[str]) -> None:
+        for module in modules:
+            import_module(f"{__package__}.{module}")  # registers its commands on `app`
+        if any(m in modules and name not in self.commands for name, m in COMMANDS.items()):
+            self.commands.update(typer.main.get_group(app).commands)
+
 
 app = typer.Typer(
     name="memvault",
@@ -17,7 +66,16 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup,
 )
+
+
+@app.callback()
+def _root() -> None:
+    # Makes `app` a group even before any command module is imported.
+    pass
+
+
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -35,6 +93,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 def open_vault(db: str | None, **options: Any) -> Vault:
     """Open the store named by --db (or the default)."""
+    from memvault.vault import Vault
+
     return Vault(db, **options)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -10,7 +10,9 @@ from rich.table import Table
 from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
 from memvault.domain import ANY, Owner
 from memvault.domain_records import to_json
-from memvault.vault import Vault
+
+if TYPE_CHECKING:
+    from memvault.vault import Vault
 
 actions_app = typer.Typer(help="The tool-call log: statistics and recent actions.",
                           no_args_is_help=True)  # fmt: skip

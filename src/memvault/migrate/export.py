@@ -37,7 +37,7 @@ from memvault.admin import owned, row_to_json
 from memvault.errors import InvalidInput, NotFound
 from memvault.paths import confine, inside
 from memvault.store.base import Tx
-from memvault.store.schema import OWNED_TABLES, metadata
+from memvault.store.vocab import ENTITY_TABLES, OWNED_TABLES
 from memvault.vault import Vault
 
 FORMATS = ("json", "ndjson")
@@ -110,7 +110,7 @@ def _export(vault: Vault, fh: IO[bytes], fmt: str, uid: str | None) -> dict[str,
     counts: dict[str, int] = {}
     if uid is None:
         plan: list[tuple[str, str, dict[str, Any]]]
-        plan = [(str(t.name), f"SELECT * FROM {t.name}", {}) for t in metadata.sorted_tables]
+        plan = [(t, f"SELECT * FROM {t}", {}) for t in ENTITY_TABLES]
     else:
         plan = [("users", "SELECT * FROM users WHERE id = :u", {"u": uid})]
         plan += [

@@ -63,11 +63,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from memvault.errors import MemvaultError
 from memvault.ids import new_id
@@ -75,7 +73,9 @@ from memvault.migrate.rowdigest import RowDigest, pg_checksum_sql
 from memvault.store import migrator
 from memvault.store.base import Location
 from memvault.store.engine import open_store, parse_url
-from memvault.store.schema import metadata
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 FORMAT = "memvault.transfer"
 BATCH_ROWS = 20_000
@@ -146,6 +146,9 @@ class TableSpec:
 
 
 def _kind(column: sa.Column[Any]) -> str:
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql
+
     pg = column.type.dialect_impl(postgresql.dialect())  # type: ignore[no-untyped-call]
     name = type(pg).__name__.upper()
     if "UUID" in name:
@@ -175,7 +178,9 @@ DERIVED_ANYWHERE = frozenset({"fts", "vec"})
 
 def table_specs() -> list[TableSpec]:
     """Every memvault table, parents before children, with its columns' kinds (derived
-    tables and columns left out)."""
+    tables and columns left out; read from the SQLAlchemy declarations, imported here)."""
+    from memvault.store.schema import metadata
+
     specs = []
     for table in metadata.sorted_tables:
         if table.name in DERIVED_TABLES:

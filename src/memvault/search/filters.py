@@ -20,8 +20,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from memvault.clock import as_utc
 from memvault.errors import InvalidInput
 from memvault.store.base import Tx
@@ -185,6 +183,8 @@ class Compiler:
         return f"{ext} {OPS[op]} {self.bind(value)}"
 
     def _meta_pg(self, key: str, path: list[str], op: str, value: Any) -> str:
+        from psycopg.types.json import Jsonb  # PostgreSQL only: SQLite never loads psycopg
+
         col = f"{self.alias}.metadata"
         p = self.bind(path)
         node = f"({col} #> CAST({p} AS text[]))"

@@ -36,7 +36,7 @@ from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
 from memvault.store import ann, fts_bm25, fulltext, vectors
 from memvault.store.base import Tx
-from memvault.store.schema import MEMORY_KINDS
+from memvault.store.vocab import MEMORY_KINDS
 
 if TYPE_CHECKING:
     from memvault.vault import Vault

@@ -15,6 +15,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from memvault.store.vocab import (
+    IMPORT_STATUSES,
+    KEY_SCOPES,
+    MEMORY_KINDS,
+    MEMORY_OPS,
+    REQUEST_STATUSES,
+    ROLES,
+    SESSION_KINDS,
+    SESSION_STATUSES,
+    TASK_STATUSES,
+    TOOL_TYPES,
+)
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -30,22 +43,6 @@ Time = sa.Text().with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
 Json = sa.Text().with_variant(postgresql.JSONB(), "postgresql")
 Float = sa.Float().with_variant(postgresql.DOUBLE_PRECISION(), "postgresql")
 Blob = sa.LargeBinary()
-
-SESSION_KINDS = ("chat", "task", "agent", "instance", "competition", "ensemble", "debate")
-SESSION_STATUSES = (
-    "active", "idle", "running", "paused", "completed", "failed", "archived", "timeout",
-)  # fmt: skip
-ROLES = ("user", "assistant", "system", "tool", "function")
-MEMORY_KINDS = (
-    "fact", "preference", "event", "relation", "pattern", "summary", "emotional",
-    "conversation", "note",
-)  # fmt: skip
-MEMORY_OPS = ("create", "update", "delete")
-TOOL_TYPES = ("builtin", "mcp", "command", "agent", "skill")
-REQUEST_STATUSES = ("pending", "active", "completed", "failed", "cancelled")
-TASK_STATUSES = ("pending", "running", "completed", "failed", "blocked", "cancelled")
-IMPORT_STATUSES = ("running", "completed", "quarantined", "mismatch", "failed")
-KEY_SCOPES = ("user", "admin")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -273,11 +270,8 @@ vector_tombstones = sa.Table(
     sa.Index("ix_vector_tombstones_owner_model_seq", "owner", "model", "seq"),
 )
 
-# Engine-specific derived objects that revisions add outside these declarations: FTS5 tables
-# and triggers (SQLite), generated `fts` tsvector columns and GIN indexes (PostgreSQL), the
-# pgvector `vec` column where the extension exists. `memvault reindex` rebuilds them.
-DERIVED_COLUMNS = frozenset({"fts", "vec"})
-DERIVED_TABLE_PREFIXES = ("messages_fts", "memories_fts", "response_patterns_fts")
+# Engine-specific derived objects (FTS5 tables, tsvector and pgvector columns) are listed
+# in store/vocab.py: DERIVED_COLUMNS, DERIVED_TABLE_PREFIXES.
 
 # --- affect -------------------------------------------------------------------------------
 
@@ -637,11 +631,3 @@ api_keys = sa.Table(
     sa.CheckConstraint("scope = 'admin' OR user_id IS NOT NULL", name="user_key_has_owner"),
     sa.Index("ix_api_keys_user_id", "user_id"),
 )
-
-# Tables holding rows of one user, in the order erase() deletes them (children first).
-OWNED_TABLES = (
-    "api_keys", "subscriptions", "agent_messages", "subtasks", "task_lists", "requests",
-    "routing_scores", "actions", "response_patterns", "trait_changes", "traits",
-    "emotion_events", "embeddings", "memory_history", "memories", "messages", "sessions",
-    "projects",
-)  # fmt: skip
