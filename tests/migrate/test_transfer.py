@@ -26,6 +26,7 @@ from memvault.migrate.transfer import (
     checksum_store,
     transfer,
 )
+from memvault.store.sqlite import STAGE_MIN_ROWS
 from tests._servers import drop_database, fresh_database, in_ci, postgres_urls
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,6 +203,34 @@ def test_sqlite_to_sqlite(tmp_path: Path) -> None:
     assert checksum_store(dst) == checksum_store(src)
     with pytest.raises(DestinationNotEmpty):
         transfer(src, dst)
+
+
+def test_sqlite_destination_in_staged_batches(tmp_path: Path) -> None:
+    """Batches of at least STAGE_MIN_ROWS go through the staging table on a SQLite
+    destination: the same rows, an FTS5 index equal to a rebuild, and a refused row named."""
+    src = sqlite_url(tmp_path / "a.db")
+    ids = populate(src, messages=300)
+    dst = sqlite_url(tmp_path / "b.db")
+    assert transfer(src, dst, batch=STAGE_MIN_ROWS * 4).ok
+    assert checksum_store(dst) == checksum_store(src)
+    with memvault.open(dst) as vault:
+        before = [h.item.id for h in vault.messages.search(ids["alice"], "naïve", k=50)]
+        assert before
+        with vault.store.write() as tx:
+            tx.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+            tx.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
+        assert [h.item.id for h in vault.messages.search(ids["alice"], "naïve", k=50)] == before
+
+    # A row the destination refuses (a CHECK the source was told to ignore) is named.
+    conn = sqlean.connect(str(tmp_path / "a.db"))
+    bad = conn.execute("SELECT id FROM messages ORDER BY id LIMIT 1 OFFSET 40").fetchone()[0]
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    conn.execute("UPDATE messages SET seq = -1 WHERE id = ?", (bad,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(TransferError) as err:
+        transfer(src, sqlite_url(tmp_path / "c.db"), batch=STAGE_MIN_ROWS * 4)
+    assert "messages" in str(err.value) and bad in str(err.value)
 
 
 def test_nul_byte_refused_with_row_named_then_resumable(tmp_path: Path, pg_url: str) -> None:

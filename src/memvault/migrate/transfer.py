@@ -761,11 +761,13 @@ class _Transfer:
         if dst.engine == "sqlite":
             import sqlean
 
+            from memvault.store.sqlite import insert_rows
+
             marks = ", ".join("?" for _ in cols)
             sql = f"INSERT INTO {spec.name} ({quoted}) VALUES ({marks})"
             meanwhile()
             try:
-                dst.conn.executemany(sql, rows)
+                insert_rows(dst.conn, spec.name, cols, rows)
             except sqlean.Error as exc:
                 self._rollback(dst)
                 for row in rows:  # find the row SQLite refused, to name it

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,10 +32,10 @@ from memvault.errors import (
 from memvault.store.base import Location, Params, Store, Tx
 
 SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-# `SQLiteTx.insert_new` stages batches of at least this many rows (below, executemany), and
-# moves them with one statement per this many rows: a statement's journal of the pages it
-# changed stays in memory (temp_store=MEMORY), so one statement per 5,000-row batch cost
-# ~15 MB more peak RSS on large rows, for no measurable speed.
+# `insert_rows` stages batches of at least this many rows (below, executemany), and moves
+# them with one statement per this many rows: a statement's journal of the pages it changed
+# stays in memory (temp_store=MEMORY), so one statement per 5,000-row batch raised the peak
+# RSS of a 1 GB import from ~190 to 272 MB, for no measurable speed.
 STAGE_MIN_ROWS = 16
 STAGE_STATEMENT_ROWS = 1000
 
@@ -87,6 +87,48 @@ def translate(exc: BaseException, sql: str = "") -> Exception:
     return StoreError(f"{text} (in: {sql.strip()[:200]})" if sql else text)
 
 
+def insert_rows(
+    conn: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Any],
+    conflict: str = "",
+) -> int:
+    """Insert `rows` (mappings by column name, or sequences in `columns` order) into `table`
+    on a sqlean connection inside an open transaction; returns the rows inserted. `conflict`
+    is an optional `ON CONFLICT …` clause.
+
+    Many rows go through a TEMP staging table and `INSERT … SELECT` statements of
+    `STAGE_STATEMENT_ROWS`: FTS5 flushes its pending terms to disk at every statement (its
+    savepoint hook), so an `executemany` through a full-text trigger writes one index segment
+    per row, which FTS5 then merges (100k messages: 7.4 s → 2.7 s). The staging table has no
+    declared types, so values reach `table` untouched and get exactly the affinity a direct
+    insert gives them; rows go in in the order given (the staging table is read in rowid
+    order). A failing row fails its statement, as with `executemany`.
+    """
+    names = ", ".join(f'"{c}"' for c in columns)
+    named = bool(rows) and isinstance(rows[0], Mapping)
+    marks = ", ".join(f":{c}" if named else "?" for c in columns)
+    if len(rows) < STAGE_MIN_ROWS:
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}"
+        return int(conn.executemany(sql, rows).rowcount)
+    stage = f"memvault_stage_{table}"
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({names})")
+    conn.execute(f"DELETE FROM temp.{stage}")
+    conn.executemany(f"INSERT INTO temp.{stage} ({names}) VALUES ({marks})", rows)
+    # `WHERE` also lets SQLite parse an upsert clause after the SELECT.
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM temp.{stage} "
+        f"WHERE rowid BETWEEN ? AND ? {conflict}"
+    )
+    first = int(conn.execute(f"SELECT min(rowid) FROM temp.{stage}").fetchone()[0])
+    inserted = 0
+    for lo in range(first, first + len(rows), STAGE_STATEMENT_ROWS):
+        inserted += conn.execute(sql, (lo, lo + STAGE_STATEMENT_ROWS - 1)).rowcount
+    conn.execute(f"DELETE FROM temp.{stage}")
+    return inserted
+
+
 class SQLiteTx(Tx):
     engine = "sqlite"
 
@@ -107,33 +149,10 @@ class SQLiteTx(Tx):
             raise translate(exc, sql) from exc
 
     def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> int:
-        """Many rows go through a TEMP staging table and `INSERT … SELECT` statements.
-
-        FTS5 flushes its pending terms to disk at every statement (its savepoint hook), so an
-        `executemany` through a full-text trigger writes one index segment per row, which
-        FTS5 then merges: one statement per 1,000 rows is ~3× faster for `messages` (100k
-        rows: 7.4 s → 2.7 s). The staging table has no declared types, so values reach `table`
-        untouched and get exactly the affinity a direct insert would give them; rows are
-        inserted in the order given (the staging table is read in rowid order).
-        """
-        if len(rows) < STAGE_MIN_ROWS:
-            return super().insert_new(table, columns, rows)
-        stage = f"temp.memvault_stage_{table}"
-        names = ", ".join(columns)
-        self.execute(f"CREATE TEMP TABLE IF NOT EXISTS memvault_stage_{table} ({names})")
-        self.execute(f"DELETE FROM {stage}")
-        marks = ", ".join(f":{c}" for c in columns)
-        self.executemany(f"INSERT INTO {stage} ({names}) VALUES ({marks})", rows)
-        sql = (
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
-            "WHERE rowid BETWEEN :lo AND :hi ON CONFLICT DO NOTHING"
-        )
-        first = int(self.scalar(f"SELECT min(rowid) FROM {stage}"))
-        inserted = 0
-        for lo in range(first, first + len(rows), STAGE_STATEMENT_ROWS):
-            inserted += self.execute(sql, {"lo": lo, "hi": lo + STAGE_STATEMENT_ROWS - 1}).rowcount
-        self.execute(f"DELETE FROM {stage}")
-        return inserted
+        try:
+            return insert_rows(self.conn, table, columns, rows, "ON CONFLICT DO NOTHING")
+        except sqlean.Error as exc:
+            raise translate(exc, f"INSERT INTO {table}") from exc
 
     def ts(self, value: datetime | None) -> Any:
         if value is None:
