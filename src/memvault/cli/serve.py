@@ -66,6 +66,7 @@ def serve(
             )
         console.print(f"memvault serving {vault.url} on http://{host}:{port}/  (Ctrl-C stops)")
         service_app = create_app(vault, max_body_bytes=max_body, fast_append=fast_append)
+        vault.search  # noqa: B018  (made on first use; the first search request should not pay)
         # Everything built so far (modules, the app, its schemas) lives as long as the process:
         # out of the collector's sight, a full collection no longer walks it (one took ~300 ms
         # under load and was the service's worst latency; bench/README_service.md).
