@@ -69,6 +69,7 @@ import orjson
 
 from memvault.errors import MemvaultError
 from memvault.ids import new_id
+from memvault.migrate.prefetch import Prefetch
 from memvault.migrate.rowdigest import RowDigest, pg_checksum_sql
 from memvault.store import migrator
 from memvault.store.base import Location
@@ -821,21 +822,26 @@ class _Transfer:
         vec = spec.name == "embeddings" and dst.engine == "postgresql" and self.dst_vec
         convs = _converters(spec, src.engine, dst.engine)
         pk_idx = spec.pk_index()
-        for chunk in src.stream(spec, after=last, batch=self.batch):
-            rows = self.convert(spec, chunk, convs, vec)
-            self._begin(dst)
-            try:
-                self.write(dst, spec, rows, vec, partial(digest.add_many, chunk))
-                last = [chunk[-1][i] for i in pk_idx]
-                done += len(chunk)
-                result.copied += len(chunk)
-                self.save_checkpoint(dst, spec.name, done, {"last": last, "rows": done})
-                self._commit(dst)
-            except BaseException:
-                self._rollback(dst)
-                raise
-            if self.progress:
-                self.progress(spec.name, done, total)
+        # The next chunk is read and converted on a thread while this one is written.
+        converted = (
+            (chunk, self.convert(spec, chunk, convs, vec))
+            for chunk in src.stream(spec, after=last, batch=self.batch)
+        )
+        with Prefetch(converted) as ahead:
+            for chunk, rows in ahead:
+                self._begin(dst)
+                try:
+                    self.write(dst, spec, rows, vec, partial(digest.add_many, chunk))
+                    last = [chunk[-1][i] for i in pk_idx]
+                    done += len(chunk)
+                    result.copied += len(chunk)
+                    self.save_checkpoint(dst, spec.name, done, {"last": last, "rows": done})
+                    self._commit(dst)
+                except BaseException:
+                    self._rollback(dst)
+                    raise
+                if self.progress:
+                    self.progress(spec.name, done, total)
         self._begin(dst)
         try:
             self.save_checkpoint(dst, spec.name, done, {"last": last, "rows": done, "done": True})
