@@ -952,19 +952,29 @@ class _Transfer:
                 self.src_loc.safe_url, self.dst_loc.safe_url, self.run_id, self.resumed
             )
             digests: dict[str, RowDigest] = {}
+            tables: dict[str, TableResult] = {}
             checks = _Checks(self, dst)
             stack.callback(checks.close)
-            for spec in self.specs:
-                t0 = time.perf_counter()
-                total = int(src.scalar(f"SELECT count(*) FROM {spec.name}"))
-                table_result = TableResult(spec.name)
-                digest = RowDigest(spec)
-                self.copy_table(src, dst, spec, points.get(spec.name, {}), digest,
-                                table_result, total)  # fmt: skip
-                table_result.seconds = time.perf_counter() - t0
-                digests[spec.name] = digest
-                result.tables.append(table_result)
-                checks.submit(spec)  # runs while the next table copies
+
+            def copy(specs: Sequence[TableSpec], end: _End) -> None:
+                for spec in specs:
+                    t0 = time.perf_counter()
+                    total = int(src.scalar(f"SELECT count(*) FROM {spec.name}"))
+                    table_result = TableResult(spec.name)
+                    digest = RowDigest(spec)
+                    self.copy_table(src, end, spec, points.get(spec.name, {}), digest,
+                                    table_result, total)  # fmt: skip
+                    table_result.seconds = time.perf_counter() - t0
+                    digests[spec.name] = digest
+                    tables[spec.name] = table_result
+                    checks.submit(spec)  # runs while the next table copies
+
+            largest = self.largest(src, dst)
+            if largest is None:
+                copy(self.specs, dst)
+            else:
+                self.copy_beside(copy, largest, dst)
+            result.tables = [tables[spec.name] for spec in self.specs]
             result.indexes_rebuilt = self.finish_indexes(dst, opts)
             result.copy_seconds = time.perf_counter() - started
             t1 = time.perf_counter()
@@ -995,6 +1005,40 @@ class _Transfer:
             dst.close()
 
     dst_vec = False
+
+    def largest(self, src: _End, dst: _End) -> TableSpec | None:
+        """The table copied on a connection of its own beside the others, or None.
+
+        On PostgreSQL the destination's CPU is the bottleneck (the generated `fts` columns),
+        and foreign keys are dropped while the copy runs, so the largest table (`messages`)
+        goes on a second connection, a second server process, while the other tables copy
+        on the first. Each table keeps its own checkpoints, so a resume is unchanged. Only
+        from a SQLite source: one snapshot transaction on one connection is read by both.
+        """
+        if src.engine != "sqlite" or dst.engine != "postgresql" or len(self.specs) < 2:
+            return None
+        counts = {s.name: int(src.scalar(f"SELECT count(*) FROM {s.name}")) for s in self.specs}
+        spec = max(self.specs, key=lambda s: counts[s.name])
+        return spec if counts[spec.name] > 0 else None
+
+    def copy_beside(
+        self, copy: Callable[[Sequence[TableSpec], _End], None], largest: TableSpec, dst: _End
+    ) -> None:
+        """Copy `largest` on a second destination connection while `copy` does the rest on
+        `dst`; both finish (or fail) before this returns, the first failure is raised."""
+        rest = [s for s in self.specs if s is not largest]
+        other = _open_end(self.dst_loc)
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="memvault-copy") as pool:
+                beside = pool.submit(copy, [largest], other)
+                try:
+                    copy(rest, dst)
+                finally:
+                    failed = beside.exception()  # waits for it, whatever happened here
+                if failed is not None:
+                    raise failed
+        finally:
+            other.close()
 
 
 class _Checks:
