@@ -9,8 +9,11 @@ How it works:
   must be at the same (newest) revision. The destination must be empty, or hold an
   unfinished transfer *from the same source*, which is then resumed.
 * Tables are copied in foreign-key order, each in primary-key order (keyset: `WHERE pk >
-  last`), from one read snapshot of the source. PostgreSQL receives rows through `COPY`
-  (psycopg `cursor.copy` + `write_row`), SQLite through `executemany`. Every batch commits
+  last`), from one read snapshot of the source; the next batch is read and converted on a
+  thread while the current one is written (`prefetch`). PostgreSQL receives rows through
+  `COPY` (psycopg `cursor.copy` + `write_row`) and, from a SQLite source, takes the largest
+  table on a second connection beside the others; SQLite receives them through a staging
+  table and `INSERT … SELECT` (`store.sqlite.insert_rows`). Every batch commits
   together with its checkpoint (`import_runs` / `import_checkpoints` rows of the destination:
   the last primary key copied per table), so a killed transfer resumes where it stopped and
   never duplicates a row.
