@@ -790,7 +790,7 @@ class Loader:
         self._entries = []
 
     def _insert(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
-        """Insert the rows of `table` not yet stored (by id); returns how many were new."""
+        """Insert the rows of `table` that conflict with no stored row; returns how many."""
         cols = COLUMNS[table]
         return tx.insert_new(table, cols, [{c: r[c] for c in cols} for r in rows])
 

@@ -962,7 +962,7 @@ class _Transfer:
             def copy(specs: Sequence[TableSpec], end: _End) -> None:
                 for spec in specs:
                     t0 = time.perf_counter()
-                    total = int(src.scalar(f"SELECT count(*) FROM {spec.name}"))
+                    total = totals[spec.name]
                     table_result = TableResult(spec.name)
                     digest = RowDigest(spec)
                     self.copy_table(src, end, spec, points.get(spec.name, {}), digest,
@@ -972,7 +972,8 @@ class _Transfer:
                     tables[spec.name] = table_result
                     checks.submit(spec)  # runs while the next table copies
 
-            largest = self.largest(src, dst)
+            totals = {s.name: int(src.scalar(f"SELECT count(*) FROM {s.name}")) for s in self.specs}
+            largest = self.largest(src, dst, totals)
             if largest is None:
                 copy(self.specs, dst)
             else:
@@ -1009,7 +1010,7 @@ class _Transfer:
 
     dst_vec = False
 
-    def largest(self, src: _End, dst: _End) -> TableSpec | None:
+    def largest(self, src: _End, dst: _End, totals: dict[str, int]) -> TableSpec | None:
         """The table copied on a connection of its own beside the others, or None.
 
         On PostgreSQL the destination's CPU is the bottleneck (the generated `fts` columns),
@@ -1020,9 +1021,8 @@ class _Transfer:
         """
         if src.engine != "sqlite" or dst.engine != "postgresql" or len(self.specs) < 2:
             return None
-        counts = {s.name: int(src.scalar(f"SELECT count(*) FROM {s.name}")) for s in self.specs}
-        spec = max(self.specs, key=lambda s: counts[s.name])
-        return spec if counts[spec.name] > 0 else None
+        spec = max(self.specs, key=lambda s: totals[s.name])
+        return spec if totals[spec.name] > 0 else None
 
     def copy_beside(
         self, copy: Callable[[Sequence[TableSpec], _End], None], largest: TableSpec, dst: _End

@@ -121,9 +121,9 @@ def insert_rows(
         f"INSERT INTO {table} ({names}) SELECT {names} FROM temp.{stage} "
         f"WHERE rowid BETWEEN ? AND ? {conflict}"
     )
-    first = int(conn.execute(f"SELECT min(rowid) FROM temp.{stage}").fetchone()[0])
+    # The staging table was empty, so its rows are numbered 1..len(rows) in input order.
     inserted = 0
-    for lo in range(first, first + len(rows), STAGE_STATEMENT_ROWS):
+    for lo in range(1, len(rows) + 1, STAGE_STATEMENT_ROWS):
         inserted += conn.execute(sql, (lo, lo + STAGE_STATEMENT_ROWS - 1)).rowcount
     conn.execute(f"DELETE FROM temp.{stage}")
     return inserted
