@@ -35,6 +35,7 @@ COMMANDS = {
     "emotions": "affect", "traits": "affect", "patterns": "patterns", "route": "tools",
     "tasks": "tasks", "prune": "prune", "serve": "serve",
     "actions": "tools", "retention": "prune", "keys": "keys",
+    "users": "users", "sessions": "sessions", "memories": "memories",
 }  # fmt: skip
 ALL_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
@@ -68,11 +69,30 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"memvault {version('memvault')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print memvault's version and exit.",
+        ),
+    ] = False,
+) -> None:
     # Makes `app` a group even before any command module is imported.
     pass
 
