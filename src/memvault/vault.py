@@ -145,7 +145,8 @@ class Vault:
         return admin.erase_user(self, user_id, vacuum=vacuum)
 
     def backup(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> admin.Backup:
-        """Online backup of a SQLite store into `path` while writers keep running."""
+        """Online backup into `path` while writers keep running: SQLite's backup API, or
+        `pg_dump -Fc` for PostgreSQL (restore it with `pg_restore --no-owner -d URL`)."""
         return admin.backup(self, os.fspath(path), overwrite=overwrite)
 
     def close(self) -> None:

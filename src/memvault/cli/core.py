@@ -63,7 +63,8 @@ def backup(
     db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Online backup of a SQLite store (writers keep running), verified after writing."""
+    """Online backup (writers keep running), verified after writing: a SQLite file, or a
+    `pg_dump -Fc` archive of a PostgreSQL store (needs pg_dump; `pg_restore` restores it)."""
     with open_vault(db) as vault:
         result = vault.backup(path, overwrite=force)
     console.print(
