@@ -64,7 +64,7 @@ demo: setup
 	$(VENV)/bin/memvault demo
 
 serve: setup
-	$(VENV)/bin/memvault serve $(SERVE_ARGS)
+	$(VENV)/bin/memvault serve --init $(SERVE_ARGS)
 
 pg-start:
 	@$(PGSERVERS) start
