@@ -166,14 +166,21 @@ def test_transfer_from_a_missing_source_leaves_no_file(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("bad", [["--format", "chatgtp"], ["--format", "generic"]])
-def test_import_with_bad_options_creates_no_store(bad: list[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [(["legacy", "--format", "chatgtp"], "--format"),
+     (["legacy", "--format", "generic"], "--mapping"),
+     (["nowhere"], "not a directory")],
+)  # fmt: skip
+def test_import_with_bad_options_creates_no_store(
+    bad: list[str], named: str, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MEMVAULT_URL"}
     (tmp_path / "legacy").mkdir()
     result = subprocess.run(
-        [MEMVAULT, "import", "legacy", *bad, "--db", "sqlite:///new.db"],
+        [MEMVAULT, "import", *bad, "--db", "sqlite:///new.db"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "--format" in result.stderr or "--mapping" in result.stderr, result.stderr
+    assert named in result.stderr, result.stderr
     assert not (tmp_path / "new.db").exists()
