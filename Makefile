@@ -1,7 +1,8 @@
 # memvault developer commands. `make test` is what the README and CI run.
 #
 #   make setup             .venv + pip install -e '.[test]' (+ $MEMVAULT_EXTRAS)
-#   make test              setup, start the PostgreSQL 15/18 test servers, pytest -q
+#   make test              setup, start the PostgreSQL 15/18 test servers, pytest -q -rs
+#                          (-rs: every skipped test says why, e.g. no Chromium)
 #   make test-reliability  the slow crash/fault/concurrency suite (tests/reliability)
 #   make lint | typecheck | bench | demo | serve
 #   make pg-start | pg-stop | pg-status | pg-env
@@ -41,7 +42,7 @@ setup:
 	@bash scripts/setup.sh
 
 test: setup
-	@$(call run_pytest,-q $(PYTEST_ARGS))
+	@$(call run_pytest,-q -rs $(PYTEST_ARGS))
 
 test-reliability: setup
 	@if [[ ! -d tests/reliability ]]; then \
@@ -63,7 +64,7 @@ demo: setup
 	$(VENV)/bin/memvault demo
 
 serve: setup
-	$(VENV)/bin/memvault serve $(SERVE_ARGS)
+	$(VENV)/bin/memvault serve --init $(SERVE_ARGS)
 
 pg-start:
 	@$(PGSERVERS) start

@@ -44,9 +44,37 @@ want="$(
     } | sha256sum | cut -d' ' -f1
 )"
 
+# The dashboard tests drive the system's Chromium (tests/server/test_dashboard.py). Without it
+# they skip (and fail under CI=true): install it when this user can (root with apt-get, unless
+# MEMVAULT_INSTALL_BROWSER=0), else say exactly what is missing and how to get it.
+check_browser() {
+    local chromium="${MEMVAULT_CHROMIUM:-/usr/bin/chromium}"
+    if [[ -x "$chromium" ]] || command -v "$chromium" >/dev/null 2>&1; then
+        return 0
+    fi
+    if [[ "$(id -u)" == 0 && "${MEMVAULT_INSTALL_BROWSER:-1}" != 0 ]] \
+        && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: no Chromium at $chromium; installing chromium for the dashboard tests" \
+            "(MEMVAULT_INSTALL_BROWSER=0 skips this)"
+        if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+                chromium fonts-liberation >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 \
+                && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+                    chromium fonts-liberation >/dev/null 2>&1; }; then
+            [[ -x "$chromium" ]] && return 0
+        fi
+        echo "setup: installing chromium with apt-get failed" >&2
+    fi
+    echo "setup: WARNING: no Chromium at $chromium: the dashboard tests" \
+        "(tests/server/test_dashboard.py) will be SKIPPED (they fail under CI=true)." \
+        "Install it (Debian/Ubuntu: sudo apt-get install chromium fonts-liberation) or point" \
+        "MEMVAULT_CHROMIUM at a Chromium binary." >&2
+}
+
 if [[ "${MEMVAULT_SETUP_FORCE:-0}" != 1 && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \
     && "$VENV/bin/python" -c 'import memvault' 2>/dev/null; then
     echo "setup: $VENV up to date (.[$extras])"
+    check_browser
     exit 0
 fi
 
@@ -62,4 +90,5 @@ if ! { "$VENV/bin/python" -m pip install --quiet --upgrade pip setuptools wheel 
     exit 1
 fi
 echo "$want" > "$STAMP"
+check_browser
 echo "setup: done"

@@ -161,8 +161,9 @@ def test_upgrade_and_current_commands_exist(tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    result = runner.invoke(app, ["current", "--db", url])
-    assert result.exit_code == 0 and "current: none" in result.output
+    result = runner.invoke(app, ["current", "--db", url])  # only reads: creates nothing
+    assert result.exit_code != 0 and "memvault init" in str(result.exception)
+    assert not (tmp_path / "cli.db").exists()
     result = runner.invoke(app, ["upgrade", "--db", url])
     assert result.exit_code == 0, result.output
     assert migrator.head() in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import os
@@ -195,11 +196,6 @@ def _sha256(path: str) -> str:
 
 def backup(vault: Vault, path: str, *, overwrite: bool = False) -> Backup:
     path = str(confine("path", path, vault.files_root, write=True))
-    if vault.engine != "sqlite":
-        raise StoreError(
-            "online backup of a PostgreSQL store is pg_dump's job "
-            "(or `memvault transfer` into a SQLite file)"
-        )
     target = Path(path)
     if target.exists() and not overwrite:
         raise Conflict(f"{path} exists; refusing to overwrite it (use overwrite/--force)")
@@ -208,8 +204,15 @@ def backup(vault: Vault, path: str, *, overwrite: bool = False) -> Backup:
     tmp = f"{path}.partial-{os.getpid()}"
     if os.path.exists(tmp):
         os.unlink(tmp)
-    vault.store.backup_to(tmp)  # type: ignore[attr-defined]
+    try:
+        vault.store.backup_to(tmp)  # type: ignore[attr-defined]
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     os.replace(tmp, path)
+    if vault.engine != "sqlite":  # a pg_dump archive, already listed back by pg_restore
+        return Backup(path, os.path.getsize(path), _sha256(path), vault.schema_version)
     problems = inspect_backup(path)
     if problems:
         raise StoreError(f"backup {path} failed its integrity check: {problems[0]}")
@@ -260,7 +263,10 @@ def restore(
         raise SchemaError(f"refusing to restore {backup_path}: {problems[0]}")
     location = parse_url(url)
     if location.engine != "sqlite":
-        raise StoreError("restore writes a SQLite store; use `memvault transfer` for PostgreSQL")
+        raise StoreError(
+            "restore writes a SQLite store; restore a PostgreSQL dump with "
+            "`pg_restore --no-owner -d URL FILE` into an empty database"
+        )
     target = location.path or ""
     if target == ":memory:":
         raise InvalidInput("url", url, "cannot restore into a memory database")

@@ -29,7 +29,12 @@ if TYPE_CHECKING:
 
 
 class Vault:
-    """An open memvault store. Thread-safe; open one per process (not across fork())."""
+    """An open memvault store. Thread-safe; open one per process (not across fork()).
+
+    `create=False` opens only an existing store: a missing SQLite file is not created and a
+    database without the memvault schema gets none (`SchemaError` / `StoreUnavailable`);
+    `auto_upgrade=False` refuses an older schema instead of migrating it.
+    """
 
     def __init__(
         self,
@@ -39,16 +44,23 @@ class Vault:
         busy_timeout: float = 30.0,
         pool_size: int = 10,
         auto_upgrade: bool = True,
+        create: bool = True,
         clock: Clock | None = None,
         files_root: str | os.PathLike[str] | None = None,
         embedder: Any = None,
     ) -> None:
         location = parse_url(url)
         self.store: Store = open_store(
-            location, synchronous=synchronous, busy_timeout=busy_timeout, max_size=pool_size
+            location,
+            create=create,
+            synchronous=synchronous,
+            busy_timeout=busy_timeout,
+            max_size=pool_size,
         )
         try:
-            self.schema_version = migrator.ensure(self.store, auto_upgrade=auto_upgrade)
+            self.schema_version = migrator.ensure(
+                self.store, auto_upgrade=auto_upgrade, create=create
+            )
         except BaseException:
             self.store.close()
             raise
@@ -133,7 +145,8 @@ class Vault:
         return admin.erase_user(self, user_id, vacuum=vacuum)
 
     def backup(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> admin.Backup:
-        """Online backup of a SQLite store into `path` while writers keep running."""
+        """Online backup into `path` while writers keep running: SQLite's backup API, or
+        `pg_dump -Fc` for PostgreSQL (restore it with `pg_restore --no-owner -d URL`)."""
         return admin.backup(self, os.fspath(path), overwrite=overwrite)
 
     def close(self) -> None:
@@ -151,7 +164,8 @@ class Vault:
 
 
 def open(url: str | os.PathLike[str] | None = None, **options: Any) -> Vault:
-    """Open (creating or upgrading if needed) the store at `url`.
+    """Open (creating or upgrading if needed) the store at `url`; `create=False` and
+    `auto_upgrade=False` open an existing, current store only (see `Vault`).
 
     No URL: `$MEMVAULT_URL`, else `./memvault.db`. `sqlite:///path` and `postgresql://…`
     behave the same through this API.

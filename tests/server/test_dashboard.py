@@ -29,11 +29,14 @@ def browser() -> Iterator[Any]:
     """Headless Chromium; missing Chromium or Playwright fails under CI=true, skips elsewhere."""
     problem = None
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        problem = f"no Chromium at {CHROMIUM}"
+        problem = (
+            f"no Chromium at {CHROMIUM} (install it: `sudo apt-get install chromium "
+            "fonts-liberation`, or `make setup` as root; or set MEMVAULT_CHROMIUM=/path)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        problem = "playwright is not installed"
+        problem = "the playwright package is not installed (`make setup` installs .[test])"
     if problem:
         if in_ci():
             pytest.fail(f"{problem}: the dashboard tests must run in CI")

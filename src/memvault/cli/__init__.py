@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from memvault.cli.app import app, err_console
 from memvault.errors import MemvaultError
 
@@ -14,7 +16,7 @@ def main() -> None:
     try:
         app()
     except MemvaultError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, fail, open_vault, print_json
@@ -78,7 +77,7 @@ def plot_patterns(report: EmotionalPatterns, path: Path, *, title: str = "") -> 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        fail(escape("--plot needs matplotlib: pip install 'memvault[plot]'"))
+        fail("--plot needs matplotlib: pip install 'memvault[plot]'")
     fig, (bars, hours) = plt.subplots(1, 2, figsize=(13, 4.8))
     names = [p.emotion for p in report.patterns]
     bars.bar(names, [p.count for p in report.patterns], color="#5b8def")

@@ -15,6 +15,7 @@ import orjson
 import typer
 import typer.main
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ COMMANDS = {
     "emotions": "affect", "traits": "affect", "patterns": "patterns", "route": "tools",
     "tasks": "tasks", "prune": "prune", "serve": "serve",
     "actions": "tools", "retention": "prune", "keys": "keys",
+    "users": "users", "sessions": "sessions", "memories": "memories",
 }  # fmt: skip
 ALL_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
@@ -67,11 +69,30 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"memvault {version('memvault')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print memvault's version and exit.",
+        ),
+    ] = False,
+) -> None:
     # Makes `app` a group even before any command module is imported.
     pass
 
@@ -91,11 +112,23 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def open_vault(db: str | None, **options: Any) -> Vault:
-    """Open the store named by --db (or the default)."""
+# The commands whose job is to create or change a store's schema: only they pass
+# `create=True` to `open_vault` (`transfer` creates its destination, `serve` only with
+# --init). tests/test_cli_readonly.py runs every other command against a missing store.
+CREATING_COMMANDS = frozenset({"init", "demo", "import", "upgrade", "transfer", "serve", "restore"})
+
+
+def open_vault(db: str | None, *, create: bool = False, **options: Any) -> Vault:
+    """Open the store named by --db (or the default).
+
+    Reading is the default: a missing SQLite file is not created, a database without the
+    memvault schema gets none, an older schema is not migrated; each is an error naming
+    `memvault init` or `memvault upgrade`. Commands that create stores pass `create=True`.
+    """
     from memvault.vault import Vault
 
-    return Vault(db, **options)
+    options.setdefault("auto_upgrade", create)
+    return Vault(db, create=create, **options)
 
 
 def print_json(value: Any) -> None:
@@ -112,5 +145,6 @@ def print_json(value: Any) -> None:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error on stderr and exit with `code`."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # The message is text, not markup: `memvault[server]` or a path with brackets prints as is.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)

@@ -18,7 +18,7 @@ from memvault.store.vocab import ENTITY_TABLES
 @app.command()
 def init(db: DbOption = None) -> None:
     """Create the store (or upgrade it) and print where it is."""
-    with open_vault(db) as vault:
+    with open_vault(db, create=True) as vault:
         console.print(f"memvault store ready: {vault.url} (schema {vault.schema_version})")
 
 
@@ -63,7 +63,8 @@ def backup(
     db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Online backup of a SQLite store (writers keep running), verified after writing."""
+    """Online backup (writers keep running), verified after writing: a SQLite file, or a
+    `pg_dump -Fc` archive of a PostgreSQL store (needs pg_dump; `pg_restore` restores it)."""
     with open_vault(db) as vault:
         result = vault.backup(path, overwrite=force)
     console.print(
@@ -118,11 +119,13 @@ def upgrade(
 @app.command()
 def current(db: DbOption = None) -> None:
     """Print the store's schema revision and the newest one this memvault knows."""
-    store = open_store(parse_url(db))
+    store = open_store(parse_url(db), create=False)
     try:
         rev = migrator.current(store)
     finally:
         store.close()
+    if rev is None:
+        fail(f"{store.location.safe_url} is not a memvault store; create one with `memvault init`")
     head = migrator.head()
     state = "up to date" if rev == head else "needs `memvault upgrade`"
     console.print(f"current: {rev or 'none'}  head: {head}  ({state})")
@@ -131,7 +134,7 @@ def current(db: DbOption = None) -> None:
 @app.command()
 def demo(db: DbOption = None) -> None:
     """Write a short conversation with a few memories, then read them back."""
-    with open_vault(db) as vault:
+    with open_vault(db, create=True) as vault:
         user = vault.users.ensure("demo", "Demo User")
         session = vault.sessions.create(user.id, title="memvault demo")
         turns = [

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -188,8 +189,25 @@ def import_cmd(
         os.environ.get("MEMVAULT_PROGRESS")
     )
     result: ImportResult | None = None
+    # What can be checked without the store is checked first: a mistyped --format or a
+    # missing SOURCE must not leave a new, empty store behind.
+    problem = None
+    if fmt not in FORMAT_CHOICES:
+        problem = f"unknown --format {fmt!r}; expected one of {', '.join(FORMAT_CHOICES)}"
+    elif fmt == "generic" and mapping is None:
+        problem = "--format generic needs --mapping FILE (how the JSON fields map to records)"
+    elif mapping is not None and not mapping.is_file():
+        problem = f"--mapping {mapping}: no such file"
+    elif not source.is_dir():
+        what = "not a directory" if source.exists() else "not a directory (it does not exist)"
+        problem = f"SOURCE {source}: {what}; give the folder holding the legacy data"
+    elif batch_rows < 1:
+        problem = f"--batch-rows {batch_rows}: must be at least 1"
+    if problem is not None:
+        err_console.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
     try:
-        vault = open_vault(db)
+        vault = open_vault(db, create=True)
     except MemvaultError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None

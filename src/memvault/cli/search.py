@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -35,12 +36,16 @@ def search(
     json: JsonOption = False,
 ) -> None:
     """Search a user's memories (or messages): full-text, vector or hybrid."""
+    titles: dict[str, str] = {}
     with open_vault(db) as vault:
         owner = vault.users.resolve(user).id
         if messages:
             hits: list[Any] = vault.messages.search(
                 owner, query, k=limit, mode=mode, approximate=approximate
             )
+            # A message hit names its conversation: the session's title, and the date.
+            sessions = {h.item.session_id for h in hits}
+            titles = {sid: vault.sessions.get(sid).title or "(untitled)" for sid in sessions}
         else:
             hits = vault.memories.search(
                 owner, query, k=limit, mode=mode, kinds=kind, base=base, approximate=approximate
@@ -54,6 +59,7 @@ def search(
                     "text_score": h.text_score,
                     "vector_score": h.vector_score,
                     "item": to_dict(h.item),
+                    **({"session_title": titles[h.item.session_id]} if messages else {}),
                 }
                 for h in hits
             ]
@@ -63,14 +69,19 @@ def search(
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
     table.add_column("matched")
-    if not messages:
+    if messages:
+        table.add_column("conversation")
+    else:
         table.add_column("kind")
     table.add_column("content")
     for i, h in enumerate(hits, 1):
         row = [str(i), f"{h.score:.4f}", "+".join(h.matched)]
-        if not messages:
+        if messages:
+            when = f"{h.item.created_at:%Y-%m-%d %H:%M}"
+            row.append(f"{escape(titles[h.item.session_id])}\n[dim]{when} · {h.item.role}[/]")
+        else:
             row.append(h.item.kind)
-        table.add_row(*row, h.item.content)
+        table.add_row(*row, escape(h.item.content))
     console.print(table)
 
 
@@ -107,8 +118,31 @@ def reindex(
     for name, n in out.items():
         if name != "ann":
             console.print(f"reindexed {name}: {n:,} rows")
-    for built in out.get("ann", []):
-        console.print(f"approximate index: {built}")
+    if ann:
+        _say_ann(out["ann"], model or "the default model", min_rows)
+
+
+def _say_ann(built: list[dict[str, Any]], model: str, min_rows: int) -> None:
+    """What `reindex --ann` built, one readable line per index, or why it built nothing."""
+    if not built:
+        console.print(
+            f"approximate index: none built. PostgreSQL with pgvector builds an HNSW index "
+            f"once vectors of {model} exist; elsewhere an index is built per owner and kind "
+            f"holding at least {min_rows:,} vectors of {model} (--min-rows), and none does. "
+            "Searches stay exact; `memvault embed` adds vectors.",
+            highlight=False,
+        )
+    for b in built:
+        if "hnsw" in b:
+            console.print(f"approximate index: pgvector HNSW index {b['hnsw']}", highlight=False)
+            continue
+        owner = f"user {b['owner']}" if b["owner"] else "the base layer"
+        console.print(
+            f"approximate index: {LABEL.get(b['kind'], b['kind'])} of {owner}, model "
+            f"{b['model']}: {b['count']:,} vectors in {b['lists']:,} lists "
+            f"({b['build_s']:.1f} s)",
+            highlight=False,
+        )
 
 
 @app.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import ipaddress
+import socket
 from typing import Annotated
 
 import typer
@@ -41,8 +43,15 @@ def serve(
             "every append through the generic route; same answers, slower)."
         ),
     ] = True,
+    init: Annotated[
+        bool,
+        typer.Option(
+            "--init", help="Create the store (or upgrade its schema) if needed before serving."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the REST API, the /ws event stream and the dashboard over the store."""
+    """Serve the REST API, the /ws event stream and the dashboard over an existing store
+    (`--init` creates it first)."""
     try:
         import uvicorn
 
@@ -50,7 +59,7 @@ def serve(
         from memvault.server.app import uvicorn_options
     except ImportError as exc:
         fail(f"the service needs the server extra: pip install 'memvault[server]' ({exc.name})")
-    vault = open_vault(db)
+    vault = open_vault(db, create=init)
     try:
         active = ApiKeys(vault).list(include_revoked=False)
         if not is_loopback(host) and not active:
@@ -64,6 +73,7 @@ def serve(
                 "[yellow]no API key yet:[/] every endpoint but /health answers 401. "
                 "Create one with `memvault keys create --admin`."
             )
+        listener = _bind(host, port)
         console.print(f"memvault serving {vault.url} on http://{host}:{port}/  (Ctrl-C stops)")
         service_app = create_app(vault, max_body_bytes=max_body, fast_append=fast_append)
         vault.search  # noqa: B018  (made on first use; the first search request should not pay)
@@ -72,6 +82,30 @@ def serve(
         # under load and was the service's worst latency; bench/README_service.md).
         gc.collect()
         gc.freeze()
-        uvicorn.run(service_app, host=host, port=port, **uvicorn_options())
+        config = uvicorn.Config(service_app, host=host, port=port, **uvicorn_options())
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
         vault.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything says "serving": a busy port or an address
+    this machine does not have is an error naming it, not a log line after the banner."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"port {port} on {host} is busy (another process listens there); "
+                 "pick another with --port")  # fmt: skip
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock.set_inheritable(True)
+    return sock

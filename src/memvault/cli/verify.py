@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from memvault.cli.app import DbOption, JsonOption, app, console, print_json
-from memvault.migrate.verify import verify_against
+from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
+from memvault.migrate.verify import _is_store, verify_against
 from memvault.store.engine import default_url
 
 
@@ -26,6 +26,11 @@ def verify_command(
 ) -> None:
     """Reconcile the store with SOURCE: counts per entity, then the records missing from the
     store, extra in it, or changed. Exit status: 0 in sync, 3 drift found, 1 failure."""
+    # Both ends are only read: open them as existing, current stores first, so that a
+    # missing file or an empty database is refused (naming `memvault init`), not created.
+    open_vault(db).close()
+    if _is_store(against):
+        open_vault(against if "://" in against else f"sqlite:///{against}").close()
     report = verify_against(db or default_url(), against, user=user)
     if json:
         print_json(report.as_dict())

@@ -565,7 +565,8 @@ class _Transfer:
     # -- preparation ------------------------------------------------------------------------
 
     def prepare_schema(self) -> None:
-        src_store = open_store(self.src_loc)
+        # The source is only read: a missing SQLite file is an error, never created.
+        src_store = open_store(self.src_loc, create=False)
         try:
             rev = migrator.current(src_store)
         finally:

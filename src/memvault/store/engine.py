@@ -56,13 +56,17 @@ def parse_url(url: str | os.PathLike[str] | None) -> Location:
     )
 
 
-def open_store(location: Location, **options: Any) -> Store:
-    """Open the engine named by `location` with engine-specific `options`."""
+def open_store(location: Location, *, create: bool = True, **options: Any) -> Store:
+    """Open the engine named by `location` with engine-specific `options`.
+
+    `create=False`: a SQLite file must already exist and hold a memvault schema (nothing is
+    created or written on open); PostgreSQL never creates anything on open (the schema and
+    its extensions come from `migrator`)."""
     if location.engine == "sqlite":
         from memvault.store.sqlite import SQLiteStore
 
         sqlite_options = {k: v for k, v in options.items() if k in ("synchronous", "busy_timeout")}
-        return SQLiteStore(location, **sqlite_options)
+        return SQLiteStore(location, create=create, **sqlite_options)
     from memvault.store.postgres import PostgresStore
 
     pg_options = {k: v for k, v in options.items() if k in ("min_size", "max_size", "timeout")}

@@ -62,8 +62,11 @@ def _user_tables(tx: Tx) -> list[str]:
     return [r["tablename"] for r in rows]
 
 
-def ensure(store: Store, *, auto_upgrade: bool = True) -> str:
-    """Check the store's schema; create or upgrade it when allowed. Returns the revision."""
+def ensure(store: Store, *, auto_upgrade: bool = True, create: bool = True) -> str:
+    """Check the store's schema; create or upgrade it when allowed. Returns the revision.
+
+    `create=False`: a database without a memvault schema is an error (nothing is installed
+    into it); `auto_upgrade=False`: so is an older schema."""
     known = head()
     rev = current(store)
     if rev == known:
@@ -80,6 +83,11 @@ def ensure(store: Store, *, auto_upgrade: bool = True) -> str:
             raise SchemaError(
                 f"{store.location.safe_url} holds tables ({', '.join(sorted(foreign)[:5])}) "
                 "but no memvault schema; refusing to write into it"
+            )
+        if not create:
+            raise SchemaError(
+                f"{store.location.safe_url} is not a memvault store (no memvault schema); "
+                "create one with `memvault init`"
             )
     if not auto_upgrade:
         raise SchemaError(

@@ -17,6 +17,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import sqlean
@@ -24,6 +25,7 @@ import sqlean
 from memvault.errors import (
     IntegrityViolation,
     InvalidInput,
+    SchemaError,
     StoreBusy,
     StoreError,
     StoreFull,
@@ -187,8 +189,12 @@ class SQLiteStore(Store):
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         connect_hooks: Sequence[ConnectHook] = (),
+        create: bool = True,
     ) -> None:
         super().__init__(location)
+        # create=False: the file must exist and already hold a memvault schema; every
+        # connection opens it with `mode=rw`, so that SQLite never creates a missing file.
+        self.create = create
         sync = synchronous.upper()
         if sync not in SYNC_MODES:
             raise InvalidInput("synchronous", synchronous, f"expected one of {SYNC_MODES}")
@@ -211,6 +217,11 @@ class SQLiteStore(Store):
                 raise StoreUnavailable(
                     f"cannot open {self.path}: the folder {parent} does not exist"
                 )
+            if not create and not Path(self.path).is_file():
+                raise StoreUnavailable(
+                    f"no memvault store at {self.path} (the file does not exist); "
+                    "create one with `memvault init`"
+                )
             fstype = filesystem_type(str(parent))
             if fstype in NETWORK_FILESYSTEMS:
                 warnings.warn(
@@ -225,17 +236,39 @@ class SQLiteStore(Store):
     # -- connections ------------------------------------------------------------------------
 
     def _open(self) -> Any:
+        existing_only = not self.create and not self.memory
+        target = self.path
+        if existing_only:
+            target = "file:" + quote(str(Path(self.path).resolve())) + "?mode=rw"
         try:
             conn = sqlean.connect(
-                self.path,
+                target,
                 timeout=self.busy_timeout,
                 isolation_level=None,
                 check_same_thread=False,
+                uri=existing_only,
             )
         except sqlean.Error as exc:
+            if existing_only and not Path(self.path).is_file():
+                raise StoreUnavailable(
+                    f"no memvault store at {self.path} (the file does not exist); "
+                    "create one with `memvault init`"
+                ) from exc
             raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         conn.row_factory = sqlean.Row
         try:
+            if existing_only and not self._connections:
+                # Before the switch to WAL, which writes: a file that is not a memvault
+                # store (an empty file, another application's database) stays untouched.
+                found = conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memvault_version'"
+                ).fetchone()
+                if found is None:
+                    conn.close()
+                    raise SchemaError(
+                        f"{self.path} is not a memvault store (no memvault schema); "
+                        "create one with `memvault init`"
+                    )
             if not self.memory:
                 mode = self._switch_to_wal(conn)
                 if str(mode).lower() != "wal":
