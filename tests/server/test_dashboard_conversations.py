@@ -240,7 +240,7 @@ def test_requests_waves_subtasks_and_agent_messages(
     messages = page.locator("#agent-messages li.agent-message")
     assert messages.count() == 2  # Alice's two; Bob's is not hers
     text = page.text_content("#agent-messages")
-    assert "explorer → coder" in text and "billing uses floats" in text
+    assert "explorer → coder" in text and "summary: billing uses floats" in text
     assert "ci" in text and "“builds”" in text
     assert "bob only" not in text
     fits(page, viewport, tmp_path / "shots", "tasks")

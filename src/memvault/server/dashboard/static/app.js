@@ -288,6 +288,16 @@ function barChart(box, bars, options) {
 
 const PAGE = 50;
 
+// A payload as a person reads it: text as is, an object as "key: value" lines.
+function readable(value) {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && !Array.isArray(value)) {
+    return Object.entries(value).map(([k, v]) => k + ": " + (typeof v === "string" ? v : JSON.stringify(v))).join("\n");
+  }
+  return JSON.stringify(value);
+}
+
 function sessionItem(s, showUser) {
   const meta = [when(s.updated_at || s.started_at), plural(s.message_count, "message", "messages")];
   if (showUser) meta.unshift(nameOf(s.user_id));
@@ -548,11 +558,11 @@ async function tasksPage(me) {
     for (const m of got.items) {
       const to = m.to_agent ? ` → ${m.to_agent}` : "";
       const topic = m.topic ? ` on ${quoted(m.topic)}` : "";
-      const payload = typeof m.payload === "string" ? m.payload : JSON.stringify(m.payload);
+      const payload = readable(m.payload);
       msgs.append(el("li", { class: "agent-message" },
         el("div", {}, el("strong", { text: m.from_agent + to }), el("span", { class: "muted", text: topic }), " ",
           el("span", { class: "badge", text: m.message_type })),
-        el("div", { class: "content", text: payload === undefined || payload === null ? "" : payload }),
+        el("div", { class: "content", text: payload }),
         el("div", { class: "muted", text: when(m.created_at) + (m.priority ? ` · priority ${m.priority}` : "") })));
     }
     offset += got.items.length;
