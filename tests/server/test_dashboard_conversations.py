@@ -187,6 +187,13 @@ def test_the_front_page_is_an_overview_with_a_feed_in_sentences(
     assert recent.count() == 3
     assert "Alice" in page.locator("#recent li", has_text="Trip planning").text_content()
     assert "Bob" in page.locator("#recent li", has_text="Bob's secret plans").text_content()
+    # Recent activity, from what the store keeps, before anything happens live.
+    page.wait_for_selector("#feed li:has-text('Alice asked: “Refactor the billing module”')")
+    history = page.text_content("#feed")
+    assert "A fact memory was added for Bob" in history
+    assert "Bob was last active in “Bob's secret plans” (1 message)" in history
+    assert "Agent explorer sent a message to coder" in history
+    assert "Agent ci sent a message on “builds”" in history
     page.wait_for_selector("#feed-state.live", timeout=10_000)
     with s.client(s.alice_key) as alice, s.client(s.admin_key) as admin:
         alice.post(
@@ -207,6 +214,9 @@ def test_the_front_page_is_an_overview_with_a_feed_in_sentences(
     page.wait_for_selector("#feed li:has-text('A memory was updated for Bob')", timeout=10_000)
     feed = page.text_content("#feed")
     assert "message.appended" not in feed and "memory.updated" not in feed
+    live = page.locator("#feed li.live")
+    assert live.count() == 3
+    assert "A memory was updated for Bob" in live.nth(0).text_content()  # newest on top
     link = page.locator("#feed li", has_text="Alice added a message").locator("a")
     assert link.get_attribute("href") == f"/sessions/{data.trip}"
     fits(page, viewport, tmp_path / "shots", "front")
@@ -254,6 +264,9 @@ def test_a_user_key_sees_only_its_own(browser: Any, served_sqlite: Served, data:
     assert page.text_content("#recent").count("Bob's secret plans") == 1
     assert "Trip planning" not in page.text_content("#recent")
     assert "Alice" not in page.text_content("#users")
+    feed = page.text_content("#feed")
+    assert "Bob was last active in “Bob's secret plans”" in feed
+    assert "billing" not in feed and "Alice" not in feed and "explorer" not in feed
     page.fill("#search-q", "Lyon")
     page.click("#search button")
     page.wait_for_selector("#search-results li", timeout=20_000)

@@ -149,7 +149,9 @@ async function sentence(event) {
     case "routing.updated":
       return `Routing learned that ${d.tool_name || "a tool"} ${d.success ? "helps" : "did not help"}` +
         (d.keywords && d.keywords.length ? ` with ${quoted(d.keywords.join(" "))}` : "");
-    case "request.created": return `${who} made a new request`;
+    case "request.created": return d.prompt ? `${who} asked: ${quoted(d.prompt)}` : `${who} made a new request`;
+    case "session.active":
+      return `${who} was last active in ${await conv()} (${plural(d.messages || 0, "message", "messages")})`;
     case "request.updated": return `A request of ${who} went from ${d.from} to ${d.to}`;
     case "task_list.created": return `A wave of tasks was added to a request of ${who}`;
     case "task_list.updated": return `A wave of tasks of ${who} went from ${d.from} to ${d.to}`;
@@ -186,6 +188,51 @@ function eventLink(event) {
   return null;
 }
 
+function feedItem(event, whenText) {
+  const text = el("span", { class: "what", text: "…" });
+  const href = eventLink(event);
+  const item = el("li", { class: "event", "data-kind": event.kind },
+    el("time", { datetime: event.at, text: whenText }), " ", href ? el("a", { href }, text) : text);
+  sentence(event).then((s) => { text.textContent = s; }).catch(() => { text.textContent = String(event.kind); });
+  return item;
+}
+
+// What happened lately, from what the store keeps (the WebSocket only tells what happens
+// from now on): the latest conversations, memories, requests and agent messages, in the
+// shape of the live events so that they read the same.
+async function recentActivity(userId) {
+  const scope = userId ? "&user_id=" + encodeURIComponent(userId) : "";
+  const [sessions, memories, requests, agentMessages] = await Promise.all([
+    api(`/api/sessions?limit=10&offset=0${scope}`),
+    api(`/api/memories?limit=10&offset=0${scope}`),
+    api(`/api/requests?limit=10&offset=0${scope}`),
+    api(`/api/agent-messages?limit=10&offset=0${scope}`),
+  ]);
+  const events = [];
+  for (const x of sessions.items) {
+    sessionTitles.set(x.id, Promise.resolve(sessionTitle(x)));
+    events.push({ kind: "session.active", user_id: x.user_id, ids: { session_id: x.id },
+      at: x.updated_at, data: { messages: x.message_count } });
+  }
+  for (const m of memories.items) {
+    events.push({ kind: "memory.added", user_id: m.user_id, ids: { memory_id: m.id }, at: m.created_at,
+      data: { kind: m.kind } });
+  }
+  for (const r of requests.items) {
+    events.push({ kind: "request.created", user_id: r.user_id, ids: { request_id: r.id }, at: r.created_at,
+      data: { prompt: r.prompt } });
+  }
+  for (const m of agentMessages.items) {
+    events.push({ kind: "agent_message.sent", user_id: m.user_id, ids: { message_id: m.id }, at: m.created_at,
+      data: { from: m.from_agent, to: m.to_agent, topic: m.topic } });
+  }
+  events.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  const feed = $("feed");
+  const recent = events.slice(0, 15);
+  if (recent.length) clear(feed);
+  for (const e of recent) feed.append(feedItem(e, when(e.at)));
+}
+
 function connectFeed(topic) {
   const state = $("feed-state");
   const feed = $("feed");
@@ -199,17 +246,12 @@ function connectFeed(topic) {
     else if (frame.type === "subscribed") { state.textContent = "live"; state.className = "pill live"; }
     else if (frame.type === "error") { state.textContent = "error"; showError(frame.detail || frame.error); }
     else if (frame.type === "event") {
-      const text = el("span", { class: "what", text: "…" });
-      const href = eventLink(frame);
-      const item = el("li", { class: "event", "data-kind": frame.kind },
-        el("time", { text: new Date(frame.at).toLocaleTimeString() }), " ",
-        href ? el("a", { href }, text) : text);
       const idle = feed.querySelector(".idle");
       if (idle) idle.remove();
+      const item = feedItem(frame, new Date(frame.at).toLocaleTimeString());
+      item.classList.add("live");
       feed.prepend(item);
       while (feed.children.length > 50) feed.removeChild(feed.lastChild);
-      sentence(frame).then((s) => { text.textContent = s; })
-        .catch(() => { text.textContent = String(frame.kind); });
     }
   };
   ws.onclose = () => {
@@ -369,6 +411,7 @@ async function indexPage(me) {
   for (const s of recent.items) box.append(sessionItem(s, me.admin));
   if (!recent.items.length) box.append(el("li", { class: "muted", text: "No conversation yet." }));
   searchCard(me, users, null);
+  await recentActivity(null);
   connectFeed(me.admin ? "all" : "user:" + me.user_id);
 }
 
@@ -467,6 +510,7 @@ async function userPage(me) {
       el("td", { class: "content", text: m.content }), el("td", { class: "muted", text: when(m.created_at) })));
   }
   if (!memories.items.length) tbody.append(el("tr", {}, el("td", { colspan: "4", class: "muted", text: "No memory." })));
+  await recentActivity(userId);
   connectFeed("user:" + userId);
 }
 
