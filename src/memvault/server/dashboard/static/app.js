@@ -422,7 +422,7 @@ async function storePage(me) {
   $("size").textContent = human(stats.size_bytes);
   const body = $("counts").querySelector("tbody");
   clear(body);
-  for (const [name, n] of Object.entries(stats.counts)) {
+  for (const [name, n] of Object.entries(stats.counts).sort(([a], [b]) => a.localeCompare(b))) {
     body.append(el("tr", {}, el("td", { text: name }), el("td", { class: "num", text: String(n) })));
   }
   if (me.admin) {
