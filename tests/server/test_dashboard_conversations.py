@@ -143,6 +143,23 @@ def test_a_long_conversation_is_paged_in_order(
     assert page.errors == []
 
 
+def test_a_users_conversations_are_listed_twenty_at_a_time(
+    browser: Any, served_sqlite: Served, data: Data
+) -> None:
+    s = served_sqlite
+    for i in range(23):
+        s.vault.sessions.create(s.alice.id, title=f"chat {i:02d}")
+    page = open_page(browser, DESKTOP)
+    visit(page, f"{s.url}/users/{s.alice.id}#key={s.admin_key}")
+    assert page.locator("#sessions li.session").count() == 20
+    page.click("#sessions-more")
+    page.wait_for_function("document.querySelectorAll('#sessions li.session').length === 25")
+    assert page.is_hidden("#sessions-more")
+    titles = [t.text_content() for t in page.locator("#sessions li.session .title").all()]
+    assert len(set(titles)) == 25 and "Trip planning" in titles and "chat 00" in titles
+    assert page.errors == []
+
+
 @WIDTHS
 def test_message_search_leads_to_the_message(
     browser: Any, served_sqlite: Served, data: Data, viewport: dict[str, int], tmp_path: Path
