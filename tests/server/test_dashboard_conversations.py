@@ -328,3 +328,27 @@ def test_every_page_fits_the_width(
         visit(page, s.url + path)
         fits(page, viewport, tmp_path / "shots", f"page-{name}")
     assert page.errors == []
+
+
+def test_reading_and_searching_a_conversation_on_every_engine(browser: Any, served: Served) -> None:
+    """The same pages over SQLite, PostgreSQL 15 and 18 (times, full-text search, paging)."""
+    s = served
+    chat = s.vault.sessions.create(s.alice.id, title="Garden")
+    for i in range(1, 56):
+        text = "plant the tomatoes after the frost" if i == 53 else f"garden note {i}"
+        s.vault.messages.append(chat.id, "user" if i % 2 else "assistant", text)
+    page = open_page(browser, PHONE)
+    visit(page, f"{s.url}/users/{s.alice.id}#key={s.alice_key}")
+    assert "55 messages" in page.text_content("#sessions")
+    page.fill("#search-q", "tomatoes")
+    page.click("#search button")
+    hit = page.locator("#search-results li.message-hit")
+    hit.first.wait_for(timeout=20_000)
+    assert hit.count() == 1
+    hit.locator("a").click()
+    page.wait_for_selector("#m53.target", timeout=30_000)  # on the second page of 50
+    assert page.locator("#messages li.msg").count() == 55
+    assert all(t.text_content() for t in page.locator("#messages time").all())
+    assert "Invalid Date" not in page.text_content("#messages")
+    assert scroll_width(page) <= PHONE["width"]
+    assert page.errors == []
