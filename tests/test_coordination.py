@@ -124,3 +124,18 @@ def test_agent_messages_topics_and_receipts(vault: memvault.Vault) -> None:
     assert vault.agents.unread("reviewer", user_id=u.id) == []
     assert [s.agent_id for s in vault.agents.subscriptions(u.id)] == []
     assert sum(e.kind == "agent_message.sent" for e in seen) == 6
+
+
+def test_recent_agent_messages_newest_first_scoped_and_read_only(vault: memvault.Vault) -> None:
+    ana, bob = vault.users.create("ana"), vault.users.create("bob")
+    first = vault.agents.send("planner", to_agent="coder", payload=1, user_id=ana.id)
+    second = vault.agents.send("ci", topic="builds", payload=2, user_id=ana.id)
+    third = vault.agents.send("coder", to_agent="reviewer", payload=3, user_id=ana.id)
+    vault.agents.send("spy", to_agent="coder", payload=4, user_id=bob.id)
+    assert [m.id for m in vault.agents.recent(ana.id)] == [third.id, second.id, first.id]
+    assert [m.id for m in vault.agents.recent(ana.id, limit=2, offset=1)] == [second.id, first.id]
+    assert [m.id for m in vault.agents.recent(ana.id, agent_id="coder")] == [third.id, first.id]
+    assert [m.payload for m in vault.agents.recent(bob.id)] == [4]
+    assert len(vault.agents.recent(memvault.ANY)) == 4
+    # Listing them marks nothing read: the coder's inbox still holds the one sent to it.
+    assert {m.id for m in vault.agents.unread("coder", user_id=ana.id)} == {first.id}

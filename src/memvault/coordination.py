@@ -597,6 +597,25 @@ class Agents(Domain):
                 raise NotFound("agent message", message_id)
             return message_from_row(tx, row)
 
+    def recent(
+        self, user_id: Owner, *, agent_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[AgentMessage]:
+        """Messages of an owner, newest first; with `agent_id`, those it sent or was sent
+        (read-only: nothing is marked read, unlike an inbox)."""
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
+        sql = "SELECT * FROM agent_messages WHERE 1 = 1"
+        if agent_id is not None:
+            params["a"] = _agent_name("agent_id", agent_id)
+            sql += " AND (from_agent = :a OR to_agent = :a)"
+        sql = _scoped(sql, user_id, params)
+        with self._store.read() as tx:
+            rows = tx.all(sql + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset",
+                          params)  # fmt: skip
+            return [message_from_row(tx, r) for r in rows]
+
     def subscribe(self, agent_id: str, topic: str, *, user_id: str | None = None
                   ) -> AgentSubscription:  # fmt: skip
         """Subscribe an agent to a topic (idempotent)."""

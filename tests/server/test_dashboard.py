@@ -4,8 +4,6 @@ pages load with data, search works, the live feed updates on a write, and an inj
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,39 +12,17 @@ from typing import Any
 import pytest
 
 from memvault.ids import new_id
-from tests._servers import in_ci
+from tests._browser import chromium
 from tests.server.conftest import Served
 
-CHROMIUM = os.environ.get("MEMVAULT_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 INJECTED = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium; missing Chromium or Playwright fails under CI=true, skips elsewhere."""
-    problem = None
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        problem = (
-            f"no Chromium at {CHROMIUM} (install it: `sudo apt-get install chromium "
-            "fonts-liberation`, or `make setup` as root; or set MEMVAULT_CHROMIUM=/path)"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "the playwright package is not installed (`make setup` installs .[test])"
-    if problem:
-        if in_ci():
-            pytest.fail(f"{problem}: the dashboard tests must run in CI")
-        pytest.skip(problem)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    """Headless Chromium (tests/_browser.py: fails under CI=true when missing)."""
+    yield from chromium()
 
 
 def populate(s: Served) -> None:
@@ -100,9 +76,9 @@ def shot(pg: Any, name: str) -> None:
     pg.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
 
 
-def test_index_loads_with_data_search_and_live_feed(page: Any, served_sqlite: Served) -> None:
+def test_store_page_shows_counts_and_import_runs(page: Any, served_sqlite: Served) -> None:
     s = served_sqlite
-    page.goto(f"{s.url}/#key={s.admin_key}")
+    page.goto(f"{s.url}/store#key={s.admin_key}")
     page.wait_for_selector("body[data-ready=true]", timeout=20_000)
     assert s.admin_key not in page.url  # the key leaves the address bar at once
     assert page.text_content("#engine") == "sqlite"
@@ -116,21 +92,32 @@ def test_index_loads_with_data_search_and_live_feed(page: Any, served_sqlite: Se
         for row in page.query_selector_all("#counts tbody tr")
     )
     assert counts["memories"] == "3" and counts["actions"] == "12" and counts["users"] == "2"
-    assert page.locator("#users a", has_text="Alice").count() == 1
     assert page.locator("#imports tbody tr", has_text="workly").count() == 1
     assert "1234" in page.text_content("#imports pre")
-    # Search (hybrid) for Alice.
+    shot(page, "store")
+    assert page.errors == []
+
+
+def test_index_memory_search_and_live_feed(page: Any, served_sqlite: Served) -> None:
+    s = served_sqlite
+    page.goto(f"{s.url}/#key={s.admin_key}")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    assert page.locator("#counts").count() == 0  # table counts live on /store
+    assert page.locator("#users a", has_text="Alice").count() == 1
+    # Memory search (hybrid) for Alice.
+    page.select_option("#search-scope", "memories")
     page.select_option("#search-user", s.alice.id)
     page.fill("#search-q", "walks in the mountains")  # no word in common: the vector leg
     page.click("#search button")
     page.wait_for_selector("#search-results li.hit", timeout=20_000)
     first = page.text_content("#search-results li.hit")
     assert "Alice loves hiking in the Alps" in first
-    # Live feed: a write through the API shows up.
+    # Live feed: a write through the API shows up as a sentence.
     page.wait_for_selector("#feed-state.live", timeout=10_000)
     with s.client(s.alice_key) as c:
         c.post("/api/memories", json={"kind": "event", "content": "went to the lake"})
-    page.wait_for_selector("#feed li:has-text('memory.added')", timeout=10_000)
+    page.wait_for_selector("#feed li:has-text('An event memory was added for Alice')",
+                           timeout=10_000)  # fmt: skip
     shot(page, "index")
     assert page.errors == []
 
@@ -159,7 +146,7 @@ def test_user_page_charts_memories_and_inert_script(page: Any, served_sqlite: Se
     page.wait_for_selector("#feed-state.live", timeout=10_000)
     with s.client(s.alice_key) as c:
         c.post("/api/actions", json={"tool_name": "Grep"})
-    page.wait_for_selector("#feed li:has-text('action.recorded')", timeout=10_000)
+    page.wait_for_selector("#feed li:has-text('Alice used the tool Grep')", timeout=10_000)
     shot(page, "user")
     assert page.errors == []
 

@@ -24,6 +24,7 @@ from memvault.server.routers import (
     imports,
     memories,
     patterns,
+    reading,
     sessions,
     system,
     tasks,
@@ -106,7 +107,7 @@ def create_app(
     app.state.writer = writer
     errors.install(app)
     for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,
-                   imports):  # fmt: skip
+                   imports, reading):  # fmt: skip
         app.include_router(module.router)
     if dashboard_enabled:
         dashboard.mount(app)
