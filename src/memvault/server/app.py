@@ -24,6 +24,7 @@ from memvault.server.routers import (
     imports,
     memories,
     patterns,
+    projects,
     sessions,
     system,
     tasks,
@@ -37,9 +38,12 @@ DESCRIPTION = """memvault over HTTP: every resource of the Vault, scoped by API 
 
 Send `Authorization: Bearer <key>` (create keys with `memvault keys create`). A user key sees
 only its user's rows (another user's ids answer 404); an admin key may name any user with
-`user_id`. `/health` alone is open. Lists take `limit` and `offset` and answer a page with
-`next_offset`. Errors are `{"error", "detail", "field"?}`: 401, 403, 404, 409, 413, 422 (the
-field named), 503. Live events: WebSocket `/ws` (see the dashboard's app.js for a client).
+`user_id`. `/health` alone is open. Every list takes `limit` and `offset` and answers a page
+`{"items", "limit", "offset", "next_offset"}`; continue with `offset=next_offset` until it is
+null. Searches rank instead: they answer the best `limit` hits (`k` is an older alias). Errors
+are `{"error", "detail", "field"?}`: 400 (the body is not JSON: line and column said), 401, 403,
+404 (also for another user's id, wherever it appears), 409, 413, 422 (the field named), 503.
+Live events: WebSocket `/ws` (see the dashboard's app.js for a client).
 """
 
 
@@ -106,7 +110,7 @@ def create_app(
     app.state.writer = writer
     errors.install(app)
     for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,
-                   imports):  # fmt: skip
+                   imports, projects):  # fmt: skip
         app.include_router(module.router)
     if dashboard_enabled:
         dashboard.mount(app)
