@@ -56,6 +56,7 @@ def create_app(
     dashboard_enabled: bool = True,
     auth_cache_seconds: float = 1.0,
     fast_append: bool = True,
+    dcm_user: str | None = None,
 ) -> FastAPI:
     """An ASGI app over `vault` (which the caller keeps open and closes).
 
@@ -64,7 +65,9 @@ def create_app(
     how long a key, once checked, is trusted without a database read (0: never); a key
     revoked outside this process stops working within that time. `fast_append`: answer the
     append hot path without the framework and group-commit it (`server/fastpath.py`); off,
-    the route answers every append (same answers, slower).
+    the route answers every append (same answers, slower). `dcm_user` (a user id): DCM-
+    compatible mode, in which DCM's hook and checks work without a key from loopback, as that
+    user (`auth.dcm_principal`).
     """
     keys = ApiKeys(vault)
     hub = Hub(vault, keys, max_ws_message_bytes)
@@ -107,6 +110,7 @@ def create_app(
     app.state.auth_cache = AuthCache(auth_cache_seconds)
     app.state.session_owners = SessionOwners()
     app.state.hub = hub
+    app.state.dcm_user = dcm_user
     app.state.writer = writer
     errors.install(app)
     for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,
