@@ -20,6 +20,8 @@ from tests.server.conftest import Served
         (b'{\n  "title": "x"\n  "kind": "chat"\n}', "line 3, column 3"),
         (b"{role: user", "line 1, column 2"),
         (b'{"title": "x"', "line 1, column 14"),
+        (b'{"a": 1}\n{"b": 2}', "line 2, column 1"),
+        (b'{"title": "\xff"}', "not UTF-8 text"),
     ],
 )
 def test_a_body_that_is_not_json_answers_400_with_where(

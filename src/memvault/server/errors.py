@@ -95,7 +95,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Any:
         code = HTTP_CODES.get(exc.status_code, "error")
-        return error(exc.status_code, code, str(exc.detail), **(exc.headers or {}))
+        detail = str(exc.detail)
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer when the bytes do not even decode (not UTF-8/16/32 text).
+            detail = "the request body is not valid JSON: not UTF-8 text"
+        return error(exc.status_code, code, detail, **(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Any:
