@@ -63,6 +63,7 @@ def test_another_users_id_in_a_body_answers_as_an_unknown_id(served: Served) -> 
     bob_agent_message = v.agents.send("b1", to_agent="a2", user_id=bob)
     # (method, path, body with the id under test as {id}, the foreign id)
     cases: list[tuple[str, str, dict[str, Any], str]] = [
+        ("POST", "/api/memories", {"kind": "fact", "content": "u", "user_id": "{id}"}, bob),
         ("POST", "/api/sessions", {"parent_id": "{id}"}, bob_session.id),
         ("POST", "/api/sessions", {"project_id": "{id}"}, bob_project.id),
         ("POST", "/api/memories", {"kind": "fact", "content": "c", "session_id": "{id}"},
