@@ -65,11 +65,81 @@ def test_emotions_table_json_and_user_by_id(seeded: str) -> None:
 
 
 def test_emotions_plot(seeded: str, tmp_path: Path) -> None:
-    import matplotlib  # noqa: F401  (part of the test extra: this must run, not skip)
+    from matplotlib.image import imread  # part of the test extra: this must run, not skip
 
-    png = tmp_path / "e.png"
-    run("emotions", "zoe", "--db", seeded, "--plot", str(png))
+    png = tmp_path / "charts" / "2024" / "e.png"  # a folder that does not exist yet
+    out = run("emotions", "zoe", "--db", seeded, "--plot", str(png))
+    assert "chart written" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = imread(str(png))
+    assert pixels.shape[0] > 500 and pixels.shape[1] > 1000
+    assert pixels[..., :3].std() > 0.05  # not a blank canvas
+
+
+def test_emotions_plot_refuses_a_user_without_events(seeded: str, tmp_path: Path) -> None:
+    with memvault.open(seeded) as v:
+        v.users.create("quiet")
+    png = tmp_path / "out" / "quiet.png"
+    result = runner.invoke(app, ["emotions", "quiet", "--db", seeded, "--plot", str(png)])
+    assert result.exit_code == 1, result.output
+    assert "no emotion events" in result.output and "Traceback" not in result.output
+    assert not png.exists() and not png.parent.exists()
+    # Outside [since, until) counts as none too.
+    result = runner.invoke(app, ["emotions", "zoe", "--db", seeded, "--plot", str(png),
+                                 "--since", "2030-01-01T00:00:00"])  # fmt: skip
+    assert result.exit_code == 1 and not png.exists()
+
+
+def test_emotions_plot_into_a_folder_that_cannot_be_made(seeded: str, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    png = tmp_path / "a-file" / "e.png"
+    result = runner.invoke(app, ["emotions", "zoe", "--db", seeded, "--plot", str(png)])
+    assert result.exit_code == 1, result.output
+    assert "cannot write the chart" in result.output and "Traceback" not in result.output
+
+
+def test_the_emotions_chart_shows_intensity_over_time_trend_and_triggers(
+    vault: memvault.Vault,
+) -> None:
+    pytest.importorskip("matplotlib")  # the test extra has it; the check is on the data
+    from memvault.cli.affect import patterns_figure
+
+    u = vault.users.create("zoe")
+    until = datetime(2024, 6, 15, tzinfo=UTC)
+    day = timedelta(days=1)
+    joy = {"emotion": "joy"}
+    vault.emotions.record_many(u.id, [
+        # Long ago, two on one day: one daily mean of 0.3.
+        {**joy, "intensity": 0.2, "trigger": "music", "occurred_at": T0},
+        {**joy, "intensity": 0.4, "trigger": "music", "occurred_at": T0 + timedelta(hours=2)},
+        # The 4-day trend window [06-11, 06-15): earlier half 0.5, recent half 0.9.
+        {**joy, "intensity": 0.5, "trigger": "friends", "occurred_at": until - 3.5 * day},
+        {**joy, "intensity": 0.9, "trigger": "music", "occurred_at": until - 0.5 * day},
+        {"emotion": "anxiety", "intensity": 0.7, "trigger": "exams", "occurred_at": T0 + day},
+    ])  # fmt: skip
+    report = vault.emotions.patterns(u.id, until=until, window_days=4)
+    events = vault.emotions.list(u.id, newest_first=False)
+    fig = patterns_figure(report, events, title="zoe")
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    assert {"timeline", "triggers", "counts", "hours"} <= set(axes)
+    series = {a.get_gid(): a for a in axes["timeline"].get_children() if a.get_gid()}
+    points = series["events:joy"].get_offsets()
+    assert sorted(points[:, 1].tolist()) == pytest.approx([0.2, 0.4, 0.5, 0.9])
+    assert series["mean:joy"].get_ydata().tolist() == pytest.approx([0.3, 0.5, 0.9])
+    assert series["mean:anxiety"].get_ydata().tolist() == pytest.approx([0.7])
+    # The trend the table reports: earlier half 0.5, recent half 0.9; a legend that says so.
+    assert series["trend:joy"].get_ydata().tolist() == pytest.approx([0.5, 0.5, 0.9, 0.9])
+    assert "trend:anxiety" not in series  # no event of it in the window: no trend drawn
+    legend = [t.get_text() for t in axes["timeline"].get_legend().get_texts()]
+    assert "joy  ↑ increasing (+0.40)" in legend
+    assert any(t.startswith("anxiety  → stable") for t in legend)
+    bars = [a for a in axes["triggers"].patches if a.get_gid() == "trigger-bars"]
+    assert [b.get_width() for b in bars] == [3, 1, 1]
+    labels = [t.get_text() for t in axes["triggers"].get_yticklabels()]
+    assert labels == ["music  (joy)", "friends  (joy)", "exams  (anxiety)"]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def test_emotions_plot_without_matplotlib(

@@ -84,7 +84,7 @@ def test_sessions_kinds_statuses_parents(vault: memvault.Vault, alice: memvault.
     with pytest.raises(InvalidInput, match="kind"):
         vault.sessions.create(alice.id, kind="nope")
     bob = vault.users.create("bob")
-    with pytest.raises(InvalidInput, match="parent_id"):
+    with pytest.raises(NotFound, match="session"):  # as an unknown id: nothing confirmed
         vault.sessions.create(bob.id, parent_id=parent.id)
     ended = vault.sessions.end(parent.id, status="completed")
     assert ended.status == "completed" and ended.ended_at is not None

@@ -34,7 +34,7 @@ def test_actions_record_query_and_isolation(vault: memvault.Vault) -> None:
     vault.actions.record("Bash", tool_type="command", user_id=other.id, created_at=T0)
     with pytest.raises(InvalidInput, match="tool_type"):
         vault.actions.record("X", tool_type="plugin")
-    with pytest.raises(InvalidInput, match="project_id"):
+    with pytest.raises(NotFound, match="project"):  # as an unknown id: nothing confirmed
         vault.actions.record("Bash", user_id=other.id, project_id=proj.id)
     assert vault.actions.get(a1.id, user_id=u.id).file_paths == ["tests/a.py"]
     with pytest.raises(NotFound):

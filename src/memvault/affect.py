@@ -864,9 +864,13 @@ class Traits(Domain):
         *,
         agent: str | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> builtins.list[TraitChange]:
         """Changes of the owner's traits (one trait when `name` is given), oldest first."""
-        params: dict[str, Any] = {"limit": v.integer("limit", limit, minimum=1)}
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
         where = [_trait_scope(user_id, params).replace("user_id", "t.user_id")]
         if name is not None:
             params["name"] = v.text("name", name)
@@ -878,7 +882,8 @@ class Traits(Domain):
             rows = tx.all(
                 "SELECT c.*, t.agent, t.name FROM trait_changes c "
                 "JOIN traits t ON t.id = c.trait_id "
-                f"WHERE {' AND '.join(where)} ORDER BY c.changed_at, c.id LIMIT :limit",
+                f"WHERE {' AND '.join(where)} ORDER BY c.changed_at, c.id "
+                "LIMIT :limit OFFSET :offset",
                 params,
             )
             return [

@@ -87,16 +87,15 @@ class Sessions(Domain):
         with self._store.write() as tx:
             self._require_user(tx, user_id)
             if parent_id is not None:
+                # Another owner's id answers as an unknown one: telling them apart would
+                # confirm that the id exists.
                 parent = tx.one("SELECT user_id FROM sessions WHERE id = :p", {"p": parent_id})
-                if parent is None:
+                if parent is None or tx.id_out(parent["user_id"]) != user_id:
                     raise NotFound("session", parent_id)
-                if tx.id_out(parent["user_id"]) != user_id:
-                    raise InvalidInput("parent_id", parent_id, "belongs to another owner")
-            if (
-                project_id is not None
-                and tx.one("SELECT 1 FROM projects WHERE id = :p", {"p": project_id}) is None
-            ):
-                raise NotFound("project", project_id)
+            if project_id is not None:
+                project = tx.one("SELECT user_id FROM projects WHERE id = :p", {"p": project_id})
+                if project is None or tx.id_out(project["user_id"]) not in (user_id, None):
+                    raise NotFound("project", project_id)
             row = tx.one(
                 insert_sql("sessions", SESSION_COLUMNS, "*"),
                 {
@@ -300,21 +299,24 @@ class Messages(Domain):
         *,
         after_seq: int = 0,
         limit: int = 100,
+        offset: int = 0,
         user_id: Owner = ANY,
     ) -> builtins.list[Message]:
-        """A session's messages in order, `limit` at a time after sequence number `after_seq`."""
+        """A session's messages in order, `limit` at a time after sequence number `after_seq`,
+        skipping the first `offset` of those."""
         session_id = v.id_("session_id", session_id)
         params: dict[str, Any] = {
             "sid": session_id,
             "after": v.integer("after_seq", after_seq, minimum=0),
             "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
         }
         where = owner_clause(user_id, params)
         with self._store.read() as tx:
             rows = tx.all(
                 "SELECT * FROM messages WHERE session_id = :sid AND seq > :after"
                 + (f" AND {where}" if where else "")
-                + " ORDER BY seq LIMIT :limit",
+                + " ORDER BY seq LIMIT :limit OFFSET :offset",
                 params,
             )
             return [message_from_row(tx, r) for r in rows]

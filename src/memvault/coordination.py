@@ -379,9 +379,13 @@ class Tasks(Domain):
         status: str | None = None,
         agent_id: str | None = None,
         limit: int = 200,
+        offset: int = 0,
     ) -> list[Subtask]:
         """Subtasks of an owner, oldest first, filtered by wave, request, status or agent."""
-        params: dict[str, Any] = {"limit": v.integer("limit", limit, minimum=1)}
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
         sql = "SELECT s.* FROM subtasks s"
         if request_id is not None:
             params["rid"] = v.id_("request_id", request_id)
@@ -398,7 +402,7 @@ class Tasks(Domain):
             sql += " AND s.agent_id = :agent"
         sql = _scoped(sql, user_id, params, "s.user_id")
         with self._store.read() as tx:
-            rows = tx.all(sql + " ORDER BY s.created_at, s.id LIMIT :limit", params)
+            rows = tx.all(sql + " ORDER BY s.created_at, s.id LIMIT :limit OFFSET :offset", params)
             return [subtask_from_row(tx, r) for r in rows]
 
     def set_status(
@@ -457,10 +461,10 @@ class Tasks(Domain):
             return subtask
 
     def overview(
-        self, user_id: Owner, *, status: str | None = None, limit: int = 20
+        self, user_id: Owner, *, status: str | None = None, limit: int = 20, offset: int = 0
     ) -> list[RequestOverview]:
         """Recent requests with their number of waves and subtask counts per status."""
-        requests = self.list_requests(user_id, status=status, limit=limit)
+        requests = self.list_requests(user_id, status=status, limit=limit, offset=offset)
         if not requests:
             return []
         params: dict[str, Any] = {}
@@ -684,12 +688,17 @@ class Agents(Domain):
         unread_only: bool = True,
         include_expired: bool = False,
         limit: int = 100,
+        offset: int = 0,
     ) -> list[AgentMessage]:
         """Messages for `agent_id`: sent to it, or to a topic it subscribes to (in the same
         owner scope), not sent by itself; with `unread_only`, those it has not marked read.
         Highest priority first, then oldest first."""
         agent_id = _agent_name("agent_id", agent_id)
-        params: dict[str, Any] = {"a": agent_id, "limit": v.integer("limit", limit, minimum=1)}
+        params: dict[str, Any] = {
+            "a": agent_id,
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
         owner = owner_clause(_owner(user_id), params, "m.user_id")
         sub_owner = owner_clause(_owner(user_id), params, "s.user_id")
         where = [
@@ -710,7 +719,7 @@ class Agents(Domain):
                 where.append("(m.expires_at IS NULL OR m.expires_at > :now)")
             rows = tx.all(
                 f"SELECT m.* FROM agent_messages m WHERE {' AND '.join(where)} "
-                "ORDER BY m.priority DESC, m.created_at, m.id LIMIT :limit",
+                "ORDER BY m.priority DESC, m.created_at, m.id LIMIT :limit OFFSET :offset",
                 params,
             )
             return [message_from_row(tx, r) for r in rows]

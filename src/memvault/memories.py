@@ -180,17 +180,18 @@ class Memories(Domain):
         self, tx: Tx, user_id: str | None, session_id: str | None, message_id: str | None
     ) -> None:
         if session_id is not None:
+            # Another user's id answers as an unknown one (no confirmation that it exists).
             row = tx.one("SELECT user_id FROM sessions WHERE id = :s", {"s": session_id})
-            if row is None:
+            if row is None or (
+                user_id is not None and tx.id_out(row["user_id"]) not in (user_id, None)
+            ):
                 raise NotFound("session", session_id)
-            if user_id is not None and tx.id_out(row["user_id"]) not in (user_id, None):
-                raise InvalidInput("session_id", session_id, "belongs to another user")
         if message_id is not None:
             row = tx.one("SELECT user_id FROM messages WHERE id = :m", {"m": message_id})
-            if row is None:
+            if row is None or (
+                user_id is not None and tx.id_out(row["user_id"]) not in (user_id, None)
+            ):
                 raise NotFound("message", message_id)
-            if user_id is not None and tx.id_out(row["user_id"]) not in (user_id, None):
-                raise InvalidInput("message_id", message_id, "belongs to another user")
 
     def _record(
         self,

@@ -127,15 +127,14 @@ def _owner(user_id: Owner) -> Owner:
 
 
 def check_link(tx: Tx, table: str, field: str, value: str | None, user_id: str | None) -> None:
-    """Refuse a link to a row that does not exist or belongs to another user."""
+    """Refuse a link to a row that does not exist or belongs to another user, with the same
+    NotFound for both: a different answer would confirm that another user's id exists."""
     if value is None:
         return
     row = tx.one(f"SELECT user_id FROM {table} WHERE id = :id", {"id": value})
-    if row is None:
+    owner = None if row is None else tx.id_out(row["user_id"])
+    if row is None or (owner is not None and owner != user_id):
         raise NotFound(table.rstrip("s"), value)
-    owner = tx.id_out(row["user_id"])
-    if owner is not None and owner != user_id:
-        raise InvalidInput(field, value, "belongs to another user")
 
 
 class Actions(Domain):
@@ -404,9 +403,13 @@ class Routing(Domain):
         keyword: str | None = None,
         tool_name: str | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> list[RoutingScore]:
         """Stored scores of an owner (None: global), heaviest first."""
-        params: dict[str, Any] = {"limit": v.integer("limit", limit, minimum=1)}
+        params: dict[str, Any] = {
+            "limit": v.integer("limit", limit, minimum=1),
+            "offset": v.integer("offset", offset, minimum=0),
+        }
         where = [owner_clause(_owner(user_id), params)]
         if keyword is not None:
             params["keyword"] = v.text("keyword", keyword).casefold()
@@ -418,7 +421,7 @@ class Routing(Domain):
         with self._store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM routing_scores WHERE {clause} "
-                "ORDER BY weight DESC, keyword, tool_name LIMIT :limit",
+                "ORDER BY weight DESC, keyword, tool_name, id LIMIT :limit OFFSET :offset",
                 params,
             )
             return [score_from_row(tx, r) for r in rows]

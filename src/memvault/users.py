@@ -237,7 +237,7 @@ class Projects(Domain):
             rows = tx.all(
                 "SELECT * FROM projects"
                 + (f" WHERE {where}" if where else "")
-                + " ORDER BY name LIMIT :limit OFFSET :offset",
+                + " ORDER BY name, id LIMIT :limit OFFSET :offset",
                 params,
             )
             return [project_from_row(tx, r) for r in rows]

@@ -88,12 +88,14 @@ def test_invalid_input_is_422_naming_the_field(
     assert r.json()["field"] == field, r.json()
 
 
-def test_malformed_json_is_422(served_sqlite: Served) -> None:
+def test_malformed_json_is_400(served_sqlite: Served) -> None:
     with served_sqlite.client(served_sqlite.alice_key) as c:
         r = c.post(
             "/api/memories", content=b"{not json", headers={"content-type": "application/json"}
         )
-    assert r.status_code == 422 and r.json()["error"] == "invalid_input"
+    # Not a field's fault: the body as a whole (test_rest_conventions checks line and column).
+    assert r.status_code == 400 and r.json()["error"] == "bad_request"
+    assert "field" not in r.json()
 
 
 def test_an_internal_error_answers_500_without_a_stack_trace(

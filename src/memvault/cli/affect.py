@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, fail, open_vault, print_json
-from memvault.domain_records import EmotionalPatterns, to_json
+from memvault.domain_records import EmotionalPatterns, EmotionEvent, EmotionPattern, to_json
+
+if TYPE_CHECKING:
+    from memvault.vault import Vault
 
 UserArg = Annotated[str, typer.Argument(help="The user: a handle or an id.")]
 
@@ -40,8 +44,14 @@ def emotions(
         report = vault.emotions.patterns(
             person.id, since=since, until=until, window_days=window_days
         )
+        events: list[EmotionEvent] = []
+        if plot is not None:
+            if report.total == 0:
+                fail(f"{person.handle} has no emotion events in this range: no chart written")
+            events = recent_events(vault, person.id, since=since, until=until)
     if plot is not None:
-        plot_patterns(report, plot, title=f"{person.handle}: emotional patterns")
+        figure = patterns_figure(report, events, title=f"{person.handle}: emotional patterns")
+        save_figure(figure, plot)
     if json:
         print_json(to_json(report))
         return
@@ -52,8 +62,6 @@ def emotions(
                                                                "peak") else "left")  # fmt: skip
     for p in report.patterns:
         peak_hour = max(range(24), key=lambda h: p.hours[h])
-        arrow = {"increasing": "↑", "decreasing": "↓"}.get(p.trend, "→")
-        delta = "" if p.trend_delta is None else f" ({p.trend_delta:+.2f})"
         table.add_row(
             p.emotion,
             f"{p.count:,}",
@@ -62,15 +70,39 @@ def emotions(
             f"{p.max_intensity:.2f}",
             ", ".join(f"{t.trigger} ({t.count})" for t in p.top_triggers),
             f"{peak_hour:02d}h",
-            f"{arrow} {p.trend}{delta}",
+            trend_label(p),
         )
     console.print(table)
     if plot is not None:
         console.print(f"chart written: {plot}")
 
 
-def plot_patterns(report: EmotionalPatterns, path: Path, *, title: str = "") -> None:
-    """Draw counts/intensity per emotion and the hour-of-day profile into a PNG."""
+MAX_PLOTTED = 100_000  # events drawn on the time axis: the most recent ones
+TREND_SYMBOL = {"increasing": "↑", "decreasing": "↓"}
+
+
+def trend_label(p: EmotionPattern) -> str:
+    delta = "" if p.trend_delta is None else f" ({p.trend_delta:+.2f})"
+    return f"{TREND_SYMBOL.get(p.trend, '→')} {p.trend}{delta}"
+
+
+def recent_events(
+    vault: Vault, user_id: str, *, since: datetime | None, until: datetime | None
+) -> list[EmotionEvent]:
+    """The user's events in [since, until), oldest first (at most the MAX_PLOTTED newest)."""
+    found: list[EmotionEvent] = []
+    while len(found) < MAX_PLOTTED:
+        batch = vault.emotions.list(user_id, since=since, until=until, newest_first=True,
+                                    limit=min(10_000, MAX_PLOTTED - len(found)),
+                                    offset=len(found))  # fmt: skip
+        found += batch
+        if len(batch) < 10_000:
+            break
+    found.reverse()
+    return found
+
+
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -78,26 +110,135 @@ def plot_patterns(report: EmotionalPatterns, path: Path, *, title: str = "") -> 
         import matplotlib.pyplot as plt
     except ImportError:
         fail("--plot needs matplotlib: pip install 'memvault[plot]'")
-    fig, (bars, hours) = plt.subplots(1, 2, figsize=(13, 4.8))
+    return plt
+
+
+def patterns_figure(
+    report: EmotionalPatterns, events: Sequence[EmotionEvent], *, title: str = ""
+) -> Any:
+    """The chart of `memvault emotions --plot` as a matplotlib Figure (not saved).
+
+    Top: intensity over time, one colour per emotion — every event as a faint point, the
+    daily (or hourly, for a short range) mean as a line, and the trend the table reports:
+    the mean of the earlier and of the recent half of the trend window (shaded), with the
+    arrow and delta in the legend. Bottom: the top triggers per emotion, events and average
+    intensity per emotion, and the hour-of-day profile. Each axes carries a `gid` ("timeline",
+    "triggers", "counts", "hours") and each drawn series a `gid` naming what it shows.
+    """
+    plt = _pyplot()
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    fig = plt.figure(figsize=(14, 9), layout="constrained")
+    grid = fig.add_gridspec(2, 3, height_ratios=[1.25, 1])
+    timeline = fig.add_subplot(grid[0, :], gid="timeline")
+    triggers = fig.add_subplot(grid[1, 0], gid="triggers")
+    counts = fig.add_subplot(grid[1, 1], gid="counts")
+    hours = fig.add_subplot(grid[1, 2], gid="hours")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {p.emotion: colours[i % len(colours)] for i, p in enumerate(report.patterns)}
+    drawn = list(report.patterns[:8])  # the most frequent: more would be unreadable
+
+    by_emotion: dict[str, list[EmotionEvent]] = {}
+    for e in events:
+        by_emotion.setdefault(e.emotion, []).append(e)
+    span = (events[-1].occurred_at - events[0].occurred_at) if events else timedelta(0)
+    bucket = timedelta(hours=1) if span <= timedelta(days=3) else timedelta(days=1)
+    end = report.until or datetime.now(UTC)
+    w_start = end - timedelta(days=report.window_days)
+    w_mid = w_start + timedelta(days=report.window_days / 2)
+    if any(p.trend_delta is not None for p in drawn):
+        timeline.axvspan(w_start, end, color="#999999", alpha=0.12, lw=0,
+                         label=f"trend window ({report.window_days:g} days)")  # fmt: skip
+    for p in drawn:
+        mine = by_emotion.get(p.emotion, [])
+        c = colour[p.emotion]
+        timeline.scatter([e.occurred_at for e in mine], [e.intensity for e in mine], s=9,
+                         color=c, alpha=0.25, lw=0, gid=f"events:{p.emotion}")  # fmt: skip
+        xs, ys = _means(mine, bucket)
+        timeline.plot(xs, ys, color=c, lw=1.6, marker="o", ms=3, gid=f"mean:{p.emotion}",
+                      label=f"{p.emotion}  {trend_label(p)}")  # fmt: skip
+        if p.trend_delta is not None:
+            early = [e.intensity for e in mine if w_start <= e.occurred_at < w_mid]
+            late = [e.intensity for e in mine if w_mid <= e.occurred_at < end]
+            if early and late:
+                timeline.plot([w_start, w_mid, w_mid, end],
+                              [_mean(early), _mean(early), _mean(late), _mean(late)],
+                              color=c, lw=3.2, alpha=0.9, gid=f"trend:{p.emotion}")  # fmt: skip
+    timeline.set_ylim(-0.03, 1.03)
+    timeline.set_ylabel("intensity (0–1)")
+    what = "hourly" if bucket == timedelta(hours=1) else "daily"
+    timeline.set_title(f"intensity over time: each event, the {what} mean, and the trend "
+                       "(earlier vs recent half of the window)", loc="left")  # fmt: skip
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+    timeline.xaxis.set_major_locator(locator)
+    timeline.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    timeline.legend(loc="upper left", fontsize="small", ncols=2, framealpha=0.85)
+
+    rows = [(p.emotion, t.trigger, t.count) for p in drawn for t in p.top_triggers]
+    if rows:
+        labels = [f"{trigger}  ({emotion})" for emotion, trigger, _ in rows]
+        shades = [colour[emotion] for emotion, *_ in rows]
+        triggers.barh(range(len(rows)), [n for *_, n in rows], color=shades, gid="trigger-bars")
+        triggers.set_yticks(range(len(rows)), labels, fontsize="small")
+        triggers.invert_yaxis()
+        triggers.set_xlabel("events")
+    else:
+        triggers.text(0.5, 0.5, "no triggers recorded", ha="center", va="center",
+                      transform=triggers.transAxes, color="#666666")  # fmt: skip
+        triggers.set_yticks([])
+    triggers.set_title("top triggers", loc="left")
+
     names = [p.emotion for p in report.patterns]
-    bars.bar(names, [p.count for p in report.patterns], color="#5b8def")
-    bars.set_ylabel("events")
-    bars.set_title("events per emotion (label: average intensity)")
+    counts.bar(names, [p.count for p in report.patterns],
+               color=[colour[n] for n in names], gid="count-bars")  # fmt: skip
     for i, p in enumerate(report.patterns):
-        bars.annotate(f"{p.avg_intensity:.2f}", (i, p.count), ha="center", va="bottom")
-    bars.tick_params(axis="x", rotation=30)
-    for p in report.patterns[:8]:
-        hours.plot(range(24), p.hours, marker="o", markersize=3, label=p.emotion)
+        counts.annotate(f"{p.avg_intensity:.2f}", (i, p.count), ha="center", va="bottom",
+                        fontsize="small")  # fmt: skip
+    counts.set_ylabel("events")
+    counts.set_title("events per emotion (label: average intensity)", loc="left")
+    counts.tick_params(axis="x", rotation=30)
+
+    for p in drawn:
+        hours.plot(range(24), p.hours, marker="o", markersize=3, color=colour[p.emotion],
+                   label=p.emotion, gid=f"hours:{p.emotion}")  # fmt: skip
     hours.set_xticks(range(0, 24, 3))
     hours.set_xlabel("hour of day (UTC)")
     hours.set_ylabel("events")
-    hours.set_title("time-of-day profile")
-    if report.patterns:
-        hours.legend(fontsize="small")
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    hours.set_title("time-of-day profile", loc="left")
+    subtitle = f"{report.total:,} events"
+    if len(events) < report.total:
+        subtitle += f"; the time axis shows the {len(events):,} most recent"
+    fig.suptitle(f"{title}\n{subtitle}" if title else subtitle)
+    return fig
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _means(events: Sequence[EmotionEvent], bucket: timedelta) -> tuple[list[datetime], list[float]]:
+    """The mean intensity per time bucket (at the bucket's middle), in time order."""
+    groups: dict[datetime, list[float]] = {}
+    for e in events:
+        at = e.occurred_at.astimezone(UTC)
+        start = at.replace(minute=0, second=0, microsecond=0)
+        if bucket >= timedelta(days=1):
+            start = start.replace(hour=0)
+        groups.setdefault(start, []).append(e.intensity)
+    keys = sorted(groups)
+    return [k + bucket / 2 for k in keys], [_mean(groups[k]) for k in keys]
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Write `figure` as a PNG at `path`, creating its folder; a clear error if it cannot."""
+    plt = _pyplot()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=110)
+    except OSError as exc:
+        fail(f"cannot write the chart to {path}: {exc.strerror or exc}")
+    finally:
+        plt.close(figure)
 
 
 @app.command()

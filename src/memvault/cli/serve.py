@@ -49,6 +49,17 @@ def serve(
             "--init", help="Create the store (or upgrade its schema) if needed before serving."
         ),
     ] = False,
+    dcm_user: Annotated[
+        str | None,
+        typer.Option(
+            "--dcm-user",
+            metavar="HANDLE",
+            help="DCM-compatible mode: DCM's hook and checks (POST/GET /api/actions, GET "
+            "/api/projects, /api/routing/suggest and feedback, /stats) work without a key "
+            "from this machine (loopback) and act as this user (created if missing); from "
+            "any other address they still need a key.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API, the /ws event stream and the dashboard over an existing store
     (`--init` creates it first)."""
@@ -68,14 +79,23 @@ def serve(
                 "reachable from the network with nothing to authenticate callers. Create one "
                 "with `memvault keys create --admin` (or --user U), or bind 127.0.0.1."
             )
+        listener = _bind(host, port)  # a busy port fails here, before anything is written
         if not active:
             console.print(
-                "[yellow]no API key yet:[/] every endpoint but /health answers 401. "
-                "Create one with `memvault keys create --admin`."
+                "[yellow]no API key yet:[/] every endpoint but /health"
+                + (" and DCM's loopback routes" if dcm_user else "")
+                + " answers 401. Create one with `memvault keys create --admin`."
             )
-        listener = _bind(host, port)
+        dcm_user_id = None
+        if dcm_user is not None:
+            dcm_user_id = vault.users.ensure(dcm_user).id
+            console.print(
+                f"DCM-compatible mode: requests without a key from loopback to DCM's endpoints "
+                f"act as user {dcm_user!r}"
+            )
         console.print(f"memvault serving {vault.url} on http://{host}:{port}/  (Ctrl-C stops)")
-        service_app = create_app(vault, max_body_bytes=max_body, fast_append=fast_append)
+        service_app = create_app(vault, max_body_bytes=max_body, fast_append=fast_append,
+                                 dcm_user=dcm_user_id)  # fmt: skip
         vault.search  # noqa: B018  (made on first use; the first search request should not pay)
         # Everything built so far (modules, the app, its schemas) lives as long as the process:
         # out of the collector's sight, a full collection no longer walks it (one took ~300 ms

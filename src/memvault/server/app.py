@@ -25,6 +25,7 @@ from memvault.server.routers import (
     memories,
     patterns,
     reading,
+    projects,
     sessions,
     system,
     tasks,
@@ -38,9 +39,12 @@ DESCRIPTION = """memvault over HTTP: every resource of the Vault, scoped by API 
 
 Send `Authorization: Bearer <key>` (create keys with `memvault keys create`). A user key sees
 only its user's rows (another user's ids answer 404); an admin key may name any user with
-`user_id`. `/health` alone is open. Lists take `limit` and `offset` and answer a page with
-`next_offset`. Errors are `{"error", "detail", "field"?}`: 401, 403, 404, 409, 413, 422 (the
-field named), 503. Live events: WebSocket `/ws` (see the dashboard's app.js for a client).
+`user_id`. `/health` alone is open. Every list takes `limit` and `offset` and answers a page
+`{"items", "limit", "offset", "next_offset"}`; continue with `offset=next_offset` until it is
+null. Searches rank instead: they answer the best `limit` hits (`k` is an older alias). Errors
+are `{"error", "detail", "field"?}`: 400 (the body is not JSON: line and column said), 401, 403,
+404 (also for another user's id, wherever it appears), 409, 413, 422 (the field named), 503.
+Live events: WebSocket `/ws` (see the dashboard's app.js for a client).
 """
 
 
@@ -53,6 +57,7 @@ def create_app(
     dashboard_enabled: bool = True,
     auth_cache_seconds: float = 1.0,
     fast_append: bool = True,
+    dcm_user: str | None = None,
 ) -> FastAPI:
     """An ASGI app over `vault` (which the caller keeps open and closes).
 
@@ -61,7 +66,9 @@ def create_app(
     how long a key, once checked, is trusted without a database read (0: never); a key
     revoked outside this process stops working within that time. `fast_append`: answer the
     append hot path without the framework and group-commit it (`server/fastpath.py`); off,
-    the route answers every append (same answers, slower).
+    the route answers every append (same answers, slower). `dcm_user` (a user id): DCM-
+    compatible mode, in which DCM's hook and checks work without a key from loopback, as that
+    user (`auth.dcm_principal`).
     """
     keys = ApiKeys(vault)
     hub = Hub(vault, keys, max_ws_message_bytes)
@@ -104,10 +111,11 @@ def create_app(
     app.state.auth_cache = AuthCache(auth_cache_seconds)
     app.state.session_owners = SessionOwners()
     app.state.hub = hub
+    app.state.dcm_user = dcm_user
     app.state.writer = writer
     errors.install(app)
     for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,
-                   imports, reading):  # fmt: skip
+                   imports, reading, projects):  # fmt: skip
         app.include_router(module.router)
     if dashboard_enabled:
         dashboard.mount(app)

@@ -8,9 +8,11 @@ writes the shared base layer.
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -60,6 +62,60 @@ class Principal:
     def require_admin(self) -> None:
         if not self.admin:
             raise Forbidden("this needs an admin key")
+
+
+# DCM-compatible mode (`memvault serve --dcm-user HANDLE`): DCM's hook and the checks of its
+# migration guide send no key. These routes, and only these, then answer an anonymous request
+# from a loopback client as the configured user (a user key's rights, never an admin's).
+DCM_ROUTES = frozenset(
+    {
+        ("POST", "/api/actions"),  # the PostToolUse hook (track-usage.sh)
+        ("GET", "/api/actions"),
+        ("GET", "/api/projects"),
+        ("GET", "/api/routing/suggest"),
+        ("POST", "/api/routing/feedback"),
+        ("GET", "/stats"),
+    }
+)
+DCM_KEY_ID = "dcm-anonymous"
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(host: bytes | None) -> str:
+    """The name of a Host header without its port ("[::1]:3847" → "::1")."""
+    text = (host or b"").decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text[1 : text.find("]")] if "]" in text else text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+def dcm_principal(scope: Mapping[str, Any], dcm_user: str | None) -> Principal | None:
+    """The caller of an anonymous request in DCM-compatible mode, or None (answer 401).
+
+    Only with a configured user, only DCM's routes, only from a loopback client address and
+    only addressed to a loopback name (a web page that rebinds its own domain to 127.0.0.1
+    sends its own name as Host and gets nothing). Behind a proxy the client address is the
+    proxy's: uvicorn replaces it with X-Forwarded-For from a local proxy, so a forwarded
+    request counts as coming from where the proxy says.
+    """
+    if dcm_user is None or scope.get("type") != "http":
+        return None
+    if (scope.get("method"), scope.get("path")) not in DCM_ROUTES:
+        return None
+    client = scope.get("client")
+    if not client or not _loopback(str(client[0])):
+        return None
+    host = next((v for k, v in scope.get("headers", ()) if k == b"host"), None)
+    name = _host_name(host)
+    if name != "localhost" and not _loopback(name):
+        return None
+    return Principal(DCM_KEY_ID, dcm_user, False)
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -158,6 +214,9 @@ async def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the caller, or 401."""
     header = request.headers.get("authorization")
     if header is None:
+        anonymous = dcm_principal(request.scope, request.app.state.dcm_user)
+        if anonymous is not None:
+            return anonymous
         raise unauthorized("missing API key: send Authorization: Bearer <key>")
     key = bearer(header)
     if key is None:

@@ -52,6 +52,19 @@ def _field(loc: Any) -> str:
     return parts[0] if parts else "body"
 
 
+def not_json(problem: dict[str, Any], document: Any) -> str:
+    """What is wrong with a body that does not parse, and where (line and column)."""
+    loc = problem.get("loc", ())
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else None
+    reason = str((problem.get("ctx") or {}).get("error") or "not JSON")
+    if pos is None or not isinstance(document, str | bytes):
+        return f"the request body is not valid JSON: {reason}"
+    text = document if isinstance(document, str) else document.decode("utf-8", "replace")
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return f"the request body is not valid JSON: {reason} at line {line}, column {column}"
+
+
 def memvault_answer(exc: MemvaultError, method: str, path: str) -> Any:
     """The answer to a MemvaultError raised while serving `method path`."""
     for kind, status, code in STATUS:
@@ -73,6 +86,8 @@ def install(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> Any:
         problems = exc.errors()
         first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            return error(400, "bad_request", not_json(first, exc.body))
         field = _field(first.get("loc", ()))
         msg = str(first.get("msg", "invalid"))
         return error(422, "invalid_input", f"invalid {field}: {msg}", field)
@@ -80,7 +95,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Any:
         code = HTTP_CODES.get(exc.status_code, "error")
-        return error(exc.status_code, code, str(exc.detail), **(exc.headers or {}))
+        detail = str(exc.detail)
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer when the bytes do not even decode (not UTF-8/16/32 text).
+            detail = "the request body is not valid JSON: not UTF-8 text"
+        return error(exc.status_code, code, detail, **(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Any:

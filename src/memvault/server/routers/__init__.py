@@ -7,6 +7,7 @@ from typing import Any
 from memvault.server.schemas import ErrorBody
 
 COMMON: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not valid JSON (line and column said)"},
     401: {"model": ErrorBody, "description": "Missing, malformed or revoked API key"},
     403: {"model": ErrorBody, "description": "Not allowed for this key"},
     404: {"model": ErrorBody, "description": "Not found (or owned by another user)"},

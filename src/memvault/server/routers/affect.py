@@ -10,7 +10,6 @@ from memvault.domain_records import EmotionalPatterns, EmotionEvent, Trait, Trai
 from memvault.server.auth import Caller, VaultDep
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
-    MAX_PAGE,
     Body,
     JsonObject,
     Limit,
@@ -119,8 +118,10 @@ def trait_history(
     user_id: UserParam = None,
     name: Text | None = None,
     agent: Text | None = None,
-    limit: Annotated[int, Query(ge=1, le=10 * MAX_PAGE)] = 100,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:
     """How the owner's traits evolved (old, new, reason, time), oldest first."""
-    items = vault.traits.history(caller.write_owner(user_id), name, agent=agent, limit=limit)
-    return page(items, limit, 0)
+    items = vault.traits.history(caller.write_owner(user_id), name, agent=agent, limit=limit,
+                                 offset=offset)  # fmt: skip
+    return page(items, limit, offset)

@@ -77,12 +77,13 @@ def get_message(message_id: Annotated[Text, Path()], vault: VaultDep, caller: Ca
 def inbox(
     agent_id: Agent, vault: VaultDep, caller: Caller, user_id: UserParam = None,
     unread_only: bool = True, include_expired: bool = False, limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:  # fmt: skip
     """Messages to the agent or its topics; highest priority first, then oldest."""
     items = vault.agents.inbox(agent_id, user_id=caller.read_owner(user_id),
                                unread_only=unread_only, include_expired=include_expired,
-                               limit=limit)  # fmt: skip
-    return page(items, limit, 0)
+                               limit=limit, offset=offset)  # fmt: skip
+    return page(items, limit, offset)
 
 
 @router.post("/api/agents/{agent_id}/read", response_model=Marked)

@@ -32,7 +32,17 @@ router = APIRouter(tags=["memories"], responses=COMMON)
 MemoryId = Annotated[Text, Path(description="A memory id")]
 MAX_QUERY = 2000  # characters: a query, not a document (embedding cost grows with length)
 Mode = Literal["hybrid", "text", "vector"]
-K = Annotated[int, Query(ge=1, le=1000, description="How many hits")]
+TopN = Annotated[
+    int | None, Query(ge=1, le=1000, description="How many hits, best first (default 10).")
+]
+K = Annotated[int | None, Query(ge=1, le=1000, deprecated=True, description="Alias of `limit`.")]
+
+
+def _top(limit: int | None, k: int | None) -> int:
+    """The number of hits asked for: `limit`, else its older alias `k`, else 10."""
+    return limit if limit is not None else k if k is not None else 10
+
+
 Filters = Annotated[
     Text | None,
     Query(description='JSON object of allow-listed filters, e.g. {"metadata.topic": "kids"}'),
@@ -158,7 +168,8 @@ def search_memories(
     q: Annotated[Text, Query(max_length=MAX_QUERY, description='Words, "phrases", OR, -not')],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
-    k: K = 10,
+    limit: TopN = None,
+    k: K = None,
     kind: Annotated[list[Text] | None, Query()] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     since: When | None = None,
@@ -167,9 +178,10 @@ def search_memories(
     base: Annotated[bool, Query(description="Include the shared base layer")] = False,
     filters: Filters = None,
 ) -> Any:
-    """Memories matching `q`, best first (hybrid: full-text and vector, fused by rank)."""
+    """The `limit` memories matching `q` best, best first (hybrid: full-text and vector, fused
+    by rank). A ranking, not a paged list: ask for a larger `limit` to see more."""
     owner = caller.write_owner(user_id)
-    hits = vault.search.memories(owner, q, k=k, mode=mode, kinds=kind,
+    hits = vault.search.memories(owner, q, k=_top(limit, k), mode=mode, kinds=kind,
                                  min_confidence=min_confidence, since=since, until=until,
                                  base=base, filters=_filters(filters),
                                  session_id=session_id)  # fmt: skip
@@ -184,16 +196,18 @@ def search_messages(
     q: Annotated[Text, Query(max_length=MAX_QUERY)],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
-    k: K = 10,
+    limit: TopN = None,
+    k: K = None,
     session_id: Text | None = None,
     role: Annotated[list[Text] | None, Query()] = None,
     since: When | None = None,
     until: When | None = None,
 ) -> Any:
-    """Messages matching `q`, best first, optionally within one session."""
+    """The `limit` messages matching `q` best, best first, optionally within one session (a
+    ranking, not a paged list)."""
     owner = caller.read_owner(user_id)
     if owner is ANY and mode != "text" and session_id is None:
         raise InvalidInput("user_id", None, "an admin key must name the user for this mode")
-    hits = vault.search.messages(owner, q, k=k, mode=mode, session_id=session_id, roles=role,
-                                 since=since, until=until)  # fmt: skip
+    hits = vault.search.messages(owner, q, k=_top(limit, k), mode=mode, session_id=session_id,
+                                 roles=role, since=since, until=until)  # fmt: skip
     return [{"message": h.item, "score": h.score, "matched": list(h.matched)} for h in hits]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel
 
 from memvault.domain_records import ConversationContext, TrajectoryPoint
 from memvault.records import Message, Session
@@ -52,15 +51,6 @@ class MessageIn(Body):
     emotion: Text | None = None
     metadata: JsonObject | None = None
     created_at: When | None = None
-
-
-class MessagePage(BaseModel):
-    """Messages in order; continue with `after_seq=next_after_seq`."""
-
-    items: list[Message]
-    limit: int
-    after_seq: int
-    next_after_seq: int | None
 
 
 @router.get("/api/sessions", response_model=Page[Session])
@@ -113,20 +103,23 @@ def delete_session(session_id: SessionId, vault: VaultDep, caller: Caller) -> An
     return {"id": session_id}
 
 
-@router.get("/api/sessions/{session_id}/messages", response_model=MessagePage)
+@router.get("/api/sessions/{session_id}/messages", response_model=Page[Message])
 def list_messages(
     session_id: SessionId,
     vault: VaultDep,
     caller: Caller,
-    after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    after_seq: Annotated[
+        int, Query(ge=0, le=2**62, description="Only messages numbered after this one.")
+    ] = 0,
     limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:
-    """Messages of a session in order, after sequence number `after_seq`."""
+    """Messages of a session in order (oldest first), a page at a time."""
     owner = caller.read_owner()
     vault.sessions.get(session_id, user_id=owner)
-    items = vault.messages.list(session_id, after_seq=after_seq, limit=limit, user_id=owner)
-    nxt = items[-1].seq if len(items) == limit else None
-    return {"items": items, "limit": limit, "after_seq": after_seq, "next_after_seq": nxt}
+    items = vault.messages.list(session_id, after_seq=after_seq, limit=limit, offset=offset,
+                                user_id=owner)  # fmt: skip
+    return page(items, limit, offset)
 
 
 @router.post("/api/sessions/{session_id}/messages", response_model=Message, status_code=201)

@@ -123,11 +123,12 @@ def list_subtasks(
     vault: VaultDep, caller: Caller, user_id: UserParam = None,
     task_list_id: Text | None = None, request_id: Text | None = None,
     status: Text | None = None, agent_id: Text | None = None, limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:  # fmt: skip
     items = vault.tasks.subtasks(caller.read_owner(user_id), task_list_id=task_list_id,
                                  request_id=request_id, status=status, agent_id=agent_id,
-                                 limit=limit)  # fmt: skip
-    return page(items, limit, 0)
+                                 limit=limit, offset=offset)  # fmt: skip
+    return page(items, limit, offset)
 
 
 @router.get("/api/subtasks/{subtask_id}", response_model=Subtask)
@@ -150,10 +151,12 @@ def claim(agent_id: Id, body: ClaimIn, vault: VaultDep, caller: Caller) -> Any:
                              task_list_id=body.task_list_id)  # fmt: skip
 
 
-@router.get("/api/tasks/overview", response_model=list[RequestOverview])
+@router.get("/api/tasks/overview", response_model=Page[RequestOverview])
 def overview(
     vault: VaultDep, caller: Caller, user_id: UserParam = None, status: Text | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    limit: Limit = 20, offset: Offset = 0,
 ) -> Any:  # fmt: skip
     """Recent requests with their waves and subtask counts per status."""
-    return vault.tasks.overview(caller.read_owner(user_id), status=status, limit=limit)
+    items = vault.tasks.overview(caller.read_owner(user_id), status=status, limit=limit,
+                                 offset=offset)  # fmt: skip
+    return page(items, limit, offset)

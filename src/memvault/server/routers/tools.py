@@ -194,8 +194,9 @@ def routing_scores(
     keyword: Text | None = None,
     tool_name: Text | None = None,
     limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:
     """Stored scores of the owner (an admin key naming no user: the global ones)."""
     items = vault.routing.scores(caller.write_owner(user_id), keyword=keyword,
-                                 tool_name=tool_name, limit=limit)  # fmt: skip
-    return page(items, limit, 0)
+                                 tool_name=tool_name, limit=limit, offset=offset)  # fmt: skip
+    return page(items, limit, offset)
