@@ -45,7 +45,7 @@ def status_and_body(result: subprocess.CompletedProcess[str]) -> tuple[int, Any]
 
 
 def test_dcm_hook_unchanged_with_dcm_user(cli: Cli, service: Any) -> None:
-    served = service("--dcm-user", "rony")
+    served = service("--init", "--dcm-user", "rony")
     assert "DCM-compatible mode" in served.log
     port = int(served.url.rsplit(":", 1)[1])
     status, action = status_and_body(sh(HOOK_TEST, port))
@@ -74,7 +74,7 @@ def test_dcm_hook_unchanged_with_dcm_user(cli: Cli, service: Any) -> None:
 
 
 def test_without_dcm_user_the_hook_gets_401(cli: Cli, service: Any) -> None:
-    served = service()
+    served = service("--init")
     port = int(served.url.rsplit(":", 1)[1])
     status, body = status_and_body(sh(HOOK_TEST, port))
     assert status == 401 and body["error"] == "unauthorized", body

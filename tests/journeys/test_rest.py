@@ -10,6 +10,7 @@ from tests.journeys.conftest import Cli
 
 
 def test_two_users_page_make_typos_and_probe_each_other(cli: Cli, service: Any) -> None:
+    cli.ok("init")
     admin_key = cli.json("keys", "create", "--admin")["key"]
     served = service()
     with served.client(admin_key) as admin:
