@@ -96,7 +96,7 @@ def _number_instances() -> None:
         for row in siblings:
             wanted = _meta(row.metadata).get("instanceId")
             valid = isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 0
-            if valid and wanted not in taken:
+            if isinstance(wanted, int) and valid and wanted not in taken:
                 taken.add(wanted)
                 bind.execute(plain, {"v": wanted, "id": row.id})
             else:
