@@ -202,10 +202,12 @@ class Sessions(Domain):
         parent_id: str | None = None,
         kind: str | None = None,
         status: str | None = None,
+        with_legacy_key: bool = False,
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Session]:
-        """Sessions, most recently updated first."""
+        """Sessions, most recently updated first (`with_legacy_key`: only the sessions that
+        mirror a legacy record)."""
         params: dict[str, Any] = {
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
@@ -223,6 +225,8 @@ class Sessions(Domain):
         if status is not None:
             params["status"] = v.choice("status", status, SESSION_STATUSES)
             where.append("status = :status")
+        if with_legacy_key:
+            where.append("legacy_key IS NOT NULL")
         clause = " AND ".join(w for w in where if w)
         with self._store.read() as tx:
             rows = tx.all(
