@@ -23,6 +23,9 @@ def search(
     ] = None,
     mode: Annotated[str, typer.Option("--mode", "-m", help="hybrid, text or vector.")] = "hybrid",
     messages: Annotated[bool, typer.Option("--messages", help="Search messages instead.")] = False,
+    sessions: Annotated[
+        bool, typer.Option("--sessions", help="Search session titles instead (full-text).")
+    ] = False,
     base: Annotated[bool, typer.Option("--base", help="Include the shared base layer.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 10,
     approximate: Annotated[
@@ -37,10 +40,10 @@ def search(
     """Search a user's memories (or messages): full-text, vector or hybrid."""
     with open_vault(db) as vault:
         owner = vault.users.resolve(user).id
-        if messages:
-            hits: list[Any] = vault.messages.search(
-                owner, query, k=limit, mode=mode, approximate=approximate
-            )
+        if sessions:
+            hits: list[Any] = vault.sessions.search(owner, query, k=limit)
+        elif messages:
+            hits = vault.messages.search(owner, query, k=limit, mode=mode, approximate=approximate)
         else:
             hits = vault.memories.search(
                 owner, query, k=limit, mode=mode, kinds=kind, base=base, approximate=approximate
@@ -70,7 +73,7 @@ def search(
         row = [str(i), f"{h.score:.4f}", "+".join(h.matched)]
         if not messages:
             row.append(h.item.kind)
-        table.add_row(*row, h.item.content)
+        table.add_row(*row, h.item.title if sessions else h.item.content)
     console.print(table)
 
 
