@@ -4,9 +4,13 @@ store whose instances have duplicate numbers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from typer.testing import CliRunner
 
 import memvault
+from memvault.cli import app
 from memvault.errors import Conflict, InvalidInput
 from memvault.store import migrator
 from memvault.store.engine import open_store, parse_url
@@ -129,9 +133,14 @@ def test_upgrade_renumbers_duplicate_instances_then_downgrades(vault_url: str) -
         counts = vault.stats().counts
         assert vault.check() == []
 
+    runner = CliRunner()
+    refused = runner.invoke(app, ["downgrade", "0006", "--db", vault_url])
+    assert refused.exit_code == 1 and "--yes" in refused.output
+    done = runner.invoke(app, ["downgrade", "0006", "--db", vault_url, "--yes"])
+    assert done.exit_code == 0 and "0007 → 0006" in done.output, done.output
     store = open_store(parse_url(vault_url))
     try:
-        assert migrator.downgrade(store, "0006") == "0006"
+        assert migrator.current(store) == "0006"
         with store.read() as tx:
             row = tx.one("SELECT * FROM sessions WHERE id = :id", {"id": _child(1)})
             columns = set(row.keys())  # a sqlite3.Row's `in` looks at values, not names
@@ -147,3 +156,23 @@ def test_upgrade_renumbers_duplicate_instances_then_downgrades(vault_url: str) -
         assert vault.sessions.get(_child(1)).instance_no == 3  # numbered again, the same way
         assert vault.sessions.get(PARENT).instance_count == 6
         assert [h.item.id for h in vault.sessions.search(USER, "login")] == [PARENT]
+
+
+def test_transfer_keeps_instance_numbers_and_counts(tmp_path: Path, vault_url: str) -> None:
+    """`instance_count` is derived: the destination's triggers count the copied children."""
+    from memvault.migrate.transfer import transfer
+
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    with memvault.open(src) as vault:
+        u = vault.users.ensure("yuki").id
+        task = vault.sessions.create(u, kind="competition", title="Fix the login bug")
+        for n in (0, 1, 5):
+            vault.sessions.create(u, kind="instance", parent_id=task.id, instance_no=n)
+    if vault_url.startswith("sqlite"):
+        vault_url = f"sqlite:///{tmp_path / 'dst.db'}"
+    transfer(src, vault_url)
+    with memvault.open(vault_url) as vault:
+        assert vault.sessions.get(task.id).instance_count == 3
+        kids = vault.sessions.list(parent_id=task.id)
+        assert sorted(s.instance_no or 0 for s in kids) == [0, 1, 5]
+        assert [h.item.id for h in vault.sessions.search(u, "login")] == [task.id]
