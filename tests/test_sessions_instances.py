@@ -176,3 +176,30 @@ def test_transfer_keeps_instance_numbers_and_counts(tmp_path: Path, vault_url: s
         kids = vault.sessions.list(parent_id=task.id)
         assert sorted(s.instance_no or 0 for s in kids) == [0, 1, 5]
         assert [h.item.id for h in vault.sessions.search(u, "login")] == [task.id]
+
+
+def test_concurrent_instances_of_one_parent_get_distinct_numbers(vault: memvault.Vault) -> None:
+    import threading
+
+    u = vault.users.ensure("yuki").id
+    task = vault.sessions.create(u, kind="ensemble")
+    threads, each, errors = 6, 5, []
+    start = threading.Barrier(threads)
+
+    def work() -> None:
+        try:
+            start.wait()
+            for _ in range(each):
+                vault.sessions.create(u, kind="instance", parent_id=task.id)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    assert errors == []
+    kids = vault.sessions.list(parent_id=task.id, limit=1000)
+    assert sorted(s.instance_no or 0 for s in kids) == list(range(threads * each))
+    assert vault.sessions.get(task.id).instance_count == threads * each

@@ -27,31 +27,13 @@ def _status(vault: Any, name: str) -> dict[str, Any]:
     rollout = get_rollout(vault, name)
     dw = open_rollout(vault, name)
     drift = compare(dw)
-    legacy_sessions = dw.legacy.sessions()
-    mine = dw._memvault_sessions()
     return {
         "name": rollout.name,
         "user": vault.users.get(rollout.user_id).handle,
         "legacy": rollout.legacy,
         "stage": rollout.stage,
         "authoritative": dw.authoritative,
-        "counts": {
-            "legacy": {
-                "sessions": len(legacy_sessions),
-                "instances": sum(len(dw.legacy.instances(k)) for k, *_ in legacy_sessions),
-                "messages": sum(len(dw.legacy.messages(c)) for c in dw.legacy.conversations()),
-                "memories": len(dw.legacy.memories()),
-            },
-            "memvault": {
-                "sessions": len(mine),
-                "instances": sum(len(dw._memvault_instances(k)) for k, *_ in mine),
-                "messages": sum(
-                    len(dw._memvault_messages(k))
-                    for k, *_ in dw._memvault_sessions(conversations=True)
-                ),
-                "memories": len(dw._memvault_memories()),
-            },
-        },
+        "counts": dw.counts(),
         "in_sync": drift.clean,
         "drift": {
             "only_legacy": drift.only_legacy,

@@ -528,6 +528,26 @@ class DualWrite:
             True,
         )
 
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Sessions, instances, messages and memories on each side (for `dualwrite status`)."""
+        legacy_sessions = self.legacy.sessions()
+        mine = self._memvault_sessions()
+        conversations = self._memvault_sessions(conversations=True)
+        return {
+            "legacy": {
+                "sessions": len(legacy_sessions),
+                "instances": sum(len(self.legacy.instances(k)) for k, *_ in legacy_sessions),
+                "messages": sum(len(self.legacy.messages(c)) for c in self.legacy.conversations()),
+                "memories": len(self.legacy.memories()),
+            },
+            "memvault": {
+                "sessions": len(mine),
+                "instances": sum(len(self._memvault_instances(k)) for k, *_ in mine),
+                "messages": sum(len(self._memvault_messages(k)) for k, *_ in conversations),
+                "memories": len(self._memvault_memories()),
+            },
+        }
+
 
 # -- rollouts: a stage shared through the store, driven by `memvault dualwrite` ------------
 
