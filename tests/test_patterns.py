@@ -15,7 +15,7 @@ def test_base_layer_is_teacher_only(vault: memvault.Vault) -> None:
     base = vault.patterns.add(None, "greeting", "hello", "Hi!", teacher=True)
     assert base.is_base
     with pytest.raises(Forbidden):
-        vault.patterns.record_use(base.id, True, user_id=u.id)
+        vault.patterns.record_use(base.id, True, user_id=None)  # no user: only the teacher
     with pytest.raises(Forbidden):
         vault.patterns.update(base.id, user_id=u.id, response_text="hacked")
     with pytest.raises(Forbidden):

@@ -37,6 +37,10 @@ OWNER_PREDICATES = {
 }
 
 
+# Tables whose primary key is not `id` (revision 0007), by the columns that order an export.
+ORDER_KEYS = {"pattern_uses": "pattern_id", "dualwrite_rollouts": "name"}
+
+
 def owned(table: str) -> str:
     """SQL predicate selecting the rows of user `:u` in `table`."""
     return OWNER_PREDICATES.get(table, "user_id = :u")
@@ -117,7 +121,10 @@ def export_user(vault: Vault, user_id: str) -> dict[str, Any]:
     out: dict[str, Any] = {"format": "memvault.user-export", "version": 1, "user": to_dict(user)}
     with vault.store.read() as tx:
         for table in reversed(OWNED_TABLES):
-            rows = tx.all(f"SELECT * FROM {table} WHERE {owned(table)} ORDER BY id", {"u": user_id})
+            order = ORDER_KEYS.get(table, "id")
+            rows = tx.all(
+                f"SELECT * FROM {table} WHERE {owned(table)} ORDER BY {order}", {"u": user_id}
+            )
             out[table] = [row_to_json(tx, table, r) for r in rows]
     return out
 

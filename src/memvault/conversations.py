@@ -8,7 +8,7 @@ from typing import Any
 
 from memvault import validate as v
 from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
-from memvault.errors import InvalidInput, NotFound
+from memvault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Message, Session
 from memvault.store.base import Row, Tx
@@ -19,7 +19,7 @@ MESSAGE_COLUMNS = (
 )  # fmt: skip
 SESSION_COLUMNS = (
     "id", "user_id", "project_id", "parent_id", "kind", "title", "status", "metadata",
-    "started_at", "updated_at", "ended_at",
+    "started_at", "updated_at", "ended_at", "instance_no", "legacy_key",
 )  # fmt: skip
 BUMP_SESSION = (
     "UPDATE sessions SET message_count = message_count + 1, last_seq = last_seq + 1, "
@@ -42,6 +42,9 @@ def session_from_row(tx: Tx, row: Row) -> Session:
         started_at=tx.ts_out(row["started_at"]),  # type: ignore[arg-type]
         updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
         ended_at=tx.ts_out(row["ended_at"]),
+        instance_no=row["instance_no"],
+        instance_count=int(row["instance_count"]),
+        legacy_key=row["legacy_key"],
     )
 
 
@@ -74,8 +77,20 @@ class Sessions(Domain):
         project_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         started_at: datetime | None = None,
+        instance_no: int | None = None,
+        legacy_key: str | None = None,
     ) -> Session:
-        """Open a session for `user_id` (None: an unowned, base-layer session)."""
+        """Open a session for `user_id` (None: an unowned, base-layer session).
+
+        A child session (`parent_id`) is an instance with a number unique within its parent:
+        `instance_no`, or the parent's next free number (0, 1, …); a number already taken is
+        `Conflict`. `legacy_key` names the legacy record the session mirrors (unique per
+        owner, found again with `by_legacy_key`)."""
+        if instance_no is not None:
+            instance_no = v.integer("instance_no", instance_no, minimum=0)
+            if parent_id is None:
+                raise InvalidInput("instance_no", instance_no, "only a child session has one")
+        legacy_key = v.optional_text("legacy_key", legacy_key, max_len=1000)
         user_id = v.optional_id("user_id", user_id)
         kind = v.choice("kind", kind, SESSION_KINDS)
         status = v.choice("status", status, SESSION_STATUSES)
@@ -87,31 +102,53 @@ class Sessions(Domain):
         with self._store.write() as tx:
             self._require_user(tx, user_id)
             if parent_id is not None:
+                # PostgreSQL: lock the parent, so that concurrent instances of one parent are
+                # numbered one after the other (SQLite's writer is already alone).
+                lock = "" if tx.engine == "sqlite" else " FOR UPDATE"
+                parent = tx.one(
+                    f"SELECT user_id FROM sessions WHERE id = :p{lock}", {"p": parent_id}
+                )
                 # Another owner's id answers as an unknown one: telling them apart would
                 # confirm that the id exists.
-                parent = tx.one("SELECT user_id FROM sessions WHERE id = :p", {"p": parent_id})
                 if parent is None or tx.id_out(parent["user_id"]) != user_id:
                     raise NotFound("session", parent_id)
+                if instance_no is None:
+                    instance_no = int(
+                        tx.scalar(
+                            "SELECT coalesce(max(instance_no) + 1, 0) FROM sessions "
+                            "WHERE parent_id = :p AND instance_no IS NOT NULL",
+                            {"p": parent_id},
+                        )
+                    )
             if project_id is not None:
                 project = tx.one("SELECT user_id FROM projects WHERE id = :p", {"p": project_id})
                 if project is None or tx.id_out(project["user_id"]) not in (user_id, None):
                     raise NotFound("project", project_id)
-            row = tx.one(
-                insert_sql("sessions", SESSION_COLUMNS, "*"),
-                {
-                    "id": new_id(),
-                    "user_id": user_id,
-                    "project_id": project_id,
-                    "parent_id": parent_id,
-                    "kind": kind,
-                    "title": title,
-                    "status": status,
-                    "metadata": tx.json(meta),
-                    "started_at": tx.ts(started),
-                    "updated_at": tx.ts(started),
-                    "ended_at": None,
-                },
-            )
+            values = {
+                "id": new_id(),
+                "user_id": user_id,
+                "project_id": project_id,
+                "parent_id": parent_id,
+                "kind": kind,
+                "title": title,
+                "status": status,
+                "metadata": tx.json(meta),
+                "started_at": tx.ts(started),
+                "updated_at": tx.ts(started),
+                "ended_at": None,
+                "instance_no": instance_no,
+                "legacy_key": legacy_key,
+            }
+            try:
+                row = tx.one(insert_sql("sessions", SESSION_COLUMNS, "*"), values)
+            except IntegrityViolation as exc:
+                if instance_no is not None and "instance_no" in str(exc):
+                    raise Conflict(
+                        f"session {parent_id} already has an instance {instance_no}"
+                    ) from exc
+                if legacy_key is not None and "legacy_key" in str(exc):
+                    raise Conflict(f"a session already mirrors legacy key {legacy_key!r}") from exc
+                raise
             session = session_from_row(tx, row)
             self._emit(tx, "session.created", user_id, {"session_id": session.id})
             return session
@@ -130,6 +167,32 @@ class Sessions(Domain):
                 raise NotFound("session", session_id)
             return session_from_row(tx, row)
 
+    def by_legacy_key(self, user_id: str | None, legacy_key: str) -> Session | None:
+        """The session of `user_id` that mirrors legacy record `legacy_key`, or None (one
+        lookup in the unique (user_id, legacy_key) index)."""
+        user_id = v.optional_id("user_id", user_id)
+        params: dict[str, Any] = {"k": v.text("legacy_key", legacy_key, max_len=1000)}
+        params["u"] = user_id
+        owner = "user_id IS NULL" if user_id is None else "user_id = :u"
+        with self._store.read() as tx:
+            row = tx.one(f"SELECT * FROM sessions WHERE {owner} AND legacy_key = :k", params)
+            return None if row is None else session_from_row(tx, row)
+
+    def instance(self, parent_id: str, instance_no: int) -> Session | None:
+        """The child session numbered `instance_no` of `parent_id`, or None."""
+        params = {
+            "p": v.id_("parent_id", parent_id),
+            "n": v.integer("instance_no", instance_no, minimum=0),
+        }
+        with self._store.read() as tx:
+            row = tx.one("SELECT * FROM sessions WHERE parent_id = :p AND instance_no = :n", params)
+            return None if row is None else session_from_row(tx, row)
+
+    def search(self, user_id: str | None, query: str, *, k: int = 10) -> builtins.list[Any]:
+        """Full-text search of `user_id`'s sessions by title (None: base-layer sessions), best
+        first, as `Hit`s (see `memvault.search.query.Search.sessions`)."""
+        return self._vault.search.sessions(user_id, query, k=k)
+
     def list(
         self,
         *,
@@ -138,10 +201,12 @@ class Sessions(Domain):
         parent_id: str | None = None,
         kind: str | None = None,
         status: str | None = None,
+        with_legacy_key: bool = False,
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Session]:
-        """Sessions, most recently updated first."""
+        """Sessions, most recently updated first (`with_legacy_key`: only the sessions that
+        mirror a legacy record)."""
         params: dict[str, Any] = {
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
@@ -159,6 +224,8 @@ class Sessions(Domain):
         if status is not None:
             params["status"] = v.choice("status", status, SESSION_STATUSES)
             where.append("status = :status")
+        if with_legacy_key:
+            where.append("legacy_key IS NOT NULL")
         clause = " AND ".join(w for w in where if w)
         with self._store.read() as tx:
             rows = tx.all(

@@ -1,7 +1,10 @@
 """Learned response patterns (Lilith): per-user layers over a shared base layer.
 
 Reads are layered explicitly: a user's patterns first, then the base (user_id NULL). Only the
-"teacher" (an admin caller passing `teacher=True`) writes the base; a user gets `Forbidden`.
+"teacher" (an admin caller passing `teacher=True`) writes the base's content; a user gets
+`Forbidden`. Outcomes are another matter: the shared layer learns from its users. A user's
+`record_use` of a base pattern adds to the base pattern's totals and to that user's own counts
+(`pattern_uses`, revision 0007; read with `uses`), never touching its text.
 
 Learning: `record_use` updates `usage_count` and `success_score` in ONE `UPDATE` statement,
 so concurrent learners (threads or processes, SQLite or PostgreSQL) lose no update. The
@@ -13,6 +16,7 @@ outcomes, whatever order they arrived in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +37,29 @@ RECORD_USE = (
     "usage_count = usage_count + 1, last_used_at = :now, updated_at = :now "
     "WHERE id = :id RETURNING *"
 )
+# One statement too: concurrent first uses by one user meet in ON CONFLICT, never in an error.
+RECORD_USER_USE = (
+    "INSERT INTO pattern_uses (pattern_id, user_id, usage_count, success_total, last_used_at) "
+    "VALUES (:id, :user, 1, :outcome, :now) ON CONFLICT (pattern_id, user_id) DO UPDATE SET "
+    "usage_count = pattern_uses.usage_count + 1, "
+    "success_total = pattern_uses.success_total + excluded.success_total, "
+    "last_used_at = excluded.last_used_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PatternUse:
+    """One user's uses of a pattern: how many, the mean outcome, the last time."""
+
+    pattern_id: str
+    user_id: str
+    usage_count: int
+    success_total: float
+    last_used_at: datetime | None
+
+    @property
+    def success_rate(self) -> float:
+        return self.success_total / self.usage_count if self.usage_count else 0.0
 
 
 def pattern_from_row(tx: Tx, row: Row) -> ResponsePattern:
@@ -145,25 +172,53 @@ class Patterns(Domain):
         teacher: bool = False,
     ) -> ResponsePattern:
         """Record one use of a pattern with its outcome (True/False, or a score 0–1): usage
-        count + 1 and the running-mean success score, in one atomic UPDATE. Using a base
-        pattern updates the shared base, so it needs `teacher`; a user gets `Forbidden`."""
+        count + 1 and the running-mean success score, in one atomic UPDATE, and the user's own
+        counts (`uses`) in the same transaction. A user may record uses of a base pattern (its
+        totals learn; its content stays the teacher's); without a user, only the teacher."""
         pattern_id = v.id_("pattern_id", pattern_id)
         user_id = v.optional_id("user_id", user_id)
         value = float(outcome) if isinstance(outcome, bool) else v.unit("outcome", outcome)
         with self._store.write() as tx:
             row = self._visible(tx, pattern_id, user_id)
-            _may_write(tx.id_out(row["user_id"]), teacher)
-            row = tx.one(RECORD_USE, {"id": pattern_id, "outcome": value,
-                                      "now": tx.ts(self._now())})  # fmt: skip
+            if user_id is None:
+                _may_write(None, teacher)
+            params = {"id": pattern_id, "outcome": value, "now": tx.ts(self._now())}
+            row = tx.one(RECORD_USE, params)
+            if user_id is not None:
+                tx.execute(RECORD_USER_USE, {**params, "user": user_id})
             pattern = pattern_from_row(tx, row)
             self._emit(
                 tx,
                 "pattern.used",
-                pattern.user_id,
+                user_id if user_id is not None else pattern.user_id,
                 {"pattern_id": pattern_id},
                 {"outcome": value, "usage_count": pattern.usage_count},
             )
             return pattern
+
+    def uses(self, pattern_id: str, *, user_id: str | None) -> list[PatternUse]:
+        """Per-user uses of a pattern the caller may see: `user_id`'s own (an empty list if
+        none yet), or with None every user's (the teacher's view of a base pattern)."""
+        pattern_id = v.id_("pattern_id", pattern_id)
+        user_id = v.optional_id("user_id", user_id)
+        params: dict[str, Any] = {"id": pattern_id, "user": user_id}
+        with self._store.read() as tx:
+            if user_id is not None:
+                self._visible(tx, pattern_id, user_id)
+            who = "" if user_id is None else " AND user_id = :user"
+            rows = tx.all(
+                f"SELECT * FROM pattern_uses WHERE pattern_id = :id{who} ORDER BY user_id", params
+            )
+            return [
+                PatternUse(
+                    str(r["pattern_id"]),
+                    str(r["user_id"]),
+                    int(r["usage_count"]),
+                    float(r["success_total"]),
+                    tx.ts_out(r["last_used_at"]),
+                )
+                for r in rows
+            ]
 
     def update(
         self,

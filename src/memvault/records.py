@@ -50,6 +50,9 @@ class Session:
     started_at: datetime
     updated_at: datetime
     ended_at: datetime | None
+    instance_no: int | None = None  # a sub-agent instance's number, unique within its parent
+    instance_count: int = 0  # child sessions (instances)
+    legacy_key: str | None = None  # the legacy record this session mirrors (dual-write)
 
 
 @dataclass(frozen=True, slots=True)

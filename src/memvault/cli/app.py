@@ -29,13 +29,14 @@ if TYPE_CHECKING:
 # tests/test_startup.py checks that the modules define exactly these commands.
 COMMANDS = {
     "init": "core", "stats": "core", "check": "core", "backup": "core", "restore": "core",
-    "reset": "core", "upgrade": "core", "current": "core", "demo": "core",
+    "reset": "core", "upgrade": "core", "downgrade": "core", "current": "core", "demo": "core",
     "search": "search", "reindex": "search", "embed": "search",
     "import": "imports", "transfer": "transfer", "export": "export", "verify": "verify",
     "emotions": "affect", "traits": "affect", "patterns": "patterns", "route": "tools",
     "tasks": "tasks", "prune": "prune", "serve": "serve",
     "actions": "tools", "retention": "prune", "keys": "keys",
-    "users": "users", "sessions": "sessions", "memories": "memories",
+    "dualwrite": "dualwrite", "users": "users", "sessions": "sessions",
+    "memories": "memories",
 }  # fmt: skip
 ALL_MODULES = list(dict.fromkeys(COMMANDS.values()))
 

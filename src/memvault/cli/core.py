@@ -1,4 +1,5 @@
-"""Store commands: init, stats, check, backup, restore, reset, upgrade, current, demo."""
+"""Store commands: init, stats, check, backup, restore, reset, upgrade, downgrade, current,
+demo."""
 
 from __future__ import annotations
 
@@ -114,6 +115,35 @@ def upgrade(
     finally:
         store.close()
     console.print(f"schema {before or 'none'} → {after}")
+
+
+@app.command()
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. 0006 (or base).")],
+    db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Drop what the newer revisions hold.")] = False,
+) -> None:
+    """Revert the schema to REVISION (before running an older memvault: opening the store
+    with this one upgrades it again). Refuses without --yes: it drops data."""
+    store = open_store(parse_url(db))
+    try:
+        before = migrator.current(store)
+        known = ("base", *migrator.revisions())
+        if (
+            before not in known
+            or revision not in known
+            or known.index(revision) > known.index(before)
+        ):
+            fail(f"cannot downgrade {before or 'none'} to {revision!r}; known: {', '.join(known)}")
+        if not yes:
+            fail(
+                f"downgrading {before} → {revision} drops the tables, columns and indexes the "
+                "newer revisions added, with their data; back up first, then pass --yes"
+            )
+        after = migrator.downgrade(store, revision)
+    finally:
+        store.close()
+    console.print(f"schema {before} → {after or 'none'}")
 
 
 @app.command()

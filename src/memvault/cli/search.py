@@ -24,6 +24,9 @@ def search(
     ] = None,
     mode: Annotated[str, typer.Option("--mode", "-m", help="hybrid, text or vector.")] = "hybrid",
     messages: Annotated[bool, typer.Option("--messages", help="Search messages instead.")] = False,
+    sessions: Annotated[
+        bool, typer.Option("--sessions", help="Search session titles instead (full-text).")
+    ] = False,
     base: Annotated[bool, typer.Option("--base", help="Include the shared base layer.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 10,
     approximate: Annotated[
@@ -39,13 +42,16 @@ def search(
     titles: dict[str, str] = {}
     with open_vault(db) as vault:
         owner = vault.users.resolve(user).id
-        if messages:
-            hits: list[Any] = vault.messages.search(
-                owner, query, k=limit, mode=mode, approximate=approximate
-            )
+        if sessions:
+            hits: list[Any] = vault.sessions.search(owner, query, k=limit)
+            messages = False
+        elif messages:
+            hits = vault.messages.search(owner, query, k=limit, mode=mode, approximate=approximate)
             # A message hit names its conversation: the session's title, and the date.
-            sessions = {h.item.session_id for h in hits}
-            titles = {sid: vault.sessions.get(sid).title or "(untitled)" for sid in sessions}
+            titles = {
+                sid: vault.sessions.get(sid).title or "(untitled)"
+                for sid in {h.item.session_id for h in hits}
+            }
         else:
             hits = vault.memories.search(
                 owner, query, k=limit, mode=mode, kinds=kind, base=base, approximate=approximate
@@ -81,7 +87,7 @@ def search(
             row.append(f"{escape(titles[h.item.session_id])}\n[dim]{when} · {h.item.role}[/]")
         else:
             row.append(h.item.kind)
-        table.add_row(*row, escape(h.item.content))
+        table.add_row(*row, escape((h.item.title or "") if sessions else h.item.content))
     console.print(table)
 
 

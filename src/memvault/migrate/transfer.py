@@ -176,7 +176,12 @@ def _kind(column: sa.Column[Any]) -> str:
 DERIVED_TABLES = frozenset(
     {"vector_clock", "vector_tombstones", "emotion_rollups", "emotion_trigger_rollups"}
 )
-DERIVED_COLUMNS = {"embeddings": frozenset({"seq", "vec"})}
+# `sessions.instance_count` is kept by triggers on the destination (revision 0007) as the
+# child sessions arrive: copying it too would count every instance twice.
+DERIVED_COLUMNS = {
+    "embeddings": frozenset({"seq", "vec"}),
+    "sessions": frozenset({"instance_count"}),
+}
 DERIVED_ANYWHERE = frozenset({"fts", "vec"})
 
 

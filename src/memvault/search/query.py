@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import numpy as np
 
 from memvault import validate as v
-from memvault.conversations import message_from_row
+from memvault.conversations import message_from_row, session_from_row
 from memvault.domain import ANY, Owner, _AnyOwner
 from memvault.embed.base import Embedder
 from memvault.embed.cache import CachedEmbedder
 from memvault.errors import InvalidInput
 from memvault.ids import new_id
 from memvault.memories import memory_from_row
-from memvault.records import Memory, Message
+from memvault.records import Memory, Message, Session
 from memvault.search import syntax
 from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
@@ -475,6 +475,32 @@ class Search:
                                   r["trigger_context"], r["response_text"],
                                   float(r["success_score"]))  # fmt: skip
                 out.append(Hit(pattern, score, ("text",), text_score=score, text_rank=rank))
+            return out
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def sessions(self, user_id: str | None, query: str, *, k: int = 10) -> list[Hit[Session]]:
+        """Full-text search of `user_id`'s sessions by title (None: the base layer's), best
+        first (revision 0007 indexes titles; AIT42 finds its tasks this way)."""
+        k = v.integer("k", k, minimum=1)
+        node = syntax.parse(v.text("query", query))
+        if node is None:
+            return []
+        user_id = v.optional_id("user_id", user_id)
+        params: dict[str, Any] = {"owner": user_id}
+        where = "t.user_id IS NULL" if user_id is None else "t.user_id = :owner"
+        with self._vault.store.read() as tx:
+            text = fulltext.candidates(
+                tx, "sessions", node, owners=[user_id], where=where, params=params, limit=k,
+                counts=self.doc_counts,
+            )  # fmt: skip
+            rows = {str(r["id"]): r for r in self._rows(tx, "sessions", [str(i) for i, _ in text])}
+            out = []
+            for rank, (i, score) in enumerate(text, 1):
+                r = rows.get(str(i))
+                if r is not None:
+                    out.append(Hit(session_from_row(tx, r), score, ("text",), text_score=score,
+                                   text_rank=rank))  # fmt: skip
             return out
 
     # -- maintenance ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class FtsSpec:
     columns: tuple[str, ...]
     weights: tuple[float, ...]
     scope_tokens: int  # tokens of each document's `scope` column (owner, and session)
+    pg_vector: str = "t.fts"  # PostgreSQL: the indexed tsvector (a column, or an expression)
 
 
 SPECS = {
@@ -42,6 +43,9 @@ SPECS = {
     "response_patterns": FtsSpec(
         "response_patterns", ("trigger_context", "response_text"), (1.0, 0.7), 1
     ),
+    # Revision 0007: titles. On PostgreSQL the GIN index is on this expression, not on a stored
+    # column that each message append (an UPDATE of its session) would recompute.
+    "sessions": FtsSpec("sessions", ("title",), (1.0,), 1, "memvault_tsv(t.title)"),
 }
 FTS_TABLES = tuple(f"{name}_fts" for name in SPECS)
 
@@ -159,7 +163,7 @@ def _postgres(
     params: dict[str, Any],
 ) -> list[tuple[Any, float]]:
     params["fts_q"] = syntax.to_tsquery(node)
-    conds = ["t.fts @@ q.q"]
+    conds = [f"{spec.pg_vector} @@ q.q"]
     if session_id is not None:
         params["fts_session"] = session_id
         conds.append("t.session_id = :fts_session")
@@ -171,7 +175,7 @@ def _postgres(
     # window is full (common words) and a GIN (user_id, fts) bitmap scan (rarer words).
     sql = (
         "SELECT w.id AS id, ts_rank(w.fts, w.q) AS score FROM ("
-        f"SELECT t.id, t.fts, q.q FROM {spec.table} t, "
+        f"SELECT t.id, {spec.pg_vector} AS fts, q.q FROM {spec.table} t, "
         "(SELECT to_tsquery('simple', memvault_fold(:fts_q)) AS q) q "
         f"WHERE {' AND '.join(conds)} ORDER BY t.id DESC LIMIT :fts_window) w "
         "ORDER BY score DESC, w.id DESC LIMIT :fts_limit"

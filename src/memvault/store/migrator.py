@@ -16,7 +16,7 @@ VERSION_TABLE = "memvault_version"
 SCRIPT_LOCATION = str(Path(__file__).with_name("migrations"))
 # The revision chain in migrations/versions, oldest first; add a new revision here too
 # (tests/test_migrations.py checks this against Alembic's own walk of the scripts).
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 
 def _config() -> Any:
@@ -118,3 +118,26 @@ def upgrade(store: Store, revision: str = "head") -> str:
         engine.dispose(close=False)
     rev = current(store)
     return rev or ""
+
+
+def downgrade(store: Store, revision: str) -> str:
+    """Revert revisions down to `revision` (one locked transaction, like `upgrade`); returns
+    the new revision. Downgrades drop what the reverted revisions added, data included."""
+    from alembic import command
+
+    if revision not in ("base", *REVISIONS):
+        raise SchemaError(f"unknown revision {revision!r}; known: {', '.join(REVISIONS)}")
+    engine = store.sqlalchemy_engine()
+    try:
+        with engine.connect() as conn:
+            if store.engine == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7294305612)")
+            cfg = _config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+            conn.commit()
+    finally:
+        engine.dispose(close=False)
+    return current(store) or ""

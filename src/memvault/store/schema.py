@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from memvault.store.vocab import (
+    DUALWRITE_STAGES,
     IMPORT_STATUSES,
     KEY_SCOPES,
     MEMORY_KINDS,
@@ -128,6 +129,28 @@ sessions = sa.Table(
     sa.Index("ix_sessions_user_id_started_at", "user_id", "started_at"),
     sa.Index("ix_sessions_project_id_started_at", "project_id", "started_at"),
     sa.Index("ix_sessions_parent_id", "parent_id"),
+    # Revision 0007: a sub-agent instance's number, unique within its parent session (AIT42's
+    # instanceId); the number of child sessions, kept by triggers like a denormalized count;
+    # the key of the legacy record a session mirrors (dual-write), found through its index.
+    sa.Column("instance_no", sa.Integer),
+    sa.Column("instance_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("legacy_key", sa.Text),
+    sa.Index(
+        "uq_sessions_parent_id_instance_no",
+        "parent_id",
+        "instance_no",
+        unique=True,
+        sqlite_where=sa.text("instance_no IS NOT NULL"),
+        postgresql_where=sa.text("instance_no IS NOT NULL"),
+    ),
+    sa.Index(
+        "uq_sessions_user_id_legacy_key",
+        "user_id",
+        "legacy_key",
+        unique=True,
+        sqlite_where=sa.text("legacy_key IS NOT NULL"),
+        postgresql_where=sa.text("legacy_key IS NOT NULL"),
+    ),
 )
 
 messages = sa.Table(
@@ -393,6 +416,28 @@ response_patterns = sa.Table(
     sa.Index("ix_response_patterns_user_id_intent_success", "user_id", "intent", "success_score"),
 )
 
+# Revision 0007: each user's uses of a pattern (their own or a base one), beside the pattern's
+# totals: a user learns from a base pattern without writing its content.
+pattern_uses = sa.Table(
+    "pattern_uses",
+    metadata,
+    sa.Column(
+        "pattern_id",
+        Id,
+        sa.ForeignKey("response_patterns.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("usage_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("success_total", Float, nullable=False, server_default="0"),
+    sa.Column("last_used_at", Time),
+    sa.CheckConstraint(
+        "usage_count >= 0 AND success_total >= 0 AND success_total <= usage_count",
+        name="counts",
+    ),
+    sa.Index("ix_pattern_uses_user_id", "user_id"),
+)
+
 # --- tools and agents ---------------------------------------------------------------------
 
 actions = sa.Table(
@@ -559,6 +604,22 @@ subscriptions = sa.Table(
 )
 
 # --- operations ---------------------------------------------------------------------------
+
+# Revision 0007: a dual-write rollout (migrate/dualwrite.py): which legacy file mirrors which
+# user's data, the stage every adapter of it follows, and the history of stage changes.
+dualwrite_rollouts = sa.Table(
+    "dualwrite_rollouts",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    _owner(nullable=False),
+    sa.Column("legacy", sa.Text, nullable=False),
+    sa.Column("stage", sa.Text, nullable=False, server_default="off"),
+    sa.Column("history", Json, nullable=False, server_default="[]"),
+    _created(),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.CheckConstraint(_in("stage", DUALWRITE_STAGES), name="stage"),
+    sa.Index("ix_dualwrite_rollouts_user_id", "user_id"),
+)
 
 retention_policies = sa.Table(
     "retention_policies",
