@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from memvault.ids import derived_id
 from memvault.memories import content_hash
+from memvault.migrate.rowdigest import render_time
 from memvault.migrate.sources.records import (
     ActionRec,
     EmbeddingRec,
@@ -50,7 +51,7 @@ from memvault.migrate.sources.records import (
     TraitRec,
     UserRec,
 )
-from memvault.store.base import Store, Tx
+from memvault.store.base import Row, Store, Tx
 
 # Tables in foreign-key order: a batch is written table by table in this order.
 TABLES = (
@@ -118,6 +119,20 @@ DIGEST: dict[str, tuple[str, ...]] = {
     "routing_scores": ("user_id", "keyword", "tool_name", "weight", "usage_count"),
     "quarantine": ("run_id", "file", "location", "reason", "raw"),
 }
+
+# Rows a re-import brings up to date when the legacy side changed them since the last import
+# (same id, so the same legacy entity): the columns compared and rewritten. Other tables'
+# rows are immutable records (messages, actions, ...) that a legacy tool appends, never edits.
+UPDATABLE: dict[str, tuple[str, ...]] = {
+    "routing_scores": ("tool_type", "weight", "usage_count", "success_count", "last_used_at"),
+    "traits": ("value",),
+    "response_patterns": ("intent", "trigger_context", "response_text", "success_score",
+                          "usage_count"),
+    "emotion_events": ("emotion", "intensity", "trigger", "occurred_at"),
+}  # fmt: skip
+UPDATE_ALSO: dict[str, tuple[str, ...]] = {"traits": ("updated_at",)}  # set, not compared
+UPDATE_LOG_KEY = "import_updates"  # metadata: what each re-import changed (the last 20)
+UPDATE_LOG_LIMIT = 20
 
 # Sessions are spooled when the run ends (their message counts are known only then).
 PATTERN_EMBEDDING_KEY = "embedding"
@@ -193,11 +208,14 @@ class Spool:
 @dataclass(slots=True)
 class TableCounts:
     """Rows of one table: built from the source, new in the store, merged into an existing
-    row with the same natural key, and (after verification) found / missing / different."""
+    row with the same natural key, already present (of which `updated`: brought up to date
+    because the legacy row changed since the last import), and (after verification) found /
+    missing / different."""
 
     expected: int = 0
     new: int = 0
     merged: int = 0
+    updated: int = 0
     verified: int = 0
     missing: int = 0
     different: int = 0
@@ -212,6 +230,8 @@ class TableCounts:
             "expected": self.expected,
             "new": self.new,
             "already_present": self.present,
+            "updated": self.updated,
+            "unchanged": max(0, self.present - self.updated),
             "merged": self.merged,
             "verified": self.verified,
             "missing": self.missing,
@@ -591,6 +611,7 @@ class Loader:
                 "context": rec.context,
                 "metadata": self.enc.json(meta),
                 "occurred_at": self.enc.ts(rec.created_at or self.now),
+                "_meta": meta,
             },
             len(rec.context or "") + len(rec.trigger or ""),
         )
@@ -621,6 +642,7 @@ class Loader:
                 "value": rec.value,
                 "metadata": self.enc.json(meta),
                 "updated_at": self.enc.ts(rec.updated_at or self.now),
+                "_meta": meta,
             },
         )
 
@@ -691,6 +713,7 @@ class Loader:
             self.counts["routing_scores"].merged += 1
             return
         self._routing_keys.add(natural)
+        meta = {**rec.metadata, "source_key": rec.source_key}
         self._row(
             "routing_scores",
             {
@@ -702,8 +725,10 @@ class Loader:
                 "weight": rec.weight,
                 "usage_count": rec.usage_count,
                 "success_count": min(rec.success_count, rec.usage_count),
-                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
+                "metadata": self.enc.json(meta),
                 "last_used_at": self.enc.ts(rec.last_used_at),
+                "_key": rec.source_key,
+                "_meta": meta,
             },
         )
 
@@ -771,6 +796,8 @@ class Loader:
                     if added:
                         self.counts[table].new += added
                         new[table] = added
+                    if added < len(rows) and table in UPDATABLE:
+                        self.counts[table].updated += self._update_changed(tx, table, rows)
                 self._spool_rows(table, rows)
             if batch.sessions and not skip:
                 tx.executemany(
@@ -793,6 +820,44 @@ class Loader:
         """Insert the rows of `table` that conflict with no stored row; returns how many."""
         cols = COLUMNS[table]
         return tx.insert_new(table, cols, [{c: r[c] for c in cols} for r in rows])
+
+    def _update_changed(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
+        """Rewrite the stored rows (same ids) whose `UPDATABLE` columns differ from what the
+        source gives now; each update is logged in the row's metadata (old → new values,
+        run, time). Returns how many rows were updated."""
+        cols = UPDATABLE[table]
+        also = UPDATE_ALSO.get(table, ())
+        stored: dict[str, Row] = {}
+        for part in _chunks(rows, LOOKUP_CHUNK):
+            params: dict[str, Any] = {}
+            listed = tx.expand("i", [r["id"] for r in part], params)
+            sql = f"SELECT id, metadata, {', '.join(cols)} FROM {table} WHERE id IN ({listed})"
+            for row in tx.all(sql, params):
+                stored[str(row["id"])] = row
+        updates = []
+        for row in rows:
+            old = stored.get(row["id"])
+            if old is None:
+                continue
+            changed = {
+                c: [_plain(tx, c, old[c]), _plain(tx, c, row[c])]
+                for c in cols
+                if not _same_value(tx, c, old[c], row[c])
+            }
+            if not changed:
+                continue
+            meta = dict(row["_meta"])
+            log = _json_dict(tx, old["metadata"]).get(UPDATE_LOG_KEY)
+            entries = list(log) if isinstance(log, list) else []
+            entries.append({"run_id": self.run_id, "at": self.now.isoformat(), "changed": changed})
+            meta[UPDATE_LOG_KEY] = entries[-UPDATE_LOG_LIMIT:]
+            params = {c: row[c] for c in (*cols, *also)}
+            params.update(id=row["id"], metadata=self.enc.json(meta))
+            updates.append(params)
+        if updates:
+            sets = ", ".join(f"{c} = :{c}" for c in (*cols, *also, "metadata"))
+            tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", updates)
+        return len(updates)
 
     def _resolve(self, tx: Tx, batch: Batch) -> None:
         """Memories and routing scores whose natural key is already stored are merged."""
@@ -855,20 +920,31 @@ class Loader:
         if scores:
             keywords = sorted({r["keyword"] for r in scores})
             stored_scores: dict[tuple[str | None, str, str], str] = {}
+            stored_sources: dict[tuple[str | None, str, str], str] = {}
             for chunk in _chunks(keywords, LOOKUP_CHUNK):
                 params = {}
                 listed = tx.expand("k", chunk, params)
                 sql = (
-                    "SELECT id, user_id, keyword, tool_name FROM routing_scores "
+                    "SELECT id, user_id, keyword, tool_name, metadata FROM routing_scores "
                     f"WHERE keyword IN ({listed})"
                 )
                 for row in tx.all(sql, params):
                     uid = tx.id_out(row["user_id"])
-                    stored_scores[(uid, row["keyword"], row["tool_name"])] = str(row["id"])
+                    natural = (uid, row["keyword"], row["tool_name"])
+                    stored_scores[natural] = str(row["id"])
+                    source = _json_dict(tx, row["metadata"]).get("source_key")
+                    if isinstance(source, str):
+                        stored_sources[natural] = source
             kept = []
             for row in scores:
-                existing = stored_scores.get((row["user_id"], row["keyword"], row["tool_name"]))
-                if existing is not None and existing != row["id"]:
+                natural = (row["user_id"], row["keyword"], row["tool_name"])
+                existing = stored_scores.get(natural)
+                if existing is not None and stored_sources.get(natural) == row["_key"]:
+                    # The same legacy score, imported before (its id follows its last use):
+                    # the stored row is the one to bring up to date.
+                    row["id"] = existing
+                    kept.append(row)
+                elif existing is not None and existing != row["id"]:
                     self.counts["routing_scores"].merged += 1
                     batch.count -= 1
                 else:
@@ -898,6 +974,31 @@ class Loader:
                 self.spool.write(entries)
                 entries = []
         self.spool.write(entries)
+
+
+def _json_dict(tx: Tx, value: Any) -> dict[str, Any]:
+    decoded = tx.json_out(value) if value is not None else None
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _same_value(tx: Tx, column: str, stored: Any, new: Any) -> bool:
+    """Whether a stored value equals the value about to be written (engine-independent)."""
+    if stored is None or new is None:
+        return stored is None and new is None
+    if column.endswith("_at"):
+        return render_time(stored) == render_time(new)
+    if isinstance(stored, float) or isinstance(new, float):
+        return abs(float(stored) - float(new)) <= 1e-12 * max(1.0, abs(float(new)))
+    return bool(stored == new)
+
+
+def _plain(tx: Tx, column: str, value: Any) -> Any:
+    """A value as JSON can hold it (times as PostgreSQL-style text), for the update log."""
+    if value is None:
+        return None
+    if column.endswith("_at"):
+        return render_time(value)
+    return value
 
 
 def _imported(metadata: dict[str, Any]) -> dict[str, Any]:
