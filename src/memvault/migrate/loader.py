@@ -27,7 +27,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
 from typing import IO, Any
 
@@ -136,7 +136,6 @@ UPDATE_LOG_LIMIT = 20
 
 # Sessions are spooled when the run ends (their message counts are known only then).
 PATTERN_EMBEDDING_KEY = "embedding"
-EMOTIONAL_PATTERN = "Emotional pattern: {emotion} (frequency {frequency}, average intensity {avg})"
 
 
 def norm(value: Any, *, metadata: bool = False) -> str:
@@ -248,6 +247,7 @@ class _Session:
     status: str
     messages: int = 0
     last_seq: int = 0
+    started: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -312,6 +312,7 @@ class Loader:
         self.users: dict[str, str] = {}
         self.projects: dict[str, str] = {}
         self.sessions: dict[str, _Session] = {}
+        self._timeless: set[str] = set()  # sessions without a start time: their messages'
         self.memories: dict[str, str] = {}
         self.traits: dict[str, tuple[str, str | None]] = {}
         self._memory_keys: dict[tuple[str | None, str, str], str] = {}
@@ -404,8 +405,14 @@ class Loader:
         sid = derived_id(rec.source_key, rec.created_at)
         uid = self.user_id(rec.user_handle)
         parent = self.sessions.get(rec.parent_source_key) if rec.parent_source_key else None
-        started = rec.created_at or self.now
-        self.sessions[rec.source_key] = _Session(sid, uid, rec.kind, rec.title, rec.status)
+        # No start time in the source: the parent's (a sub-agent instance), else the
+        # messages' (set when they are written), else the import's.
+        started = rec.created_at or (parent.started if parent else None) or self.now
+        self.sessions[rec.source_key] = _Session(
+            sid, uid, rec.kind, rec.title, rec.status, started=started
+        )
+        if rec.created_at is None:
+            self._timeless.add(sid)
         meta = {**rec.metadata, "source_key": rec.source_key}
         self._row(
             "sessions",
@@ -523,30 +530,58 @@ class Loader:
         )
 
     def _emotion_pattern(self, rec: EmotionPatternRec) -> None:
-        content = EMOTIONAL_PATTERN.format(
-            emotion=rec.emotion, frequency=rec.frequency, avg=f"{rec.avg_intensity:.2f}"
-        )
-        meta = {
+        """A legacy aggregate (EdgeSoul's `emotional_patterns` row) becomes the baseline
+        events `emotions.patterns()` aggregates: `frequency` events at the pattern's average
+        intensity, spread over its hour-of-day profile (the latest such hour at or before
+        `last_occurrence`; hours the profile does not cover at `last_occurrence`), carrying
+        its triggers one per event. Events recorded later extend the same pattern. Each
+        event's metadata names the legacy pattern (`baseline_of`); the first one keeps the
+        legacy row as it was (trend included, which the API recomputes from recent events)."""
+        uid = self.user_id(rec.owner_handle or self.default_user)
+        last = rec.last_occurrence or self.now
+        hours: list[int] = []
+        for label, n in sorted(rec.time_patterns.items()):
+            hour = _hour_of(label)
+            if hour is not None and n > 0:
+                hours.extend([hour] * n)
+        legacy = {
+            "emotion": rec.emotion,
+            "frequency": rec.frequency,
+            "avg_intensity": rec.avg_intensity,
+            "triggers": list(rec.triggers),
+            "time_patterns": rec.time_patterns,
+            "trend": rec.trend,
+            "last_occurrence": rec.last_occurrence.isoformat() if rec.last_occurrence else None,
             **rec.metadata,
-            "emotional_pattern": {
-                "emotion": rec.emotion,
-                "frequency": rec.frequency,
-                "avg_intensity": rec.avg_intensity,
-                "triggers": list(rec.triggers),
-                "time_patterns": rec.time_patterns,
-                "trend": rec.trend,
-                "last_occurrence": rec.last_occurrence.isoformat() if rec.last_occurrence else None,
-            },
         }
-        self._memory_row(
-            rec.source_key,
-            rec.owner_handle,
-            "emotional",
-            content,
-            importance=0.5,
-            created_at=rec.last_occurrence,
-            metadata=meta,
-        )
+        for i in range(rec.frequency):
+            if i < len(hours):
+                at = last.replace(hour=hours[i], minute=0, second=0, microsecond=0)
+                if at > last:
+                    at -= timedelta(days=1)
+            else:
+                at = last
+            source_key = f"{rec.source_key}#{i}"
+            meta: dict[str, Any] = {"source_key": source_key, "baseline_of": rec.source_key}
+            if i == 0:
+                meta["legacy_pattern"] = legacy
+            trigger = rec.triggers[i] if i < len(rec.triggers) else None
+            self._row(
+                "emotion_events",
+                {
+                    "id": derived_id(source_key),
+                    "user_id": uid,
+                    "session_id": None,
+                    "emotion": rec.emotion,
+                    "intensity": rec.avg_intensity,
+                    "trigger": trigger,
+                    "context": None,
+                    "metadata": self.enc.json(meta),
+                    "occurred_at": self.enc.ts(at),
+                    "_meta": meta,
+                },
+                len(trigger or ""),
+            )
 
     def _embedding(self, rec: EmbeddingRec) -> None:
         self.embedding_dims[str(rec.dim)] = self.embedding_dims.get(str(rec.dim), 0) + 1
@@ -808,6 +843,19 @@ class Loader:
                     "WHERE id = :id",
                     [{"id": sid} for sid in sorted(batch.sessions)],
                 )
+                timeless = sorted(batch.sessions & self._timeless)
+                if timeless:
+                    # Not the import's time: the first and last message's (an EdgeSoul
+                    # browser export has no session time of its own).
+                    tx.executemany(
+                        "UPDATE sessions SET "
+                        "started_at = coalesce((SELECT min(created_at) FROM messages "
+                        "WHERE session_id = :id), started_at), "
+                        "updated_at = coalesce((SELECT max(created_at) FROM messages "
+                        "WHERE session_id = :id), updated_at) "
+                        "WHERE id = :id",
+                        [{"id": sid} for sid in timeless],
+                    )
             if checkpoint is not None and not skip:
                 checkpoint(tx, new)
         if not skip:
@@ -974,6 +1022,12 @@ class Loader:
                 self.spool.write(entries)
                 entries = []
         self.spool.write(entries)
+
+
+def _hour_of(label: str) -> int | None:
+    """The hour of an EdgeSoul time-pattern key (`"14:00"`), or None."""
+    head = label.strip().split(":", 1)[0]
+    return int(head) if head.isdigit() and int(head) < 24 else None
 
 
 def _json_dict(tx: Tx, value: Any) -> dict[str, Any]:
