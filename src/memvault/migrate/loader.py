@@ -408,12 +408,14 @@ class Loader:
         # No start time in the source: the parent's (a sub-agent instance), else the
         # messages' (set when they are written), else the import's.
         started = rec.created_at or (parent.started if parent else None) or self.now
+        meta = {**rec.metadata, "source_key": rec.source_key}
+        if rec.created_at is None:  # said, so that an export back writes no start time
+            meta["started_at_inferred"] = "parent" if parent else "messages"
         self.sessions[rec.source_key] = _Session(
             sid, uid, rec.kind, rec.title, rec.status, started=started
         )
         if rec.created_at is None:
             self._timeless.add(sid)
-        meta = {**rec.metadata, "source_key": rec.source_key}
         self._row(
             "sessions",
             {
