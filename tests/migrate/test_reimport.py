@@ -10,7 +10,7 @@ from pathlib import Path
 
 import memvault
 from memvault.migrate import import_source
-from tests.migrate.legacy_data import DCM_DDL, DCM_S1, write_workly
+from tests.migrate.legacy_data import DCM_DDL, DCM_S1, write_edgesoul, write_workly
 
 
 def clean_dcm(base: Path) -> Path:
@@ -129,3 +129,26 @@ def test_workly_reimport_updates_a_changed_trait(vault: memvault.Vault, tmp_path
     store = third.as_dict()["run"]["store"]
     changed = {t: c for t, c in store.items() if c["new"] or c["updated"]}
     assert list(changed) == ["quarantine"], changed  # each run records its bad records
+
+
+def test_edgesoul_profile_reaches_an_existing_user_and_follows_changes(
+    vault: memvault.Vault, tmp_path: Path
+) -> None:
+    # "default" already exists (another import made it): EdgeSoul's profile must still land.
+    run(vault, clean_dcm(tmp_path), "dcm", tmp_path)
+    root = write_edgesoul(tmp_path)
+    import_source(vault, root, format="edgesoul", backup_dir=tmp_path / "b")
+    default = vault.users.resolve("default").id
+    assert vault.profiles.get(default).personality["empathy"] == 0.5
+    # EdgeSoul keeps running: Amélie turns empathy up.
+    db = root / "backend" / "data" / "edgesoul.db"
+    db = db if db.exists() else next(root.rglob("edgesoul.db"))
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE user_profiles SET empathy_level = 95 WHERE user_id = 'user_001'")
+    conn.close()
+    again = import_source(vault, root, format="edgesoul", backup_dir=tmp_path / "b")
+    assert again.as_dict()["run"]["store"]["users"]["updated"] == 1
+    amelie = vault.users.resolve("user_001").id
+    assert vault.profiles.get(amelie).personality["empathy"] == 0.95
+    third = import_source(vault, root, format="edgesoul", backup_dir=tmp_path / "b")
+    assert third.as_dict()["run"]["store"]["users"]["updated"] == 0

@@ -124,6 +124,7 @@ DIGEST: dict[str, tuple[str, ...]] = {
 # (same id, so the same legacy entity): the columns compared and rewritten. Other tables'
 # rows are immutable records (messages, actions, ...) that a legacy tool appends, never edits.
 UPDATABLE: dict[str, tuple[str, ...]] = {
+    "users": ("profile",),  # merged: the legacy profile's keys over the stored ones
     "routing_scores": ("tool_type", "weight", "usage_count", "success_count", "last_used_at"),
     "traits": ("value",),
     "response_patterns": ("intent", "trigger_context", "response_text", "success_score",
@@ -360,22 +361,26 @@ class Loader:
         uid = derived_id(f"user:{rec.handle}", rec.created_at)
         existing = self._lookup("SELECT id FROM users WHERE handle = :h", {"h": rec.handle})
         self.users[rec.handle] = existing or uid
+        profile = {**rec.profile, **_imported(rec.metadata)}
+        created = rec.created_at or self.now
+        row = {
+            "id": existing or uid,
+            "handle": rec.handle,
+            "display_name": rec.display_name,
+            "profile": self.enc.json(profile),
+            "created_at": self.enc.ts(created),
+            "updated_at": self.enc.ts(rec.updated_at or created),
+            "_profile": profile,
+        }
         if existing is not None and existing != uid:
+            # The same handle from another source (or memvault): one user, whose profile
+            # takes the legacy profile's keys (in flush: `_update_changed`).
             self.counts["users"].expected += 1
             self.counts["users"].merged += 1
+            if rec.profile:
+                self.batch.add("users", row)
             return
-        created = rec.created_at or self.now
-        self._row(
-            "users",
-            {
-                "id": uid,
-                "handle": rec.handle,
-                "display_name": rec.display_name,
-                "profile": self.enc.json({**rec.profile, **_imported(rec.metadata)}),
-                "created_at": self.enc.ts(created),
-                "updated_at": self.enc.ts(rec.updated_at or created),
-            },
-        )
+        self._row("users", row)
 
     def _project(self, rec: ProjectRec) -> None:
         owner = self.user_id(self.default_user)
@@ -881,13 +886,21 @@ class Loader:
         for part in _chunks(rows, LOOKUP_CHUNK):
             params: dict[str, Any] = {}
             listed = tx.expand("i", [r["id"] for r in part], params)
-            sql = f"SELECT id, metadata, {', '.join(cols)} FROM {table} WHERE id IN ({listed})"
+            extra = "" if table == "users" else "metadata, "
+            sql = f"SELECT id, {extra}{', '.join(cols)} FROM {table} WHERE id IN ({listed})"
             for row in tx.all(sql, params):
                 stored[str(row["id"])] = row
         updates = []
         for row in rows:
             old = stored.get(row["id"])
             if old is None:
+                continue
+            if table == "users":
+                before = _json_dict(tx, old["profile"])
+                after = {**before, **row["_profile"]}
+                if after == before:
+                    continue
+                updates.append({"id": row["id"], "profile": self.enc.json(after)})
                 continue
             changed = {
                 c: [_plain(tx, c, old[c]), _plain(tx, c, row[c])]
@@ -904,7 +917,9 @@ class Loader:
             params = {c: row[c] for c in (*cols, *also)}
             params.update(id=row["id"], metadata=self.enc.json(meta))
             updates.append(params)
-        if updates:
+        if updates and table == "users":
+            tx.executemany("UPDATE users SET profile = :profile WHERE id = :id", updates)
+        elif updates:
             sets = ", ".join(f"{c} = :{c}" for c in (*cols, *also, "metadata"))
             tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", updates)
         return len(updates)
