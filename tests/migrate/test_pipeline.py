@@ -40,7 +40,8 @@ REPORTS = {
 ROWS: dict[str, dict[str, int]] = {
     "ait42": {"users": 1, "projects": 3, "sessions": 14, "messages": 10, "quarantine": 5},
     "lilith": {"users": 5, "response_patterns": 13, "quarantine": 3},
-    "edgesoul": {"users": 4, "sessions": 3, "messages": 14, "memories": 6, "quarantine": 3},
+    "edgesoul": {"users": 4, "sessions": 3, "messages": 14, "memories": 4, "emotion_events": 16,
+                 "quarantine": 3},  # 2 emotional patterns: 12 + 4 baseline events
     "workly": {
         "users": 1, "sessions": 3, "messages": 45, "memories": 9, "embeddings": 3,
         "emotion_events": 5, "traits": 6, "trait_changes": 108, "quarantine": 1,

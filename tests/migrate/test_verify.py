@@ -11,7 +11,7 @@ import memvault
 from memvault.migrate.pipeline import import_source
 from memvault.migrate.transfer import transfer
 from memvault.migrate.verify import verify_against
-from tests.migrate.legacy_data import write_workly
+from tests.migrate.legacy_data import write_dcm, write_edgesoul, write_workly
 from tests.migrate.test_transfer import MEMVAULT, REPO, populate, sqlite_url
 
 
@@ -81,3 +81,33 @@ def test_store_against_legacy_tree(tmp_path: Path) -> None:
     assert report.entities["messages"].extra == ["workly:new"]
     assert report.entities["memories"].missing_total == 1
     del meta
+
+
+def test_legacy_tree_comparison_covers_routing_scores_and_pattern_baselines(
+    tmp_path: Path,
+) -> None:
+    dcm_root = write_dcm(tmp_path / "legacy")
+    soul_root = write_edgesoul(tmp_path / "legacy")
+    url = sqlite_url(tmp_path / "vault.db")
+    with memvault.open(url) as vault:
+        import_source(vault, dcm_root, format="dcm", backup=False)
+        import_source(vault, soul_root, format="edgesoul", backup=False)
+    for root in (dcm_root, soul_root):
+        report = verify_against(url, str(root))
+        assert report.ok, report.as_dict()
+    assert verify_against(url, str(dcm_root)).entities["routing_scores"].source_count == 3
+    assert verify_against(url, str(dcm_root)).entities["projects"].store_count == 2
+    assert verify_against(url, str(soul_root)).entities["emotion_events"].store_count == 16
+
+    conn = sqlean.connect(str(tmp_path / "vault.db"))
+    conn.execute("UPDATE routing_scores SET weight = 9.0 WHERE keyword = 'refactor'")
+    conn.execute("DELETE FROM emotion_events WHERE emotion = 'anxiety' AND trigger IS NULL")
+    conn.commit()
+    conn.close()
+    report = verify_against(url, str(dcm_root))
+    assert not report.ok
+    drift = report.entities["routing_scores"]
+    assert drift.changed == ["refactor/Edit: weight 1.4 -> 9.0"]
+    report = verify_against(url, str(soul_root))
+    assert report.entities["emotion_events"].missing_total == 1
+    assert "emotional_patterns" in report.entities["emotion_events"].missing[0]

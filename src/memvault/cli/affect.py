@@ -246,32 +246,49 @@ def traits(
     user: UserArg,
     db: DbOption = None,
     json: JsonOption = False,
-    agent: Annotated[str, typer.Option(help="Whose personality (agent name).")] = "default",
+    agent: Annotated[
+        str | None,
+        typer.Option(help="Whose personality (agent name); default: every agent with traits."),
+    ] = None,
     history: Annotated[bool, typer.Option("--history", help="Show every change.")] = False,
 ) -> None:
-    """An agent's personality for a user (base defaults overridden by the user's values)."""
+    """The agents' personality for a user (base defaults overridden by the user's values).
+
+    Without --agent, every agent that has traits for the user (or base defaults) is shown,
+    e.g. `workly` after a Workly import, beside memvault's `default` agent."""
     with open_vault(db) as vault:
         person = vault.users.resolve(user)
-        personality = vault.traits.personality(person.id, agent=agent)
-        changes = vault.traits.history(person.id, agent=agent, limit=10_000) if history else []
+        if agent is not None:
+            agents = [agent]
+        else:
+            owned = vault.traits.list(person.id) + vault.traits.list(None)
+            agents = sorted({t.agent for t in owned}) or ["default"]
+        people = [vault.traits.personality(person.id, agent=a) for a in agents]
+        changes = []
+        if history:
+            for a in agents:
+                changes.extend(vault.traits.history(person.id, agent=a, limit=10_000))
     if json:
-        out: dict[str, Any] = {"personality": to_json(personality)}
+        out: dict[str, Any] = {"personality": to_json(people[0])}
+        if len(people) > 1:
+            out["personalities"] = [to_json(p) for p in people]
         if history:
             out["history"] = to_json(changes)
         print_json(out)
         return
-    table = Table(title=f"{person.handle}: personality of agent {agent!r}")
-    table.add_column("trait")
-    table.add_column("value", justify="right")
-    for name, value in personality.traits.items():
-        table.add_row(name, f"{value:.2f}")
-    console.print(table)
+    for personality in people:
+        table = Table(title=f"{person.handle}: personality of agent {personality.agent!r}")
+        table.add_column("trait")
+        table.add_column("value", justify="right")
+        for name, value in personality.traits.items():
+            table.add_row(name, f"{value:.2f}")
+        console.print(table)
     if history:
         log = Table(title="history")
-        for column in ("when", "trait", "old", "new", "reason"):
+        for column in ("when", "agent", "trait", "old", "new", "reason"):
             log.add_column(column)
         for c in changes:
             old = "—" if c.old_value is None else f"{c.old_value:.2f}"
-            log.add_row(c.changed_at.isoformat(timespec="seconds"), c.name, old,
+            log.add_row(c.changed_at.isoformat(timespec="seconds"), c.agent, c.name, old,
                         f"{c.new_value:.2f}", c.reason or "")  # fmt: skip
         console.print(log)

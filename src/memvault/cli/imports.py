@@ -103,7 +103,8 @@ def summary(result: ImportResult) -> None:
         )
     console.print(fmt_table)
     rows = Table(title="rows" if not result.dry_run else "planned rows", title_justify="left")
-    cols = ("table", "expected", "new", "already there", "merged", "verified", "missing/diff")
+    cols = ("table", "expected", "new", "already there", "of which updated", "merged", "verified",
+            "missing/diff")  # fmt: skip
     for col in cols:
         rows.add_column(col, justify="left" if col == "table" else "right")
     for table, c in result.tables.items():
@@ -114,6 +115,7 @@ def summary(result: ImportResult) -> None:
             f"{c.expected:,}",
             "-" if result.dry_run else f"{c.new:,}",
             "-" if result.dry_run else f"{c.present:,}",
+            "-" if result.dry_run else f"{c.updated:,}",
             f"{c.merged:,}",
             "-" if result.dry_run else f"{c.verified:,}",
             "-" if result.dry_run else f"{c.missing + c.different:,}",

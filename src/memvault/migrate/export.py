@@ -3,6 +3,8 @@
     export_store(vault, "dump.ndjson", format="ndjson", user="alice")
     export_workly(vault, "rollback/workly", user="default")    # data/memory/*.json
     export_lilith(vault, "rollback/lilith")                    # response_patterns.json, data/…
+    export_dcm(vault, "rollback/dcm")                          # home/.claude/routing.db
+    export_ait42(vault, "rollback/ait42")                      # home/.ait42/…, projects/…
 
 NDJSON: a header line `{"format": "memvault.export", "version": 1, "schema": …, "user": …}`,
 one line per row `{"table": …, "row": {…}}` (tables parents first; times ISO-8601, JSON
@@ -41,7 +43,7 @@ from memvault.store.vocab import ENTITY_TABLES, OWNED_TABLES
 from memvault.vault import Vault
 
 FORMATS = ("json", "ndjson")
-LEGACY_FORMATS = ("workly", "lilith")
+LEGACY_FORMATS = ("workly", "lilith", "dcm", "ait42")
 WORKLY_MODEL = "all-MiniLM-L6-v2"
 FACT_SECTIONS = {
     "fact": "entities",
@@ -50,7 +52,10 @@ FACT_SECTIONS = {
     "relation": "relationships",
 }
 
-__all__ = ["FORMATS", "LEGACY_FORMATS", "export_lilith", "export_store", "export_workly"]
+__all__ = [
+    "FORMATS", "LEGACY_FORMATS", "export_ait42", "export_dcm", "export_lilith", "export_store",
+    "export_workly",
+]  # fmt: skip
 
 
 def _iter(tx: Tx, sql: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
@@ -435,4 +440,264 @@ def export_lilith(
         counts[rel.as_posix()] = len(patterns)
     for rel, value in settings.items():
         _write_json(inside(out, rel, "settings path"), value, ensure_ascii=True)
+    return counts
+
+
+# --- DCM: ~/.claude/routing.db -------------------------------------------------------------
+
+DCM_DB = Path("home/.claude/routing.db")
+DCM_SCHEMA = """
+CREATE TABLE tool_usage (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT,
+  tool_name TEXT, tool_type TEXT, file_paths TEXT, exit_code INTEGER, duration_ms INTEGER,
+  project_path TEXT, created_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE keyword_tool_scores (id INTEGER PRIMARY KEY AUTOINCREMENT, keyword TEXT,
+  tool_name TEXT, tool_type TEXT, score REAL DEFAULT 1.0, usage_count INTEGER DEFAULT 0,
+  success_count INTEGER DEFAULT 0, last_used DATETIME);
+"""
+
+
+def _dcm_time(tx: Tx, value: Any) -> str | None:
+    """SQLite's `datetime('now')` form, UTC: `YYYY-MM-DD HH:MM:SS`."""
+    moment = tx.ts_out(value)
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _legacy_row_id(meta: dict[str, Any], taken: set[int]) -> int | None:
+    row_id = meta.get("legacy_row_id")
+    if isinstance(row_id, int) and not isinstance(row_id, bool) and row_id not in taken:
+        return row_id
+    return None
+
+
+def _numbered(
+    pending: list[tuple[dict[str, Any], list[Any]]], taken: set[int]
+) -> list[tuple[Any, ...]]:
+    """Rows with their legacy row id, or the next free one; in row id order."""
+    next_id = max(taken, default=0)
+    rows = []
+    for slot, row in pending:
+        if slot["id"] is None:
+            next_id += 1
+            slot["id"] = next_id
+        row[0] = slot["id"]
+        rows.append(tuple(row))
+    return sorted(rows, key=lambda r: int(r[0]))
+
+
+def export_dcm(
+    vault: Vault, root: str | os.PathLike[str], *, user: str | None = None
+) -> dict[str, int]:
+    """Write `root/home/.claude/routing.db`, the SQLite file DCM's old hook and
+    `migrate-sqlite.ts` read: `tool_usage` from the actions (all, or `user`'s) and
+    `keyword_tool_scores` from the global routing scores (and `user`'s). Imported rows keep
+    their legacy row ids and raw values (an empty exit code, comma-separated file paths, an
+    ISO `last_used`), so a re-import gives the same ids; rows written in memvault after the
+    cutover get the next ids. Returns rows written per table."""
+    import sqlite3
+
+    uid = _user_id(vault, user) if user is not None else None
+    out = confine("out", root, vault.files_root, write=True)
+    target = out / DCM_DB
+    target.parent.mkdir(parents=True, exist_ok=True)
+    usage: list[tuple[Any, ...]] = []
+    scores: list[tuple[Any, ...]] = []
+    with vault.store.read() as tx:
+        sessions = {
+            str(r["id"]): _meta(tx, r["metadata"]).get("claude_session_id") or str(r["id"])
+            for r in tx.all("SELECT id, metadata FROM sessions WHERE kind = 'agent'")
+        }
+        projects = {str(r["id"]): r["path"] or r["name"]
+                    for r in tx.all("SELECT id, name, path FROM projects")}  # fmt: skip
+        params: dict[str, Any] = {}
+        where = "1 = 1"
+        if uid is not None:
+            params["u"] = uid
+            where = "user_id = :u"
+        taken: set[int] = set()
+        pending: list[tuple[dict[str, Any], list[Any]]] = []
+        for a in _iter(tx, f"SELECT * FROM actions WHERE {where} ORDER BY created_at, id", params):
+            meta = _meta(tx, a["metadata"])
+            paths = tx.json_out(a["file_paths"]) or []
+            file_paths = meta.get("file_paths_raw")
+            if not isinstance(file_paths, str):
+                file_paths = json.dumps(paths, ensure_ascii=False) if paths else None
+            exit_code = meta.get("exit_code_raw", a["exit_code"])
+            session = sessions.get(str(a["session_id"])) if a["session_id"] else None
+            project = projects.get(str(a["project_id"])) if a["project_id"] else None
+            duration = a["duration_ms"]
+            if isinstance(duration, float) and duration.is_integer():
+                duration = int(duration)
+            when = _dcm_time(tx, a["created_at"])
+            tool_type = meta.get("tool_type_raw", a["tool_type"])
+            row = [None, session, a["tool_name"], tool_type, file_paths, exit_code, duration,
+                   project, when]  # fmt: skip
+            row_id = _legacy_row_id(meta, taken)
+            if row_id is not None:
+                taken.add(row_id)
+            pending.append(({"id": row_id}, row))
+        usage = _numbered(pending, taken)
+        owner = "user_id IS NULL" + (" OR user_id = :u" if uid is not None else "")
+        taken = set()
+        pending = []
+        for s in _iter(tx, f"SELECT * FROM routing_scores WHERE {owner} "
+                           "ORDER BY keyword, tool_name", params):  # fmt: skip
+            meta = _meta(tx, s["metadata"])
+            last_used = meta.get("last_used_raw") or _dcm_time(tx, s["last_used_at"])
+            row = [None, s["keyword"], s["tool_name"], meta.get("tool_type_raw", s["tool_type"]),
+                   s["weight"], s["usage_count"], meta.get("success_count_raw", s["success_count"]),
+                   last_used]  # fmt: skip
+            row_id = _legacy_row_id(meta, taken)
+            if row_id is not None:
+                taken.add(row_id)
+            pending.append(({"id": row_id}, row))
+        scores = _numbered(pending, taken)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.executescript(DCM_SCHEMA)
+        conn.executemany(f"INSERT INTO tool_usage VALUES ({', '.join('?' * 9)})", usage)
+        conn.executemany(f"INSERT INTO keyword_tool_scores VALUES ({', '.join('?' * 8)})", scores)
+        conn.commit()
+    finally:
+        conn.close()
+    os.replace(tmp, target)
+    return {"tool_usage": len(usage), "keyword_tool_scores": len(scores)}
+
+
+# --- AIT42: ~/.ait42/sessions/<hash16>.json, ~/.ait42/sessions.json, <project>/.ait42/ -----
+
+AIT42_SESSION_ORDER = (
+    "id", "type", "task", "status", "createdAt", "updatedAt", "completedAt", "instances",
+    "chatHistory", "model", "timeoutSeconds", "preserveWorktrees", "winnerId", "runtimeMix",
+    "totalDuration", "totalFilesChanged", "totalLinesAdded", "totalLinesDeleted",
+)  # fmt: skip
+AIT42_INSTANCE_ORDER = (
+    "instanceId", "worktreePath", "branch", "agentName", "status", "tmuxSessionId", "output",
+    "startTime", "endTime", "filesChanged", "linesAdded", "linesDeleted", "runtime", "model",
+    "runtimeLabel",
+)  # fmt: skip
+AIT42_KINDS = ("competition", "ensemble", "debate")
+# What the importer adds to a session's or an instance's metadata (not AIT42 fields).
+_AIT42_OWN = frozenset({"source_key", "legacy_id", "file", "layout", "workspace_hash",
+                        "started_at_inferred", "import_updates"})  # fmt: skip
+
+
+def _js_time(tx: Tx, value: Any) -> str | None:
+    """JavaScript `toISOString()`: `2025-11-10T12:31:04.047Z`."""
+    moment = tx.ts_out(value)
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _rfc3339(tx: Tx, value: Any) -> str | None:
+    """chrono's `to_rfc3339()` as AIT42's Rust side writes `updatedAt`."""
+    moment = tx.ts_out(value)
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _ordered(fields: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """The serde struct's field order, then any other key (never dropped)."""
+    out = {k: fields[k] for k in order if k in fields}
+    out.update((k, v) for k, v in fields.items() if k not in out)
+    return out
+
+
+def _instance_index(meta: dict[str, Any]) -> int:
+    key = meta.get("source_key")
+    tail = key.rsplit(":", 1)[-1] if isinstance(key, str) else ""
+    return int(tail) if tail.isdigit() else 1 << 30
+
+
+def export_ait42(
+    vault: Vault, root: str | os.PathLike[str], *, user: str | None = None
+) -> dict[str, int]:
+    """Write AIT42's session files under `root` (its `home/` and `projects/` folders): each
+    competition/ensemble/debate session (all, or `user`'s) goes back to the file it came from
+    (v3 `home/.ait42/sessions/<hash16>.json`, v2 `home/.ait42/sessions.json`, v1
+    `projects/<name>/.ait42/sessions.json`); a session written in memvault goes to its
+    project's v3 file (hash of the project path) or, without a project, to the v2 file.
+    Instances and chat messages are nested back; `workspace_mapping.json` maps the hashes of
+    projects with a known path. serde's layout: camelCase in struct order, 2-space indent,
+    raw UTF-8, no final newline. Returns sessions written per file. Quarantined and
+    duplicate sessions are not in the store and do not come back."""
+    from memvault.migrate.sources.ait42 import workspace_hash
+
+    uid = _user_id(vault, user) if user is not None else None
+    files: dict[Path, list[dict[str, Any]]] = {}
+    mapping: dict[str, str] = {}
+    with vault.store.read() as tx:
+        projects = {
+            str(r["id"]): (r["path"], _meta(tx, r["metadata"]).get("workspace_hash"))
+            for r in tx.all("SELECT id, path, metadata FROM projects")
+        }
+        params: dict[str, Any] = {}
+        marks = tx.expand("k", list(AIT42_KINDS), params)
+        where = f"kind IN ({marks}) AND parent_id IS NULL"
+        if uid is not None:
+            params["u"] = uid
+            where += " AND user_id = :u"
+        tops = tx.all(f"SELECT * FROM sessions WHERE {where} ORDER BY started_at, id", params)
+        for s in tops:
+            sid = str(s["id"])
+            meta = _meta(tx, s["metadata"])
+            path, hash16 = projects.get(str(s["project_id"]), (None, None))
+            if isinstance(meta.get("workspace_hash"), str):
+                hash16 = meta["workspace_hash"]
+            if path and not hash16:
+                hash16 = workspace_hash(path)
+            if path and isinstance(hash16, str) and meta.get("layout") != "v1":
+                mapping[hash16] = path
+            rel = meta.get("file")
+            if not isinstance(rel, str):
+                rel = (f"home/.ait42/sessions/{hash16}.json" if isinstance(hash16, str)
+                       else "home/.ait42/sessions.json")  # fmt: skip
+            instances = []
+            for inst in tx.all(
+                "SELECT * FROM sessions WHERE parent_id = :p AND kind = 'instance'", {"p": sid}
+            ):
+                imeta = _meta(tx, inst["metadata"])
+                fields = {k: v for k, v in imeta.items() if k not in _AIT42_OWN}
+                inferred = "started_at_inferred" in imeta
+                fields.update(
+                    agentName=inst["title"] or "",
+                    status=inst["status"],
+                    startTime=None if inferred else _js_time(tx, inst["started_at"]),
+                    endTime=_js_time(tx, inst["ended_at"]),
+                )
+                instances.append((_instance_index(imeta), _ordered(fields, AIT42_INSTANCE_ORDER)))
+            instances.sort(key=lambda pair: pair[0])
+            history = []
+            for m in _iter(tx, "SELECT role, content, metadata, created_at FROM messages "
+                               "WHERE session_id = :s ORDER BY seq", {"s": sid}):  # fmt: skip
+                mmeta = _meta(tx, m["metadata"])
+                history.append({
+                    "id": mmeta.get("legacy_id") or f"msg-{m['created_at']}",
+                    "role": m["role"],
+                    "content": m["content"],
+                    "timestamp": _js_time(tx, m["created_at"]),
+                    "instanceId": mmeta.get("instance_id"),
+                })  # fmt: skip
+            fields = {k: v for k, v in meta.items() if k not in _AIT42_OWN}
+            fields.update(
+                id=meta.get("legacy_id") or sid,
+                type=s["kind"],
+                task=s["title"] or "",
+                status=s["status"],
+                createdAt=_js_time(tx, s["started_at"]),
+                updatedAt=_rfc3339(tx, s["updated_at"]),
+                completedAt=_js_time(tx, s["ended_at"]),
+                instances=[i for _, i in instances],
+                chatHistory=history,
+            )
+            files.setdefault(Path(rel), []).append(_ordered(fields, AIT42_SESSION_ORDER))
+    out = confine("out", root, vault.files_root, write=True)
+    counts: dict[str, int] = {}
+    for rel_path, sessions in files.items():
+        _write_json(inside(out, rel_path, "metadata.file"), sessions, ensure_ascii=False)
+        counts[rel_path.as_posix()] = len(sessions)
+    if mapping:
+        _write_json(out / "home/.ait42/workspace_mapping.json", mapping, ensure_ascii=False)
     return counts

@@ -27,12 +27,13 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
 from typing import IO, Any
 
 from memvault.ids import derived_id
 from memvault.memories import content_hash
+from memvault.migrate.rowdigest import render_time
 from memvault.migrate.sources.records import (
     ActionRec,
     EmbeddingRec,
@@ -50,7 +51,7 @@ from memvault.migrate.sources.records import (
     TraitRec,
     UserRec,
 )
-from memvault.store.base import Store, Tx
+from memvault.store.base import Row, Store, Tx
 
 # Tables in foreign-key order: a batch is written table by table in this order.
 TABLES = (
@@ -119,9 +120,23 @@ DIGEST: dict[str, tuple[str, ...]] = {
     "quarantine": ("run_id", "file", "location", "reason", "raw"),
 }
 
+# Rows a re-import brings up to date when the legacy side changed them since the last import
+# (same id, so the same legacy entity): the columns compared and rewritten. Other tables'
+# rows are immutable records (messages, actions, ...) that a legacy tool appends, never edits.
+UPDATABLE: dict[str, tuple[str, ...]] = {
+    "users": ("profile",),  # merged: the legacy profile's keys over the stored ones
+    "routing_scores": ("tool_type", "weight", "usage_count", "success_count", "last_used_at"),
+    "traits": ("value",),
+    "response_patterns": ("intent", "trigger_context", "response_text", "success_score",
+                          "usage_count"),
+    "emotion_events": ("emotion", "intensity", "trigger", "occurred_at"),
+}  # fmt: skip
+UPDATE_ALSO: dict[str, tuple[str, ...]] = {"traits": ("updated_at",)}  # set, not compared
+UPDATE_LOG_KEY = "import_updates"  # metadata: what each re-import changed (the last 20)
+UPDATE_LOG_LIMIT = 20
+
 # Sessions are spooled when the run ends (their message counts are known only then).
 PATTERN_EMBEDDING_KEY = "embedding"
-EMOTIONAL_PATTERN = "Emotional pattern: {emotion} (frequency {frequency}, average intensity {avg})"
 
 
 def norm(value: Any, *, metadata: bool = False) -> str:
@@ -193,11 +208,14 @@ class Spool:
 @dataclass(slots=True)
 class TableCounts:
     """Rows of one table: built from the source, new in the store, merged into an existing
-    row with the same natural key, and (after verification) found / missing / different."""
+    row with the same natural key, already present (of which `updated`: brought up to date
+    because the legacy row changed since the last import), and (after verification) found /
+    missing / different."""
 
     expected: int = 0
     new: int = 0
     merged: int = 0
+    updated: int = 0
     verified: int = 0
     missing: int = 0
     different: int = 0
@@ -212,6 +230,8 @@ class TableCounts:
             "expected": self.expected,
             "new": self.new,
             "already_present": self.present,
+            "updated": self.updated,
+            "unchanged": max(0, self.present - self.updated),
             "merged": self.merged,
             "verified": self.verified,
             "missing": self.missing,
@@ -228,6 +248,7 @@ class _Session:
     status: str
     messages: int = 0
     last_seq: int = 0
+    started: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -292,6 +313,7 @@ class Loader:
         self.users: dict[str, str] = {}
         self.projects: dict[str, str] = {}
         self.sessions: dict[str, _Session] = {}
+        self._timeless: set[str] = set()  # sessions without a start time: their messages'
         self.memories: dict[str, str] = {}
         self.traits: dict[str, tuple[str, str | None]] = {}
         self._memory_keys: dict[tuple[str | None, str, str], str] = {}
@@ -339,22 +361,26 @@ class Loader:
         uid = derived_id(f"user:{rec.handle}", rec.created_at)
         existing = self._lookup("SELECT id FROM users WHERE handle = :h", {"h": rec.handle})
         self.users[rec.handle] = existing or uid
+        profile = {**rec.profile, **_imported(rec.metadata)}
+        created = rec.created_at or self.now
+        row = {
+            "id": existing or uid,
+            "handle": rec.handle,
+            "display_name": rec.display_name,
+            "profile": self.enc.json(profile),
+            "created_at": self.enc.ts(created),
+            "updated_at": self.enc.ts(rec.updated_at or created),
+            "_profile": profile,
+        }
         if existing is not None and existing != uid:
+            # The same handle from another source (or memvault): one user, whose profile
+            # takes the legacy profile's keys (in flush: `_update_changed`).
             self.counts["users"].expected += 1
             self.counts["users"].merged += 1
+            if rec.profile:
+                self.batch.add("users", row)
             return
-        created = rec.created_at or self.now
-        self._row(
-            "users",
-            {
-                "id": uid,
-                "handle": rec.handle,
-                "display_name": rec.display_name,
-                "profile": self.enc.json({**rec.profile, **_imported(rec.metadata)}),
-                "created_at": self.enc.ts(created),
-                "updated_at": self.enc.ts(rec.updated_at or created),
-            },
-        )
+        self._row("users", row)
 
     def _project(self, rec: ProjectRec) -> None:
         owner = self.user_id(self.default_user)
@@ -384,9 +410,17 @@ class Loader:
         sid = derived_id(rec.source_key, rec.created_at)
         uid = self.user_id(rec.user_handle)
         parent = self.sessions.get(rec.parent_source_key) if rec.parent_source_key else None
-        started = rec.created_at or self.now
-        self.sessions[rec.source_key] = _Session(sid, uid, rec.kind, rec.title, rec.status)
+        # No start time in the source: the parent's (a sub-agent instance), else the
+        # messages' (set when they are written), else the import's.
+        started = rec.created_at or (parent.started if parent else None) or self.now
         meta = {**rec.metadata, "source_key": rec.source_key}
+        if rec.created_at is None:  # said, so that an export back writes no start time
+            meta["started_at_inferred"] = "parent" if parent else "messages"
+        self.sessions[rec.source_key] = _Session(
+            sid, uid, rec.kind, rec.title, rec.status, started=started
+        )
+        if rec.created_at is None:
+            self._timeless.add(sid)
         self._row(
             "sessions",
             {
@@ -503,30 +537,58 @@ class Loader:
         )
 
     def _emotion_pattern(self, rec: EmotionPatternRec) -> None:
-        content = EMOTIONAL_PATTERN.format(
-            emotion=rec.emotion, frequency=rec.frequency, avg=f"{rec.avg_intensity:.2f}"
-        )
-        meta = {
+        """A legacy aggregate (EdgeSoul's `emotional_patterns` row) becomes the baseline
+        events `emotions.patterns()` aggregates: `frequency` events at the pattern's average
+        intensity, spread over its hour-of-day profile (the latest such hour at or before
+        `last_occurrence`; hours the profile does not cover at `last_occurrence`), carrying
+        its triggers one per event. Events recorded later extend the same pattern. Each
+        event's metadata names the legacy pattern (`baseline_of`); the first one keeps the
+        legacy row as it was (trend included, which the API recomputes from recent events)."""
+        uid = self.user_id(rec.owner_handle or self.default_user)
+        last = rec.last_occurrence or self.now
+        hours: list[int] = []
+        for label, n in sorted(rec.time_patterns.items()):
+            hour = _hour_of(label)
+            if hour is not None and n > 0:
+                hours.extend([hour] * n)
+        legacy = {
+            "emotion": rec.emotion,
+            "frequency": rec.frequency,
+            "avg_intensity": rec.avg_intensity,
+            "triggers": list(rec.triggers),
+            "time_patterns": rec.time_patterns,
+            "trend": rec.trend,
+            "last_occurrence": rec.last_occurrence.isoformat() if rec.last_occurrence else None,
             **rec.metadata,
-            "emotional_pattern": {
-                "emotion": rec.emotion,
-                "frequency": rec.frequency,
-                "avg_intensity": rec.avg_intensity,
-                "triggers": list(rec.triggers),
-                "time_patterns": rec.time_patterns,
-                "trend": rec.trend,
-                "last_occurrence": rec.last_occurrence.isoformat() if rec.last_occurrence else None,
-            },
         }
-        self._memory_row(
-            rec.source_key,
-            rec.owner_handle,
-            "emotional",
-            content,
-            importance=0.5,
-            created_at=rec.last_occurrence,
-            metadata=meta,
-        )
+        for i in range(rec.frequency):
+            if i < len(hours):
+                at = last.replace(hour=hours[i], minute=0, second=0, microsecond=0)
+                if at > last:
+                    at -= timedelta(days=1)
+            else:
+                at = last
+            source_key = f"{rec.source_key}#{i}"
+            meta: dict[str, Any] = {"source_key": source_key, "baseline_of": rec.source_key}
+            if i == 0:
+                meta["legacy_pattern"] = legacy
+            trigger = rec.triggers[i] if i < len(rec.triggers) else None
+            self._row(
+                "emotion_events",
+                {
+                    "id": derived_id(source_key),
+                    "user_id": uid,
+                    "session_id": None,
+                    "emotion": rec.emotion,
+                    "intensity": rec.avg_intensity,
+                    "trigger": trigger,
+                    "context": None,
+                    "metadata": self.enc.json(meta),
+                    "occurred_at": self.enc.ts(at),
+                    "_meta": meta,
+                },
+                len(trigger or ""),
+            )
 
     def _embedding(self, rec: EmbeddingRec) -> None:
         self.embedding_dims[str(rec.dim)] = self.embedding_dims.get(str(rec.dim), 0) + 1
@@ -591,6 +653,7 @@ class Loader:
                 "context": rec.context,
                 "metadata": self.enc.json(meta),
                 "occurred_at": self.enc.ts(rec.created_at or self.now),
+                "_meta": meta,
             },
             len(rec.context or "") + len(rec.trigger or ""),
         )
@@ -621,6 +684,7 @@ class Loader:
                 "value": rec.value,
                 "metadata": self.enc.json(meta),
                 "updated_at": self.enc.ts(rec.updated_at or self.now),
+                "_meta": meta,
             },
         )
 
@@ -691,6 +755,7 @@ class Loader:
             self.counts["routing_scores"].merged += 1
             return
         self._routing_keys.add(natural)
+        meta = {**rec.metadata, "source_key": rec.source_key}
         self._row(
             "routing_scores",
             {
@@ -702,8 +767,10 @@ class Loader:
                 "weight": rec.weight,
                 "usage_count": rec.usage_count,
                 "success_count": min(rec.success_count, rec.usage_count),
-                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
+                "metadata": self.enc.json(meta),
                 "last_used_at": self.enc.ts(rec.last_used_at),
+                "_key": rec.source_key,
+                "_meta": meta,
             },
         )
 
@@ -771,6 +838,8 @@ class Loader:
                     if added:
                         self.counts[table].new += added
                         new[table] = added
+                    if added < len(rows) and table in UPDATABLE:
+                        self.counts[table].updated += self._update_changed(tx, table, rows)
                 self._spool_rows(table, rows)
             if batch.sessions and not skip:
                 tx.executemany(
@@ -781,6 +850,19 @@ class Loader:
                     "WHERE id = :id",
                     [{"id": sid} for sid in sorted(batch.sessions)],
                 )
+                timeless = sorted(batch.sessions & self._timeless)
+                if timeless:
+                    # Not the import's time: the first and last message's (an EdgeSoul
+                    # browser export has no session time of its own).
+                    tx.executemany(
+                        "UPDATE sessions SET "
+                        "started_at = coalesce((SELECT min(created_at) FROM messages "
+                        "WHERE session_id = :id), started_at), "
+                        "updated_at = coalesce((SELECT max(created_at) FROM messages "
+                        "WHERE session_id = :id), updated_at) "
+                        "WHERE id = :id",
+                        [{"id": sid} for sid in timeless],
+                    )
             if checkpoint is not None and not skip:
                 checkpoint(tx, new)
         if not skip:
@@ -793,6 +875,54 @@ class Loader:
         """Insert the rows of `table` that conflict with no stored row; returns how many."""
         cols = COLUMNS[table]
         return tx.insert_new(table, cols, [{c: r[c] for c in cols} for r in rows])
+
+    def _update_changed(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
+        """Rewrite the stored rows (same ids) whose `UPDATABLE` columns differ from what the
+        source gives now; each update is logged in the row's metadata (old → new values,
+        run, time). Returns how many rows were updated."""
+        cols = UPDATABLE[table]
+        also = UPDATE_ALSO.get(table, ())
+        stored: dict[str, Row] = {}
+        for part in _chunks(rows, LOOKUP_CHUNK):
+            params: dict[str, Any] = {}
+            listed = tx.expand("i", [r["id"] for r in part], params)
+            extra = "" if table == "users" else "metadata, "
+            sql = f"SELECT id, {extra}{', '.join(cols)} FROM {table} WHERE id IN ({listed})"
+            for row in tx.all(sql, params):
+                stored[str(row["id"])] = row
+        updates = []
+        for row in rows:
+            old = stored.get(row["id"])
+            if old is None:
+                continue
+            if table == "users":
+                before = _json_dict(tx, old["profile"])
+                after = {**before, **row["_profile"]}
+                if after == before:
+                    continue
+                updates.append({"id": row["id"], "profile": self.enc.json(after)})
+                continue
+            changed = {
+                c: [_plain(tx, c, old[c]), _plain(tx, c, row[c])]
+                for c in cols
+                if not _same_value(tx, c, old[c], row[c])
+            }
+            if not changed:
+                continue
+            meta = dict(row["_meta"])
+            log = _json_dict(tx, old["metadata"]).get(UPDATE_LOG_KEY)
+            entries = list(log) if isinstance(log, list) else []
+            entries.append({"run_id": self.run_id, "at": self.now.isoformat(), "changed": changed})
+            meta[UPDATE_LOG_KEY] = entries[-UPDATE_LOG_LIMIT:]
+            params = {c: row[c] for c in (*cols, *also)}
+            params.update(id=row["id"], metadata=self.enc.json(meta))
+            updates.append(params)
+        if updates and table == "users":
+            tx.executemany("UPDATE users SET profile = :profile WHERE id = :id", updates)
+        elif updates:
+            sets = ", ".join(f"{c} = :{c}" for c in (*cols, *also, "metadata"))
+            tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", updates)
+        return len(updates)
 
     def _resolve(self, tx: Tx, batch: Batch) -> None:
         """Memories and routing scores whose natural key is already stored are merged."""
@@ -855,20 +985,31 @@ class Loader:
         if scores:
             keywords = sorted({r["keyword"] for r in scores})
             stored_scores: dict[tuple[str | None, str, str], str] = {}
+            stored_sources: dict[tuple[str | None, str, str], str] = {}
             for chunk in _chunks(keywords, LOOKUP_CHUNK):
                 params = {}
                 listed = tx.expand("k", chunk, params)
                 sql = (
-                    "SELECT id, user_id, keyword, tool_name FROM routing_scores "
+                    "SELECT id, user_id, keyword, tool_name, metadata FROM routing_scores "
                     f"WHERE keyword IN ({listed})"
                 )
                 for row in tx.all(sql, params):
                     uid = tx.id_out(row["user_id"])
-                    stored_scores[(uid, row["keyword"], row["tool_name"])] = str(row["id"])
+                    natural = (uid, row["keyword"], row["tool_name"])
+                    stored_scores[natural] = str(row["id"])
+                    source = _json_dict(tx, row["metadata"]).get("source_key")
+                    if isinstance(source, str):
+                        stored_sources[natural] = source
             kept = []
             for row in scores:
-                existing = stored_scores.get((row["user_id"], row["keyword"], row["tool_name"]))
-                if existing is not None and existing != row["id"]:
+                natural = (row["user_id"], row["keyword"], row["tool_name"])
+                existing = stored_scores.get(natural)
+                if existing is not None and stored_sources.get(natural) == row["_key"]:
+                    # The same legacy score, imported before (its id follows its last use):
+                    # the stored row is the one to bring up to date.
+                    row["id"] = existing
+                    kept.append(row)
+                elif existing is not None and existing != row["id"]:
                     self.counts["routing_scores"].merged += 1
                     batch.count -= 1
                 else:
@@ -898,6 +1039,37 @@ class Loader:
                 self.spool.write(entries)
                 entries = []
         self.spool.write(entries)
+
+
+def _hour_of(label: str) -> int | None:
+    """The hour of an EdgeSoul time-pattern key (`"14:00"`), or None."""
+    head = label.strip().split(":", 1)[0]
+    return int(head) if head.isdigit() and int(head) < 24 else None
+
+
+def _json_dict(tx: Tx, value: Any) -> dict[str, Any]:
+    decoded = tx.json_out(value) if value is not None else None
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _same_value(tx: Tx, column: str, stored: Any, new: Any) -> bool:
+    """Whether a stored value equals the value about to be written (engine-independent)."""
+    if stored is None or new is None:
+        return stored is None and new is None
+    if column.endswith("_at"):
+        return render_time(stored) == render_time(new)
+    if isinstance(stored, float) or isinstance(new, float):
+        return abs(float(stored) - float(new)) <= 1e-12 * max(1.0, abs(float(new)))
+    return bool(stored == new)
+
+
+def _plain(tx: Tx, column: str, value: Any) -> Any:
+    """A value as JSON can hold it (times as PostgreSQL-style text), for the update log."""
+    if value is None:
+        return None
+    if column.endswith("_at"):
+        return render_time(value)
+    return value
 
 
 def _imported(metadata: dict[str, Any]) -> dict[str, Any]:

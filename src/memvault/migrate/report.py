@@ -6,8 +6,8 @@
  "run": {"id", "status", "exit_code", "source", "format", "dry_run", "resumed", "started_at",
          "finished_at", "elapsed_s", "records", "records_per_s", "quarantined", "error",
          "source_changed", "backup": {…}, "verification": {"ok", "problems"},
-         "store": {"<table>": {"expected", "new", "already_present", "merged", "verified",
-                               "missing", "different"}},
+         "store": {"<table>": {"expected", "new", "already_present", "updated", "unchanged",
+                               "merged", "verified", "missing", "different"}},
          "plan": {…} (dry runs)}}
 ```
 """

@@ -31,11 +31,15 @@ from memvault.migrate.rowdigest import RowDigest
 from memvault.migrate.sources._base import ScanOptions
 from memvault.migrate.sources.records import (
     ActionRec,
+    EmbeddingRec,
+    EmotionPatternRec,
     EmotionRec,
     MemoryRec,
     MessageRec,
+    ProjectRec,
     Record,
     ResponsePatternRec,
+    RoutingScoreRec,
     SessionRec,
     TraitChangeRec,
     TraitRec,
@@ -204,7 +208,12 @@ _FIELDS: dict[type, tuple[str, dict[str, str]]] = {
         },
     ),
     ActionRec: ("actions", {"tool_name": "tool_name", "exit_code": "exit_code"}),
+    EmbeddingRec: ("embeddings", {"model": "model", "dim": "dim"}),
 }
+
+# Routing scores: looked up by their natural key (the importer merges on it and a score's id
+# follows its last use); these fields are compared.
+_SCORE_FIELDS = ("tool_type", "weight", "usage_count", "success_count")
 
 
 def _created(rec: Record) -> Any:
@@ -245,6 +254,11 @@ def _against_tree(store_url: str, root: Path, user: str | None) -> VerifyReport:
                 else:
                     drift.store_count += 1
                 continue
+            if isinstance(rec, RoutingScoreRec | ProjectRec | EmotionPatternRec):
+                _natural(end, report, rec, expected)
+                continue
+            if isinstance(rec, EmbeddingRec) and rec.target_kind != "memory":
+                continue  # a response pattern's vector lives in the pattern's metadata
             if type(rec) not in _FIELDS:
                 continue
             table, fields = _FIELDS[type(rec)]
@@ -286,15 +300,81 @@ def _against_tree(store_url: str, root: Path, user: str | None) -> VerifyReport:
                 "emotion_events",
                 "response_patterns",
                 "actions",
+                "routing_scores",
             ):
                 continue
             drift = report.entity(table)
             for (meta,) in end.conn.execute(q(f"SELECT metadata FROM {table}")).fetchall():
                 data = orjson.loads(meta) if isinstance(meta, str | bytes) else meta
                 key = data.get("source_key") if isinstance(data, dict) else None
+                if table == "emotion_events" and isinstance(data, dict):
+                    key = data.get("baseline_of", key)  # one legacy pattern, many events
                 if isinstance(key, str) and key.split(":", 1)[0] in formats and key not in keys:
                     drift.note("extra", key)
     finally:
         end.close()
     report.kind = "+".join(sorted(formats)) or "legacy"
     return report
+
+
+def _natural(end: Any, report: VerifyReport, rec: Record, expected: dict[str, set[str]]) -> None:
+    """Compare a record the importer stores by natural key rather than by derived id."""
+    q = end.q
+    if isinstance(rec, RoutingScoreRec):
+        drift = report.entity("routing_scores")
+        drift.source_count += 1
+        owner = (
+            "r.user_id IS NULL"
+            if rec.owner_handle is None
+            else ("r.user_id = (SELECT id FROM users WHERE handle = ?)")
+        )
+        args: tuple[Any, ...] = (rec.keyword, rec.tool_name)
+        if rec.owner_handle is not None:
+            args = (rec.owner_handle, *args)
+        cols = ", ".join(f"r.{c}" for c in _SCORE_FIELDS)
+        row = end.conn.execute(
+            q(f"SELECT {cols} FROM routing_scores r WHERE {owner} AND r.keyword = ? "
+              "AND r.tool_name = ?"),
+            args,
+        ).fetchone()  # fmt: skip
+        ident = f"{rec.keyword}/{rec.tool_name}"
+        if row is None:
+            drift.note("missing", ident)
+            return
+        drift.store_count += 1
+        expected.setdefault("routing_scores", set()).add(rec.source_key)
+        for name, stored in zip(_SCORE_FIELDS, tuple(row), strict=True):
+            if not _same(getattr(rec, name), stored):
+                drift.note("changed", f"{ident}: {name} {getattr(rec, name)!r} -> {stored!r}")
+                return
+        return
+    if isinstance(rec, ProjectRec):
+        drift = report.entity("projects")
+        drift.source_count += 1
+        row = end.conn.execute(
+            q("SELECT path FROM projects WHERE id = ? OR name = ?"),
+            (derived_id(rec.source_key), rec.name),
+        ).fetchone()
+        if row is None:
+            drift.note("missing", rec.source_key)
+        else:
+            drift.store_count += 1
+        return
+    assert isinstance(rec, EmotionPatternRec)
+    drift = report.entity("emotion_events")
+    drift.source_count += rec.frequency
+    ids = [derived_id(f"{rec.source_key}#{i}") for i in range(rec.frequency)]
+    found = 0
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        for emotion, intensity in end.conn.execute(
+            q(f"SELECT emotion, intensity FROM emotion_events WHERE id IN ({marks})"), part
+        ).fetchall():
+            found += 1
+            if emotion != rec.emotion or not _same(float(intensity), rec.avg_intensity):
+                drift.note("changed", rec.source_key)
+    drift.store_count += found
+    if found < rec.frequency:
+        drift.note("missing", f"{rec.source_key} ({rec.frequency - found} baseline events)")
+    expected.setdefault("emotion_events", set()).add(rec.source_key)

@@ -113,7 +113,7 @@ def _profiles(ctx: ScanContext, conn: sqlite3.Connection) -> Iterator[Record]:
     for row in _rows(conn, "user_profiles"):
         ctx.report.add("entities", "user_profiles")
         handle = _handle(row.get("user_id"), f"user_profile_{row.get('id')}")
-        profile = {k: v for k, v in row.items() if k not in _PROFILE_SKIP}
+        profile = _profile(row)
         yield from ctx.user(
             handle,
             display_name=as_str(row.get("name")),
@@ -122,6 +122,61 @@ def _profiles(ctx: ScanContext, conn: sqlite3.Connection) -> Iterator[Record]:
             updated_at=parse_iso(row.get("updated_at")) or parse_iso(row.get("created_at"), local),
             metadata={"legacy_row_id": row.get("id")},
         )
+
+
+# EdgeSoul's profile columns → where `vault.profiles` reads them (personality levels 0–1,
+# voice preferences); the rest stay at the top level of `users.profile` under their names.
+_LEVELS = {f"{name}_level": name for name in
+           ("empathy", "humor", "formality", "verbosity", "proactiveness")}  # fmt: skip
+_VOICE = {"voice_speed": "speed", "voice_pitch": "pitch", "auto_speak_responses": "auto_speak",
+          "voice_enabled": "enabled"}  # fmt: skip
+_BOOLEANS = frozenset({"auto_speak_responses", "voice_enabled", "emoji_usage"})
+_USAGE = ("total_conversations", "total_messages", "avg_session_length")
+
+
+def _profile(row: dict[str, Any]) -> dict[str, Any]:
+    """A `user_profiles` row as memvault's profile: `personality` (the 0–100 levels on
+    memvault's 0–1 scale), `voice` (speed, pitch, auto_speak, enabled), `interests`,
+    `dislikes`, EdgeSoul's usage statistics under `legacy_usage` (memvault computes its own
+    from the sessions), and every other column under its own name. `edgesoul_levels` keeps
+    the levels as EdgeSoul stored them (a value that is not a number stays only there)."""
+    profile: dict[str, Any] = {}
+    personality: dict[str, float] = {}
+    voice: dict[str, Any] = {}
+    raw_levels: dict[str, Any] = {}
+    usage: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in _PROFILE_SKIP:
+            continue
+        if name in _LEVELS:
+            raw_levels[name] = value
+            number = as_number(value)
+            if number is not None:
+                personality[_LEVELS[name]] = unit(number / 100.0)  # always 0–100 INTEGER
+        elif name in _VOICE:
+            if value is not None:
+                voice[_VOICE[name]] = bool(value) if name in _BOOLEANS else value
+        elif name in _USAGE:
+            usage[name] = value
+        elif name in _BOOLEANS and isinstance(value, int) and value in (0, 1):
+            profile[name] = bool(value)
+        else:
+            profile[name] = value
+    profile["personality"] = personality
+    profile["voice"] = voice
+    profile["interests"] = _list(profile.get("interests"))
+    profile["dislikes"] = _list(profile.get("dislikes"))
+    if raw_levels:
+        profile["edgesoul_levels"] = raw_levels
+    if usage:
+        profile["legacy_usage"] = usage
+    return profile
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
 
 
 def _memories(ctx: ScanContext, conn: sqlite3.Connection, rel: str) -> Iterator[Record]:
