@@ -179,6 +179,10 @@ def import_cmd(
     no_backup: Annotated[
         bool, typer.Option("--no-backup", help="Skip the source and target backups.")
     ] = False,
+    no_embed: Annotated[
+        bool,
+        typer.Option("--no-embed", help="Leave the memories unembedded (`memvault embed` later)."),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -189,7 +193,7 @@ def import_cmd(
     )
     result: ImportResult | None = None
     try:
-        vault = open_vault(db)
+        vault = open_vault(db, embed_memories=not no_embed)
     except MemvaultError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None

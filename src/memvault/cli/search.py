@@ -45,7 +45,10 @@ def search(
             hits = vault.memories.search(
                 owner, query, k=limit, mode=mode, kinds=kind, base=base, approximate=approximate
             )
+    notes: list[str] = list(getattr(hits, "notes", []))
     if json:
+        for note in notes:  # on stderr: stdout stays the JSON list
+            typer.echo(f"note: {note}", err=True)
         print_json(
             [
                 {
@@ -72,6 +75,8 @@ def search(
             row.append(h.item.kind)
         table.add_row(*row, h.item.content)
     console.print(table)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from memvault.domain import ANY
@@ -89,7 +89,9 @@ def _filters(raw: str | None) -> Any:
 
 
 def _embedding(vault: Vault, wanted: bool) -> bool | None:
-    return True if wanted and vault.search.embedder is not None else None
+    if not wanted:
+        return False
+    return True if vault.search.embedder is not None else None
 
 
 @router.get("/api/memories", response_model=Page[Memory])
@@ -151,10 +153,20 @@ def memory_history(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
     return vault.memories.history(memory_id, user_id=caller.read_owner())
 
 
+NOTE_HEADER = "X-Memvault-Note"  # e.g. the vector leg had no vector to search
+
+
+def _notes(response: Response, notes: list[str]) -> None:
+    """The search's notes (see `Hits.notes`) as response headers: the body stays a list."""
+    for note in notes:
+        response.headers.append(NOTE_HEADER, note)
+
+
 @router.get("/api/search/memories", response_model=list[MemoryHit], tags=["search"])
 def search_memories(
     vault: VaultDep,
     caller: Caller,
+    response: Response,
     q: Annotated[Text, Query(max_length=MAX_QUERY, description='Words, "phrases", OR, -not')],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
@@ -167,12 +179,14 @@ def search_memories(
     base: Annotated[bool, Query(description="Include the shared base layer")] = False,
     filters: Filters = None,
 ) -> Any:
-    """Memories matching `q`, best first (hybrid: full-text and vector, fused by rank)."""
+    """Memories matching `q`, best first (hybrid: full-text and vector, fused by rank). An
+    `X-Memvault-Note` header says when the vector leg had no vector to search."""
     owner = caller.write_owner(user_id)
     hits = vault.search.memories(owner, q, k=k, mode=mode, kinds=kind,
                                  min_confidence=min_confidence, since=since, until=until,
                                  base=base, filters=_filters(filters),
                                  session_id=session_id)  # fmt: skip
+    _notes(response, hits.notes)
     return [{"memory": h.item, "score": h.score, "matched": list(h.matched),
              "text_score": h.text_score, "vector_score": h.vector_score} for h in hits]  # fmt: skip
 
@@ -181,6 +195,7 @@ def search_memories(
 def search_messages(
     vault: VaultDep,
     caller: Caller,
+    response: Response,
     q: Annotated[Text, Query(max_length=MAX_QUERY)],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
@@ -190,10 +205,12 @@ def search_messages(
     since: When | None = None,
     until: When | None = None,
 ) -> Any:
-    """Messages matching `q`, best first, optionally within one session."""
+    """Messages matching `q`, best first, optionally within one session (`X-Memvault-Note`:
+    as for memories)."""
     owner = caller.read_owner(user_id)
     if owner is ANY and mode != "text" and session_id is None:
         raise InvalidInput("user_id", None, "an admin key must name the user for this mode")
     hits = vault.search.messages(owner, q, k=k, mode=mode, session_id=session_id, roles=role,
                                  since=since, until=until)  # fmt: skip
+    _notes(response, hits.notes)
     return [{"message": h.item, "score": h.score, "matched": list(h.matched)} for h in hits]
