@@ -15,10 +15,9 @@ legacy source with its own model).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import hashlib
 
 import numpy as np
 
@@ -35,6 +34,7 @@ def embed_text(content: str, context: str | None) -> str:
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
 
 QUERIES = {
     "memory": (
@@ -65,9 +65,7 @@ def stale_vectors(
         rows = [(kind, r, tx.json_out(r["metadata"]) or {}) for kind, sql in QUERIES.items()
                 for r in tx.all(sql)]  # fmt: skip
     for kind, row, meta in rows:
-        text = (
-            embed_text(row["content"], row["context"]) if kind == "memory" else row["content"]
-        )
+        text = embed_text(row["content"], row["context"]) if kind == "memory" else row["content"]
         what = f"{kind} {row['id']} ({row['model']}, text {text[:40]!r})"
         digest = meta.get(TEXT_KEY)
         if digest is not None and digest != text_digest(text):
