@@ -156,7 +156,8 @@ def test_cli_search_reindex(tmp_path: object) -> None:
     vault_url = f"sqlite:///{tmp_path}/cli.db"
     v = memvault.open(vault_url)
     u = v.users.create("cli")
-    v.memories.add(u.id, "fact", "Le rendez-vous chez le médecin est mardi")
+    # Not embedded on write, so that `memvault embed` below has it to embed.
+    v.memories.add(u.id, "fact", "Le rendez-vous chez le médecin est mardi", embedding=False)
     v.close()
     runner = CliRunner()
     out = runner.invoke(app, ["search", "medecin", "--user", "cli", "--db", vault_url,

@@ -414,9 +414,16 @@ class Messages(Domain):
         content = v.text("content", content, allow_empty=True)
         patch = v.json_object("metadata", metadata)
         with self._store.write() as tx:
-            row = tx.one("SELECT metadata FROM messages WHERE id = :id", {"id": message_id})
+            row = tx.one(
+                "SELECT content, metadata FROM messages WHERE id = :id", {"id": message_id}
+            )
             if row is None:
                 raise NotFound("message", message_id)
+            if row["content"] != content:
+                # A vector embeds the text it was computed from: the old one goes with the
+                # old text (`search.missing` counts the message again, `memvault embed`
+                # re-embeds it).
+                tx.execute("DELETE FROM embeddings WHERE message_id = :id", {"id": message_id})
             merged = {**(tx.json_out(row["metadata"]) or {}), **patch}
             row = tx.one(
                 "UPDATE messages SET content = :c, metadata = :m, edited_at = :now "

@@ -40,6 +40,11 @@ def content_hash(content: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
+def embed_text(content: str, context: str | None) -> str:
+    """The text a memory's vector embeds: its content, then its context when there is one."""
+    return content + (f" {context}" if context else "")
+
+
 def memory_from_row(tx: Tx, row: Row) -> Memory:
     return Memory(
         id=str(row["id"]),
@@ -110,8 +115,11 @@ class Memories(Domain):
         """Store a memory for `user_id` (None: the shared base layer).
 
         Adding the same content again for the same owner and kind returns the stored memory.
-        `embedding`: a vector (with `embedding_model`), or True to embed the content with the
-        vault's embedder; stored in the same transaction as the memory.
+        `embedding`: None (default) embeds the content (and context) with the vault's
+        embedder when the vault embeds memories on write (`memvault.open(...,
+        embed_memories=True)`, the default) and has an embedder; True always embeds (an
+        error without an embedder); False stores no vector; or a vector of
+        `embedding_model`. The vector is stored in the same transaction as the memory.
         """
         user_id = v.optional_id("user_id", user_id)
         kind = v.choice("kind", kind, MEMORY_KINDS)
@@ -126,10 +134,18 @@ class Memories(Domain):
         now = self._now()
         created = v.optional_when("created_at", created_at) or now
         digest = content_hash(content)
-        if embedding is True:
-            embedding_model = self._vault.search._require_embedder(embedding_model).name
-            embedding = self._vault.search.embed([content + (f" {context}" if context else "")])[0]
-        elif embedding is not None and embedding_model is None:
+        text = embed_text(content, context)
+        computed = False  # True: `embedding` is the embedder's vector of `text`
+        if embedding is None:
+            auto = self._auto_embedder()
+            if auto is not None:
+                embedding, embedding_model, computed = auto.embed([text])[0], auto.name, True
+        elif embedding is True:
+            emb = self._vault.search._require_embedder(embedding_model)
+            embedding, embedding_model, computed = emb.embed([text])[0], emb.name, True
+        elif embedding is False:
+            embedding = None
+        elif embedding_model is None:
             raise InvalidInput("embedding_model", None, "name the model of the embedding")
         with self._store.write() as tx:
             self._require_user(tx, user_id)
@@ -163,18 +179,48 @@ class Memories(Domain):
                 if row is None:
                     raise Conflict("memory de-duplication raced with a delete; retry")
                 if embedding is not None:
-                    self._vault.embeddings.put_in(
-                        tx, "memory", str(row["id"]), user_id, embedding, str(embedding_model)
+                    self._embed_duplicate(
+                        tx, row, embedding, str(embedding_model), text if computed else None
                     )
                 return memory_from_row(tx, row)
             memory = memory_from_row(tx, row)
             if embedding is not None:
                 self._vault.embeddings.put_in(
-                    tx, "memory", memory.id, user_id, embedding, str(embedding_model)
+                    tx, "memory", memory.id, user_id, embedding, str(embedding_model), text=text
                 )
             self._record(tx, memory.id, user_id, "create", None, content, {}, None)
             self._emit(tx, "memory.added", user_id, {"memory_id": memory.id}, {"kind": kind})
             return memory
+
+    def _auto_embedder(self) -> Any:
+        """The embedder that writes embed memories with by default: the vault's, unless the
+        vault was opened with `embed_memories=False` or has none (None then)."""
+        if not self._vault.embed_memories:
+            return None
+        return self._vault.search.embedder
+
+    def _embed_duplicate(
+        self, tx: Tx, row: Row, vector: Any, model: str, computed_from: str | None
+    ) -> None:
+        """`add` found the memory already stored (same content up to case and spacing).
+
+        A vector given by the caller replaces the stored one, as before. A vector computed
+        from the new text is only kept when the memory has none for `model` yet, and only if
+        it embeds the stored text (the stored row keeps its own spelling); otherwise the
+        stored text is embedded, so that the vector always belongs to the row's text."""
+        memory_id = str(row["id"])
+        stored = embed_text(row["content"], row["context"])
+        if computed_from is not None:
+            if tx.one(
+                "SELECT 1 FROM embeddings WHERE memory_id = :id AND model = :m",
+                {"id": memory_id, "m": model},
+            ):
+                return
+            if computed_from != stored:
+                vector = self._vault.search._require_embedder(model).embed([stored])[0]
+        self._vault.embeddings.put_in(
+            tx, "memory", memory_id, tx.id_out(row["user_id"]), vector, model, text=stored
+        )
 
     def _require_links(
         self, tx: Tx, user_id: str | None, session_id: str | None, message_id: str | None
@@ -345,9 +391,16 @@ class Memories(Domain):
         expires_at: datetime | None = UNSET,
         reason: str | None = None,
         user_id: Owner = ANY,
+        embedding: bool | None = None,
     ) -> Memory:
         """Change a memory; the change (old text, new text, other fields, reason, time) is
-        recorded in its history in the same transaction."""
+        recorded in its history in the same transaction.
+
+        When the embedded text (content and context) changes, the memory's vectors change
+        with it in the same transaction: vectors of other models are dropped (they embed
+        the old text; `search.missing` then counts them and `memvault embed` repairs them)
+        and the vault's embedder re-embeds the new text (`embedding=None`: when the vault
+        embeds memories on write; True: always; False: never, the vector is only dropped)."""
         memory_id = v.id_("memory_id", memory_id)
         reason = v.optional_text("reason", reason, allow_empty=True)
         new: dict[str, Any] = {}
@@ -365,11 +418,27 @@ class Memories(Domain):
             new["expires_at"] = v.optional_when("expires_at", expires_at)
         params: dict[str, Any] = {"id": memory_id}
         where = scope(user_id, False, params)
-        with self._store.write() as tx:
-            row = tx.one(
-                "SELECT * FROM memories WHERE id = :id" + (f" AND {where}" if where else ""),
-                params,
+        select = "SELECT * FROM memories WHERE id = :id" + (f" AND {where}" if where else "")
+        emb: Any = None
+        ready: tuple[str, Any] | None = None  # (text, vector) computed before the write lock
+        if "content" in new or "context" in new:
+            emb = (
+                self._vault.search._require_embedder(None)
+                if embedding is True
+                else None
+                if embedding is False
+                else self._auto_embedder()
             )
+            if emb is not None:  # embed outside the write transaction: it takes ~10 ms
+                with self._store.read() as tx:
+                    row = tx.one(select, params)
+                if row is not None:
+                    text = embed_text(
+                        new.get("content", row["content"]), new.get("context", row["context"])
+                    )
+                    ready = (text, emb.embed([text])[0])
+        with self._store.write() as tx:
+            row = tx.one(select, params)
             if row is None:
                 raise NotFound("memory", memory_id)
             old = memory_from_row(tx, row)
@@ -399,6 +468,9 @@ class Memories(Domain):
                 f"UPDATE memories SET {', '.join(sets)} WHERE id = :id RETURNING *", values
             )
             memory = memory_from_row(tx, row)
+            text = embed_text(memory.content, memory.context)
+            if text != embed_text(old.content, old.context):
+                self._reembed(tx, memory, text, emb, ready)
             if content_changed or changes:
                 self._record(
                     tx,
@@ -412,6 +484,22 @@ class Memories(Domain):
                 )
                 self._emit(tx, "memory.updated", old.user_id, {"memory_id": memory_id})
             return memory
+
+    def _reembed(
+        self, tx: Tx, memory: Memory, text: str, emb: Any, ready: tuple[str, Any] | None
+    ) -> None:
+        """The memory's embedded text changed: no vector may keep embedding the old one."""
+        if emb is None:
+            tx.execute("DELETE FROM embeddings WHERE memory_id = :id", {"id": memory.id})
+            return
+        tx.execute(
+            "DELETE FROM embeddings WHERE memory_id = :id AND model <> :m",
+            {"id": memory.id, "m": emb.name},
+        )
+        vector = ready[1] if ready is not None and ready[0] == text else emb.embed([text])[0]
+        self._vault.embeddings.put_in(
+            tx, "memory", memory.id, memory.user_id, vector, emb.name, text=text
+        )
 
     def _refuse_duplicate(self, tx: Tx, old: Memory, digest: str) -> None:
         params: dict[str, Any] = {"kind": old.kind, "h": digest, "id": old.id}

@@ -48,6 +48,7 @@ class Vault:
         clock: Clock | None = None,
         files_root: str | os.PathLike[str] | None = None,
         embedder: Any = None,
+        embed_memories: bool = True,
     ) -> None:
         location = parse_url(url)
         self.store: Store = open_store(
@@ -75,6 +76,9 @@ class Vault:
         self.memories = Memories(self)
         # `search` and `embeddings` are made on first use: they load numpy (see below).
         self._embedder = embedder
+        # Memories get their vector when written (`memories.add`, `update`, imports) when an
+        # embedder is available; messages are embedded by `memvault embed` (their volume).
+        self.embed_memories = bool(embed_memories)
         self._search: Search | None = None
         self._embeddings: Embeddings | None = None
         self._lazy_lock = threading.Lock()

@@ -182,6 +182,10 @@ def import_cmd(
     no_backup: Annotated[
         bool, typer.Option("--no-backup", help="Skip the source and target backups.")
     ] = False,
+    no_embed: Annotated[
+        bool,
+        typer.Option("--no-embed", help="Leave the memories unembedded (`memvault embed` later)."),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -209,7 +213,7 @@ def import_cmd(
         err_console.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
         raise typer.Exit(EXIT_FAILED)
     try:
-        vault = open_vault(db, create=True)
+        vault = open_vault(db, create=True, embed_memories=not no_embed)
     except MemvaultError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None

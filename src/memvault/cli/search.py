@@ -56,7 +56,10 @@ def search(
             hits = vault.memories.search(
                 owner, query, k=limit, mode=mode, kinds=kind, base=base, approximate=approximate
             )
+    notes: list[str] = list(getattr(hits, "notes", []))
     if json:
+        for note in notes:  # on stderr: stdout stays the JSON list
+            typer.echo(f"note: {note}", err=True)
         print_json(
             [
                 {
@@ -89,6 +92,8 @@ def search(
             row.append(h.item.kind)
         table.add_row(*row, escape((h.item.title or "") if sessions else h.item.content))
     console.print(table)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")
 
 
 @app.command()

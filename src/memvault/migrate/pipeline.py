@@ -30,7 +30,7 @@ from typing import Any
 
 from memvault.errors import InvalidInput, MemvaultError, StoreError, StoreFull
 from memvault.ids import new_id
-from memvault.migrate import sources
+from memvault.migrate import embedstep, sources
 from memvault.migrate.loader import TABLES, Loader, Spool, verify
 from memvault.migrate.lock import ImportLock
 from memvault.migrate.report import ImportResult
@@ -286,6 +286,8 @@ def import_source(
         result.write(report)
     if result.status == "failed" and run.exception is not None:
         raise run.exception
+    if not dry_run:  # the imported memories get their vectors (memvault.migrate.embedstep)
+        embedstep.embed_memories(vault, progress)
     return result
 
 

@@ -29,7 +29,7 @@ from memvault.embed.base import Embedder
 from memvault.embed.cache import CachedEmbedder
 from memvault.errors import InvalidInput
 from memvault.ids import new_id
-from memvault.memories import memory_from_row
+from memvault.memories import embed_text, memory_from_row
 from memvault.records import Memory, Message, Session
 from memvault.search import syntax
 from memvault.search.filters import compile_filters
@@ -58,6 +58,29 @@ class Hit(Generic[T]):
     vector_score: float | None = None
     text_rank: int | None = None
     vector_rank: int | None = None
+
+
+class Hits(list[Hit[T]]):
+    """The hits of a search, best first (a list), with `notes`: what the caller should know
+    about how they were found, e.g. that the vector leg had no vector to search."""
+
+    def __init__(self, hits: Iterable[Hit[T]] = (), notes: Sequence[str] = ()) -> None:
+        super().__init__(hits)
+        self.notes: list[str] = list(notes)
+
+
+def empty_leg_note(kind: str, model: str, mode: str) -> str:
+    """What to tell a caller whose vector leg found no vector at all to search."""
+    label = "memories" if kind == "memory" else "messages"
+    then = (
+        "the results come from full-text search alone"
+        if mode == "hybrid"
+        else "vector search cannot find anything"
+    )
+    return (
+        f"none of these {label} has a vector for {model}, so {then}; "
+        f"`memvault embed --what {label}` embeds them"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +282,19 @@ class Search:
             got = [g for g in got if g[1] >= min_similarity]
         return got[:n]
 
+    def _any_vector(self, tx: Tx, kind: str, owners: list[str | None], model: str) -> bool:
+        """Whether one of `owners` holds a `kind` vector of `model` (one indexed probe each)."""
+        col = vectors.TARGET[kind]
+        for owner in owners:
+            who = "user_id IS NULL" if owner is None else "user_id = :u"
+            if tx.one(
+                f"SELECT 1 FROM embeddings WHERE {who} AND model = :m AND {col} IS NOT NULL "
+                "LIMIT 1",
+                {"u": owner, "m": model},
+            ):
+                return True
+        return False
+
     # -- memories ---------------------------------------------------------------------------
 
     def memories(
@@ -281,9 +317,10 @@ class Search:
         min_similarity: float | None = None,
         track_access: bool = True,
         approximate: bool | None = None,
-    ) -> list[Hit[Memory]]:
+    ) -> Hits[Memory]:
         """Memories of `user_id` (None: the base layer; `base=True` adds the base layer)
-        matching `query`, best first. See the module doc.
+        matching `query`, best first. See the module doc. `Hits.notes` says when the vector
+        leg had no vector to search (the memories were never embedded).
 
         `approximate=True` (default: `vault.search.approximate`) lets the vector leg use a
         pgvector HNSW index built by `ann_index(model)`, or elsewhere the index files built
@@ -334,11 +371,14 @@ class Search:
                     counts=self.doc_counts,
                 )  # fmt: skip
             vec: list[tuple[str, float]] = []
+            notes: list[str] = []
             if mode != "text" and model is not None:
                 vec = self._vector_leg(
                     tx, "memories", "memory", owners, model, qvec, n, where, params,
                     min_similarity, self.approximate if approximate is None else approximate,
                 )  # fmt: skip
+                if not vec and not self._any_vector(tx, "memory", owners, model):
+                    notes.append(empty_leg_note("memory", model, mode))
             fused = self._fuse(mode, text, vec, k)
             rows = self._rows(tx, "memories", [f[0] for f in fused])
             items = {str(r["id"]): memory_from_row(tx, r) for r in rows}
@@ -347,7 +387,10 @@ class Search:
         if track_access and memories:
             with self._vault.store.write() as wtx:
                 memories = self._vault.memories.touch(wtx, memories)
-        return [Hit(mem, f[1], f[2], **f[3]) for mem, f in zip(memories, ordered, strict=True)]
+        return Hits(
+            (Hit(mem, f[1], f[2], **f[3]) for mem, f in zip(memories, ordered, strict=True)),
+            notes,
+        )
 
     def _rows(self, tx: Tx, table: str, ids: list[str]) -> list[Any]:
         if not ids:
@@ -374,7 +417,7 @@ class Search:
         model: str | None = None,
         min_similarity: float | None = None,
         approximate: bool | None = None,
-    ) -> list[Hit[Message]]:
+    ) -> Hits[Message]:
         """Messages of `user_id` (None: messages with no owner; ANY: every owner, for
         trusted callers), optionally within one session, matching `query`, best first."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
@@ -418,6 +461,7 @@ class Search:
                     counts=self.doc_counts,
                 )  # fmt: skip
             vec: list[tuple[str, float]] = []
+            notes: list[str] = []
             if mode != "text" and model is not None:
                 vec_owners = owners
                 if vec_owners is None:  # ANY with a session: the session's owner
@@ -428,10 +472,12 @@ class Search:
                     params, min_similarity,
                     self.approximate if approximate is None else approximate,
                 )  # fmt: skip
+                if not vec and not self._any_vector(tx, "message", vec_owners, model):
+                    notes.append(empty_leg_note("message", model, mode))
             fused = self._fuse(mode, text, vec, k)
             rows = self._rows(tx, "messages", [f[0] for f in fused])
             items = {str(r["id"]): message_from_row(tx, r) for r in rows}
-        return [Hit(items[f[0]], f[1], f[2], **f[3]) for f in fused if f[0] in items]
+        return Hits((Hit(items[f[0]], f[1], f[2], **f[3]) for f in fused if f[0] in items), notes)
 
     # -- response patterns ------------------------------------------------------------------
 
@@ -646,10 +692,11 @@ class Search:
             vecs = emb.embed([r[2] for r in rows])
             with self._vault.store.write() as tx:
                 now = tx.ts(self._vault.clock())
-                for (rid, owner, _), vec in zip(rows, vecs, strict=True):
+                for (rid, owner, body), vec in zip(rows, vecs, strict=True):
                     vectors.put(
                         tx, embedding_id=new_id(), user_id=owner, kind=kind, target_id=rid,
                         model=emb.name, vector=vectors.as_vector("vector", vec), created_at=now,
+                        text=body,
                     )  # fmt: skip
             done += len(rows)
             if progress is not None:
@@ -689,21 +736,33 @@ class Embeddings:
         )
         target = v.id_(f"{kind}_id", target)
         with self._vault.store.write() as tx:
-            row = tx.one(f"SELECT user_id FROM {table} WHERE id = :id", {"id": target})
+            cols = "user_id, content" + (", context" if kind == "memory" else "")
+            row = tx.one(f"SELECT {cols} FROM {table} WHERE id = :id", {"id": target})
             if row is None:
                 from memvault.errors import NotFound
 
                 raise NotFound(kind, target)
-            self.put_in(tx, kind, target, tx.id_out(row["user_id"]), vec, model)
+            text = embed_text(row["content"], row["context"]) if kind == "memory" else None
+            self.put_in(tx, kind, target, tx.id_out(row["user_id"]), vec, model,
+                        text=row["content"] if text is None else text)  # fmt: skip
 
     def put_in(
-        self, tx: Tx, kind: str, target_id: str, user_id: str | None, vector: Any, model: str
+        self,
+        tx: Tx,
+        kind: str,
+        target_id: str,
+        user_id: str | None,
+        vector: Any,
+        model: str,
+        *,
+        text: str | None = None,
     ) -> None:
-        """Store a vector inside the caller's transaction (used by `memories.add`)."""
+        """Store a vector inside the caller's transaction (used by `memories.add`); `text`:
+        the text it embeds (its digest is kept with the vector)."""
         vectors.put(
             tx, embedding_id=new_id(), user_id=user_id, kind=kind, target_id=target_id,
             model=vectors.check_model(model), vector=vectors.as_vector("vector", vector),
-            created_at=tx.ts(self._vault.clock()),
+            created_at=tx.ts(self._vault.clock()), text=text,
         )  # fmt: skip
 
     def get(
@@ -733,4 +792,4 @@ class Embeddings:
             return int(tx.execute(sql, params).rowcount or 0)
 
 
-__all__ = ["ANY", "Embeddings", "Hit", "Pattern", "Search"]
+__all__ = ["ANY", "Embeddings", "Hit", "Hits", "Pattern", "Search"]

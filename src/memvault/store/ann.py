@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from memvault.store.base import Tx
 from memvault.store.vectors import F32, TARGET, _Matrix, owner_key
+from memvault.threads import one_blas_thread
 
 FORMAT = 1
 log = logging.getLogger(__name__)
@@ -423,7 +424,8 @@ def _search(
     verdict: dict[str, bool] = {}
     want = n
     while True:
-        pos, scores, complete = built.candidates(q, want + len(live.dead), probes)
+        with one_blas_thread():  # see memvault.threads
+            pos, scores, complete = built.candidates(q, want + len(live.dead), probes)
         cands: list[tuple[str, float]] = []
         for p, s in zip(pos.tolist(), scores.tolist(), strict=True):
             key = built.ids[p].decode()
@@ -433,7 +435,8 @@ def _search(
                     break
         d = live.delta
         if d.n:
-            ds = d.data[: d.n] @ q
+            with one_blas_thread():
+                ds = d.data[: d.n] @ q
             top = np.argsort(-ds, kind="stable")[:want]
             cands += [(d.ids[i], float(ds[i])) for i in top]
             cands.sort(key=lambda c: -c[1])

@@ -22,6 +22,7 @@ the exact path are the same on every engine.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -33,6 +34,7 @@ import numpy.typing as npt
 
 from memvault.errors import InvalidInput
 from memvault.store.base import Tx
+from memvault.threads import one_blas_thread
 
 F32 = npt.NDArray[np.float32]
 KINDS = ("memory", "message")
@@ -62,6 +64,14 @@ def as_vector(field: str, value: Any, dim: int | None = None) -> F32:
     if dim is not None and vec.size != dim:
         raise InvalidInput(field, f"<{vec.size} values>", f"expected {dim} values")
     return np.ascontiguousarray(vec)
+
+
+TEXT_KEY = "text_sha256"  # in `embeddings.metadata`: which text the vector was computed from
+
+
+def text_digest(text: str) -> str:
+    """The identity of the exact text a vector embeds (SHA-256, nothing folded)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def owner_key(user_id: str | None) -> str:
@@ -107,8 +117,12 @@ def put(
     model: str,
     vector: F32,
     created_at: Any,
+    text: str | None = None,
 ) -> None:
-    """Insert or replace the vector of one memory or message for `model` (caller's tx)."""
+    """Insert or replace the vector of one memory or message for `model` (caller's tx).
+
+    `text`: the text the vector embeds; its digest is kept in the row's metadata
+    (`TEXT_KEY`), so that a vector can always be checked against its row's current text."""
     column = TARGET[kind]
     dim = model_dim(tx, model)
     if dim is not None and dim != vector.size:
@@ -124,16 +138,19 @@ def put(
         "dim": int(vector.size),
         "vector": vector.astype("<f4").tobytes(),
         "created_at": created_at,
+        "meta": tx.json({TEXT_KEY: text_digest(text)} if text is not None else {}),
     }
     vec_col, vec_val, vec_set = "", "", ""
     if has_pgvector(tx):
         params["vec"] = vec_literal(vector)
         vec_col, vec_val, vec_set = ", vec", ", CAST(:vec AS vector)", ", vec = excluded.vec"
     tx.execute(
-        f"INSERT INTO embeddings (id, user_id, {column}, model, dim, vector, created_at{vec_col}) "
-        f"VALUES (:id, :user_id, :target, :model, :dim, :vector, :created_at{vec_val}) "
+        f"INSERT INTO embeddings (id, user_id, {column}, model, dim, vector, created_at, "
+        f"metadata{vec_col}) VALUES (:id, :user_id, :target, :model, :dim, :vector, "
+        f":created_at, :meta{vec_val}) "
         f"ON CONFLICT ({column}, model) DO UPDATE SET vector = excluded.vector, "
-        f"dim = excluded.dim, created_at = excluded.created_at{vec_set}",
+        f"dim = excluded.dim, created_at = excluded.created_at, "
+        f"metadata = excluded.metadata{vec_set}",
         params,
     )
 
@@ -296,7 +313,8 @@ class MatrixIndex:
                     f"model {model!r} stores {m.dim}-dimensional vectors",
                 )  # fmt: skip
             q = query / (float(np.linalg.norm(query)) or 1.0)
-            scores = m.data[: m.n] @ q
+            with one_blas_thread():
+                scores = m.data[: m.n] @ q
             if allowed is None:
                 return _top(scores, m.ids, k)
             got: list[tuple[str, float]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from memvault.domain import ANY
@@ -99,7 +99,9 @@ def _filters(raw: str | None) -> Any:
 
 
 def _embedding(vault: Vault, wanted: bool) -> bool | None:
-    return True if wanted and vault.search.embedder is not None else None
+    if not wanted:
+        return False
+    return True if vault.search.embedder is not None else None
 
 
 @router.get("/api/memories", response_model=Page[Memory])
@@ -161,10 +163,20 @@ def memory_history(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
     return vault.memories.history(memory_id, user_id=caller.read_owner())
 
 
+NOTE_HEADER = "X-Memvault-Note"  # e.g. the vector leg had no vector to search
+
+
+def _notes(response: Response, notes: list[str]) -> None:
+    """The search's notes (see `Hits.notes`) as response headers: the body stays a list."""
+    for note in notes:
+        response.headers.append(NOTE_HEADER, note)
+
+
 @router.get("/api/search/memories", response_model=list[MemoryHit], tags=["search"])
 def search_memories(
     vault: VaultDep,
     caller: Caller,
+    response: Response,
     q: Annotated[Text, Query(max_length=MAX_QUERY, description='Words, "phrases", OR, -not')],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
@@ -179,12 +191,14 @@ def search_memories(
     filters: Filters = None,
 ) -> Any:
     """The `limit` memories matching `q` best, best first (hybrid: full-text and vector, fused
-    by rank). A ranking, not a paged list: ask for a larger `limit` to see more."""
+    by rank). A ranking, not a paged list: ask for a larger `limit` to see more. An
+    `X-Memvault-Note` header says when the vector leg had no vector to search."""
     owner = caller.write_owner(user_id)
     hits = vault.search.memories(owner, q, k=_top(limit, k), mode=mode, kinds=kind,
                                  min_confidence=min_confidence, since=since, until=until,
                                  base=base, filters=_filters(filters),
                                  session_id=session_id)  # fmt: skip
+    _notes(response, hits.notes)
     return [{"memory": h.item, "score": h.score, "matched": list(h.matched),
              "text_score": h.text_score, "vector_score": h.vector_score} for h in hits]  # fmt: skip
 
@@ -193,6 +207,7 @@ def search_memories(
 def search_messages(
     vault: VaultDep,
     caller: Caller,
+    response: Response,
     q: Annotated[Text, Query(max_length=MAX_QUERY)],
     user_id: UserParam = None,
     mode: Mode = "hybrid",
@@ -204,10 +219,11 @@ def search_messages(
     until: When | None = None,
 ) -> Any:
     """The `limit` messages matching `q` best, best first, optionally within one session (a
-    ranking, not a paged list)."""
+    ranking, not a paged list; `X-Memvault-Note`: as for memories)."""
     owner = caller.read_owner(user_id)
     if owner is ANY and mode != "text" and session_id is None:
         raise InvalidInput("user_id", None, "an admin key must name the user for this mode")
     hits = vault.search.messages(owner, q, k=_top(limit, k), mode=mode, session_id=session_id,
                                  roles=role, since=since, until=until)  # fmt: skip
+    _notes(response, hits.notes)
     return [{"message": h.item, "score": h.score, "matched": list(h.matched)} for h in hits]
