@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gc
 import ipaddress
-from typing import Annotated
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +26,32 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _server_class() -> type[Any]:
+    """A uvicorn server that takes SIGTERM and SIGINT as a request to stop, and returns.
+
+    uvicorn stops gracefully on either signal, then raises the signal again so that the
+    process dies of it: `memvault serve` exited -15 before `Vault.close()` ran, leaving the
+    WAL (up to `journal_size_limit`) behind. Here the graceful stop ends the command: the
+    vault is closed (the WAL checkpointed and truncated) and the exit status is 0."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield  # signals reach the main thread only
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 @app.command()
@@ -72,6 +102,10 @@ def serve(
         # under load and was the service's worst latency; bench/README_service.md).
         gc.collect()
         gc.freeze()
-        uvicorn.run(service_app, host=host, port=port, **uvicorn_options())
+        config = uvicorn.Config(service_app, host=host, port=port, **uvicorn_options())
+        server = _server_class()(config)
+        server.run()
+        if not server.started:
+            raise typer.Exit(3)  # uvicorn's status when it could not start (port taken, …)
     finally:
         vault.close()
