@@ -147,13 +147,11 @@ WRITER = textwrap.dedent(
 def test_two_processes_on_one_file(tmp_path: Path) -> None:
     db = tmp_path / "procs.db"
     session_id = new_session(db)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), session_id, str(APPENDS // 2), f"proc {k}"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        for k in range(2)
-    ]
+    procs = []
+    for k in range(2):
+        argv = [sys.executable, "-c", WRITER, str(db), session_id, str(APPENDS // 2), f"p{k}"]
+        procs.append(subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True))  # fmt: skip
     try:
         with sampled(db) as peak:
             for p in procs:
