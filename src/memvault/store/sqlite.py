@@ -548,8 +548,16 @@ class Checkpointer:
         """TRUNCATE checkpoint under the in-process write lock: this process's writers wait
         in Python (no half-begun transaction keeps a read mark), other processes' writers
         and the last readers of old frames are waited for by SQLite, RESET_WAIT_MS at most."""
-        with self.store._write_lock:
+        lock = self.store._write_lock
+        # Writers hold the lock for milliseconds; a caller closing the Vault from inside its
+        # own transaction holds it for good, so give up rather than deadlock.
+        if not lock.acquire(timeout=1.0):
+            self._refused_at = time.monotonic()
+            return
+        try:
             busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            lock.release()
         if busy:
             self._refused_at = time.monotonic()
         else:
