@@ -23,4 +23,4 @@ def test_demo_then_the_service_shows_the_conversation(cli: Cli, service: Any) ->
             m["content"] for m in (messages["items"] if isinstance(messages, dict) else messages)
         ]
         assert any("Les Halles" in t for t in texts), texts
-    served.stop()
+    assert served.stop() == 0  # SIGTERM is a clean shutdown

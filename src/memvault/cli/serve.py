@@ -5,8 +5,12 @@ from __future__ import annotations
 import errno
 import gc
 import ipaddress
+import signal
 import socket
-from typing import Annotated
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
@@ -24,6 +28,32 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _server_class() -> type[Any]:
+    """A uvicorn server that takes SIGTERM and SIGINT as a request to stop, and returns.
+
+    uvicorn stops gracefully on either signal, then raises the signal again so that the
+    process dies of it: `memvault serve` exited -15 before `Vault.close()` ran, leaving the
+    WAL (up to `journal_size_limit`) behind. Here the graceful stop ends the command: the
+    vault is closed (the WAL checkpointed and truncated) and the exit status is 0."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield  # signals reach the main thread only
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 @app.command()
@@ -103,7 +133,10 @@ def serve(
         gc.collect()
         gc.freeze()
         config = uvicorn.Config(service_app, host=host, port=port, **uvicorn_options())
-        uvicorn.Server(config).run(sockets=[listener])
+        server = _server_class()(config)
+        server.run(sockets=[listener])
+        if not server.started:
+            raise typer.Exit(3)  # uvicorn's status when it could not start
     finally:
         vault.close()
 

@@ -72,6 +72,7 @@ import orjson
 
 from memvault.errors import MemvaultError
 from memvault.ids import new_id
+from memvault.migrate import copyorder
 from memvault.migrate.prefetch import Prefetch
 from memvault.migrate.rowdigest import RowDigest, pg_checksum_sql
 from memvault.store import migrator
@@ -566,6 +567,7 @@ class _Transfer:
         self.specs = table_specs()
         self.run_id = ""
         self.resumed = False
+        self.deps: dict[str, frozenset[str]] = {}  # set by `largest` (see `copyorder`)
 
     # -- preparation ------------------------------------------------------------------------
 
@@ -1024,27 +1026,60 @@ class _Transfer:
         goes on a second connection, a second server process, while the other tables copy
         on the first. Each table keeps its own checkpoints, so a resume is unchanged. Only
         from a SQLite source: one snapshot transaction on one connection is read by both.
+        Derived tables keep their foreign keys, so each table still waits for the tables it
+        depends on (`copyorder`); when that order cannot hold on two connections, None.
         """
         if src.engine != "sqlite" or dst.engine != "postgresql" or len(self.specs) < 2:
             return None
         spec = max(self.specs, key=lambda s: totals[s.name])
-        return spec if totals[spec.name] > 0 else None
+        if totals[spec.name] == 0:
+            return None
+        self.deps = self.dependencies(dst)
+        return spec if copyorder.in_order([s.name for s in self.specs], self.deps) else None
+
+    def dependencies(self, dst: _End) -> dict[str, frozenset[str]]:
+        """Per copied table, the copied tables to commit before it (see `copyorder`)."""
+        from memvault.store.schema import metadata
+
+        parents = {
+            t.name: {fk.column.table.name for fk in t.foreign_keys}
+            for t in metadata.tables.values()
+        }
+        names = [s.name for s in self.specs]
+        derived = set(metadata.tables) - set(names)
+        writes = copyorder.trigger_writes(dst.engine, dst.rows, derived)
+        return copyorder.dependencies(names, parents, writes)
 
     def copy_beside(
         self, copy: Callable[[Sequence[TableSpec], _End], None], largest: TableSpec, dst: _End
     ) -> None:
         """Copy `largest` on a second destination connection while `copy` does the rest on
-        `dst`; both finish (or fail) before this returns, the first failure is raised."""
+        `dst`, each table once its dependencies are committed (`copyorder.Gate`); both
+        finish (or fail) before this returns, the first real failure is raised."""
         rest = [s for s in self.specs if s is not largest]
+        gate = copyorder.Gate(self.deps)
+
+        def copy_all(specs: Sequence[TableSpec], end: _End) -> None:
+            try:
+                for spec in specs:
+                    gate.wait(spec.name)
+                    copy([spec], end)
+                    gate.done(spec.name)
+            except BaseException:
+                gate.fail()  # the other connection stops at its next table
+                raise
+
         other = _open_end(self.dst_loc)
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="memvault-copy") as pool:
-                beside = pool.submit(copy, [largest], other)
+                beside = pool.submit(copy_all, [largest], other)
                 try:
-                    copy(rest, dst)
+                    copy_all(rest, dst)
+                except copyorder.Gate.Aborted:
+                    pass  # the other connection failed: its error is raised below
                 finally:
                     failed = beside.exception()  # waits for it, whatever happened here
-                if failed is not None:
+                if failed is not None and not isinstance(failed, copyorder.Gate.Aborted):
                     raise failed
         finally:
             other.close()

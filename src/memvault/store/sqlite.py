@@ -361,7 +361,10 @@ class SQLiteStore(Store):
                 self.commits += 1
                 if self.checkpointer is None:
                     self.checkpointer = Checkpointer(self)
-                elif self.commits - self.checkpointer.seen >= Checkpointer.EVERY:
+                elif self.commits - self.checkpointer.seen >= Checkpointer.EVERY or (
+                    self.commits % Checkpointer.PROBE == 0
+                    and self.checkpointer.wal_bytes() >= Checkpointer.WAKE_ABOVE
+                ):
                     self.checkpointer.wake()
         finally:
             if lock is not None:
@@ -473,27 +476,43 @@ class SQLiteStore(Store):
 
 
 class Checkpointer:
-    """Moves WAL pages into the database file off the writers' path.
+    """Keeps the WAL small, off the writers' path.
 
     Auto-checkpoints are disabled on memvault's connections because a checkpoint's fsync
     would land inside whichever commit crossed the threshold. This thread wakes every
-    INTERVAL seconds, or every EVERY commits, and, when there were commits, runs a PASSIVE
-    checkpoint, which blocks neither readers nor writers. If steady writers keep it from
-    reaching the end of a WAL larger than LOCKED_ABOVE, it finishes under the in-process
-    write lock (this process's writers wait a few milliseconds). Once no reader holds an old
-    snapshot, the WAL is fully checkpointed, restarts from its beginning, and is truncated to
-    `journal_size_limit`, so its size stays bounded.
+    INTERVAL seconds, every EVERY commits, or when a writer sees the WAL file above
+    WAKE_ABOVE bytes (writers look every PROBE commits), and runs a PASSIVE checkpoint,
+    which blocks neither readers nor writers and copies most of the WAL.
+
+    A PASSIVE checkpoint alone never lets the WAL start over under steady writes: SQLite
+    rewinds the WAL only when a writer *begins* while every frame is already copied, and
+    a concurrent writer always has newer frames by the time the checkpoint ends (its
+    result compares against its own, already stale, view of the WAL, so it reports
+    "complete"). 20,000 appends grew the WAL to ~970 MB that way. So, when the WAL file
+    is above RESET_ABOVE bytes, or writes have stopped, the checkpointer then holds the
+    in-process write lock and runs a TRUNCATE checkpoint: it copies what the writers
+    added meanwhile, waits at most RESET_WAIT_MS for the last readers of old frames (and
+    for another process's writer), and truncates the file to zero. If a reader pins old
+    frames the reset is retried, at most once per RETRY_AFTER seconds while the pin holds,
+    so a long reader does not stall writers at every round.
     """
 
     EVERY = 1000  # commits between checkpoints under load: each costs two fsyncs
-    LOCKED_ABOVE = 4096  # WAL frames (~16 MB) beyond which a checkpoint may pause writers
+    PROBE = 32  # commits between a writer's looks at the WAL file's size (one stat)
+    WAKE_ABOVE = 16 * 1024 * 1024  # WAL bytes at which a writer wakes the checkpointer
+    RESET_ABOVE = 8 * 1024 * 1024  # WAL bytes above which a round truncates the WAL
+    RESET_WAIT_MS = 100  # the longest a reset may keep writers waiting for readers
+    RETRY_AFTER = 1.0  # seconds between resets tried against a reader pinning the WAL
     INTERVAL = 1.0  # seconds between checks when few commits arrive
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
         self.interval = self.INTERVAL
         self.runs = 0
+        self.resets = 0
         self.seen = -1
+        self.reset_at = -1  # `store.commits` when the WAL was last truncated
+        self._refused_at = 0.0  # monotonic time of the last reset a reader refused
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._conn: Any = None
@@ -509,42 +528,80 @@ class Checkpointer:
                 self.run_once()
 
     def wake(self) -> None:
-        """Ask for a checkpoint now (called by writers every EVERY commits)."""
+        """Ask for a checkpoint now (called by writers)."""
         self._wake.set()
 
-    def run_once(self, mode: str = "PASSIVE") -> None:
-        """Checkpoint now if anything was committed since the last run."""
-        with self._running:
-            self._run_once(mode)
+    def wal_bytes(self) -> int:
+        """The WAL file's size (0 when there is none)."""
+        try:
+            return os.stat(self.store.path + "-wal").st_size
+        except OSError:
+            return 0
 
-    def _run_once(self, mode: str) -> None:
+    def run_once(self, *, final: bool = False) -> None:
+        """Checkpoint now if anything was committed since the last run, and truncate the
+        WAL when it is large or writes have stopped; `final` (on close) always tries."""
+        with self._running:
+            self._run_once(final)
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = sqlean.connect(
+                self.store.path, isolation_level=None, check_same_thread=False
+            )
+            # Only RESTART/TRUNCATE checkpoints call the busy handler, while they hold
+            # SQLite's write lock: keep that wait short, writers of every process queue on it.
+            self._conn.execute(f"PRAGMA busy_timeout={self.RESET_WAIT_MS}")
+            self._conn.execute("PRAGMA journal_size_limit=67108864")
+        return self._conn
+
+    def _run_once(self, final: bool) -> None:
         commits = self.store.commits
-        if commits == self.seen and mode == "PASSIVE":
+        size = self.wal_bytes()
+        stopped = commits == self.seen  # nothing committed since the previous round
+        if size == 0 or (stopped and self.reset_at == commits and not final):
+            self.seen = commits
             return
         try:
-            if self._conn is None:
-                self._conn = sqlean.connect(
-                    self.store.path, isolation_level=None, check_same_thread=False
-                )
-                self._conn.execute(f"PRAGMA busy_timeout={int(self.store.busy_timeout * 1000)}")
-                self._conn.execute("PRAGMA journal_size_limit=67108864")
-            _busy, log, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-            if log > done and log > self.LOCKED_ABOVE:
-                # Writers kept the WAL from being fully copied. Holding the in-process write
-                # lock lets the checkpoint reach its end, so the next writer restarts the WAL
-                # from the beginning instead of growing it.
-                with self.store._write_lock:
-                    self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            conn = self._connection()
+            log, done = -1, -1
+            if not stopped:
+                _busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if final or stopped or self.wal_bytes() >= self.RESET_ABOVE:
+                pinned = done < log  # a reader held frames back from the PASSIVE round
+                retry = time.monotonic() - self._refused_at >= self.RETRY_AFTER
+                if final or not pinned or retry:
+                    self._reset(conn, commits)
             self.seen = commits
             self.runs += 1
         except sqlean.Error:
-            pass  # busy or closed: the next round tries again
+            pass  # closed, or another checkpoint running: the next round tries again
+
+    def _reset(self, conn: Any, commits: int) -> None:
+        """TRUNCATE checkpoint under the in-process write lock: this process's writers wait
+        in Python (no half-begun transaction keeps a read mark), other processes' writers
+        and the last readers of old frames are waited for by SQLite, RESET_WAIT_MS at most."""
+        lock = self.store._write_lock
+        # Writers hold the lock for milliseconds; a caller closing the Vault from inside its
+        # own transaction holds it for good, so give up rather than deadlock.
+        if not lock.acquire(timeout=1.0):
+            self._refused_at = time.monotonic()
+            return
+        try:
+            busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            lock.release()
+        if busy:
+            self._refused_at = time.monotonic()
+        else:
+            self.reset_at = commits
+            self.resets += 1
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
-        self.run_once()
+        self.run_once(final=True)  # leave an empty WAL behind, even if others keep it open
         if self._conn is not None:
             self._conn.close()
             self._conn = None
