@@ -229,3 +229,60 @@ def test_truncated_chatgpt_export_keeps_the_complete_prefix(
         [tail] = result.quarantine
         assert tail["location"].startswith(f"record {complete}")
         assert "truncated" in tail["reason"] and f"{complete} complete" in tail["reason"]
+
+
+# Every JSON-array format: a cut file gives exactly the records of its complete prefix.
+ARRAY_FILES = {
+    "ait42": "ait42/home/.ait42/sessions/04cc6cd0a462ef43.json",
+    "lilith": "lilith/response_patterns.json",
+    "edgesoul": "edgesoul/exports/edgesoul-chats-user_001-2025-11-01.json",
+    "langchain": "langchain/sessions/abc123.json",
+    "chatgpt": "chatgpt/export-2025-06/conversations.json",
+}
+
+
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ld.write_all(tmp_path_factory.mktemp("legacy"))
+
+
+def _keys(fmt: str, path: Path) -> tuple[set[str], list[Quarantined]]:
+    records = list(scan(fmt, path).records())
+    kept = {r.source_key for r in records if not isinstance(r, Quarantined)}
+    return kept, [r for r in records if isinstance(r, Quarantined)]
+
+
+@settings(
+    max_examples=40, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)  # fmt: skip
+@given(fmt=st.sampled_from(sorted(ARRAY_FILES)), fraction=st.floats(0.0, 0.999))
+def test_every_array_format_keeps_the_complete_prefix_of_a_cut_file(
+    tmp_path_factory: pytest.TempPathFactory, legacy: Path, fmt: str, fraction: float
+) -> None:
+    source = legacy / ARRAY_FILES[fmt]
+    data = source.read_bytes()
+    if fmt == "chatgpt":  # {"conversations": [...]}: compare against the array inside
+        text = json.dumps(json.loads(data)["conversations"], ensure_ascii=False)
+        data = text.encode("utf-8")
+    text = data.decode("utf-8")
+    cut = int(len(data) * fraction)
+    complete = complete_before(text, cut)
+    work = tmp_path_factory.mktemp(fmt)
+    (work / "cut").mkdir()
+    (work / "prefix").mkdir()
+    cut_file = work / "cut" / source.name
+    cut_file.write_bytes(data[:cut])
+    items = json.loads(text)[:complete]
+    prefix_file = work / "prefix" / source.name
+    prefix_file.write_text(json.dumps(items, ensure_ascii=False), "utf-8")
+    got, bad = _keys(fmt, cut_file)
+    want, _ = _keys(fmt, prefix_file)
+    if complete:
+        assert got == want
+        tails = [q for q in bad if q.reason.startswith("truncated file")]
+        assert [t.record_index for t in tails] == [complete]
+        assert data[:cut].endswith(tails[0].raw)  # the quarantine keeps the lost bytes
+    elif data[:cut].strip():  # nothing complete: nothing but the owner (a blank file is an
+        # empty collection by contract, e.g. an empty LangChain history)
+        assert {k for k in got if ":user:" not in k} == set()
