@@ -158,8 +158,8 @@ def _conversation(rng: random.Random, index: int, out: Export) -> dict[str, Any]
         parent = last
         for _ in range(answers):
             reply = _uuid(rng)
-            body = {"content_type": "text", "parts": [_sentence(rng, rng.randint(5, 60))]}
-            last = add(parent, _message(reply, "assistant", body, round(t, 6)))
+            answer = {"content_type": "text", "parts": [_sentence(rng, rng.randint(5, 60))]}
+            last = add(parent, _message(reply, "assistant", answer, round(t, 6)))
     out.ids.append(conv_id)
     out.messages[conv_id] = sum(1 for n in mapping.values() if n["message"] is not None)
     out.first_user_text[conv_id] = first_user
