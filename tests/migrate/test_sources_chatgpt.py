@@ -18,7 +18,9 @@ EXPECTED = {
     },
     "bad_records": {"conversations_invalid": 1},
     "bad_records_total": 1,
-    "duplicates": {"conversations_superseded": 1},
+    # The cut export keeps its first conversation (the tail is quarantined); a newer copy
+    # of it supersedes it.
+    "duplicates": {"conversations_superseded": 2},
     "warnings": {"conversations_without_visible_messages": 1},
     "corrupt_files": ["export-2025-03/conversations.json"],
 }  # fmt: skip
@@ -73,8 +75,11 @@ def test_invalid_conversation_quarantined(root: Path) -> None:
     got = collect(chatgpt.scan(root))
     bad = [q for q in got["Quarantined"] if not q.whole_file]
     assert [(q.file, q.record_index, q.field) for q in bad] == [
-        ("export-2025-06/conversations.json", 2, "mapping")
+        ("export-2025-03/conversations.json", 1, None),  # the cut file's tail
+        ("export-2025-06/conversations.json", 2, "mapping"),
     ]
+    assert bad[0].reason.startswith("truncated file") and "1 complete" in bad[0].reason
+    bad = bad[1:]
     assert b'"no-mapping"' in bad[0].raw
     c3 = [m for m in got["MessageRec"] if m.session_source_key == f"chatgpt:conversation:{C3}"]
     assert len(c3) == 1

@@ -19,7 +19,7 @@ EXPECTED = {
     },
     "bad_records": {"chat_export_records_invalid": 2},
     "bad_records_total": 2,
-    "duplicates": {"chat_export_records_dropped": 2},
+    "duplicates": {"chat_export_records_dropped": 3},  # incl. the cut file's first record
     "warnings": {"conversation_contexts_empty": 1},
     "corrupt_files": ["exports/edgesoul-chats-broken.json"],
 }  # fmt: skip
@@ -73,7 +73,7 @@ def test_context_and_export_messages(root: Path) -> None:
     assert export[0].created_at == datetime(2025, 11, 1, 8, 0, tzinfo=UTC)
     assert export[5].created_at == datetime(2025, 11, 1, 8, 2, 0, 500000, tzinfo=UTC)
     bad = sorted((q.record_index, q.field) for q in got["Quarantined"] if not q.whole_file)
-    assert bad == [(3, "timestamp"), (4, "id")]
+    assert bad == [(1, None), (3, "timestamp"), (4, "id")]  # 1: the cut file's tail
 
 
 def test_backup_database_is_not_read(root: Path) -> None:

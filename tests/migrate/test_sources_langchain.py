@@ -12,7 +12,7 @@ from tests.migrate.legacy_data import write_langchain
 
 EXPECTED = {
     "entities": {
-        "histories": 7, "messages": 17, "messages_human": 6, "messages_ai": 7,
+        "histories": 8, "messages": 19, "messages_human": 7, "messages_ai": 8,
         "messages_system": 1, "messages_chat": 1, "messages_function": 1, "messages_tool": 1,
     },
     "bad_records": {"messages_invalid": 2},
@@ -36,7 +36,8 @@ def test_histories_and_messages(root: Path) -> None:
     got = collect(langchain.scan(root))
     sessions = by_key(got["SessionRec"])
     assert sorted(s.title for s in sessions.values() if s.title) == [
-        "abc123", "bad_types", "chat_history", "cleared", "crashed", "old_fn", "windows"
+        "abc123", "bad_types", "chat_history", "cleared", "crashed", "old_fn", "truncated",
+        "windows",
     ]  # fmt: skip
     msgs = got["MessageRec"]
     old = [m for m in msgs if m.session_source_key == "langchain:chat_history.json"]
@@ -67,7 +68,7 @@ def test_cp1252_fallback(root: Path) -> None:
 def test_invalid_entries(root: Path) -> None:
     got = collect(langchain.scan(root))
     bad = [(q.record_index, q.field) for q in got["Quarantined"] if not q.whole_file]
-    assert bad == [(0, "type"), (1, "data")]
+    assert bad == [(0, "type"), (1, "data"), (2, None)]  # 2: the cut file's tail
     chunk = [m for m in got["MessageRec"] if m.metadata["langchain_type"] == "AIMessageChunk"]
     assert len(chunk) == 1 and chunk[0].seq == 2  # seq skips invalid entries
 

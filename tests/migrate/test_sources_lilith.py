@@ -12,7 +12,8 @@ from tests.migrate.conftest import by_key, collect
 from tests.migrate.legacy_data import write_lilith
 
 EXPECTED = {
-    "entities": {"patterns": 13, "patterns_with_embedding": 1, "tenants": 5, "server_settings": 2},
+    # bob's cut file keeps its 2 complete patterns
+    "entities": {"patterns": 15, "patterns_with_embedding": 1, "tenants": 6, "server_settings": 2},
     "bad_records": {"patterns_invalid": 2},
     "bad_records_total": 2,
     "duplicates": {"patterns_dropped_same_id": 1},
@@ -39,13 +40,14 @@ def test_tenants_and_owners(root: Path) -> None:
         ("default", "default"),
         ("base", None),
         ("user:alice", "alice"),
+        ("user:bob", "bob"),  # his file is cut: its complete patterns load
         ("server:123456789", "server:123456789"),
     }
     # the same seed id in several tenants is not a duplicate
     seeds = [p for p in patterns.values() if p.metadata["fragment_id"] == "seed_greeting_0"]
-    assert len(seeds) == 3
+    assert len(seeds) == 4
     users = {u.handle: u for u in got["UserRec"]}
-    assert set(users) == {"default", "alice", "李", "server:123456789", "server:987"}
+    assert set(users) == {"default", "alice", "bob", "李", "server:123456789", "server:987"}
     assert users["server:123456789"].display_name == "Café des Devs ☕"
 
 
@@ -75,7 +77,8 @@ def test_embedding_and_quarantine(root: Path) -> None:
     assert len(emb.as_float32()) == 4 * 64
     bad = sorted((q.file, q.record_index, q.field) for q in got["Quarantined"] if not q.whole_file)
     alice = "data/users/alice/response_patterns.json"
-    assert bad == [(alice, 2, "fragment_id"), (alice, 3, "response_text")]
+    bob = "data/users/bob/response_patterns.json"
+    assert bad == [(alice, 2, "fragment_id"), (alice, 3, "response_text"), (bob, 2, None)]
 
 
 def test_tenant_of() -> None:

@@ -90,12 +90,13 @@ def test_emotions_and_traits(root: Path) -> None:
     assert len(creativity) == 100 and creativity[0].old_value is not None  # init entry cut
 
 
-def test_truncated_file_is_corrupt_and_others_load(root: Path) -> None:
+def test_truncated_file_keeps_its_complete_records_and_others_load(root: Path) -> None:
     facts = root / "data" / "memory" / "facts.json"
     facts.write_text(facts.read_text(encoding="utf-8")[:500], encoding="utf-8")
     scan = workly.scan(root)
     got = collect(scan)
     assert scan.report.corrupt_files == ["data/memory/facts.json"]
-    assert scan.report.entities["facts_entities"] == 0
+    assert scan.report.entities["facts_entities"] == 1  # the one complete before the cut
     assert scan.report.entities["segments"] == 3
-    assert sum(1 for q in got["Quarantined"] if q.whole_file) == 1
+    (tail,) = [q for q in got["Quarantined"] if q.file == "data/memory/facts.json"]
+    assert not tail.whole_file and tail.reason.startswith("truncated file")

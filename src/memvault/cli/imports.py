@@ -31,6 +31,7 @@ from memvault.migrate.pipeline import (
     import_source,
 )
 from memvault.migrate.report import EXIT_FAILED, ImportResult
+from memvault.migrate.sources import LAYOUTS, ZIP_NOTE
 
 FormatOption = Annotated[
     str,
@@ -86,21 +87,29 @@ class _Bar:
             self.progress.update(self.task, completed=1000)
 
 
+GROUPS = (("entities", "read"), ("bad_records", "bad records"), ("duplicates", "duplicates"),
+          ("warnings", "warnings"))  # fmt: skip
+
+
 def summary(result: ImportResult) -> None:
-    """The human summary: per-format counts, rows per table, verification and backups."""
+    """The human summary: per-format counts (each named: "300 conversations"), rows per
+    table, quarantine reasons, verification and backups."""
     title = f"import {result.run_id} — {result.status}" + (" (dry run)" if result.dry_run else "")
-    fmt_table = Table(title=title, title_justify="left")
-    for col in ("format", "entities", "bad records", "duplicates", "warnings", "corrupt files"):
-        fmt_table.add_column(col, justify="left" if col == "format" else "right")
+    console.print(title, highlight=False, markup=False)
+    fmt_table = Table()
+    for col, justify in (("format", "left"), ("", "left"), ("count", "right"), ("of", "left")):
+        fmt_table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for fmt, rep in result.formats.items():
-        fmt_table.add_row(
-            fmt,
-            f"{sum(rep.entities.values()):,}",
-            f"{rep.bad_records_total:,}",
-            f"{sum(rep.duplicates.values()):,}",
-            f"{sum(rep.warnings.values()):,}",
-            f"{len(rep.corrupt_files):,}",
-        )
+        name = fmt
+        for group, label in GROUPS:
+            counters: dict[str, int] = getattr(rep, group)
+            for counter, n in counters.items():
+                if n or group == "entities":
+                    fmt_table.add_row(name, label, f"{n:,}", counter.replace("_", " "))
+                    name, label = "", ""
+        for path in rep.corrupt_files:
+            fmt_table.add_row(name, "corrupt file", "", path)
+            name = ""
     console.print(fmt_table)
     rows = Table(title="rows" if not result.dry_run else "planned rows", title_justify="left")
     cols = ("table", "expected", "new", "already there", "of which updated", "merged", "verified",
@@ -140,9 +149,18 @@ def summary(result: ImportResult) -> None:
     if result.quarantined:
         console.print(
             f"[yellow]{result.quarantined:,} bad record(s) quarantined[/] "
-            f"(table quarantine, run_id {result.run_id})",
+            f"(table quarantine, run_id {result.run_id}; all of them in --report):",
             highlight=False,
         )
+        for q in result.quarantine[:QUARANTINE_SHOWN]:
+            where = ", ".join(str(x) for x in (q["file"], q["location"]) if x)
+            field = f", field {q['field']}" if q["field"] else ""
+            console.print(f"  {where}{field}: {q['reason']}", highlight=False, markup=False)
+        if result.quarantined > QUARANTINE_SHOWN:
+            more = result.quarantined - QUARANTINE_SHOWN
+            console.print(f"  … and {more:,} more", highlight=False)
+    if result.note:
+        console.print(result.note, highlight=False)
     if result.backup.get("dir"):
         console.print(f"backups: {result.backup['dir']}", highlight=False)
     for problem in result.problems[:10]:
@@ -151,9 +169,32 @@ def summary(result: ImportResult) -> None:
         err_console.print(f"[bold red]error:[/] {result.error}", highlight=False)
 
 
-@app.command("import")
+QUARANTINE_SHOWN = 10
+
+
+def _epilog() -> str:
+    lines = ["What each format accepts (SOURCE):", ""]
+    for fmt, layouts in LAYOUTS.items():
+        lines.append(f"{fmt}: " + "; ".join(layouts) + ".")
+        lines.append("")
+    lines += [
+        f"auto: any of the above, or a folder with one sub-folder per format; {ZIP_NOTE}.",
+        "",
+        "Exit status: 0 imported (or everything was already there), 2 imported with "
+        "quarantined records (listed, with reasons), 3 verification mismatch, 1 failed "
+        "or nothing imported (no data found, or every record refused).",
+    ]
+    return "\n".join(lines)
+
+
+@app.command("import", epilog=_epilog())
 def import_cmd(
-    source: Annotated[Path, typer.Argument(help="Folder holding the legacy data.")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="The legacy data as you hold it: a folder, a file, or a .zip (see below)."
+        ),
+    ],
     fmt: FormatOption = "auto",
     mapping: Annotated[
         Path | None,

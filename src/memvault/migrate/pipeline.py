@@ -21,11 +21,13 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from memvault.errors import InvalidInput, MemvaultError, StoreError, StoreFull
@@ -36,7 +38,7 @@ from memvault.migrate.lock import ImportLock
 from memvault.migrate.report import ImportResult
 from memvault.migrate.sources import generic
 from memvault.migrate.sources._base import Scan, ScanOptions
-from memvault.migrate.sources.records import EmbeddingRec, Quarantined
+from memvault.migrate.sources.records import EmbeddingRec, Quarantined, UserRec
 from memvault.paths import confine
 from memvault.vault import Vault
 
@@ -99,20 +101,77 @@ def _load_mapping(mapping: generic.GenericMapping | dict[str, Any] | str | Path 
 
 
 def streams(source: Path, fmt: str, options: ScanOptions, mapping: Any = None) -> list[_Stream]:
-    """The scans of an import: one per format (several for `auto`)."""
+    """The scans of an import: one per format (several for `auto`). `source` is a folder
+    or one file (a zip is unpacked before, see `unpack`)."""
     if fmt not in FORMAT_CHOICES:
         raise InvalidInput("format", fmt, f"expected one of {', '.join(FORMAT_CHOICES)}")
-    if not source.is_dir():
-        raise InvalidInput("source", str(source), "not a directory")
+    if not source.is_dir() and not source.is_file():
+        raise InvalidInput("source", str(source), "no such file or directory")
     if fmt == "generic":
         gm = _load_mapping(mapping)
         return [_Stream("generic", lambda: generic.scan(source, gm, options), source)]
     if fmt == "auto":
         found = sources.detect(source)
         if not found:
-            raise InvalidInput("source", str(source), "no known legacy format found there")
+            what = "file" if source.is_file() else "folder"
+            raise InvalidInput(
+                "source",
+                str(source),
+                f"no known legacy format found in this {what}; `memvault import --help` lists "
+                "the files and folders each format accepts (name one with --format)",
+            )
         return [_Stream(d.format, _factory(d.format, d.root, options), d.root) for d in found]
     return [_Stream(fmt, _factory(fmt, source, options), source)]
+
+
+UNPACKED_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".db"})
+
+
+def is_zip(path: Path) -> bool:
+    """True for a zip archive (by its content, whatever its name)."""
+    return path.is_file() and zipfile.is_zipfile(path)
+
+
+def unpack(archive: Path, into: Path) -> list[str]:
+    """Extract the members of `archive` an importer can read (.json, .jsonl, .ndjson, .db)
+    into `into`; skip macOS resource forks and refuse members that would land outside.
+    Returns the extracted names."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InvalidInput("source", str(archive), f"not a readable zip: {exc}") from None
+    names: list[str] = []
+    with zf:
+        members = []
+        for info in zf.infolist():
+            parts = PurePosixPath(info.filename).parts
+            if info.is_dir() or not parts or parts[0] == "__MACOSX":
+                continue
+            if parts[-1].startswith("._") or PurePosixPath(parts[-1]).suffix.lower() not in (
+                UNPACKED_SUFFIXES
+            ):
+                continue
+            if info.filename.startswith("/") or ".." in parts:
+                raise InvalidInput(
+                    "source", str(archive), f"zip member {info.filename!r} points outside it"
+                )
+            members.append(info)
+        needed = sum(m.file_size for m in members)
+        free = shutil.disk_usage(into).free
+        if needed > free:
+            raise StoreFull(
+                f"unpacking {archive.name} needs {needed:,} bytes in {into}, "
+                f"{free:,} are free; unzip it elsewhere and import the folder"
+            )
+        for info in members:
+            try:
+                zf.extract(info, into)
+            except (OSError, zipfile.BadZipFile, EOFError) as exc:
+                raise InvalidInput(
+                    "source", str(archive), f"zip member {info.filename!r} unreadable: {exc}"
+                ) from None
+            names.append(info.filename)
+    return names
 
 
 def _factory(fmt: str, root: Path, options: ScanOptions) -> Callable[[], Scan]:
@@ -134,7 +193,11 @@ def _excluded(vault: Vault, backup_root: Path | None) -> set[Path]:
 
 
 def source_files(root: Path, excluded: set[Path]) -> list[FileState]:
-    """Every regular file under `root` (sorted), with its size and mtime."""
+    """Every regular file under `root` (sorted), with its size and mtime; a file `root` is
+    its own single entry (relative to its folder)."""
+    if root.is_file():
+        st = root.stat()
+        return [FileState(root.name, st.st_size, st.st_mtime_ns)]
     found = []
     for path in sorted(root.rglob("*")):
         resolved = path.resolve()
@@ -278,10 +341,17 @@ def import_source(
         )
     if batch_rows < 1:
         raise InvalidInput("batch_rows", batch_rows, "must be at least 1")
-    plan_streams = streams(root, format, opts, mapping)
-    run = _Run(vault, root, format, plan_streams, opts, batch_rows, progress)
-    run.backup_root = backup_root_for(vault, None if backup_dir is None else Path(backup_dir))
-    result = run.dry_run() if dry_run else run.execute(resume=resume, backup=backup)
+    with tempfile.TemporaryDirectory(prefix="memvault-import-") as tmp:
+        scan_root = root
+        if is_zip(root):
+            scan_root = Path(tmp) / root.stem
+            scan_root.mkdir()
+            unpack(root, scan_root)
+        plan_streams = streams(scan_root, format, opts, mapping)
+        run = _Run(vault, root, format, plan_streams, opts, batch_rows, progress)
+        run.scan_root = scan_root
+        run.backup_root = backup_root_for(vault, None if backup_dir is None else Path(backup_dir))
+        result = run.dry_run() if dry_run else run.execute(resume=resume, backup=backup)
     if report is not None:
         result.write(report)
     if result.status == "failed" and run.exception is not None:
@@ -304,7 +374,9 @@ class _Run:
     ) -> None:
         self.vault = vault
         self.store = vault.store
-        self.root = root
+        self.root = root  # what the user named: a folder, a file or a zip
+        self.base = root if root.is_dir() else root.parent  # what FileState paths are under
+        self.scan_root = root  # where the scans read (a zip's unpacked copy)
         self.format = fmt
         self.streams = plan_streams
         self.options = options
@@ -342,7 +414,9 @@ class _Run:
         files: list[FileState],
     ) -> None:
         write = loader.write
-        meter = _Meter(self.root, files)
+        if self.scan_root != self.root:  # a zip: the reads are of its unpacked members
+            files = source_files(self.scan_root, set())
+        meter = _Meter(self.scan_root if self.scan_root.is_dir() else self.base, files)
         rows_total = 0
         last_emit = 0.0
         for stream in self.streams:
@@ -398,13 +472,12 @@ class _Run:
                             )
                         )
                 if isinstance(rec, Quarantined):
-                    rel = (stream_root / rec.file).resolve()
-                    try:
-                        shown = rel.relative_to(self.root).as_posix()
-                    except ValueError:
-                        shown = rec.file
+                    shown = self._shown(stream_root, rec.file)
                     loader.quarantined(rec, shown)
+                    result.note_quarantine(rec, shown)
                 else:
+                    if not isinstance(rec, UserRec) or rec.profile or rec.display_name:
+                        result.source_records += 1
                     loader.add(rec)
                 position += 1
                 cursor.position = position
@@ -415,6 +488,7 @@ class _Run:
                     checkpoint(tx, {})
             result.records += position
             result.formats[scan.format] = scan.report
+            result.files_read += [self._shown(stream_root, f) for f in scan.files_read]
             if self.progress is not None:
                 self.progress(
                     ProgressEvent(
@@ -426,6 +500,66 @@ class _Run:
                     )
                 )
         loader.finish()
+
+    def _shown(self, stream_root: Path, file: str) -> str:
+        """A source file as the user knows it: relative to what they named (for a zip,
+        `<name>.zip/<member>`)."""
+        folder = stream_root if stream_root.is_dir() else stream_root.parent
+        path = (folder / file).resolve()
+        if self.scan_root != self.root:
+            try:
+                return f"{self.root.name}/{path.relative_to(self.scan_root.resolve()).as_posix()}"
+            except ValueError:
+                return file
+        try:
+            return path.relative_to(self.base).as_posix()
+        except ValueError:
+            return file
+
+    def _verdict(self, result: ImportResult) -> None:
+        """Turn a run that stored none of its source's records into a failure that says
+        why; say so when a re-run found everything already there."""
+        if result.status not in ("completed", "quarantined"):
+            return
+        formats = ", ".join(result.formats) or self.format
+        if result.source_records == 0:
+            result.status = "failed"
+            if result.quarantined or result.bad_records:
+                result.error = (
+                    f"nothing was imported: every record read from {self.root} was refused "
+                    f"({result.quarantined:,} quarantined"
+                    + (f", e.g. {result.quarantine[0]['reason']}" if result.quarantine else "")
+                    + ")"
+                )
+            elif result.files_read:
+                read = result.files_read
+                shown = ", ".join(read[:3])
+                more = f" and {len(read) - 3} more" if len(read) > 3 else ""
+                result.error = (
+                    f"nothing was imported: the {formats} file(s) read ({shown}{more}) hold "
+                    "no records"
+                )
+            else:
+                expected = "; ".join(
+                    f"{fmt}: {' | '.join(sources.LAYOUTS[fmt])}"
+                    for fmt in (list(result.formats) or [self.format])
+                    if fmt in sources.LAYOUTS
+                )
+                result.error = (
+                    f"nothing was imported: no {formats} data found in {self.root} "
+                    f"(expected {expected})"
+                )
+            return
+        if result.dry_run:
+            return
+        stored = {t: c for t, c in result.tables.items() if t not in ("quarantine", "users")}
+        new = sum(c.new for c in stored.values())
+        present = sum(c.present for c in stored.values())
+        if new == 0 and present > 0:
+            result.note = (
+                f"nothing new: all {present:,} rows read from {self.root} were already in the "
+                "store (imported before)"
+            )
 
     # -- dry run ----------------------------------------------------------------------------
 
@@ -465,6 +599,7 @@ class _Run:
             result.status = "quarantined"
         else:
             result.status = "completed"
+        self._verdict(result)
         return result
 
     def _space_dir(self) -> str | None:
@@ -538,7 +673,7 @@ class _Run:
                 after = source_files(self.root, excluded)
                 if backup:
                     after = [
-                        FileState(f.path, f.size, f.mtime_ns, _sha256(self.root / f.path))
+                        FileState(f.path, f.size, f.mtime_ns, _sha256(self.base / f.path))
                         for f in after
                     ]
                 result.source_changed = _changes(files, after, hashed=backup)
@@ -554,6 +689,7 @@ class _Run:
                     result.status = "quarantined"
                 else:
                     result.status = "completed"
+                self._verdict(result)
         except BaseException as exc:
             result.status = "failed"
             result.error = _describe(exc)
@@ -637,7 +773,7 @@ class _Run:
             manifest = json.loads(manifest_path.read_text("utf-8"))
             recorded = [FileState(**f) for f in manifest["files"]]
             hashed = [
-                FileState(f.path, f.size, f.mtime_ns, _sha256(self.root / f.path)) for f in files
+                FileState(f.path, f.size, f.mtime_ns, _sha256(self.base / f.path)) for f in files
             ]
             old = {f.path: f.sha256 for f in recorded}
             new = {f.path: f.sha256 for f in hashed}
@@ -653,7 +789,7 @@ class _Run:
         run_dir.mkdir(parents=True, exist_ok=True)
         hashed = []
         for f in files:
-            sha = _copy_hashed(self.root / f.path, run_dir / "source" / f.path)
+            sha = _copy_hashed(self.base / f.path, run_dir / "source" / f.path)
             hashed.append(FileState(f.path, f.size, f.mtime_ns, sha))
         info: dict[str, Any] = {
             "dir": str(run_dir),

@@ -4,8 +4,10 @@
 {"formats": {"<format>": {"entities": …, "bad_records": …, "bad_records_total": N,
                           "duplicates": …, "warnings": …, "corrupt_files": […]}},
  "run": {"id", "status", "exit_code", "source", "format", "dry_run", "resumed", "started_at",
-         "finished_at", "elapsed_s", "records", "records_per_s", "quarantined", "error",
-         "source_changed", "backup": {…}, "verification": {"ok", "problems"},
+         "finished_at", "elapsed_s", "records", "records_per_s", "quarantined",
+         "quarantine": [{"format", "file", "location", "field", "reason"}, … (first 1,000)],
+         "quarantine_not_listed", "files_read", "error", "note", "source_changed",
+         "backup": {…}, "verification": {"ok", "problems"},
          "store": {"<table>": {"expected", "new", "already_present", "updated", "unchanged",
                                "merged", "verified", "missing", "different"}},
          "plan": {…} (dry runs)}}
@@ -22,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from memvault.migrate.loader import TableCounts
+from memvault.migrate.sources.records import Quarantined
 from memvault.migrate.sources.report import FormatReport
 
 EXIT_CLEAN = 0
 EXIT_FAILED = 1
 EXIT_QUARANTINED = 2
 EXIT_MISMATCH = 3
+QUARANTINE_LISTED = 1000
 
 STATUS_EXIT = {"completed": EXIT_CLEAN, "quarantined": EXIT_QUARANTINED,
                "mismatch": EXIT_MISMATCH, "failed": EXIT_FAILED}  # fmt: skip
@@ -54,6 +58,35 @@ class ImportResult:
     source_changed: list[str] = field(default_factory=list)
     backup: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] | None = None
+    # Records of the source that carry data (not the placeholder owner, not quarantine).
+    source_records: int = 0
+    files_read: list[str] = field(default_factory=list)
+    # The first QUARANTINE_LISTED quarantined records: where and why (all are in the table).
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    note: str | None = None
+
+    def note_quarantine(self, rec: Quarantined, file: str) -> None:
+        """Keep where and why `rec` was quarantined for the report and the summary."""
+        if len(self.quarantine) >= QUARANTINE_LISTED:
+            return
+        if rec.whole_file:
+            location = "whole file"
+        else:
+            parts = []
+            if rec.record_index is not None:
+                parts.append(f"record {rec.record_index}")
+            if rec.line is not None:
+                parts.append(f"line {rec.line}")
+            location = ", ".join(parts) or "?"
+        self.quarantine.append(
+            {
+                "format": rec.format,
+                "file": file,
+                "location": location,
+                "field": rec.field or None,
+                "reason": rec.reason,
+            }
+        )
 
     @property
     def exit_code(self) -> int:
@@ -89,7 +122,11 @@ class ImportResult:
             "records": self.records,
             "records_per_s": round(self.records / elapsed, 1) if elapsed > 0 else None,
             "quarantined": self.quarantined,
+            "quarantine": list(self.quarantine),
+            "quarantine_not_listed": max(0, self.quarantined - len(self.quarantine)),
+            "files_read": list(self.files_read),
             "error": self.error,
+            "note": self.note,
             "source_changed": list(self.source_changed),
             "backup": dict(self.backup),
             "verification": {

@@ -37,6 +37,24 @@ SOURCES: dict[str, Callable[[Path, ScanOptions | None], Scan]] = {
 }
 
 
+# What a user can hand to each format (a file, a folder, a zip): `memvault import --help`
+# and the README print these.
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "ait42": ait42.LAYOUTS,
+    "lilith": lilith.LAYOUTS,
+    "edgesoul": edgesoul.LAYOUTS,
+    "workly": workly.LAYOUTS,
+    "dcm": dcm.LAYOUTS,
+    "chatgpt": chatgpt.LAYOUTS,
+    "langchain": langchain.LAYOUTS,
+    "generic": (
+        "one JSON or NDJSON file",
+        "a folder: the files its mapping's `files` globs match",
+    ),
+}
+ZIP_NOTE = "a .zip of any of these is unpacked first (its .json, .jsonl, .ndjson and .db files)"
+
+
 def scan(fmt: str, root: Path, options: ScanOptions | None = None) -> Scan:
     """A Scan of `root` read as format `fmt` (one of FORMATS)."""
     try:
@@ -53,8 +71,10 @@ def scan_tree(root: Path, options: ScanOptions | None = None) -> list[Scan]:
 
 __all__ = [
     "FORMATS",
+    "LAYOUTS",
     "REPORT_KEYS",
     "SOURCES",
+    "ZIP_NOTE",
     "Detection",
     "FormatReport",
     "GenericMapping",

@@ -108,12 +108,37 @@ def dump(value: Any) -> bytes:
 class ScanContext:
     """Per-scan state shared by a source's helpers: report, options, quarantine."""
 
-    def __init__(self, fmt: str, root: Path, options: ScanOptions) -> None:
+    def __init__(
+        self, fmt: str, root: Path, options: ScanOptions, only: Path | None = None
+    ) -> None:
         self.format = fmt
         self.root = root
         self.options = options
         self.report = FormatReport.for_format(fmt)
         self._users: set[str] = set()
+        # The one file the user named (`root` is then its folder), else None.
+        self.only = only
+        # Every source file opened (relative paths), so that "nothing found" can be told
+        # apart from "found files holding nothing".
+        self.files_read: list[str] = []
+        # Records a reader produced outside the module's own loop (the quarantined tail
+        # of a cut file); `Scan.records` yields them right after the module's next record.
+        self.pending: list[Quarantined] = []
+
+    def candidates(self, found: list[Path]) -> list[Path]:
+        """`found`, or the file the user named when there is one."""
+        return [self.only] if self.only is not None else found
+
+    def opened(self, path: Path) -> None:
+        """Note that `path` is being read."""
+        rel = self.rel(path)
+        if rel not in self.files_read:
+            self.files_read.append(rel)
+
+    def open_sqlite(self, path: Path) -> sqlite3.Connection:
+        """`open_sqlite(path)`, noting the file as read."""
+        self.opened(path)
+        return open_sqlite(path)
 
     def rel(self, path: Path) -> str:
         """`path` relative to the source root, with '/' separators."""
@@ -195,40 +220,92 @@ class ScanContext:
         observe: Callable[[T], None] | None = None,
     ) -> tuple[Iterator[T] | None, Quarantined | None, str]:
         """Like `read_json`, trying each text encoding in turn; also returns the one used."""
+        self.opened(path)
         encoding = encodings[0]
+        error: JsonCorrupt | None = None
+        good = 0
         for encoding in encodings:
+            good = 0
             try:
                 for item in self._walk(path, walk, encoding):
+                    good += 1
                     if observe is not None:
                         observe(item)
             except NotDecodable as exc:
                 if encoding != encodings[-1]:
                     continue
-                reason = f"not valid {'/'.join(encodings)}: {exc.reason}"
-                return None, self.corrupt(path, reason, exc.line), encoding
+                exc.reason = f"not valid {'/'.join(encodings)}: {exc.reason}"
+                error = exc
             except JsonCorrupt as exc:
-                return None, self.corrupt(path, f"invalid JSON: {exc.reason}", exc.line), encoding
+                exc.reason = f"invalid JSON: {exc.reason}"
+                error = exc
             except OSError as exc:
                 return None, self.corrupt(path, f"unreadable: {exc.strerror or exc}"), encoding
             break
-        return self._second_pass(path, walk, encoding), None, encoding
+        if error is not None and good == 0:
+            return None, self.corrupt(path, error.reason, error.line), encoding
+        return self._second_pass(path, walk, encoding, good, error), None, encoding
 
     def _walk(
-        self, path: Path, walk: Callable[[JsonStream], Iterator[T]], encoding: str
+        self,
+        path: Path,
+        walk: Callable[[JsonStream], Iterator[T]],
+        encoding: str,
+        keep: int | None = None,
+        tail: list[tuple[int, int]] | None = None,
     ) -> Iterator[T]:
+        """The items of `path`; with `keep`, only the first `keep` ones (the reader stops
+        right after the last of them and appends its (line, byte offset) to `tail`)."""
         with path.open("rb") as fh:
-            yield from walk(JsonStream(fh, encoding, self.options.chunk_size))
+            js = JsonStream(fh, encoding, self.options.chunk_size)
+            for n, item in enumerate(walk(js), start=1):
+                yield item
+                if keep is not None and n >= keep:
+                    break
+            if tail is not None:
+                tail.append((js.line, js.offset()))
 
     def _second_pass(
-        self, path: Path, walk: Callable[[JsonStream], Iterator[T]], encoding: str
+        self,
+        path: Path,
+        walk: Callable[[JsonStream], Iterator[T]],
+        encoding: str,
+        good: int,
+        error: JsonCorrupt | None,
     ) -> Iterator[T]:
+        """Yield the items again. When the first pass broke off with `error` after `good`
+        complete items (a cut or damaged file), yield those and quarantine the rest of the
+        file from the end of the last complete item: one bad tail, not a lost file."""
+        keep = None if error is None else good
+        tail: list[tuple[int, int]] = []
         try:
-            yield from self._walk(path, walk, encoding)
+            yield from self._walk(path, walk, encoding, keep, tail)
         except (JsonCorrupt, OSError):
             # The file changed between the passes; what was yielded stays yielded.
             rel = self.rel(path)
             if rel not in self.report.corrupt_files:
                 self.report.corrupt_files.append(rel)
+            return
+        if error is None or not tail:
+            return
+        kept = good
+        line, offset = tail[0]
+        rel = self.rel(path)
+        if rel not in self.report.corrupt_files:
+            self.report.corrupt_files.append(rel)
+        what = "the file ends inside it" if error.truncated else error.reason
+        reason = (
+            f"{'truncated' if error.truncated else 'damaged'} file: the rest of the file from "
+            f"record {kept} on (byte {offset:,}, line {line}) cannot be read ({what}, "
+            f"line {error.line}); the {kept} complete record(s) before it were kept"
+        )
+        try:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                raw = fh.read(self.options.max_raw_bytes + 1)
+        except OSError:
+            raw = b""
+        self.pending.append(self.quarantine(rel, reason, raw, index=kept, line=line))
 
 
 # A damaged file can also make the sqlite3 module fail decoding an error message.
@@ -263,7 +340,7 @@ def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
 
 
 class Scan:
-    """A single-use scan of one source root.
+    """A single-use scan of one source root (a folder, or one file the user named).
 
     Iterate `records()` (or the Scan itself) to get the typed records; `report` is
     complete once the iterator is exhausted. `run()` drains the records and returns the
@@ -278,12 +355,16 @@ class Scan:
         options: ScanOptions | None = None,
     ) -> None:
         root = Path(root)
-        if not root.is_dir():
-            raise InvalidInput("root", str(root), "not a directory")
+        only = None
+        if root.is_file():
+            root, only = root.parent, root
+        elif not root.is_dir():
+            raise InvalidInput("root", str(root), "no such file or directory")
         self.format = fmt
         self.root = root
+        self.only = only
         self.options = options or ScanOptions()
-        self._ctx = ScanContext(fmt, root, self.options)
+        self._ctx = ScanContext(fmt, root, self.options, only)
         self._produce = produce
         self._started = False
         self.done = False
@@ -298,8 +379,19 @@ class Scan:
         if self._started:
             raise RuntimeError("a Scan can be iterated only once; make a new one")
         self._started = True
-        yield from self._produce(self._ctx)
+        pending = self._ctx.pending
+        for rec in self._produce(self._ctx):
+            yield rec
+            while pending:
+                yield pending.pop(0)
+        while pending:
+            yield pending.pop(0)
         self.done = True
+
+    @property
+    def files_read(self) -> list[str]:
+        """The source files the scan opened (relative to its root)."""
+        return list(self._ctx.files_read)
 
     __iter__ = records
 

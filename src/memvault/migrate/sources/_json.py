@@ -24,10 +24,11 @@ MAX_CHUNK = 1 << 26
 class JsonCorrupt(Exception):
     """The text is not valid JSON (or not the expected shape); `line` is 1-based."""
 
-    def __init__(self, reason: str, line: int) -> None:
+    def __init__(self, reason: str, line: int, *, truncated: bool = False) -> None:
         super().__init__(f"{reason} (line {line})")
         self.reason = reason
         self.line = line
+        self.truncated = truncated  # the text ends before the value does
 
 
 class NotDecodable(JsonCorrupt):
@@ -56,6 +57,9 @@ class JsonStream:
         self._eof = False
         self._chunk = chunk
         self._first = True
+        self._encoding = encoding
+        self._bytes_read = 0
+        self._phantom = 0  # bytes the final U+FFFD of a cut character adds to the text
 
     # -- buffer -------------------------------------------------------------------------
     def _fill(self, size: int | None = None) -> bool:
@@ -63,8 +67,16 @@ class JsonStream:
         if self._eof:
             return False
         data = self._fh.read(size or self._chunk)
+        self._bytes_read += len(data)
         try:
-            text = self._dec.decode(data, final=not data)
+            if not data and self._dec.getstate()[0]:
+                # The file ends inside a multi-byte character: it was cut, not mis-encoded.
+                # U+FFFD leaves the JSON incomplete (or followed by extra data), never valid.
+                text = "\ufffd"
+                self._phantom = len(text.encode(self._encoding)) - len(self._dec.getstate()[0])
+                self._dec.reset()
+            else:
+                text = self._dec.decode(data, final=not data)
         except UnicodeDecodeError as exc:
             raise NotDecodable(f"not valid text: {exc.reason}", self._line) from None
         if self._first:
@@ -83,9 +95,22 @@ class JsonStream:
         self._line += self._buf.count("\n", self._pos, end)
         self._pos = end
 
+    @property
+    def line(self) -> int:
+        """The 1-based line of the cursor."""
+        return self._line
+
+    def offset(self) -> int:
+        """The byte offset of the cursor in the file (computed, so call it rarely)."""
+        pending = len(self._dec.getstate()[0])
+        rest = len(self._buf[self._pos :].encode(self._encoding, "surrogatepass"))
+        if rest:
+            rest -= self._phantom
+        return self._bytes_read - pending - rest
+
     def corrupt(self, reason: str) -> JsonCorrupt:
         """An error located at the cursor."""
-        return JsonCorrupt(reason, self._line)
+        return JsonCorrupt(reason, self._line, truncated=self._eof and self.peek() == "")
 
     def peek(self) -> str:
         """The next non-whitespace character ('' at end of input), without consuming it."""
@@ -130,7 +155,7 @@ class JsonStream:
                     grow = min(grow * 2, MAX_CHUNK)
                     continue
                 line = self._line + self._buf.count("\n", self._pos, exc.pos)
-                raise JsonCorrupt(exc.msg, line) from None
+                raise JsonCorrupt(exc.msg, line, truncated=incomplete and self._eof) from None
             except RecursionError:
                 raise self.corrupt("nesting too deep") from None
             if self._number_may_continue(obj, end) and self._fill(grow):

@@ -50,9 +50,43 @@ def workspace_hash(path: str | Path) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+LAYOUTS = (
+    "~/.ait42 (sessions/<hash16>.json, sessions.json, workspace_mapping.json), "
+    "or the folder holding it (your home)",
+    "~/.ait42/sessions (the <hash16>.json files)",
+    "one session file: <hash16>.json or sessions.json",
+    "a tree: home/.ait42/… and projects/*/.ait42/sessions.json",
+)
+_HASH16 = frozenset("0123456789abcdef")
+
+
 def scan(root: Path, options: ScanOptions | None = None) -> Scan:
-    """Scan an `ait42/` folder (holding `home/` and `projects/`)."""
+    """Scan a session file, `~/.ait42`, its `sessions/` folder, a home folder holding
+    `.ait42/`, or an `ait42/` tree (holding `home/` and `projects/`)."""
     return Scan(FORMAT, root, _produce, options)
+
+
+def is_hash_file(path: Path) -> bool:
+    """True for a v3 file name: 16 lowercase hex digits, `.json`."""
+    return path.suffix == ".json" and len(path.stem) == 16 and set(path.stem) <= _HASH16
+
+
+def home_of(root: Path) -> Path:
+    """The `.ait42` folder of a scan root: `home/.ait42` in a tree, `.ait42` in a home
+    folder, or the root itself when it is one (holds sessions/ or sessions.json)."""
+    for cand in (root / "home" / ".ait42", root / ".ait42", root):
+        if (cand / "sessions").is_dir() or (cand / "sessions.json").is_file():
+            return cand
+    return root / "home" / ".ait42"
+
+
+def _v3_files(ctx: ScanContext, home: Path) -> list[Path]:
+    if ctx.only is not None:
+        return [ctx.only] if is_hash_file(ctx.only) else []
+    if home == ctx.root / "home" / ".ait42" and not home.is_dir():
+        # The root may be the sessions/ folder itself.
+        return [p for p in sorted_files(ctx.root, "*.json") if is_hash_file(p)]
+    return sorted_files(home / "sessions", "*.json")
 
 
 class _File:
@@ -74,12 +108,15 @@ class _State:
 
 
 def _produce(ctx: ScanContext) -> Iterator[Record]:
-    home = ctx.root / "home" / ".ait42"
+    home = ctx.root if ctx.only is not None else home_of(ctx.root)
+    v3 = _v3_files(ctx, home)
+    if v3 and v3[0].parent != home / "sessions":
+        home = v3[0].parent.parent  # a sessions/ folder or a file in one: ../ holds the map
     mapping = yield from _mapping(ctx, home / "workspace_mapping.json")
     for cand in ctx.options.workspace_candidates:
         mapping.setdefault(workspace_hash(cand), str(cand))
     files: list[_File] = []
-    for path in sorted_files(home / "sessions", "*.json"):
+    for path in v3:
         hash16 = path.stem
         ws = mapping.get(hash16)
         pkey = key(FORMAT, "workspace", ws) if ws else key(FORMAT, "workspace-hash", hash16)
@@ -92,10 +129,11 @@ def _produce(ctx: ScanContext) -> Iterator[Record]:
         entry = _File(path, "v3", project, hash16)
         entry.unmapped = ws is None
         files.append(entry)
-    v2 = home / "sessions.json"
-    if v2.is_file():
+    v2 = home / "sessions.json" if ctx.only is None else ctx.only
+    if v2.is_file() and not (ctx.only is not None and v3):
         files.append(_File(v2, "v2", None, None))
-    for path in sorted_files(ctx.root / "projects", "*/.ait42/sessions.json"):
+    projects = ctx.root / "projects"
+    for path in [] if ctx.only else sorted_files(projects, "*/.ait42/sessions.json"):
         folder = path.parent.parent
         ws = str(folder.resolve())
         project = ProjectRec(

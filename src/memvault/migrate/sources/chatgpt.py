@@ -1,10 +1,12 @@
 """ChatGPT data exports, `conversations.json` (LEGACY_FORMATS.md §6; contract §8).
 
-Files: `*/conversations.json` (one folder per export). A conversation present in several
-exports keeps the copy with the largest `update_time` (the first seen on a tie). Each kept
-conversation becomes a SessionRec; every node with a message, on every branch, becomes a
-MessageRec in depth-first tree order, with `metadata.active` (on the current_node → root
-chain) and `metadata.hidden`.
+Files (LAYOUTS): the `conversations.json` file itself, an unzipped export (a folder holding
+`conversations.json` beside `user.json`, `chat.html`, …), or a folder of unzipped exports
+(`*/conversations.json`); the export's zip is unpacked by the pipeline. A conversation
+present in several exports keeps the copy with the largest `update_time` (the first seen
+on a tie). Each kept conversation becomes a SessionRec; every node with a message, on
+every branch, becomes a MessageRec in depth-first tree order, with `metadata.active` (on
+the current_node → root chain) and `metadata.hidden`.
 """
 
 from __future__ import annotations
@@ -31,9 +33,23 @@ FORMAT = "chatgpt"
 ROLES = frozenset({"system", "user", "assistant", "tool"})
 
 
+LAYOUTS = (
+    "conversations.json (the file itself)",
+    "an unzipped export: a folder holding conversations.json (beside user.json, chat.html, …)",
+    "the export's .zip",
+    "a folder of unzipped exports: */conversations.json",
+)
+
+
 def scan(root: Path, options: ScanOptions | None = None) -> Scan:
-    """Scan a `chatgpt/` folder holding one sub-folder per unzipped export."""
+    """Scan `conversations.json`, an unzipped export, or a folder of unzipped exports."""
     return Scan(FORMAT, root, _produce, options)
+
+
+def files(root: Path) -> list[Path]:
+    """The `conversations.json` files of an export folder or of a folder of exports."""
+    top = root / "conversations.json"
+    return ([top] if top.is_file() else []) + sorted_files(root, "*/conversations.json")
 
 
 def walk(js: JsonStream) -> Iterator[Item]:
@@ -73,7 +89,7 @@ def _rank(value: dict[str, Any]) -> float:
 def _produce(ctx: ScanContext) -> Iterator[Record]:
     best: dict[str, tuple[float, int, int]] = {}
     passes: list[tuple[int, str, Iterator[Item]]] = []
-    for file_no, path in enumerate(sorted_files(ctx.root, "*/conversations.json")):
+    for file_no, path in enumerate(ctx.candidates(files(ctx.root))):
 
         def observe(item: Item, file_no: int = file_no) -> None:
             ident = conversation_id(item.value)
@@ -270,4 +286,4 @@ def _tree_order(nodes: dict[str, dict[str, Any]]) -> Iterator[str]:
             stack.extend(reversed(_children(nodes[node_id])))
 
 
-__all__ = ["render", "scan", "walk"]
+__all__ = ["LAYOUTS", "files", "render", "scan", "walk"]

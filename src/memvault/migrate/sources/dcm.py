@@ -24,7 +24,6 @@ from memvault.migrate.sources._base import (
     clean_text,
     dump,
     key,
-    open_sqlite,
     sorted_files,
     table_columns,
 )
@@ -45,8 +44,14 @@ BUILTIN_TOOLS = frozenset(
 _AGENT_SUFFIXES = ("-specialist", "-expert", "-dev", "-admin")
 
 
+LAYOUTS = (
+    "~/.claude, your home, or any folder holding routing.db below it",
+    "routing.db itself (or a copy such as routing.db.backup)",
+)
+
+
 def scan(root: Path, options: ScanOptions | None = None) -> Scan:
-    """Scan a `dcm/` folder (holding `home/.claude/routing.db`)."""
+    """Scan a folder holding `**/routing.db` (e.g. `~/.claude`), or the database file."""
     return Scan(FORMAT, root, _produce, options)
 
 
@@ -82,9 +87,9 @@ def _rows(conn: sqlite3.Connection, table: str, order: str) -> Iterator[dict[str
 def _produce(ctx: ScanContext) -> Iterator[Record]:
     yield from ctx.user(ctx.options.default_user)
     seen: tuple[set[str], set[str]] = (set(), set())
-    for path in sorted_files(ctx.root, "**/routing.db"):
+    for path in ctx.candidates(sorted_files(ctx.root, "**/routing.db")):
         try:
-            conn = open_sqlite(path)
+            conn = ctx.open_sqlite(path)
         except sqlite3.Error as exc:
             yield ctx.corrupt(path, f"not a readable SQLite database: {exc}")
             continue

@@ -27,7 +27,6 @@ from memvault.migrate.sources._base import (
     clean_text,
     dump,
     key,
-    open_sqlite,
     sorted_files,
     table_columns,
     unit,
@@ -51,15 +50,39 @@ _JSON_COLUMNS = frozenset(
 )  # fmt: skip
 
 
+LAYOUTS = (
+    "a folder holding edgesoul.db anywhere below it (e.g. the backend, or backend/data/)",
+    "edgesoul.db itself, or any EdgeSoul SQLite file (a backup)",
+    "browser chat exports: one .json file, a folder of them, or exports/*.json",
+)
+
+
 def scan(root: Path, options: ScanOptions | None = None) -> Scan:
-    """Scan an `edgesoul/` folder (the backend's data folder and `exports/`)."""
+    """Scan a folder (`**/edgesoul.db`, `exports/*.json` and chat exports beside it), an
+    EdgeSoul database file, or one browser chat export (.json)."""
     return Scan(FORMAT, root, _produce, options)
 
 
+def is_export(path: Path) -> bool:
+    """True when the start of a .json file looks like a browser chat export."""
+    try:
+        with path.open("rb") as fh:
+            return b'"userMessage"' in fh.read(4096)
+    except OSError:
+        return False
+
+
 def _produce(ctx: ScanContext) -> Iterator[Record]:
+    if ctx.only is not None:
+        if ctx.only.suffix.lower() == ".json":
+            yield from _exports(ctx, [ctx.only])
+        else:
+            yield from _database(ctx, ctx.only)
+        return
     for path in sorted_files(ctx.root, "**/edgesoul.db"):
         yield from _database(ctx, path)
-    yield from _exports(ctx)
+    beside = [p for p in sorted_files(ctx.root, "*.json") if is_export(p)]
+    yield from _exports(ctx, sorted_files(ctx.root / "exports", "*.json") + beside)
 
 
 def _rows(conn: sqlite3.Connection, table: str) -> Iterator[dict[str, Any]]:
@@ -87,7 +110,7 @@ def _json(value: Any) -> Any:
 
 def _database(ctx: ScanContext, path: Path) -> Iterator[Record]:
     try:
-        conn = open_sqlite(path)
+        conn = ctx.open_sqlite(path)
     except sqlite3.Error as exc:
         yield ctx.corrupt(path, f"not a readable SQLite database: {exc}")
         return
@@ -321,10 +344,10 @@ def _export_problem(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def _exports(ctx: ScanContext) -> Iterator[Record]:
+def _exports(ctx: ScanContext, paths: list[Path]) -> Iterator[Record]:
     seen: set[tuple[str, int]] = set()
     seqs: dict[str, int] = {}
-    for path in sorted_files(ctx.root / "exports", "*.json"):
+    for path in paths:
         items, bad = ctx.read_json(path, iter_top_array)
         if bad is not None:
             yield bad

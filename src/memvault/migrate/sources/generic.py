@@ -168,8 +168,9 @@ def _files(root: Path, mapping: GenericMapping) -> list[Path]:
 def _produce(ctx: ScanContext, mapping: GenericMapping) -> Iterator[Record]:
     state = _State(ctx, mapping)
     yield from ctx.user(ctx.options.default_user)
-    for path in _files(ctx.root, mapping):
+    for path in ctx.candidates(_files(ctx.root, mapping)):
         rel = ctx.rel(path)
+        ctx.opened(path)
         if is_blank_file(path):
             ctx.report.add("warnings", "files_zero_bytes")
             continue

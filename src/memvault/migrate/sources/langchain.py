@@ -41,8 +41,14 @@ ROLE_OF = {"human": "user", "ai": "assistant", "system": "system", "function": "
 ROLES = frozenset({"user", "assistant", "system", "tool", "function"})
 
 
+LAYOUTS = (
+    "one history file (FileChatMessageHistory's .json)",
+    "a folder: every *.json below it is one history",
+)
+
+
 def scan(root: Path, options: ScanOptions | None = None) -> Scan:
-    """Scan a `langchain/` folder: every `*.json` below it is one history."""
+    """Scan one history file, or a folder: every `*.json` below it is one history."""
     return Scan(FORMAT, root, _produce, options)
 
 
@@ -75,7 +81,7 @@ def text_of(content: Any) -> str:
 def _produce(ctx: ScanContext) -> Iterator[Record]:
     owner = ctx.options.default_user
     yield from ctx.user(owner)
-    for path in sorted_files(ctx.root, "**/*.json"):
+    for path in ctx.candidates(sorted_files(ctx.root, "**/*.json")):
         blank = is_blank_file(path)
         items, bad, encoding = ctx.read_json_any(path, iter_top_array, ("utf-8", "cp1252"))
         if bad is not None:

@@ -39,8 +39,16 @@ DEFAULTS: dict[str, Any] = {
 _KNOWN = frozenset({"fragment_id", "trigger_context", "response_text", *DEFAULTS})
 
 
+LAYOUTS = (
+    "Lilith's working folder: response_patterns.json and/or data/ (data/**/response_patterns.json,"
+    " data/base/patterns.json, data/servers/<guild>/patterns.json and settings.json)",
+    "one pattern file: response_patterns.json or patterns.json (tenant `default`)",
+)
+
+
 def scan(root: Path, options: ScanOptions | None = None) -> Scan:
-    """Scan a `lilith/` folder (a working directory holding `data/`)."""
+    """Scan Lilith's working folder (holding `response_patterns.json` and/or `data/`), or
+    one pattern file."""
     return Scan(FORMAT, root, _produce, options)
 
 
@@ -78,7 +86,8 @@ def _pattern_files(root: Path) -> list[Path]:
 
 def _produce(ctx: ScanContext) -> Iterator[Record]:
     settings: dict[str, dict[str, Any]] = {}
-    for path in sorted_files(ctx.root / "data" / "servers", "*/settings.json"):
+    servers = ctx.root / "data" / "servers"
+    for path in [] if ctx.only is not None else sorted_files(servers, "*/settings.json"):
         members, broken = ctx.read_json(path, lambda js: iter_top_object(js, frozenset()))
         if broken is not None:
             yield broken
@@ -89,7 +98,7 @@ def _produce(ctx: ScanContext) -> Iterator[Record]:
         settings[path.parent.name] = values
 
     tenants: set[str] = set()
-    for path in _pattern_files(ctx.root):
+    for path in ctx.candidates(_pattern_files(ctx.root)):
         rel = ctx.rel(path)
         tenant = tenant_of(rel)
         last: dict[str, int] = {}

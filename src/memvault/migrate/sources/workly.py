@@ -74,10 +74,28 @@ class _State:
         return base if n == 1 else f"{base}#{n}"
 
 
+FILES = ("conversations.json", "facts.json", "embeddings.json", "emotion_history.json",
+         "personality.json")  # fmt: skip
+LAYOUTS = (
+    "Workly's app folder (holding data/memory/)",
+    f"the data/memory/ folder itself ({', '.join(FILES)})",
+    "one of those files",
+)
+
+
+def memory_dir(root: Path) -> Path:
+    """Where the memory files are: `data/memory/` of an app folder, or `root` itself."""
+    if (root / MEMORY_DIR).is_dir():
+        return root / MEMORY_DIR
+    if any((root / name).is_file() for name in FILES):
+        return root
+    return root / MEMORY_DIR
+
+
 def _produce(ctx: ScanContext) -> Iterator[Record]:
     state = _State(ctx)
     yield from ctx.user(state.owner)
-    folder = ctx.root / MEMORY_DIR
+    folder = memory_dir(ctx.root)
     steps = (
         ("conversations.json", frozenset({"segments"}), _conversations),
         ("facts.json", frozenset(FACT_SECTIONS), _facts),
@@ -86,7 +104,7 @@ def _produce(ctx: ScanContext) -> Iterator[Record]:
     )
     for name, streamed, handle in steps:
         path = folder / name
-        if not path.is_file():
+        if not path.is_file() or (ctx.only is not None and path != ctx.only):
             continue
         members, bad = ctx.read_json(path, partial(_walk_object, streamed=streamed))
         if bad is not None:
@@ -98,7 +116,7 @@ def _produce(ctx: ScanContext) -> Iterator[Record]:
             if section in streamed and item.index >= 0:
                 yield from handle(state, rel, section, item)
     path = folder / "personality.json"
-    if path.is_file():
+    if path.is_file() and (ctx.only is None or path == ctx.only):
         traits, broken = ctx.read_json(path, _walk_traits)
         if broken is not None:
             yield broken
