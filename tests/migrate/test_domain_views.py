@@ -124,6 +124,9 @@ def test_ait42_sessions_instances_messages(vault: memvault.Vault, tmp_path: Path
                for m in vault.messages.last(bug.id, 100))  # fmt: skip
     instances = vault.sessions.list(user_id=owner, parent_id=bug.id, limit=100)
     assert instances and all(i.kind == "instance" for i in instances)
+    # numbered as in the legacy list, so that the dual-write adapter finds them by number
+    assert sorted(i.instance_no for i in instances) == list(range(len(instances)))
+    assert vault.sessions.get(bug.id).instance_count == len(instances)
     # an instance without a start time of its own starts with its session, not at the import
     assert all(i.started_at.year == 2025 for i in vault.sessions.list(user_id=owner, limit=1000))
     assert len(vault.projects.list(user_id=owner)) == 3  # the workspaces

@@ -64,7 +64,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "projects": ("id", "user_id", "name", "path", "metadata", "created_at"),
     "sessions": (
         "id", "user_id", "project_id", "parent_id", "kind", "title", "status", "metadata",
-        "message_count", "last_seq", "started_at", "updated_at", "ended_at",
+        "message_count", "last_seq", "started_at", "updated_at", "ended_at", "instance_no",
     ),
     "messages": (
         "id", "session_id", "user_id", "seq", "role", "content", "emotion", "metadata",
@@ -437,6 +437,7 @@ class Loader:
                 "started_at": self.enc.ts(started),
                 "updated_at": self.enc.ts(rec.updated_at or started),
                 "ended_at": self.enc.ts(rec.ended_at),
+                "instance_no": rec.instance_no if parent else None,
             },
             len(rec.title or ""),
         )

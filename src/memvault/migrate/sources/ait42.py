@@ -277,6 +277,7 @@ def _session(state: _State, entry: _File, item: Item) -> Iterator[Record]:
             created_at=parse_any(inst.get("startTime")),
             ended_at=parse_any(inst.get("endTime")),
             metadata=imeta,
+            instance_no=i,  # its place in the session's list: unique within the parent
         )
     yield from _messages(state, rel, item, session_key, value["chatHistory"])
 

@@ -57,7 +57,8 @@ class ProjectRec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionRec:
-    """A conversation or task session; `parent_source_key` is set for sub-agent instances."""
+    """A conversation or task session; `parent_source_key` is set for sub-agent instances,
+    and `instance_no` numbers an instance among its parent's (unique within the parent)."""
 
     source_key: str
     user_handle: str | None
@@ -70,6 +71,7 @@ class SessionRec:
     updated_at: datetime | None = None
     ended_at: datetime | None = None
     metadata: Metadata = field(default_factory=_meta)
+    instance_no: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
