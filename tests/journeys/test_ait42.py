@@ -61,6 +61,10 @@ def test_phased_rollout_then_search_and_downgrade(cli: Cli) -> None:
     legacy = cli.cwd / "sessions.json"
     legacy.write_text(json.dumps(LEGACY, ensure_ascii=False, indent=2), encoding="utf-8")
 
+    refused = cli("dualwrite", "stage", str(legacy), "--user", "yuki")  # no store yet
+    assert refused.returncode == 1 and "memvault init" in refused.stderr
+    assert not (cli.cwd / "memvault.db").exists()
+    cli.ok("init")
     staged = cli.json("dualwrite", "stage", str(legacy), "--user", "yuki")
     assert staged["copied"] == {"sessions": 2, "instances": 2, "messages": 2, "memories": 1}
     assert staged["stage"] == "off" and staged["in_sync"]

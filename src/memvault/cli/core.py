@@ -125,9 +125,13 @@ def downgrade(
 ) -> None:
     """Revert the schema to REVISION (before running an older memvault: opening the store
     with this one upgrades it again). Refuses without --yes: it drops data."""
-    store = open_store(parse_url(db))
+    store = open_store(parse_url(db), create=False)
     try:
         before = migrator.current(store)
+        if before is None:
+            fail(
+                f"{store.location.safe_url} is not a memvault store (nothing to downgrade; `memvault init` creates one)"
+            )
         known = ("base", *migrator.revisions())
         if (
             before not in known

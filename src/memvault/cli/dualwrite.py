@@ -72,8 +72,10 @@ def stage(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Set up a rollout at stage "off" and copy what the legacy store holds and memvault
-    lacks (sessions, instances, messages, memories). Re-run it to copy again."""
+    """Set up a rollout at stage "off" and copy what memvault lacks.
+
+    Copies the legacy store's sessions, instances, messages and memories that memvault does
+    not hold yet. Re-run it to copy again. The store must exist (`memvault init`)."""
     from memvault.errors import MemvaultError
     from memvault.migrate.dualwrite import copy_legacy, open_rollout, stage_rollout
 
@@ -118,8 +120,10 @@ def advance(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Move one stage forward. Refuses to make memvault authoritative ("primary") while the
-    two sides differ, unless --force."""
+    """Move one stage forward.
+
+    Refuses to make memvault authoritative ("primary") while the two sides differ, unless
+    --force."""
     from memvault.errors import MemvaultError
     from memvault.migrate.dualwrite import STAGES, compare, open_rollout
 
@@ -151,8 +155,10 @@ def advance(
 
 @dualwrite_app.command("rollback")
 def rollback(name: NameOption = "default", db: DbOption = None, json: JsonOption = False) -> None:
-    """Move one stage back. From "complete" the legacy file first gets what memvault wrote
-    since (the backfill), so the legacy store can be authoritative again."""
+    """Move one stage back.
+
+    From "complete" the legacy file first gets what memvault wrote since (the backfill), so
+    the legacy store can be authoritative again."""
     from memvault.errors import MemvaultError
     from memvault.migrate.dualwrite import STAGES, backfill_legacy, open_rollout
 
