@@ -130,7 +130,8 @@ def downgrade(
         before = migrator.current(store)
         if before is None:
             fail(
-                f"{store.location.safe_url} is not a memvault store (nothing to downgrade; `memvault init` creates one)"
+                f"{store.location.safe_url} is not a memvault store (nothing to downgrade; "
+                "`memvault init` creates one)"
             )
         known = ("base", *migrator.revisions())
         if (
