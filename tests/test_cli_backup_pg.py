@@ -50,7 +50,8 @@ def test_backup_of_a_postgresql_store_restores(
         with memvault.open(src) as vault, vault.store.read() as tx:
             major = int(str(tx.scalar("SHOW server_version_num"))) // 10000
             pid = int(tx.scalar("SELECT pg_backend_pid()"))
-        pg_restore = client_program("pg_restore", major, pid)
+            # while the backend runs: its /proc entry shows where the server's programs are
+            pg_restore = client_program("pg_restore", major, pid)
         restore = subprocess.run(
             [pg_restore, "--exit-on-error", "--no-owner", "-d", libpq_url(dst), str(dump)],
             capture_output=True, text=True,

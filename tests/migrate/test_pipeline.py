@@ -121,7 +121,7 @@ def test_auto_tree_session_counts_exact_and_base_stays_base(
     for rows in ROWS.values():
         for t, n in rows.items():
             expected[t] = expected.get(t, 0) + n
-    expected["users"] = 8  # 'default' is shared by the formats that name no user
+    expected["users"] = 9  # 'default' is shared by the formats that name no user
     assert table_counts(vault) == expected
     with vault.store.read() as tx:
         bad = tx.all(

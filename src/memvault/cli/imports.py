@@ -245,9 +245,8 @@ def import_cmd(
         problem = "--format generic needs --mapping FILE (how the JSON fields map to records)"
     elif mapping is not None and not mapping.is_file():
         problem = f"--mapping {mapping}: no such file"
-    elif not source.is_dir():
-        what = "not a directory" if source.exists() else "not a directory (it does not exist)"
-        problem = f"SOURCE {source}: {what}; give the folder holding the legacy data"
+    elif not source.exists():
+        problem = f"SOURCE {source}: no such file or directory"
     elif batch_rows < 1:
         problem = f"--batch-rows {batch_rows}: must be at least 1"
     if problem is not None:

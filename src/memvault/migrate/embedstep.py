@@ -27,7 +27,12 @@ def embed_memories(vault: Vault, progress: Progress | None = None) -> int:
 
     Nothing happens when the vault does not embed memories (`embed_memories=False`) or has
     no embedder. A failing embedder raises `MemvaultError` naming the way out."""
-    if not vault.embed_memories or vault.search.embedder is None:
+    if not vault.embed_memories:
+        return 0
+    with vault.store.read() as tx:  # no memory at all: skip loading the search (numpy)
+        if tx.one("SELECT 1 AS one FROM memories LIMIT 1") is None:
+            return 0
+    if vault.search.embedder is None:
         return 0
     from memvault.migrate.pipeline import ProgressEvent
 
