@@ -134,9 +134,9 @@ def test_a_long_conversation_is_paged_in_order(
     visit(page, f"{s.url}/sessions/{data.long}#key={s.admin_key}")
     assert page.locator("#messages li.msg").count() == 50
     page.click("#messages-more")
-    page.wait_for_function("document.querySelectorAll('#messages li.msg').length === 100")
+    page.wait_for_function("() => document.querySelectorAll('#messages li.msg').length === 100")
     page.click("#messages-more")
-    page.wait_for_function(f"document.querySelectorAll('#messages li.msg').length === {LONG}")
+    page.wait_for_function(f"() => document.querySelectorAll('#messages li.msg').length === {LONG}")
     assert page.is_hidden("#messages-more")
     ids = page.eval_on_selector_all("#messages li.msg", "els => els.map((e) => e.id)")
     assert ids == [f"m{i}" for i in range(1, LONG + 1)]
@@ -153,7 +153,7 @@ def test_a_users_conversations_are_listed_twenty_at_a_time(
     visit(page, f"{s.url}/users/{s.alice.id}#key={s.admin_key}")
     assert page.locator("#sessions li.session").count() == 20
     page.click("#sessions-more")
-    page.wait_for_function("document.querySelectorAll('#sessions li.session').length === 25")
+    page.wait_for_function("() => document.querySelectorAll('#sessions li.session').length === 25")
     assert page.is_hidden("#sessions-more")
     titles = [t.text_content() for t in page.locator("#sessions li.session .title").all()]
     assert len(set(titles)) == 25 and "Trip planning" in titles and "chat 00" in titles

@@ -530,13 +530,12 @@ async function sessionPage(me) {
   $("session-facts").textContent = [`Started ${when(s.started_at)}`,
     plural(s.message_count, "message", "messages"), s.status].join(" · ");
 
-  // Messages in order, PAGE at a time. The request names both the sequence cursor and the
-  // offset, so it pages whichever of the two conventions the endpoint follows.
+  // Messages in order, PAGE at a time, by limit and offset as every list pages.
   const list = $("messages"), more = $("messages-more");
   let lastSeq = 0, loaded = 0;
   const loadMore = async () => {
     const got = await api(`/api/sessions/${encodeURIComponent(sessionId)}/messages` +
-      `?limit=${PAGE}&offset=${loaded}&after_seq=${lastSeq}`);
+      `?limit=${PAGE}&offset=${loaded}`);
     for (const m of got.items) {
       list.append(el("li", { class: "msg role-" + m.role, id: "m" + m.seq },
         el("div", { class: "msg-head" }, el("span", { class: "role", text: m.role }),
@@ -563,7 +562,7 @@ async function sessionPage(me) {
 async function tasksPage(me) {
   await loadUsers();
   const box = $("requests");
-  const overview = await api("/api/tasks/overview?limit=20");
+  const overview = (await api("/api/tasks/overview?limit=20&offset=0")).items;
   clear(box);
   if (!overview.length) box.append(el("li", { class: "muted", text: "No request yet." }));
   for (const o of overview) {
