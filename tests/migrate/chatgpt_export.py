@@ -61,7 +61,7 @@ class Export:
 
     folder: Path
     ids: list[str] = field(default_factory=list)
-    messages: dict[str, int] = field(default_factory=dict)  # non-null message nodes
+    messages: dict[str, int] = field(default_factory=dict)  # stored messages (see below)
     first_user_text: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -161,7 +161,17 @@ def _conversation(rng: random.Random, index: int, out: Export) -> dict[str, Any]
             answer = {"content_type": "text", "parts": [_sentence(rng, rng.randint(5, 60))]}
             last = add(parent, _message(reply, "assistant", answer, round(t, 6)))
     out.ids.append(conv_id)
-    out.messages[conv_id] = sum(1 for n in mapping.values() if n["message"] is not None)
+    # Messages a store should hold: every node with a message but the empty hidden system
+    # root ChatGPT puts in every conversation (nobody wrote it; memvault does not store it).
+    out.messages[conv_id] = sum(
+        1
+        for n in mapping.values()
+        if n["message"] is not None
+        and not (
+            n["message"]["metadata"].get("is_visually_hidden_from_conversation")
+            and n["message"]["content"].get("parts") == [""]
+        )
+    )
     out.first_user_text[conv_id] = first_user
     return {
         "title": None if rng.random() < 0.05 else _sentence(rng, 3).rstrip("."),

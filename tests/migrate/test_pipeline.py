@@ -51,7 +51,7 @@ ROWS: dict[str, dict[str, int]] = {
         "users": 1, "projects": 2, "sessions": 3, "actions": 6, "routing_scores": 3,
         "quarantine": 4,
     },
-    "chatgpt": {"users": 1, "sessions": 4, "messages": 17, "quarantine": 2},
+    "chatgpt": {"users": 1, "sessions": 4, "messages": 15, "quarantine": 2},
     "langchain": {"users": 1, "sessions": 8, "messages": 19, "quarantine": 3},
 }  # fmt: skip
 

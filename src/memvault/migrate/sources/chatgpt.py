@@ -209,6 +209,21 @@ def _conversation(ctx: ScanContext, rel: str, ident: str, conv: dict[str, Any]) 
     session_key = key(FORMAT, "conversation", ident)
     started = from_epoch(conv.get("create_time"))
     title = conv.get("title")
+    # A node ChatGPT itself hides and that holds nothing (the empty system message at the
+    # root of every conversation) is not a message anyone wrote: it is not stored as one,
+    # its id is kept in the session's metadata.
+    empty_hidden = [
+        nid
+        for nid in _tree_order(nodes)
+        if nid in messages
+        and _hidden(messages[nid])
+        and render(messages[nid].get("content")) == ("", [])
+    ]
+    if empty_hidden:
+        report.add("entities", "empty_hidden_nodes_not_stored", len(empty_hidden))
+    meta_conv = {k: v for k, v in conv.items() if k != "mapping"}
+    if empty_hidden:
+        meta_conv["empty_hidden_nodes"] = empty_hidden
     yield SessionRec(
         source_key=session_key,
         user_handle=owner,
@@ -217,12 +232,13 @@ def _conversation(ctx: ScanContext, rel: str, ident: str, conv: dict[str, Any]) 
         status="archived" if conv.get("is_archived") is True else "active",
         created_at=started,
         updated_at=from_epoch(conv.get("update_time")),
-        metadata={**{k: v for k, v in conv.items() if k != "mapping"}, "export_file": rel},
+        metadata={**meta_conv, "export_file": rel},
     )
     seq = 0
+    skip = set(empty_hidden)
     for node_id in _tree_order(nodes):
         msg = messages.get(node_id)
-        if msg is None:
+        if msg is None or node_id in skip:
             continue
         text, images = render(msg.get("content"))
         report.add("entities", "image_parts", len(images))

@@ -56,7 +56,8 @@ REPORT_KEYS: dict[str, ReportKeys] = {
     ),
     "chatgpt": ReportKeys(
         ("conversations", "messages_all_nodes", "messages_active_path",
-         "messages_active_visible", "branch_points", "image_parts"),
+         "messages_active_visible", "branch_points", "image_parts",
+         "empty_hidden_nodes_not_stored"),
         ("conversations_invalid",),
         ("conversations_superseded",),
         ("conversations_without_visible_messages",),
