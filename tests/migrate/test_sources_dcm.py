@@ -90,3 +90,13 @@ def test_not_a_database(tmp_path: Path) -> None:
     scan = dcm.scan(tmp_path)
     collect(scan)
     assert scan.report.corrupt_files == ["home/.claude/routing.db"]
+
+
+def test_one_database_keys_its_rows_alike_from_every_root() -> None:
+    from memvault.migrate.sources.dcm import db_identity
+
+    # ~, ~/.claude, the file itself, a rollback export: one database, one key
+    assert {db_identity(r) for r in (".claude/routing.db", "routing.db",
+                                     "home/.claude/routing.db")} == {"routing.db"}  # fmt: skip
+    # two databases in one tree stay apart
+    assert db_identity("backup/routing.db") != db_identity("home/.claude/routing.db")

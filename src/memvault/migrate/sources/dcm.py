@@ -176,7 +176,7 @@ def _tool_usage(
             tool_type = classify_tool(tool)
         duration = as_number(_number(row.get("duration_ms")))
         yield ActionRec(
-            source_key=key(FORMAT, rel, "tool_usage", row_id),
+            source_key=key(FORMAT, db_identity(rel), "tool_usage", row_id),
             owner_handle=owner,
             tool_name=tool,
             tool_type=tool_type,
@@ -197,6 +197,19 @@ def _number(value: Any) -> Any:
         except ValueError:
             return None
     return value
+
+
+def db_identity(rel: str) -> str:
+    """The name a routing.db's rows are keyed by: its path below its `.claude` folder (DCM
+    keeps it at ~/.claude/routing.db), else its path in the tree. The same database imported
+    from `~`, from `~/.claude`, as the file itself, or from a rollback export's
+    `home/.claude/routing.db` keys its rows alike, so a re-import or `verify --against` of
+    any of them matches the rows already stored."""
+    parts = PurePosixPath(rel).parts
+    if ".claude" in parts:
+        last = len(parts) - 1 - parts[::-1].index(".claude")
+        return "/".join(parts[last + 1 :])
+    return rel
 
 
 def _scores(ctx: ScanContext, conn: sqlite3.Connection, rel: str) -> Iterator[Record]:
