@@ -175,7 +175,7 @@ def test_transfer_from_a_missing_source_leaves_no_file(tmp_path: Path) -> None:
     ("bad", "named"),
     [(["legacy", "--format", "chatgtp"], "--format"),
      (["legacy", "--format", "generic"], "--mapping"),
-     (["nowhere"], "not a directory")],
+     (["nowhere"], "no such file or directory")],
 )  # fmt: skip
 def test_import_with_bad_options_creates_no_store(
     bad: list[str], named: str, tmp_path: Path
