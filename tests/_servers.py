@@ -148,6 +148,15 @@ def _probe(url: str) -> str | None:
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
+def _scoped_name(name: str) -> str:
+    """`name`, made unique to this run: the pytest-xdist worker id and $MEMVAULT_TEST_DB_SUFFIX
+    (set it when two checkouts run their suites against the same servers) are appended."""
+    for part in (os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("MEMVAULT_TEST_DB_SUFFIX")):
+        if part and not name.endswith("_" + part):
+            name = f"{name}_{part}"
+    return name.lower()
+
+
 def fresh_database(base_url: str, name: str) -> str:
     """Create database `name` (dropping it first if it exists) on base_url's server.
 
@@ -159,10 +168,7 @@ def fresh_database(base_url: str, name: str) -> str:
     import psycopg
     from psycopg import sql
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker and not name.endswith("_" + worker):
-        name = f"{name}_{worker}"
-    name = name.lower()
+    name = _scoped_name(name)
     if not _NAME.match(name) or len(name) > 63:
         raise ValueError(f"bad database name {name!r}: use [a-z0-9_], at most 63 characters")
     if name in ("postgres", "template0", "template1"):
@@ -191,11 +197,9 @@ def drop_database(base_url: str, name: str) -> None:
     import psycopg
     from psycopg import sql
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker and not name.endswith("_" + worker):
-        name = f"{name}_{worker}"
+    name = _scoped_name(name)
     admin = with_database(libpq_url(base_url), "postgres")
     with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name.lower()))
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
