@@ -5,6 +5,8 @@
 #                          (-rs: every skipped test says why, e.g. no Chromium)
 #   make test-reliability  the slow crash/fault/concurrency suite (tests/reliability)
 #   make lint | typecheck | bench | demo | serve
+#   make docs              regenerate docs/reference/ (API per domain, CLI) from the code;
+#                          tests/test_docs.py fails while it is out of step
 #   make pg-start | pg-stop | pg-status | pg-env
 #
 # Variables: PYTEST_ARGS="-k store -x"  extra pytest arguments
@@ -35,7 +37,7 @@ define run_pytest
 	exit $$rc
 endef
 
-.PHONY: setup test test-reliability lint typecheck bench demo serve \
+.PHONY: setup test test-reliability lint typecheck docs bench demo serve \
 	pg-start pg-stop pg-status pg-env
 
 setup:
@@ -50,11 +52,14 @@ test-reliability: setup
 	$(call run_pytest,-q -m reliability tests/reliability $(PYTEST_ARGS))
 
 lint: setup
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests scripts/gendocs.py
+	$(VENV)/bin/ruff format --check src tests scripts/gendocs.py
 
 typecheck: setup
 	$(VENV)/bin/mypy
+
+docs: setup
+	$(PY) scripts/gendocs.py
 
 bench: setup
 	@if [[ -f bench/run.sh ]]; then bash bench/run.sh; \
