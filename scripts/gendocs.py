@@ -597,29 +597,42 @@ def index_page(vault_cls: type, domains: dict[str, type], analyzer: RaiseAnalyze
     return "\n".join(out).rstrip() + "\n"
 
 
-def record_types(domains: dict[str, type], vault_cls: type) -> dict[str, type]:
-    """Dataclasses exported by memvault or named in a public signature, and those their fields
-    name, by qualified name."""
+@dataclasses.dataclass
+class Types:
+    """The types the API's signatures name, besides the domains and the errors."""
+
+    records: dict[str, type]  # dataclasses, by qualified name
+    others: dict[str, type]  # other memvault classes (`Hits`, `Tx`, …)
+    aliases: dict[str, str]  # type aliases (`Owner`) -> what they stand for
+
+
+def api_types(domains: dict[str, type], vault_cls: type) -> Types:
+    """Dataclasses exported by memvault or named in a public signature (and those their fields
+    name), the other memvault classes and the aliases named in a public signature."""
     import memvault
 
-    found: dict[str, type] = {}
+    types_ = Types({}, {}, {})
+    skip = {vault_cls, *domains.values()}
     pending: list[tuple[str, dict[str, Any]]] = []
 
-    def visit(obj: Any) -> None:
-        if (
-            isinstance(obj, type)
-            and dataclasses.is_dataclass(obj)
-            and obj.__module__.startswith(PACKAGE)
-        ):
-            key = f"{obj.__module__}.{obj.__qualname__}"
-            if key not in found:
-                found[key] = obj
+    def visit(name: str, obj: Any) -> None:
+        if isinstance(obj, types.UnionType):
+            types_.aliases[name] = str(obj)
+            return
+        if not isinstance(obj, type) or not obj.__module__.startswith(PACKAGE) or obj in skip:
+            return
+        key = f"{obj.__module__}.{obj.__qualname__}"
+        if dataclasses.is_dataclass(obj):
+            if key not in types_.records:
+                types_.records[key] = obj
                 module = sys.modules[obj.__module__]
                 for f in dataclasses.fields(obj):
                     pending.append((str(f.type), vars(module)))
+        elif not issubclass(obj, BaseException):
+            types_.others[key] = obj
 
     for name in memvault.__all__:
-        visit(getattr(memvault, name))
+        visit(name, getattr(memvault, name))
     for cls in [vault_cls, *domains.values()]:
         for member in public_members(cls):
             sig = inspect.signature(member.func)
@@ -633,8 +646,14 @@ def record_types(domains: dict[str, type], vault_cls: type) -> dict[str, type]:
             obj = namespace.get(head)
             for part in rest:
                 obj = getattr(obj, part, None)
-            visit(obj)
-    return dict(sorted(found.items(), key=lambda item: (item[1].__name__, item[0])))
+            visit(name, obj)
+
+    def by_name(found: dict[str, type]) -> dict[str, type]:
+        return dict(sorted(found.items(), key=lambda item: (item[1].__name__, item[0])))
+
+    return Types(
+        by_name(types_.records), by_name(types_.others), dict(sorted(types_.aliases.items()))
+    )
 
 
 def field_comments(cls: type) -> dict[str, str]:
@@ -650,7 +669,7 @@ def field_comments(cls: type) -> dict[str, str]:
     return out
 
 
-def records_page(records: dict[str, type]) -> str:
+def records_page(found: Types) -> str:
     import memvault
 
     out = [header("Records")]
@@ -658,7 +677,7 @@ def records_page(records: dict[str, type]) -> str:
         "Frozen dataclasses the API takes and returns: plain data, no connection. "
         "[Index](index.md)\n"
     )
-    for qualified, cls in records.items():
+    for qualified, cls in found.records.items():
         exported = getattr(memvault, cls.__name__, None) is cls
         out.append(f"## `{cls.__name__}`\n")
         where = f"`memvault.{cls.__name__}` (defined in `{qualified}`)" if exported else qualified
@@ -682,6 +701,20 @@ def records_page(records: dict[str, type]) -> str:
                 f"| `{f.name}` | {cell(str(f.type))} | {default} |" + (note if noted else "")
             )
         out.append("")
+    out.append("## Other types\n")
+    out.append("Classes and aliases the signatures name that are not records.\n")
+    for qualified, cls in found.others.items():
+        out.append(f"### `{cls.__name__}`\n\n`{qualified}`\n")
+        out.append(doc_text(cls.__doc__) + "\n")
+        members = public_members(cls)
+        if members:
+            out.append("| Member | Summary |\n|---|---|")
+            for m in members:
+                kind = "" if m.is_property else "()"
+                out.append(f"| `{m.name}{kind}` | {table_text(m.func.__doc__ or '')} |")
+            out.append("")
+    for name, meaning in found.aliases.items():
+        out.append(f"### `{name}`\n\nAn alias: `{meaning}`.\n")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -764,7 +797,7 @@ def generate() -> Files:
     files: Files = {"api/index.md": index_page(Vault, domains, analyzer)}
     for attr, cls in domains.items():
         files[f"api/{attr}.md"] = domain_page(attr, cls, analyzer)
-    files["api/records.md"] = records_page(record_types(domains, Vault))
+    files["api/records.md"] = records_page(api_types(domains, Vault))
     files["cli.md"] = cli_page()
     return dict(sorted(files.items()))
 
