@@ -2,6 +2,7 @@
 
     make docs                           # or: .venv/bin/python scripts/gendocs.py
     .venv/bin/python scripts/gendocs.py --check    # exit 1 when a committed file is stale
+    .venv/bin/python scripts/gendocs.py --out DIR  # write elsewhere (e.g. to compare branches)
 
 What is written, all of it derived from the code (never edit the output by hand):
 
@@ -726,7 +727,7 @@ def cli_commands() -> list[tuple[str, Any, Any]]:
     """(full name, command, context) for the root and every command and subcommand, sorted."""
     from typer.main import get_command
 
-    from memvault.cli import app
+    from memvault.cli.app import app
 
     root = get_command(app)
     found = []
@@ -833,18 +834,22 @@ def write(files: Files, root: Path = OUT) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder to write (default: docs/reference)"
+    )
     args = parser.parse_args(argv)
+    out: Path = args.out
     files = generate()
     if args.check:
-        problems = stale(files)
+        problems = stale(files, out)
         for path in problems:
-            print(f"stale: docs/reference/{path}", file=sys.stderr)
+            print(f"stale: {out / path}", file=sys.stderr)
         if problems:
             print(f"regenerate with: {COMMAND_LONG}", file=sys.stderr)
         return 1 if problems else 0
-    changed = write(files)
+    changed = write(files, out)
     for path in changed:
-        print(f"{'wrote' if path in files else 'removed'} docs/reference/{path}")
+        print(f"{'wrote' if path in files else 'removed'} {out / path}")
     print(f"{len(files)} files, {len(changed)} changed")
     return 0
 

@@ -17,7 +17,7 @@ import pytest
 import typer
 from typer.main import get_command
 
-from memvault.cli import app
+from memvault.cli.app import app  # the Typer app (memvault.cli may load it lazily)
 from memvault.errors import InvalidInput, NotFound
 
 ROOT = Path(__file__).resolve().parents[1]
