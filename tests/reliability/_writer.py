@@ -16,7 +16,9 @@ import memvault
 
 def main() -> None:
     url, session_id = sys.argv[1], sys.argv[2]
-    with memvault.open(url) as vault:
+    # No embedding: loading the model takes longer than most kill delays, and the crash test
+    # is about commits, not vectors (tests/test_vector_invariant.py covers those).
+    with memvault.open(url, embed_memories=False) as vault:
         user_id = vault.sessions.get(session_id).user_id
         print("READY", flush=True)
         i = 0

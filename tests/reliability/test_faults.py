@@ -10,8 +10,10 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlean
 
 import memvault
 from memvault.store import sqlite as sqlite_store
@@ -101,10 +103,17 @@ def _wal_mb(path: Path) -> float:
     return wal.stat().st_size / 1e6 if wal.exists() else 0.0
 
 
-def _long_reader_then_writes(path: Path, write: object, seconds: float) -> tuple[float, float]:
+def _long_reader_then_writes(
+    path: Path, write: object, seconds: float, library: Any = sqlite3
+) -> tuple[float, float]:
     """Hold a read snapshot while writes go on, release it, write a little more; returns
-    the WAL size (MB) at the end of the reader and after it ended."""
-    reader = sqlite3.connect(path, isolation_level=None)
+    the WAL size (MB) at the end of the reader and after it ended.
+
+    The reader must use the writer's SQLite `library`: two SQLite libraries in one process
+    (the stdlib's and sqlean's) do not see each other's POSIX locks on the WAL index, so a
+    stdlib reader would not stop memvault's checkpoints from resetting the WAL under it.
+    """
+    reader = library.connect(path, isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM messages").fetchone()  # pin a snapshot
     deadline = time.monotonic() + seconds
@@ -129,7 +138,10 @@ def test_wal_stays_bounded_once_the_long_reader_ends(tmp_path: Path) -> None:
     vault = memvault.open(mv_path)
     session = vault.sessions.create(vault.users.create("wal").id)
     mv_during, mv_after = _long_reader_then_writes(
-        mv_path, lambda i: vault.messages.append(session.id, "user", f"{i} " + "w" * 500), 4.0
+        mv_path,
+        lambda i: vault.messages.append(session.id, "user", f"{i} " + "w" * 500),
+        4.0,
+        sqlean,
     )
     vault.close()
     raw_path = tmp_path / "raw.db"
