@@ -17,7 +17,9 @@ from typing import Any
 
 from memvault import validate as v
 from memvault.domain import ANY, Domain, Owner, _AnyOwner, insert_sql, owner_clause
-from memvault.domain_records import (
+from memvault.errors import InvalidInput, NotFound
+from memvault.ids import new_id
+from memvault.records import (
     ConversationContext,
     EmotionalPatterns,
     EmotionEvent,
@@ -30,44 +32,20 @@ from memvault.domain_records import (
     TriggerCount,
     UsageStats,
 )
-from memvault.errors import InvalidInput, NotFound
-from memvault.ids import new_id
 from memvault.store.base import Row, Tx
+from memvault.store.rows import columns, row_decoder
 from memvault.tools import for_update, keywords
 
-EVENT_COLUMNS = (
-    "id", "user_id", "session_id", "emotion", "intensity", "trigger", "context", "metadata",
-    "occurred_at",
-)  # fmt: skip
-TRAIT_COLUMNS = ("id", "user_id", "agent", "name", "value", "updated_at")
-CHANGE_COLUMNS = ("id", "trait_id", "user_id", "old_value", "new_value", "reason", "changed_at")
+EVENT_COLUMNS = columns(EmotionEvent)
+TRAIT_COLUMNS = columns(Trait, without=("metadata",))
+CHANGE_COLUMNS = columns(TraitChange, without=("agent", "name"))
 TREND_THRESHOLD = 0.05  # |recent − earlier| average intensity below this is "stable"
 
 
-def event_from_row(tx: Tx, row: Row) -> EmotionEvent:
-    return EmotionEvent(
-        id=str(row["id"]),
-        user_id=str(row["user_id"]),
-        session_id=tx.id_out(row["session_id"]),
-        emotion=row["emotion"],
-        intensity=float(row["intensity"]),
-        trigger=row["trigger"],
-        context=row["context"],
-        metadata=tx.json_out(row["metadata"]) or {},
-        occurred_at=tx.ts_out(row["occurred_at"]),  # type: ignore[arg-type]
-    )
-
-
-def trait_from_row(tx: Tx, row: Row) -> Trait:
-    return Trait(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        agent=row["agent"],
-        name=row["name"],
-        value=float(row["value"]),
-        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
-        metadata=tx.json_out(row["metadata"]) or {},
-    )
+event_from_row = row_decoder(EmotionEvent)
+trait_from_row = row_decoder(Trait)
+trait_change_from_row = row_decoder(TraitChange)
+point_from_row = row_decoder(TrajectoryPoint)
 
 
 def normalise_intensity(value: Any, scale: Any = 1.0, field: str = "intensity") -> float:
@@ -683,25 +661,17 @@ def _session_visible(tx: Tx, session_id: str, user_id: Owner) -> Row:
 def _trajectory(tx: Tx, params: dict[str, Any], user_id: Owner) -> list[TrajectoryPoint]:
     _session_visible(tx, params["sid"], user_id)
     rows = tx.all(
-        "SELECT emotion, intensity, occurred_at FROM emotion_events WHERE session_id = :sid "
-        "ORDER BY occurred_at, id",
+        "SELECT occurred_at AS at, emotion, intensity, 'event' AS source FROM emotion_events "
+        "WHERE session_id = :sid ORDER BY occurred_at, id",
         params,
     )
-    if rows:
-        return [
-            TrajectoryPoint(tx.ts_out(r["occurred_at"]), r["emotion"], float(r["intensity"]),  # type: ignore[arg-type]
-                            "event")
-            for r in rows
-        ]  # fmt: skip
-    rows = tx.all(
-        "SELECT emotion, created_at FROM messages WHERE session_id = :sid "
-        "AND emotion IS NOT NULL ORDER BY seq",
-        params,
-    )
-    return [
-        TrajectoryPoint(tx.ts_out(r["created_at"]), r["emotion"], None, "message")  # type: ignore[arg-type]
-        for r in rows
-    ]
+    if not rows:
+        rows = tx.all(
+            "SELECT created_at AS at, emotion, NULL AS intensity, 'message' AS source "
+            "FROM messages WHERE session_id = :sid AND emotion IS NOT NULL ORDER BY seq",
+            params,
+        )
+    return [point_from_row(tx, r) for r in rows]
 
 
 def _agent(value: Any) -> str:
@@ -886,20 +856,7 @@ class Traits(Domain):
                 "LIMIT :limit OFFSET :offset",
                 params,
             )
-            return [
-                TraitChange(
-                    id=str(r["id"]),
-                    trait_id=str(r["trait_id"]),
-                    user_id=tx.id_out(r["user_id"]),
-                    agent=r["agent"],
-                    name=r["name"],
-                    old_value=None if r["old_value"] is None else float(r["old_value"]),
-                    new_value=float(r["new_value"]),
-                    reason=r["reason"],
-                    changed_at=tx.ts_out(r["changed_at"]),
-                )
-                for r in rows
-            ]
+            return [trait_change_from_row(tx, r) for r in rows]
 
     def personality(
         self, user_id: str | None, *, agent: str = "default", layered: bool = True

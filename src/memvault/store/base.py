@@ -107,19 +107,24 @@ class Tx(ABC):
     def ts(self, value: datetime | None) -> Any:
         """Encode an aware datetime for this engine."""
 
+    # The decoders are static: a record's row decoder (store/rows.py) compiles them into its
+    # plan once per engine, not once per transaction.
+    @staticmethod
     @abstractmethod
-    def ts_out(self, value: Any) -> datetime | None:
+    def ts_out(value: Any) -> datetime | None:
         """Decode a stored time into an aware UTC datetime."""
 
     @abstractmethod
     def json(self, value: Any) -> Any:
         """Encode a JSON-able value for this engine."""
 
+    @staticmethod
     @abstractmethod
-    def json_out(self, value: Any) -> Any:
+    def json_out(value: Any) -> Any:
         """Decode a stored JSON value."""
 
-    def id_out(self, value: Any) -> str | None:
+    @staticmethod
+    def id_out(value: Any) -> str | None:
         """Decode a stored id into its canonical string."""
         return None if value is None else str(value)
 

@@ -129,7 +129,8 @@ class PostgresTx(Tx):
             return value.replace(tzinfo=UTC)
         return value
 
-    def ts_out(self, value: Any) -> datetime | None:
+    @staticmethod
+    def ts_out(value: Any) -> datetime | None:
         if value is None:
             return None
         result: datetime = value.astimezone(UTC)
@@ -138,7 +139,8 @@ class PostgresTx(Tx):
     def json(self, value: Any) -> Any:
         return Jsonb(value)
 
-    def json_out(self, value: Any) -> Any:
+    @staticmethod
+    def json_out(value: Any) -> Any:
         return value
 
 

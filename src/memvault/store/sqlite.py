@@ -165,7 +165,8 @@ class SQLiteTx(Tx):
         # text stays fixed-width and sorts in time order.
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
-    def ts_out(self, value: Any) -> datetime | None:
+    @staticmethod
+    def ts_out(value: Any) -> datetime | None:
         if value is None:
             return None
         return datetime.fromisoformat(value)
@@ -173,7 +174,8 @@ class SQLiteTx(Tx):
     def json(self, value: Any) -> Any:
         return orjson.dumps(value).decode()
 
-    def json_out(self, value: Any) -> Any:
+    @staticmethod
+    def json_out(value: Any) -> Any:
         return None if value is None else orjson.loads(value)
 
 
