@@ -65,18 +65,6 @@ def _emotion(value: Any) -> str:
     return v.text("emotion", value, max_len=100).strip().lower()
 
 
-def _hour_sql(tx: Tx, column: str) -> str:
-    if tx.engine == "postgresql":
-        return f"CAST(EXTRACT(HOUR FROM {column} AT TIME ZONE 'UTC') AS INTEGER)"
-    return f"CAST(substr({column}, 12, 2) AS INTEGER)"  # fixed-width ISO text, UTC
-
-
-def _seconds_sql(tx: Tx, end: str, start: str) -> str:
-    if tx.engine == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-    return f"(julianday({end}) - julianday({start})) * 86400.0"
-
-
 def _user_scope(user_id: Any, params: dict[str, Any], column: str = "user_id") -> str:
     """Emotion events always have an owner: a user id is required."""
     params["owner"] = v.id_("user_id", user_id)
@@ -273,7 +261,7 @@ class Emotions(Domain):
             month_where, month_raw = _where_split(
                 tx, params, owner, _split(lo_at, hi_at, months=True), "month"
             )
-            hour = _hour_sql(tx, "occurred_at")
+            hour = tx.utc_hour("occurred_at")
             acc: dict[str, dict[str, Any]] = {}
 
             def add(
@@ -402,7 +390,7 @@ class Emotions(Domain):
         with self._store.read() as tx:
             where = " AND ".join([owner, *_range(tx, params, since, until)])
             params.update(w_start=tx.ts(w_start), w_mid=tx.ts(w_mid), w_end=tx.ts(end))
-            hour = _hour_sql(tx, "occurred_at")
+            hour = tx.utc_hour("occurred_at")
             rows = tx.all(
                 f"SELECT emotion, {hour} AS hour, COUNT(*) AS n, SUM(intensity) AS total, "
                 "MAX(intensity) AS peak, MIN(occurred_at) AS first_at, "
@@ -463,8 +451,8 @@ class Emotions(Domain):
         with self._store.write() as tx:
             tx.execute(f"DELETE FROM emotion_rollups WHERE {where}", params)
             tx.execute(f"DELETE FROM emotion_trigger_rollups WHERE {where}", params)
-            tx.execute(_rebuild_rollups_sql(tx.engine, where), params)
-            tx.execute(_rebuild_triggers_sql(tx.engine, where), params)
+            tx.execute(_rebuild_rollups_sql(tx, where), params)
+            tx.execute(_rebuild_triggers_sql(tx, where), params)
             return int(tx.scalar(f"SELECT COUNT(*) FROM emotion_rollups WHERE {where}", params))
 
     def trajectory(self, session_id: str, *, user_id: Owner) -> builtins.list[TrajectoryPoint]:
@@ -479,17 +467,9 @@ HOURS = tuple(f"h{h:02d}" for h in range(24))
 _ROLLUP_COLS = "user_id, emotion, day, n, total, peak, first_at, last_at, " + ", ".join(HOURS)
 
 
-def _day_sql(engine: str) -> str:
-    if engine == "postgresql":
-        return "CAST(occurred_at AT TIME ZONE 'UTC' AS date)"
-    return "substr(occurred_at, 1, 10)"
-
-
-def _rebuild_rollups_sql(engine: str, where: str) -> str:
-    day = _day_sql(engine)
-    hour = "CAST(EXTRACT(HOUR FROM occurred_at AT TIME ZONE 'UTC') AS INTEGER)"
-    if engine != "postgresql":
-        hour = "CAST(substr(occurred_at, 12, 2) AS INTEGER)"
+def _rebuild_rollups_sql(tx: Tx, where: str) -> str:
+    day = tx.utc_day("occurred_at")
+    hour = tx.utc_hour("occurred_at")
     hours = ", ".join(f"SUM(CASE WHEN {hour} = {h} THEN 1 ELSE 0 END)" for h in range(24))
     return (
         f"INSERT INTO emotion_rollups ({_ROLLUP_COLS}) SELECT user_id, emotion, {day}, "
@@ -498,10 +478,8 @@ def _rebuild_rollups_sql(engine: str, where: str) -> str:
     )
 
 
-def _rebuild_triggers_sql(engine: str, where: str) -> str:
-    month = "substr(occurred_at, 1, 7) || '-01'"
-    if engine == "postgresql":
-        month = "CAST(date_trunc('month', occurred_at AT TIME ZONE 'UTC') AS date)"
+def _rebuild_triggers_sql(tx: Tx, where: str) -> str:
+    month = tx.utc_month("occurred_at")
     return (
         "INSERT INTO emotion_trigger_rollups (user_id, emotion, trigger, month, n) "
         f"SELECT user_id, emotion, trigger, {month}, COUNT(*) FROM emotion_events "
@@ -579,7 +557,7 @@ def _where_split(
         for period, cmp in ((periods[0], ">="), (periods[1], "<")):
             if period is not None:
                 name = f"p{len(params)}"
-                params[name] = period if tx.engine == "postgresql" else period.isoformat()
+                params[name] = tx.day_value(period)
                 cond.append(f"{column} {cmp} :{name}")
         rolled = " AND ".join(cond)
     return rolled, raw
@@ -798,7 +776,7 @@ class Traits(Domain):
             new = compute(old)
             if new == old:
                 return trait_from_row(tx, row)
-            row = tx.one(
+            row = tx.returning(
                 "UPDATE traits SET value = :value, updated_at = :now WHERE id = :id RETURNING *",
                 {"value": new, "now": params["now"], "id": row["id"]},
             )
@@ -931,7 +909,7 @@ class Profiles(Domain):
             return self._usage(tx, user_id)
 
     def _usage(self, tx: Tx, user_id: str) -> UsageStats:
-        seconds = _seconds_sql(tx, "COALESCE(ended_at, updated_at)", "started_at")
+        seconds = tx.seconds_between("COALESCE(ended_at, updated_at)", "started_at")
         row = tx.one(
             "SELECT COUNT(*) AS n, COALESCE(SUM(message_count), 0) AS msgs, "
             f"AVG({seconds}) AS secs, MIN(started_at) AS first_at, "

@@ -68,7 +68,7 @@ class Sessions(Domain):
             if parent_id is not None:
                 # PostgreSQL: lock the parent, so that concurrent instances of one parent are
                 # numbered one after the other (SQLite's writer is already alone).
-                lock = "" if tx.engine == "sqlite" else " FOR UPDATE"
+                lock = tx.for_update
                 parent = tx.one(
                     f"SELECT user_id FROM sessions WHERE id = :p{lock}", {"p": parent_id}
                 )
@@ -104,7 +104,7 @@ class Sessions(Domain):
                 "legacy_key": legacy_key,
             }
             try:
-                row = tx.one(insert_sql("sessions", SESSION_COLUMNS, "*"), values)
+                row = tx.returning(insert_sql("sessions", SESSION_COLUMNS, "*"), values)
             except IntegrityViolation as exc:
                 if instance_no is not None and "instance_no" in str(exc):
                     raise Conflict(
@@ -389,7 +389,7 @@ class Messages(Domain):
                 # re-embeds it).
                 tx.execute("DELETE FROM embeddings WHERE message_id = :id", {"id": message_id})
             merged = {**(tx.json_out(row["metadata"]) or {}), **patch}
-            row = tx.one(
+            row = tx.returning(
                 "UPDATE messages SET content = :c, metadata = :m, edited_at = :now "
                 "WHERE id = :id RETURNING *",
                 {"id": message_id, "c": content, "m": tx.json(merged), "now": tx.ts(self._now())},

@@ -120,7 +120,7 @@ class Tasks(Domain):
             self._require_user(tx, user_id)
             check_link(tx, "projects", "project_id", project_id, user_id)
             check_link(tx, "sessions", "session_id", session_id, user_id)
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("requests", REQUEST_COLUMNS, "*"),
                 {
                     "id": new_id(), "user_id": user_id, "project_id": project_id,
@@ -216,7 +216,7 @@ class Tasks(Domain):
             ):
                 raise Conflict(f"request {request_id} already has wave {wave}")
             owner = tx.id_out(req["user_id"])
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("task_lists", TASK_LIST_COLUMNS, "*"),
                 {
                     "id": new_id(), "request_id": request_id, "user_id": owner, "wave": wave,
@@ -274,7 +274,7 @@ class Tasks(Domain):
             if tl is None:
                 raise NotFound("task list", task_list_id)
             owner = tx.id_out(tl["user_id"])
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("subtasks", SUBTASK_COLUMNS, "*"),
                 {
                     "id": new_id(), "task_list_id": task_list_id, "user_id": owner,
@@ -500,7 +500,7 @@ class Agents(Domain):
         with self._store.write() as tx:
             self._require_user(tx, user_id)
             check_link(tx, "projects", "project_id", project_id, user_id)
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("agent_messages", MESSAGE_COLUMNS, "*"),
                 {
                     "id": new_id(), "user_id": user_id, "project_id": project_id,

@@ -431,7 +431,7 @@ class Memories(Domain):
                 values["content_hash"] = digest = content_hash(values["content"])
                 sets.append("content_hash = :content_hash")
                 self._refuse_duplicate(tx, old, digest)
-            row = tx.one(
+            row = tx.returning(
                 f"UPDATE memories SET {', '.join(sets)} WHERE id = :id RETURNING *", values
             )
             memory = memory_from_row(tx, row)

@@ -92,7 +92,7 @@ class Patterns(Domain):
         created = v.optional_when("created_at", created_at) or now
         with self._store.write() as tx:
             self._require_user(tx, user_id)
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("response_patterns", PATTERN_COLUMNS, "*"),
                 {
                     "id": new_id(),
@@ -153,7 +153,7 @@ class Patterns(Domain):
             if user_id is None:
                 _may_write(None, teacher)
             params = {"id": pattern_id, "outcome": value, "now": tx.ts(self._now())}
-            row = tx.one(RECORD_USE, params)
+            row = tx.returning(RECORD_USE, params)
             if user_id is not None:
                 tx.execute(RECORD_USER_USE, {**params, "user": user_id})
             pattern = pattern_from_row(tx, row)
@@ -214,7 +214,7 @@ class Patterns(Domain):
             if patch is not None:
                 params["meta"] = tx.json({**(tx.json_out(row["metadata"]) or {}), **patch})
                 sets.append("metadata = :meta")
-            row = tx.one(
+            row = tx.returning(
                 f"UPDATE response_patterns SET {', '.join(sets)} WHERE id = :id RETURNING *",
                 params,
             )

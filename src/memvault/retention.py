@@ -66,7 +66,7 @@ class Retention(Domain):
         if max_age_days is None and keep_last is None:
             raise InvalidInput("max_age_days", None, "give max_age_days, keep_last or both")
         with self._store.write() as tx:
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("retention_policies", POLICY_COLUMNS)
                 + " ON CONFLICT (entity) DO UPDATE SET max_age_days = excluded.max_age_days, "
                 "keep_last = excluded.keep_last RETURNING *",

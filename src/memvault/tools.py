@@ -84,7 +84,7 @@ def keywords(text: str, *, limit: int = 32) -> list[str]:
 def for_update(tx: Tx) -> str:
     """Row lock suffix for a SELECT that precedes an UPDATE: `FOR UPDATE` on PostgreSQL;
     nothing on SQLite, where `BEGIN IMMEDIATE` already holds the database's write lock."""
-    return " FOR UPDATE" if tx.engine == "postgresql" else ""
+    return tx.for_update
 
 
 action_from_row = row_decoder(Action)
@@ -344,7 +344,7 @@ class Routing(Domain):
             sql = UPSERT_BASE if user_id is None else UPSERT_USER
             out = []
             for word in words:
-                row = tx.one(
+                row = tx.returning(
                     sql,
                     {
                         "id": new_id(),

@@ -549,11 +549,8 @@ class Search:
             return Path(self.ann_dir)
         if os.environ.get(ANN_DIR_ENV):
             return Path(os.environ[ANN_DIR_ENV])
-        store = self._vault.store
-        path = getattr(store, "path", None)
-        if self._vault.engine == "sqlite" and path and not getattr(store, "memory", False):
-            return Path(str(path) + ".ann")
-        return None
+        file = self._vault.store.file
+        return None if file is None else Path(f"{file}.ann")
 
     def ann_build(
         self,
