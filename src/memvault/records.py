@@ -43,7 +43,7 @@ def _iso(value: Any) -> Any:
     return value
 
 
-# --- owners, conversations, memories -----------------------------------------------------
+# --- owners, conversations, memories -------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
