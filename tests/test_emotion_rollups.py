@@ -11,7 +11,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 import memvault
-from memvault.domain_records import EmotionalPatterns
+from memvault.records import EmotionalPatterns
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EMOTIONS = ("joy", "calm", "fear", "anger")

@@ -4,22 +4,54 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from types import ModuleType
 
 import memvault
+from memvault import records
 
 
 def test_public_names_are_pinned() -> None:
     assert sorted(memvault.__all__) == sorted(
         [
-            "ANY", "Conflict", "Event", "Forbidden", "IntegrityViolation", "InvalidInput",
-            "Memory", "MemoryChange", "MemvaultError", "Message", "NotFound", "Project",
-            "SchemaError", "SchemaTooNew", "Session", "Stats", "StoreBusy", "StoreError",
-            "StoreFull", "StoreUnavailable", "User", "Vault", "__version__", "derived_id",
-            "new_id", "open",
+            "ANY", "Action", "AgentMessage", "AgentSubscription", "Conflict",
+            "ConversationContext", "EmotionEvent", "EmotionPattern", "EmotionalPatterns", "Event",
+            "Forbidden", "Hit", "Hits", "IntegrityViolation", "InvalidInput", "Memory",
+            "MemoryChange", "MemvaultError", "Message", "NotFound", "Pattern", "PatternUse",
+            "Personality", "Profile", "Project", "PruneReport", "Request", "RequestOverview",
+            "ResponsePattern", "RetentionPolicy", "RoutingScore", "SchemaError", "SchemaTooNew",
+            "Session", "Stats", "StoreBusy", "StoreError", "StoreFull", "StoreUnavailable",
+            "Subtask", "Suggestion", "TaskList", "ToolStats", "Trait", "TraitChange",
+            "TrajectoryPoint", "TriggerCount", "UsageStats", "User", "Vault", "__version__",
+            "derived_id", "new_id", "open",
         ]
     )  # fmt: skip
     for name in memvault.__all__:
         assert hasattr(memvault, name), name
+
+
+def test_all_is_exactly_what_the_package_holds() -> None:
+    """As httpx pins it: every public name of the package is in `__all__` and nothing else
+    is (the lazy `Vault` and `open` are loaded first; submodules are not names)."""
+    for name in memvault.__all__:
+        getattr(memvault, name)
+    held = sorted(
+        name
+        for name, value in vars(memvault).items()
+        if (not name.startswith("_") or name == "__version__") and not isinstance(value, ModuleType)
+    )
+    assert held == sorted(memvault.__all__)
+
+
+def test_every_record_type_is_exported() -> None:
+    """A record the API returns is importable from `memvault` as soon as it is defined."""
+    defined = {
+        name
+        for name, value in vars(records).items()
+        if isinstance(value, type) and value.__module__ == records.__name__
+    }
+    assert defined <= set(memvault.__all__), defined - set(memvault.__all__)
+    for name in defined:
+        assert getattr(memvault, name) is getattr(records, name)
 
 
 def test_core_imports_neither_typer_nor_fastapi(tmp_path) -> None:

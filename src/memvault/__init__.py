@@ -8,7 +8,7 @@ the domain APIs hung on the returned `Vault`: ``vault.users``, ``vault.sessions`
 CLI's ``--help`` do not import every domain module.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing
 
 from memvault.domain import ANY
 from memvault.errors import (
@@ -27,23 +27,51 @@ from memvault.errors import (
 )
 from memvault.ids import derived_id, new_id
 from memvault.records import (
+    Action,
+    AgentMessage,
+    AgentSubscription,
+    ConversationContext,
+    EmotionalPatterns,
+    EmotionEvent,
+    EmotionPattern,
     Event,
+    Hit,
+    Hits,
     Memory,
     MemoryChange,
     Message,
+    Pattern,
+    PatternUse,
+    Personality,
+    Profile,
     Project,
+    PruneReport,
+    Request,
+    RequestOverview,
+    ResponsePattern,
+    RetentionPolicy,
+    RoutingScore,
     Session,
     Stats,
+    Subtask,
+    Suggestion,
+    TaskList,
+    ToolStats,
+    Trait,
+    TraitChange,
+    TrajectoryPoint,
+    TriggerCount,
+    UsageStats,
     User,
 )
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from memvault.vault import Vault, open
 
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     if name in ("Vault", "open"):
         from memvault import vault
 
@@ -59,9 +87,18 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ANY",
+    "Action",
+    "AgentMessage",
+    "AgentSubscription",
     "Conflict",
+    "ConversationContext",
+    "EmotionEvent",
+    "EmotionPattern",
+    "EmotionalPatterns",
     "Event",
     "Forbidden",
+    "Hit",
+    "Hits",
     "IntegrityViolation",
     "InvalidInput",
     "Memory",
@@ -69,7 +106,17 @@ __all__ = [
     "MemvaultError",
     "Message",
     "NotFound",
+    "Pattern",
+    "PatternUse",
+    "Personality",
+    "Profile",
     "Project",
+    "PruneReport",
+    "Request",
+    "RequestOverview",
+    "ResponsePattern",
+    "RetentionPolicy",
+    "RoutingScore",
     "SchemaError",
     "SchemaTooNew",
     "Session",
@@ -78,6 +125,15 @@ __all__ = [
     "StoreError",
     "StoreFull",
     "StoreUnavailable",
+    "Subtask",
+    "Suggestion",
+    "TaskList",
+    "ToolStats",
+    "Trait",
+    "TraitChange",
+    "TrajectoryPoint",
+    "TriggerCount",
+    "UsageStats",
     "User",
     "Vault",
     "__version__",

@@ -105,7 +105,8 @@ def row_to_json(tx: Tx, table: str, row: Row) -> dict[str, Any]:
         elif kind == "json":
             out[key] = tx.json_out(value)
         elif kind == "time":
-            out[key] = tx.ts_out(value).isoformat()  # type: ignore[union-attr]
+            at = tx.ts_out(value)
+            out[key] = None if at is None else at.isoformat()
         elif kind == "blob":
             out[key] = base64.b64encode(bytes(value)).decode()
         elif key == "id" or (key.endswith("_id") and not isinstance(value, int | str)):
@@ -136,33 +137,18 @@ def erase_user(vault: Vault, user_id: str, *, vacuum: bool = True) -> dict[str, 
     but copies of deleted text may stay in free space until the next VACUUM)."""
     user_id = v.id_("user_id", user_id)
     store = vault.store
-    sqlite = store.engine == "sqlite"
-    raw = store.raw_connection() if sqlite else None  # type: ignore[attr-defined]
-    if raw is not None:
-        raw.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
-    try:
-        removed: dict[str, int] = {}
-        with store.write() as tx:
-            if tx.one("SELECT 1 FROM users WHERE id = :u", {"u": user_id}) is None:
-                raise NotFound("user", user_id)
-            for table in OWNED_TABLES:
-                n = tx.execute(f"DELETE FROM {table} WHERE {owned(table)}", {"u": user_id}).rowcount
-                removed[table] = int(n or 0)
-            tx.execute("DELETE FROM users WHERE id = :u", {"u": user_id})
-            removed["users"] = 1
-            _purge_fulltext(tx)
-            vault.memories._emit(tx, "user.erased", user_id, {"user_id": user_id})
-    finally:
-        if raw is not None:
-            raw.execute("PRAGMA secure_delete=OFF")
-    if sqlite and vacuum:
-        # secure_delete zeroes freed cells, but b-tree rebalancing can leave copies of
-        # deleted cells in a page's unused space; VACUUM rebuilds every page from live rows.
-        raw.execute("VACUUM")  # type: ignore[union-attr]
-    if sqlite:
-        store.checkpoint("TRUNCATE")  # type: ignore[attr-defined]
-    else:
-        _vacuum_postgres(vault)
+    removed: dict[str, int] = {}
+    with store.secure_delete(), store.write() as tx:
+        if tx.one("SELECT 1 FROM users WHERE id = :u", {"u": user_id}) is None:
+            raise NotFound("user", user_id)
+        for table in OWNED_TABLES:
+            n = tx.execute(f"DELETE FROM {table} WHERE {owned(table)}", {"u": user_id}).rowcount
+            removed[table] = int(n or 0)
+        tx.execute("DELETE FROM users WHERE id = :u", {"u": user_id})
+        removed["users"] = 1
+        _purge_fulltext(tx)
+        vault.memories._emit(tx, "user.erased", user_id, {"user_id": user_id})
+    store.reclaim((*OWNED_TABLES, "users"), rebuild=vacuum)
     return removed
 
 
@@ -174,15 +160,6 @@ def _purge_fulltext(tx: Tx) -> None:
     for row in rows:
         name = row["name"]
         tx.execute(f"INSERT INTO {name}({name}) VALUES ('optimize')")
-
-
-def _vacuum_postgres(vault: Vault) -> None:
-    import psycopg
-
-    conninfo = vault.store.location.conninfo or ""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for table in (*OWNED_TABLES, "users"):
-            conn.execute(f"VACUUM {table}")
 
 
 @dataclass(frozen=True)
@@ -212,7 +189,7 @@ def backup(vault: Vault, path: str, *, overwrite: bool = False) -> Backup:
     if os.path.exists(tmp):
         os.unlink(tmp)
     try:
-        vault.store.backup_to(tmp)  # type: ignore[attr-defined]
+        vault.store.backup_to(tmp)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

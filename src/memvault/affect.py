@@ -17,7 +17,9 @@ from typing import Any
 
 from memvault import validate as v
 from memvault.domain import ANY, Domain, Owner, _AnyOwner, insert_sql, owner_clause
-from memvault.domain_records import (
+from memvault.errors import InvalidInput, NotFound
+from memvault.ids import new_id
+from memvault.records import (
     ConversationContext,
     EmotionalPatterns,
     EmotionEvent,
@@ -30,44 +32,20 @@ from memvault.domain_records import (
     TriggerCount,
     UsageStats,
 )
-from memvault.errors import InvalidInput, NotFound
-from memvault.ids import new_id
 from memvault.store.base import Row, Tx
+from memvault.store.rows import columns, row_decoder
 from memvault.tools import for_update, keywords
 
-EVENT_COLUMNS = (
-    "id", "user_id", "session_id", "emotion", "intensity", "trigger", "context", "metadata",
-    "occurred_at",
-)  # fmt: skip
-TRAIT_COLUMNS = ("id", "user_id", "agent", "name", "value", "updated_at")
-CHANGE_COLUMNS = ("id", "trait_id", "user_id", "old_value", "new_value", "reason", "changed_at")
+EVENT_COLUMNS = columns(EmotionEvent)
+TRAIT_COLUMNS = columns(Trait, without=("metadata",))
+CHANGE_COLUMNS = columns(TraitChange, without=("agent", "name"))
 TREND_THRESHOLD = 0.05  # |recent − earlier| average intensity below this is "stable"
 
 
-def event_from_row(tx: Tx, row: Row) -> EmotionEvent:
-    return EmotionEvent(
-        id=str(row["id"]),
-        user_id=str(row["user_id"]),
-        session_id=tx.id_out(row["session_id"]),
-        emotion=row["emotion"],
-        intensity=float(row["intensity"]),
-        trigger=row["trigger"],
-        context=row["context"],
-        metadata=tx.json_out(row["metadata"]) or {},
-        occurred_at=tx.ts_out(row["occurred_at"]),  # type: ignore[arg-type]
-    )
-
-
-def trait_from_row(tx: Tx, row: Row) -> Trait:
-    return Trait(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        agent=row["agent"],
-        name=row["name"],
-        value=float(row["value"]),
-        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
-        metadata=tx.json_out(row["metadata"]) or {},
-    )
+event_from_row = row_decoder(EmotionEvent)
+trait_from_row = row_decoder(Trait)
+trait_change_from_row = row_decoder(TraitChange)
+point_from_row = row_decoder(TrajectoryPoint)
 
 
 def normalise_intensity(value: Any, scale: Any = 1.0, field: str = "intensity") -> float:
@@ -85,18 +63,6 @@ def normalise_intensity(value: Any, scale: Any = 1.0, field: str = "intensity") 
 
 def _emotion(value: Any) -> str:
     return v.text("emotion", value, max_len=100).strip().lower()
-
-
-def _hour_sql(tx: Tx, column: str) -> str:
-    if tx.engine == "postgresql":
-        return f"CAST(EXTRACT(HOUR FROM {column} AT TIME ZONE 'UTC') AS INTEGER)"
-    return f"CAST(substr({column}, 12, 2) AS INTEGER)"  # fixed-width ISO text, UTC
-
-
-def _seconds_sql(tx: Tx, end: str, start: str) -> str:
-    if tx.engine == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-    return f"(julianday({end}) - julianday({start})) * 86400.0"
 
 
 def _user_scope(user_id: Any, params: dict[str, Any], column: str = "user_id") -> str:
@@ -295,7 +261,7 @@ class Emotions(Domain):
             month_where, month_raw = _where_split(
                 tx, params, owner, _split(lo_at, hi_at, months=True), "month"
             )
-            hour = _hour_sql(tx, "occurred_at")
+            hour = tx.utc_hour("occurred_at")
             acc: dict[str, dict[str, Any]] = {}
 
             def add(
@@ -424,7 +390,7 @@ class Emotions(Domain):
         with self._store.read() as tx:
             where = " AND ".join([owner, *_range(tx, params, since, until)])
             params.update(w_start=tx.ts(w_start), w_mid=tx.ts(w_mid), w_end=tx.ts(end))
-            hour = _hour_sql(tx, "occurred_at")
+            hour = tx.utc_hour("occurred_at")
             rows = tx.all(
                 f"SELECT emotion, {hour} AS hour, COUNT(*) AS n, SUM(intensity) AS total, "
                 "MAX(intensity) AS peak, MIN(occurred_at) AS first_at, "
@@ -485,8 +451,8 @@ class Emotions(Domain):
         with self._store.write() as tx:
             tx.execute(f"DELETE FROM emotion_rollups WHERE {where}", params)
             tx.execute(f"DELETE FROM emotion_trigger_rollups WHERE {where}", params)
-            tx.execute(_rebuild_rollups_sql(tx.engine, where), params)
-            tx.execute(_rebuild_triggers_sql(tx.engine, where), params)
+            tx.execute(_rebuild_rollups_sql(tx, where), params)
+            tx.execute(_rebuild_triggers_sql(tx, where), params)
             return int(tx.scalar(f"SELECT COUNT(*) FROM emotion_rollups WHERE {where}", params))
 
     def trajectory(self, session_id: str, *, user_id: Owner) -> builtins.list[TrajectoryPoint]:
@@ -501,17 +467,9 @@ HOURS = tuple(f"h{h:02d}" for h in range(24))
 _ROLLUP_COLS = "user_id, emotion, day, n, total, peak, first_at, last_at, " + ", ".join(HOURS)
 
 
-def _day_sql(engine: str) -> str:
-    if engine == "postgresql":
-        return "CAST(occurred_at AT TIME ZONE 'UTC' AS date)"
-    return "substr(occurred_at, 1, 10)"
-
-
-def _rebuild_rollups_sql(engine: str, where: str) -> str:
-    day = _day_sql(engine)
-    hour = "CAST(EXTRACT(HOUR FROM occurred_at AT TIME ZONE 'UTC') AS INTEGER)"
-    if engine != "postgresql":
-        hour = "CAST(substr(occurred_at, 12, 2) AS INTEGER)"
+def _rebuild_rollups_sql(tx: Tx, where: str) -> str:
+    day = tx.utc_day("occurred_at")
+    hour = tx.utc_hour("occurred_at")
     hours = ", ".join(f"SUM(CASE WHEN {hour} = {h} THEN 1 ELSE 0 END)" for h in range(24))
     return (
         f"INSERT INTO emotion_rollups ({_ROLLUP_COLS}) SELECT user_id, emotion, {day}, "
@@ -520,10 +478,8 @@ def _rebuild_rollups_sql(engine: str, where: str) -> str:
     )
 
 
-def _rebuild_triggers_sql(engine: str, where: str) -> str:
-    month = "substr(occurred_at, 1, 7) || '-01'"
-    if engine == "postgresql":
-        month = "CAST(date_trunc('month', occurred_at AT TIME ZONE 'UTC') AS date)"
+def _rebuild_triggers_sql(tx: Tx, where: str) -> str:
+    month = tx.utc_month("occurred_at")
     return (
         "INSERT INTO emotion_trigger_rollups (user_id, emotion, trigger, month, n) "
         f"SELECT user_id, emotion, trigger, {month}, COUNT(*) FROM emotion_events "
@@ -601,7 +557,7 @@ def _where_split(
         for period, cmp in ((periods[0], ">="), (periods[1], "<")):
             if period is not None:
                 name = f"p{len(params)}"
-                params[name] = period if tx.engine == "postgresql" else period.isoformat()
+                params[name] = tx.day_value(period)
                 cond.append(f"{column} {cmp} :{name}")
         rolled = " AND ".join(cond)
     return rolled, raw
@@ -683,25 +639,17 @@ def _session_visible(tx: Tx, session_id: str, user_id: Owner) -> Row:
 def _trajectory(tx: Tx, params: dict[str, Any], user_id: Owner) -> list[TrajectoryPoint]:
     _session_visible(tx, params["sid"], user_id)
     rows = tx.all(
-        "SELECT emotion, intensity, occurred_at FROM emotion_events WHERE session_id = :sid "
-        "ORDER BY occurred_at, id",
+        "SELECT occurred_at AS at, emotion, intensity, 'event' AS source FROM emotion_events "
+        "WHERE session_id = :sid ORDER BY occurred_at, id",
         params,
     )
-    if rows:
-        return [
-            TrajectoryPoint(tx.ts_out(r["occurred_at"]), r["emotion"], float(r["intensity"]),  # type: ignore[arg-type]
-                            "event")
-            for r in rows
-        ]  # fmt: skip
-    rows = tx.all(
-        "SELECT emotion, created_at FROM messages WHERE session_id = :sid "
-        "AND emotion IS NOT NULL ORDER BY seq",
-        params,
-    )
-    return [
-        TrajectoryPoint(tx.ts_out(r["created_at"]), r["emotion"], None, "message")  # type: ignore[arg-type]
-        for r in rows
-    ]
+    if not rows:
+        rows = tx.all(
+            "SELECT created_at AS at, emotion, NULL AS intensity, 'message' AS source "
+            "FROM messages WHERE session_id = :sid AND emotion IS NOT NULL ORDER BY seq",
+            params,
+        )
+    return [point_from_row(tx, r) for r in rows]
 
 
 def _agent(value: Any) -> str:
@@ -828,7 +776,7 @@ class Traits(Domain):
             new = compute(old)
             if new == old:
                 return trait_from_row(tx, row)
-            row = tx.one(
+            row = tx.returning(
                 "UPDATE traits SET value = :value, updated_at = :now WHERE id = :id RETURNING *",
                 {"value": new, "now": params["now"], "id": row["id"]},
             )
@@ -886,20 +834,7 @@ class Traits(Domain):
                 "LIMIT :limit OFFSET :offset",
                 params,
             )
-            return [
-                TraitChange(
-                    id=str(r["id"]),
-                    trait_id=str(r["trait_id"]),
-                    user_id=tx.id_out(r["user_id"]),
-                    agent=r["agent"],
-                    name=r["name"],
-                    old_value=None if r["old_value"] is None else float(r["old_value"]),
-                    new_value=float(r["new_value"]),
-                    reason=r["reason"],
-                    changed_at=tx.ts_out(r["changed_at"]),
-                )
-                for r in rows
-            ]
+            return [trait_change_from_row(tx, r) for r in rows]
 
     def personality(
         self, user_id: str | None, *, agent: str = "default", layered: bool = True
@@ -974,7 +909,7 @@ class Profiles(Domain):
             return self._usage(tx, user_id)
 
     def _usage(self, tx: Tx, user_id: str) -> UsageStats:
-        seconds = _seconds_sql(tx, "COALESCE(ended_at, updated_at)", "started_at")
+        seconds = tx.seconds_between("COALESCE(ended_at, updated_at)", "started_at")
         row = tx.one(
             "SELECT COUNT(*) AS n, COALESCE(SUM(message_count), 0) AS msgs, "
             f"AVG({seconds}) AS secs, MIN(started_at) AS first_at, "

@@ -11,16 +11,11 @@ from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
 from memvault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Message, Session
-from memvault.store.base import Row, Tx
+from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import ROLES, SESSION_KINDS, SESSION_STATUSES
 
-MESSAGE_COLUMNS = (
-    "id", "session_id", "user_id", "seq", "role", "content", "emotion", "metadata", "created_at",
-)  # fmt: skip
-SESSION_COLUMNS = (
-    "id", "user_id", "project_id", "parent_id", "kind", "title", "status", "metadata",
-    "started_at", "updated_at", "ended_at", "instance_no", "legacy_key",
-)  # fmt: skip
+MESSAGE_COLUMNS = columns(Message, without=("edited_at",))
+SESSION_COLUMNS = columns(Session, without=("message_count", "instance_count"))
 BUMP_SESSION = (
     "UPDATE sessions SET message_count = message_count + 1, last_seq = last_seq + 1, "
     "updated_at = :now WHERE id = :sid RETURNING last_seq, user_id"
@@ -28,39 +23,8 @@ BUMP_SESSION = (
 INSERT_MESSAGE = insert_sql("messages", MESSAGE_COLUMNS)
 
 
-def session_from_row(tx: Tx, row: Row) -> Session:
-    return Session(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        project_id=tx.id_out(row["project_id"]),
-        parent_id=tx.id_out(row["parent_id"]),
-        kind=row["kind"],
-        title=row["title"],
-        status=row["status"],
-        metadata=tx.json_out(row["metadata"]) or {},
-        message_count=int(row["message_count"]),
-        started_at=tx.ts_out(row["started_at"]),  # type: ignore[arg-type]
-        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
-        ended_at=tx.ts_out(row["ended_at"]),
-        instance_no=row["instance_no"],
-        instance_count=int(row["instance_count"]),
-        legacy_key=row["legacy_key"],
-    )
-
-
-def message_from_row(tx: Tx, row: Row) -> Message:
-    return Message(
-        id=str(row["id"]),
-        session_id=str(row["session_id"]),
-        user_id=tx.id_out(row["user_id"]),
-        seq=int(row["seq"]),
-        role=row["role"],
-        content=row["content"],
-        emotion=row["emotion"],
-        metadata=tx.json_out(row["metadata"]) or {},
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        edited_at=tx.ts_out(row["edited_at"]),
-    )
+session_from_row = row_decoder(Session)
+message_from_row = row_decoder(Message)
 
 
 class Sessions(Domain):
@@ -104,7 +68,7 @@ class Sessions(Domain):
             if parent_id is not None:
                 # PostgreSQL: lock the parent, so that concurrent instances of one parent are
                 # numbered one after the other (SQLite's writer is already alone).
-                lock = "" if tx.engine == "sqlite" else " FOR UPDATE"
+                lock = tx.for_update
                 parent = tx.one(
                     f"SELECT user_id FROM sessions WHERE id = :p{lock}", {"p": parent_id}
                 )
@@ -140,7 +104,7 @@ class Sessions(Domain):
                 "legacy_key": legacy_key,
             }
             try:
-                row = tx.one(insert_sql("sessions", SESSION_COLUMNS, "*"), values)
+                row = tx.returning(insert_sql("sessions", SESSION_COLUMNS, "*"), values)
             except IntegrityViolation as exc:
                 if instance_no is not None and "instance_no" in str(exc):
                     raise Conflict(
@@ -425,7 +389,7 @@ class Messages(Domain):
                 # re-embeds it).
                 tx.execute("DELETE FROM embeddings WHERE message_id = :id", {"id": message_id})
             merged = {**(tx.json_out(row["metadata"]) or {}), **patch}
-            row = tx.one(
+            row = tx.returning(
                 "UPDATE messages SET content = :c, metadata = :m, edited_at = :now "
                 "WHERE id = :id RETURNING *",
                 {"id": message_id, "c": content, "m": tx.json(merged), "now": tx.ts(self._now())},

@@ -14,7 +14,9 @@ from typing import Any
 
 from memvault import validate as v
 from memvault.domain import Domain, Owner, _AnyOwner, insert_sql, owner_clause
-from memvault.domain_records import (
+from memvault.errors import Conflict, InvalidInput, NotFound
+from memvault.ids import new_id
+from memvault.records import (
     AgentMessage,
     AgentSubscription,
     Request,
@@ -22,9 +24,7 @@ from memvault.domain_records import (
     Subtask,
     TaskList,
 )
-from memvault.errors import Conflict, InvalidInput, NotFound
-from memvault.ids import new_id
-from memvault.store.base import Row, Tx
+from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import REQUEST_STATUSES, TASK_STATUSES
 from memvault.tools import check_link
 
@@ -46,22 +46,11 @@ TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
 FINAL_REQUEST = frozenset({"completed", "failed", "cancelled"})
 FINAL_TASK = frozenset({"completed", "failed", "cancelled"})
 
-REQUEST_COLUMNS = (
-    "id", "user_id", "project_id", "session_id", "prompt", "prompt_type", "status", "metadata",
-    "created_at", "completed_at",
-)  # fmt: skip
-TASK_LIST_COLUMNS = (
-    "id", "request_id", "user_id", "wave", "name", "status", "created_at", "completed_at",
-)  # fmt: skip
-SUBTASK_COLUMNS = (
-    "id", "task_list_id", "user_id", "agent_type", "agent_id", "description", "status",
-    "result", "created_at", "started_at", "completed_at",
-)  # fmt: skip
-MESSAGE_COLUMNS = (
-    "id", "user_id", "project_id", "from_agent", "to_agent", "topic", "message_type",
-    "payload", "priority", "created_at", "expires_at",
-)  # fmt: skip
-SUBSCRIPTION_COLUMNS = ("id", "user_id", "agent_id", "topic", "created_at")
+REQUEST_COLUMNS = columns(Request)
+TASK_LIST_COLUMNS = columns(TaskList)
+SUBTASK_COLUMNS = columns(Subtask)
+MESSAGE_COLUMNS = columns(AgentMessage)
+SUBSCRIPTION_COLUMNS = columns(AgentSubscription)
 
 
 def check_transition(
@@ -76,74 +65,11 @@ def check_transition(
         )
 
 
-def request_from_row(tx: Tx, row: Row) -> Request:
-    return Request(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        project_id=tx.id_out(row["project_id"]),
-        session_id=tx.id_out(row["session_id"]),
-        prompt=row["prompt"],
-        prompt_type=row["prompt_type"],
-        status=row["status"],
-        metadata=tx.json_out(row["metadata"]) or {},
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        completed_at=tx.ts_out(row["completed_at"]),
-    )
-
-
-def task_list_from_row(tx: Tx, row: Row) -> TaskList:
-    return TaskList(
-        id=str(row["id"]),
-        request_id=str(row["request_id"]),
-        user_id=tx.id_out(row["user_id"]),
-        wave=int(row["wave"]),
-        name=row["name"],
-        status=row["status"],
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        completed_at=tx.ts_out(row["completed_at"]),
-    )
-
-
-def subtask_from_row(tx: Tx, row: Row) -> Subtask:
-    return Subtask(
-        id=str(row["id"]),
-        task_list_id=str(row["task_list_id"]),
-        user_id=tx.id_out(row["user_id"]),
-        agent_type=row["agent_type"],
-        agent_id=row["agent_id"],
-        description=row["description"],
-        status=row["status"],
-        result=tx.json_out(row["result"]),
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        started_at=tx.ts_out(row["started_at"]),
-        completed_at=tx.ts_out(row["completed_at"]),
-    )
-
-
-def message_from_row(tx: Tx, row: Row) -> AgentMessage:
-    return AgentMessage(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        project_id=tx.id_out(row["project_id"]),
-        from_agent=row["from_agent"],
-        to_agent=row["to_agent"],
-        topic=row["topic"],
-        message_type=row["message_type"],
-        payload=tx.json_out(row["payload"]),
-        priority=int(row["priority"]),
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        expires_at=tx.ts_out(row["expires_at"]),
-    )
-
-
-def subscription_from_row(tx: Tx, row: Row) -> AgentSubscription:
-    return AgentSubscription(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        agent_id=row["agent_id"],
-        topic=row["topic"],
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-    )
+request_from_row = row_decoder(Request)
+task_list_from_row = row_decoder(TaskList)
+subtask_from_row = row_decoder(Subtask)
+message_from_row = row_decoder(AgentMessage)
+subscription_from_row = row_decoder(AgentSubscription)
 
 
 def _owner(user_id: Owner) -> Owner:
@@ -194,7 +120,7 @@ class Tasks(Domain):
             self._require_user(tx, user_id)
             check_link(tx, "projects", "project_id", project_id, user_id)
             check_link(tx, "sessions", "session_id", session_id, user_id)
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("requests", REQUEST_COLUMNS, "*"),
                 {
                     "id": new_id(), "user_id": user_id, "project_id": project_id,
@@ -290,7 +216,7 @@ class Tasks(Domain):
             ):
                 raise Conflict(f"request {request_id} already has wave {wave}")
             owner = tx.id_out(req["user_id"])
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("task_lists", TASK_LIST_COLUMNS, "*"),
                 {
                     "id": new_id(), "request_id": request_id, "user_id": owner, "wave": wave,
@@ -348,7 +274,7 @@ class Tasks(Domain):
             if tl is None:
                 raise NotFound("task list", task_list_id)
             owner = tx.id_out(tl["user_id"])
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("subtasks", SUBTASK_COLUMNS, "*"),
                 {
                     "id": new_id(), "task_list_id": task_list_id, "user_id": owner,
@@ -574,7 +500,7 @@ class Agents(Domain):
         with self._store.write() as tx:
             self._require_user(tx, user_id)
             check_link(tx, "projects", "project_id", project_id, user_id)
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("agent_messages", MESSAGE_COLUMNS, "*"),
                 {
                     "id": new_id(), "user_id": user_id, "project_id": project_id,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from memvault.errors import NotFound
 from memvault.records import Event
-from memvault.store.base import Tx
+from memvault.store.base import Store, Tx
 
 if TYPE_CHECKING:
     from memvault.vault import Vault
@@ -62,7 +62,7 @@ class Domain:
         self._vault = vault
 
     @property
-    def _store(self) -> Any:
+    def _store(self) -> Store:
         return self._vault.store
 
     def _now(self) -> datetime:

@@ -19,7 +19,7 @@ from memvault import validate as v
 from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
-from memvault.store.base import Row, Tx
+from memvault.store.rows import row_decoder
 
 KEY_PREFIX = "mv"
 SCOPES = ("user", "admin")
@@ -71,17 +71,7 @@ def looks_like_key(key: Any) -> bool:
     )
 
 
-def key_from_row(tx: Tx, row: Row) -> ApiKey:
-    return ApiKey(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        name=row["name"],
-        prefix=row["prefix"],
-        scope=row["scope"],
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        last_used_at=tx.ts_out(row["last_used_at"]),
-        revoked_at=tx.ts_out(row["revoked_at"]),
-    )
+key_from_row = row_decoder(ApiKey)
 
 
 class ApiKeys(Domain):

@@ -20,13 +20,10 @@ from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.store.base import Row, Tx
+from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import MEMORY_KINDS
 
-MEMORY_COLUMNS = (
-    "id", "user_id", "kind", "content", "context", "confidence", "importance",
-    "session_id", "message_id", "content_hash", "metadata", "created_at", "updated_at",
-    "expires_at",
-)  # fmt: skip
+MEMORY_COLUMNS = columns(Memory, without=("access_count", "last_accessed_at"))
 HISTORY_COLUMNS = (
     "id", "memory_id", "user_id", "op", "old_content", "new_content", "changes", "reason",
     "changed_at",
@@ -45,38 +42,8 @@ def embed_text(content: str, context: str | None) -> str:
     return content + (f" {context}" if context else "")
 
 
-def memory_from_row(tx: Tx, row: Row) -> Memory:
-    return Memory(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        kind=row["kind"],
-        content=row["content"],
-        context=row["context"],
-        confidence=float(row["confidence"]),
-        importance=float(row["importance"]),
-        access_count=int(row["access_count"]),
-        last_accessed_at=tx.ts_out(row["last_accessed_at"]),
-        session_id=tx.id_out(row["session_id"]),
-        message_id=tx.id_out(row["message_id"]),
-        content_hash=row["content_hash"],
-        metadata=tx.json_out(row["metadata"]) or {},
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
-        expires_at=tx.ts_out(row["expires_at"]),
-    )
-
-
-def change_from_row(tx: Tx, row: Row) -> MemoryChange:
-    return MemoryChange(
-        id=str(row["id"]),
-        memory_id=str(row["memory_id"]),
-        op=row["op"],
-        old_content=row["old_content"],
-        new_content=row["new_content"],
-        changes=tx.json_out(row["changes"]) or {},
-        reason=row["reason"],
-        changed_at=tx.ts_out(row["changed_at"]),  # type: ignore[arg-type]
-    )
+memory_from_row = row_decoder(Memory)
+change_from_row = row_decoder(MemoryChange)
 
 
 def scope(user_id: Owner, layered: bool, params: dict[str, Any], alias: str = "") -> str:
@@ -464,7 +431,7 @@ class Memories(Domain):
                 values["content_hash"] = digest = content_hash(values["content"])
                 sets.append("content_hash = :content_hash")
                 self._refuse_duplicate(tx, old, digest)
-            row = tx.one(
+            row = tx.returning(
                 f"UPDATE memories SET {', '.join(sets)} WHERE id = :id RETURNING *", values
             )
             memory = memory_from_row(tx, row)

@@ -16,21 +16,18 @@ outcomes, whatever order they arrived in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql
-from memvault.domain_records import ResponsePattern
 from memvault.errors import Forbidden, InvalidInput, NotFound
 from memvault.ids import new_id
+from memvault.records import PatternUse, ResponsePattern
 from memvault.store.base import Row, Tx
+from memvault.store.rows import columns, row_decoder
 
-PATTERN_COLUMNS = (
-    "id", "user_id", "intent", "trigger_context", "response_text", "success_score",
-    "usage_count", "metadata", "created_at", "updated_at", "last_used_at",
-)  # fmt: skip
+PATTERN_COLUMNS = columns(ResponsePattern)
 RECORD_USE = (
     "UPDATE response_patterns SET "
     "success_score = (success_score * usage_count + :outcome) / (usage_count + 1), "
@@ -47,35 +44,8 @@ RECORD_USER_USE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PatternUse:
-    """One user's uses of a pattern: how many, the mean outcome, the last time."""
-
-    pattern_id: str
-    user_id: str
-    usage_count: int
-    success_total: float
-    last_used_at: datetime | None
-
-    @property
-    def success_rate(self) -> float:
-        return self.success_total / self.usage_count if self.usage_count else 0.0
-
-
-def pattern_from_row(tx: Tx, row: Row) -> ResponsePattern:
-    return ResponsePattern(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        intent=row["intent"],
-        trigger_context=row["trigger_context"],
-        response_text=row["response_text"],
-        success_score=float(row["success_score"]),
-        usage_count=int(row["usage_count"]),
-        metadata=tx.json_out(row["metadata"]) or {},
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
-        last_used_at=tx.ts_out(row["last_used_at"]),
-    )
+pattern_from_row = row_decoder(ResponsePattern)
+use_from_row = row_decoder(PatternUse)
 
 
 def _like_escape(text: str) -> str:
@@ -122,7 +92,7 @@ class Patterns(Domain):
         created = v.optional_when("created_at", created_at) or now
         with self._store.write() as tx:
             self._require_user(tx, user_id)
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("response_patterns", PATTERN_COLUMNS, "*"),
                 {
                     "id": new_id(),
@@ -183,7 +153,7 @@ class Patterns(Domain):
             if user_id is None:
                 _may_write(None, teacher)
             params = {"id": pattern_id, "outcome": value, "now": tx.ts(self._now())}
-            row = tx.one(RECORD_USE, params)
+            row = tx.returning(RECORD_USE, params)
             if user_id is not None:
                 tx.execute(RECORD_USER_USE, {**params, "user": user_id})
             pattern = pattern_from_row(tx, row)
@@ -209,16 +179,7 @@ class Patterns(Domain):
             rows = tx.all(
                 f"SELECT * FROM pattern_uses WHERE pattern_id = :id{who} ORDER BY user_id", params
             )
-            return [
-                PatternUse(
-                    str(r["pattern_id"]),
-                    str(r["user_id"]),
-                    int(r["usage_count"]),
-                    float(r["success_total"]),
-                    tx.ts_out(r["last_used_at"]),
-                )
-                for r in rows
-            ]
+            return [use_from_row(tx, r) for r in rows]
 
     def update(
         self,
@@ -253,7 +214,7 @@ class Patterns(Domain):
             if patch is not None:
                 params["meta"] = tx.json({**(tx.json_out(row["metadata"]) or {}), **patch})
                 sets.append("metadata = :meta")
-            row = tx.one(
+            row = tx.returning(
                 f"UPDATE response_patterns SET {', '.join(sets)} WHERE id = :id RETURNING *",
                 params,
             )

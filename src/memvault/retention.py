@@ -13,10 +13,11 @@ from typing import Any
 
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql
-from memvault.domain_records import PruneReport, RetentionPolicy
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
-from memvault.store.base import Row, Tx
+from memvault.records import PruneReport, RetentionPolicy
+from memvault.store.base import Tx
+from memvault.store.rows import columns, row_decoder
 
 # entity → (time column, keep_last partition column)
 ENTITIES: dict[str, tuple[str, str]] = {
@@ -26,17 +27,10 @@ ENTITIES: dict[str, tuple[str, str]] = {
     "requests": ("created_at", "user_id"),  # with their task lists and subtasks
     "trait_changes": ("changed_at", "trait_id"),
 }
-POLICY_COLUMNS = ("id", "entity", "max_age_days", "keep_last", "created_at")
+POLICY_COLUMNS = columns(RetentionPolicy)
 
 
-def policy_from_row(tx: Tx, row: Row) -> RetentionPolicy:
-    return RetentionPolicy(
-        id=str(row["id"]),
-        entity=row["entity"],
-        max_age_days=row["max_age_days"],
-        keep_last=row["keep_last"],
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-    )
+policy_from_row = row_decoder(RetentionPolicy)
 
 
 def doomed_sql(policy: RetentionPolicy, params: dict[str, Any], tx: Tx, now: datetime) -> str:
@@ -72,7 +66,7 @@ class Retention(Domain):
         if max_age_days is None and keep_last is None:
             raise InvalidInput("max_age_days", None, "give max_age_days, keep_last or both")
         with self._store.write() as tx:
-            row = tx.one(
+            row = tx.returning(
                 insert_sql("retention_policies", POLICY_COLUMNS)
                 + " ON CONFLICT (entity) DO UPDATE SET max_age_days = excluded.max_age_days, "
                 "keep_last = excluded.keep_last RETURNING *",

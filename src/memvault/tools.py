@@ -18,16 +18,14 @@ from typing import Any
 
 from memvault import validate as v
 from memvault.domain import Domain, Owner, _AnyOwner, insert_sql, owner_clause
-from memvault.domain_records import Action, RoutingScore, Suggestion, ToolStats
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
-from memvault.store.base import Row, Tx
+from memvault.records import Action, RoutingScore, Suggestion, ToolStats
+from memvault.store.base import Tx
+from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import TOOL_TYPES
 
-ACTION_COLUMNS = (
-    "id", "user_id", "project_id", "session_id", "tool_name", "tool_type", "input",
-    "file_paths", "exit_code", "duration_ms", "metadata", "created_at",
-)  # fmt: skip
+ACTION_COLUMNS = columns(Action)
 
 STOPWORDS = frozenset(
     [
@@ -86,38 +84,11 @@ def keywords(text: str, *, limit: int = 32) -> list[str]:
 def for_update(tx: Tx) -> str:
     """Row lock suffix for a SELECT that precedes an UPDATE: `FOR UPDATE` on PostgreSQL;
     nothing on SQLite, where `BEGIN IMMEDIATE` already holds the database's write lock."""
-    return " FOR UPDATE" if tx.engine == "postgresql" else ""
+    return tx.for_update
 
 
-def action_from_row(tx: Tx, row: Row) -> Action:
-    return Action(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        project_id=tx.id_out(row["project_id"]),
-        session_id=tx.id_out(row["session_id"]),
-        tool_name=row["tool_name"],
-        tool_type=row["tool_type"],
-        input=row["input"],
-        file_paths=tx.json_out(row["file_paths"]) or [],
-        exit_code=row["exit_code"],
-        duration_ms=None if row["duration_ms"] is None else float(row["duration_ms"]),
-        metadata=tx.json_out(row["metadata"]) or {},
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-    )
-
-
-def score_from_row(tx: Tx, row: Row) -> RoutingScore:
-    return RoutingScore(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        keyword=row["keyword"],
-        tool_name=row["tool_name"],
-        tool_type=row["tool_type"],
-        weight=float(row["weight"]),
-        usage_count=int(row["usage_count"]),
-        success_count=int(row["success_count"]),
-        last_used_at=tx.ts_out(row["last_used_at"]),
-    )
+action_from_row = row_decoder(Action)
+score_from_row = row_decoder(RoutingScore)
 
 
 def _owner(user_id: Owner) -> Owner:
@@ -373,7 +344,7 @@ class Routing(Domain):
             sql = UPSERT_BASE if user_id is None else UPSERT_USER
             out = []
             for word in words:
-                row = tx.one(
+                row = tx.returning(
                     sql,
                     {
                         "id": new_id(),

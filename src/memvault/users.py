@@ -9,33 +9,14 @@ from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
 from memvault.errors import Conflict, NotFound
 from memvault.ids import new_id
 from memvault.records import Project, User
-from memvault.store.base import Row, Tx
+from memvault.store.rows import columns, row_decoder
+
+user_from_row = row_decoder(User)
+project_from_row = row_decoder(Project)
 
 
-def user_from_row(tx: Tx, row: Row) -> User:
-    return User(
-        id=str(row["id"]),
-        handle=row["handle"],
-        display_name=row["display_name"],
-        profile=tx.json_out(row["profile"]) or {},
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-        updated_at=tx.ts_out(row["updated_at"]),  # type: ignore[arg-type]
-    )
-
-
-def project_from_row(tx: Tx, row: Row) -> Project:
-    return Project(
-        id=str(row["id"]),
-        user_id=tx.id_out(row["user_id"]),
-        name=row["name"],
-        path=row["path"],
-        metadata=tx.json_out(row["metadata"]) or {},
-        created_at=tx.ts_out(row["created_at"]),  # type: ignore[arg-type]
-    )
-
-
-USER_COLUMNS = ("id", "handle", "display_name", "profile", "created_at", "updated_at")
-PROJECT_COLUMNS = ("id", "user_id", "name", "path", "metadata", "created_at")
+USER_COLUMNS = columns(User)
+PROJECT_COLUMNS = columns(Project)
 
 
 class Users(Domain):

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, fail, open_vault, print_json
-from memvault.domain_records import EmotionalPatterns, EmotionEvent, EmotionPattern, to_json
+from memvault.records import EmotionalPatterns, EmotionEvent, EmotionPattern, to_json
 
 if TYPE_CHECKING:
     from memvault.vault import Vault

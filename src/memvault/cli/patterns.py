@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
-from memvault.domain_records import to_json
+from memvault.records import to_json
 
 
 @app.command()

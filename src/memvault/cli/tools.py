@@ -9,7 +9,7 @@ from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
 from memvault.domain import ANY, Owner
-from memvault.domain_records import to_json
+from memvault.records import to_json
 
 if TYPE_CHECKING:
     from memvault.vault import Vault

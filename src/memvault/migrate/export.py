@@ -60,16 +60,7 @@ __all__ = [
 
 def _iter(tx: Tx, sql: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
     """Rows of `sql`, streamed (a server-side cursor on PostgreSQL)."""
-    if tx.engine == "postgresql":
-        from memvault.store.postgres import to_pyformat
-
-        conn = tx.conn  # type: ignore[attr-defined]
-        with conn.cursor(name="memvault_export") as cur:
-            cur.itersize = 2000
-            cur.execute(to_pyformat(sql), params or {})
-            yield from cur
-        return
-    yield from tx.execute(sql, params)
+    return tx.stream(sql, params)
 
 
 def _user_id(vault: Vault, user: str) -> str:

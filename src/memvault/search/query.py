@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -30,12 +29,13 @@ from memvault.embed.cache import CachedEmbedder
 from memvault.errors import InvalidInput
 from memvault.ids import new_id
 from memvault.memories import embed_text, memory_from_row
-from memvault.records import Memory, Message, Session
+from memvault.records import Hit, Hits, Memory, Message, Pattern, Session
 from memvault.search import syntax
 from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
 from memvault.store import ann, fts_bm25, fulltext, vectors
 from memvault.store.base import Tx
+from memvault.store.rows import row_decoder
 from memvault.store.vocab import MEMORY_KINDS
 
 if TYPE_CHECKING:
@@ -46,27 +46,7 @@ MODES = ("hybrid", "text", "vector")
 ANN_DIR_ENV = "MEMVAULT_ANN_DIR"
 MAX_K = 1000
 
-
-@dataclass(frozen=True, slots=True)
-class Hit(Generic[T]):
-    """One search result: the record, its score and which signals found it."""
-
-    item: T
-    score: float  # RRF score in hybrid mode, BM25-style in text mode, cosine in vector mode
-    matched: tuple[str, ...]  # "text", "vector"
-    text_score: float | None = None
-    vector_score: float | None = None
-    text_rank: int | None = None
-    vector_rank: int | None = None
-
-
-class Hits(list[Hit[T]]):
-    """The hits of a search, best first (a list), with `notes`: what the caller should know
-    about how they were found, e.g. that the vector leg had no vector to search."""
-
-    def __init__(self, hits: Iterable[Hit[T]] = (), notes: Sequence[str] = ()) -> None:
-        super().__init__(hits)
-        self.notes: list[str] = list(notes)
+pattern_from_row = row_decoder(Pattern)
 
 
 def empty_leg_note(kind: str, model: str, mode: str) -> str:
@@ -81,18 +61,6 @@ def empty_leg_note(kind: str, model: str, mode: str) -> str:
         f"none of these {label} has a vector for {model}, so {then}; "
         f"`memvault embed --what {label}` embeds them"
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Pattern:
-    """A response pattern as returned by `search.patterns`."""
-
-    id: str
-    user_id: str | None
-    intent: str
-    trigger_context: str
-    response_text: str
-    success_score: float
 
 
 class Search:
@@ -517,9 +485,7 @@ class Search:
                 r = rows.get(str(i))
                 if r is None:
                     continue
-                pattern = Pattern(str(r["id"]), tx.id_out(r["user_id"]), r["intent"],
-                                  r["trigger_context"], r["response_text"],
-                                  float(r["success_score"]))  # fmt: skip
+                pattern = pattern_from_row(tx, r)
                 out.append(Hit(pattern, score, ("text",), text_score=score, text_rank=rank))
             return out
 
@@ -583,11 +549,8 @@ class Search:
             return Path(self.ann_dir)
         if os.environ.get(ANN_DIR_ENV):
             return Path(os.environ[ANN_DIR_ENV])
-        store = self._vault.store
-        path = getattr(store, "path", None)
-        if self._vault.engine == "sqlite" and path and not getattr(store, "memory", False):
-            return Path(str(path) + ".ann")
-        return None
+        file = self._vault.store.file
+        return None if file is None else Path(f"{file}.ann")
 
     def ann_build(
         self,

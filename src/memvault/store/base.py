@@ -11,7 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from memvault.errors import StoreError
@@ -80,6 +81,14 @@ class Tx(ABC):
         row: Row | None = self.execute(sql, params).fetchone()
         return row
 
+    def returning(self, sql: str, params: Params | None = None) -> Row:
+        """The row of a statement that always gives one: `INSERT … RETURNING` (without `DO
+        NOTHING`), an upsert, an `UPDATE … RETURNING` of a row this transaction holds."""
+        row = self.one(sql, params)
+        if row is None:
+            raise StoreError(f"the statement returned no row (in: {sql.strip()[:200]})")
+        return row
+
     def all(self, sql: str, params: Params | None = None) -> list[Row]:
         """All rows."""
         rows: list[Row] = self.execute(sql, params).fetchall()
@@ -107,21 +116,67 @@ class Tx(ABC):
     def ts(self, value: datetime | None) -> Any:
         """Encode an aware datetime for this engine."""
 
+    # The decoders are static: a record's row decoder (store/rows.py) compiles them into its
+    # plan once per engine, not once per transaction.
+    @staticmethod
     @abstractmethod
-    def ts_out(self, value: Any) -> datetime | None:
+    def ts_out(value: Any) -> datetime | None:
         """Decode a stored time into an aware UTC datetime."""
 
     @abstractmethod
     def json(self, value: Any) -> Any:
         """Encode a JSON-able value for this engine."""
 
+    @staticmethod
     @abstractmethod
-    def json_out(self, value: Any) -> Any:
+    def json_out(value: Any) -> Any:
         """Decode a stored JSON value."""
 
-    def id_out(self, value: Any) -> str | None:
+    @staticmethod
+    def id_out(value: Any) -> str | None:
         """Decode a stored id into its canonical string."""
         return None if value is None else str(value)
+
+    # SQL dialect: what the engines spell differently, as SQL text around SQL operands.
+    # `for_update` is the row-lock suffix of a SELECT that precedes an UPDATE: nothing on
+    # SQLite, where `BEGIN IMMEDIATE` already holds the database's write lock.
+    for_update: str = ""
+
+    @abstractmethod
+    def utc_hour(self, time: str) -> str:
+        """SQL: the UTC hour (0–23) of the stored time `time`, as an integer."""
+
+    @abstractmethod
+    def utc_day(self, time: str) -> str:
+        """SQL: the UTC day of the stored time `time` (compare it with `day_value`s)."""
+
+    @abstractmethod
+    def utc_month(self, time: str) -> str:
+        """SQL: the first day of the UTC month of the stored time `time`, as `utc_day`."""
+
+    @abstractmethod
+    def seconds_between(self, end: str, start: str) -> str:
+        """SQL: the seconds from the stored time `start` to `end`, as a float."""
+
+    @abstractmethod
+    def day_value(self, value: date) -> Any:
+        """Encode a day as `utc_day` and the day columns (rollups) hold it."""
+
+    # Reading in the engine's best way, where the engines differ.
+    def stream(self, sql: str, params: Params | None = None) -> Iterator[Row]:
+        """The rows of `sql`, fetched a batch at a time (a server-side cursor on PostgreSQL),
+        for reads too large to hold."""
+        yield from self.execute(sql, params)
+
+    def all_unprepared(self, sql: str, params: Params | None = None) -> list[Row]:
+        """All rows, `sql` planned for these very parameters, never from a prepared (generic)
+        plan: for queries whose best plan depends on the values (full-text words)."""
+        return self.all(sql, params)
+
+    @property
+    @abstractmethod
+    def database(self) -> str:
+        """Which database this transaction runs on, as a key for per-database caches."""
 
     def expand(self, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
         """Bind each of `values` as its own parameter; returns `:name_0, :name_1, …`."""
@@ -194,6 +249,28 @@ class Store(ABC):
     @abstractmethod
     def check(self) -> list[str]:
         """Integrity problems found (empty when healthy)."""
+
+    @property
+    def file(self) -> Path | None:
+        """The database file (SQLite); None for an in-memory store or a server's database."""
+        return None
+
+    @abstractmethod
+    def backup_to(self, target: str) -> None:
+        """Write a consistent backup of the whole database into the new file `target`, while
+        writers keep going (SQLite's online backup, `pg_dump -Fc`)."""
+
+    @contextmanager
+    def secure_delete(self) -> Iterator[None]:
+        """Within this block, this thread's deletions overwrite what they free where the engine
+        can (SQLite's `secure_delete`); PostgreSQL reclaims space with `reclaim`."""
+        yield
+
+    @abstractmethod
+    def reclaim(self, tables: Sequence[str], *, rebuild: bool = True) -> None:
+        """After deleting rows that must not survive (erasing a user): give their space back
+        so that no copy stays readable — PostgreSQL VACUUMs `tables`; SQLite rebuilds the file
+        (VACUUM, skipped with `rebuild=False`: slow on a large store) and truncates the WAL."""
 
     @abstractmethod
     def sqlalchemy_engine(self) -> Any:

@@ -189,15 +189,7 @@ def _custom_plan(tx: Tx, sql: str, params: dict[str, Any]) -> list[Any]:
     A prepared (generic) plan knows neither how common the words are, which decides between
     the two scans above, nor the folded tsquery, which it would then recompute on every row
     (that alone made a common word cost 390 ms over 100k rows)."""
-    import psycopg
-
-    from memvault.store.postgres import to_pyformat, translate
-
-    conn: psycopg.Connection[Any] = tx.conn  # type: ignore[attr-defined]
-    try:
-        return list(conn.execute(to_pyformat(sql), params, prepare=False).fetchall())
-    except psycopg.Error as exc:
-        raise translate(exc, sql) from exc
+    return tx.all_unprepared(sql, params)
 
 
 def rebuild(tx: Tx) -> dict[str, int]:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from memvault.errors import (
     StoreFull,
     StoreUnavailable,
 )
-from memvault.store.base import Location, Params, Store, Tx
+from memvault.store.base import Location, Params, Row, Store, Tx
 
 PG_CLIENT_ENV = "MEMVAULT_PG_BIN"  # a folder holding pg_dump and pg_restore
 
@@ -129,7 +129,8 @@ class PostgresTx(Tx):
             return value.replace(tzinfo=UTC)
         return value
 
-    def ts_out(self, value: Any) -> datetime | None:
+    @staticmethod
+    def ts_out(value: Any) -> datetime | None:
         if value is None:
             return None
         result: datetime = value.astimezone(UTC)
@@ -138,8 +139,46 @@ class PostgresTx(Tx):
     def json(self, value: Any) -> Any:
         return Jsonb(value)
 
-    def json_out(self, value: Any) -> Any:
+    @staticmethod
+    def json_out(value: Any) -> Any:
         return value
+
+    for_update = " FOR UPDATE"
+
+    def utc_hour(self, time: str) -> str:
+        return f"CAST(EXTRACT(HOUR FROM {time} AT TIME ZONE 'UTC') AS INTEGER)"
+
+    def utc_day(self, time: str) -> str:
+        return f"CAST({time} AT TIME ZONE 'UTC' AS date)"
+
+    def utc_month(self, time: str) -> str:
+        return f"CAST(date_trunc('month', {time} AT TIME ZONE 'UTC') AS date)"
+
+    def seconds_between(self, end: str, start: str) -> str:
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+    def day_value(self, value: date) -> Any:
+        return value
+
+    def stream(self, sql: str, params: Params | None = None) -> Iterator[Row]:
+        try:
+            with self.conn.cursor(name="memvault_stream") as cur:
+                cur.itersize = 2000
+                cur.execute(to_pyformat(sql), params or {})
+                yield from cur
+        except psycopg.Error as exc:
+            raise translate(exc, sql) from exc
+
+    def all_unprepared(self, sql: str, params: Params | None = None) -> list[Row]:
+        try:
+            return list(self.conn.execute(to_pyformat(sql), params or {}, prepare=False))
+        except psycopg.Error as exc:
+            raise translate(exc, sql) from exc
+
+    @property
+    def database(self) -> str:
+        info = self.conn.info
+        return f"{info.host}:{info.port}/{info.dbname}"
 
 
 class PostgresStore(Store):
@@ -213,6 +252,12 @@ class PostgresStore(Store):
             )
             problems += [f"index {r['idx']} is invalid" for r in rows]
         return problems
+
+    def reclaim(self, tables: Sequence[str], *, rebuild: bool = True) -> None:
+        # VACUUM cannot run inside a transaction: on a connection of its own, in autocommit.
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            for table in tables:
+                conn.execute(f"VACUUM {table}")
 
     def backup_to(self, target: str) -> None:
         """`pg_dump -Fc` of the database into `target` (one consistent snapshot; writers keep

@@ -14,7 +14,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -165,7 +165,8 @@ class SQLiteTx(Tx):
         # text stays fixed-width and sorts in time order.
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
-    def ts_out(self, value: Any) -> datetime | None:
+    @staticmethod
+    def ts_out(value: Any) -> datetime | None:
         if value is None:
             return None
         return datetime.fromisoformat(value)
@@ -173,8 +174,31 @@ class SQLiteTx(Tx):
     def json(self, value: Any) -> Any:
         return orjson.dumps(value).decode()
 
-    def json_out(self, value: Any) -> Any:
+    @staticmethod
+    def json_out(value: Any) -> Any:
         return None if value is None else orjson.loads(value)
+
+    # Times are fixed-width ISO-8601 text in UTC ("2024-05-01T09:30:00.000000Z"), so the
+    # hour, day and month are substrings of it.
+    def utc_hour(self, time: str) -> str:
+        return f"CAST(substr({time}, 12, 2) AS INTEGER)"
+
+    def utc_day(self, time: str) -> str:
+        return f"substr({time}, 1, 10)"
+
+    def utc_month(self, time: str) -> str:
+        return f"substr({time}, 1, 7) || '-01'"
+
+    def seconds_between(self, end: str, start: str) -> str:
+        return f"(julianday({end}) - julianday({start})) * 86400.0"
+
+    def day_value(self, value: date) -> Any:
+        return value.isoformat()
+
+    @property
+    def database(self) -> str:
+        row = self.conn.execute("PRAGMA database_list").fetchone()
+        return f"sqlite:{row[2] or id(self.conn)}"  # no file name: an in-memory database
 
 
 class SQLiteStore(Store):
@@ -425,6 +449,26 @@ class SQLiteStore(Store):
         """Run a WAL checkpoint; returns (busy, wal pages, pages checkpointed)."""
         row = self._connection().execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         return int(row[0]), int(row[1]), int(row[2])
+
+    @property
+    def file(self) -> Path | None:
+        return None if self.memory else Path(self.path)
+
+    @contextmanager
+    def secure_delete(self) -> Iterator[None]:
+        conn = self._connection()
+        conn.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA secure_delete=OFF")
+
+    def reclaim(self, tables: Sequence[str], *, rebuild: bool = True) -> None:
+        if rebuild:
+            # secure_delete zeroes freed cells, but b-tree rebalancing can leave copies of
+            # deleted cells in a page's unused space; VACUUM rebuilds every page from live rows.
+            self._connection().execute("VACUUM")
+        self.checkpoint("TRUNCATE")
 
     def backup_to(self, target: str) -> None:
         """Online backup into a new file: one consistent snapshot, writers keep going."""

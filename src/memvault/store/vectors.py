@@ -91,8 +91,7 @@ def has_pgvector(tx: Tx) -> bool:
     """Whether `embeddings.vec` exists (PostgreSQL with pgvector)."""
     if tx.engine != "postgresql":
         return False
-    info = tx.conn.info  # type: ignore[attr-defined]
-    key = f"{info.host}:{info.port}/{info.dbname}"
+    key = tx.database
     if key not in _pgvector:
         _pgvector[key] = bool(
             tx.scalar(
@@ -392,9 +391,8 @@ def has_ann_index(tx: Tx, model: str, dim: int) -> bool:
     """Whether an HNSW index for (`model`, `dim`) exists (PostgreSQL with pgvector)."""
     if not has_pgvector(tx):
         return False
-    info = tx.conn.info  # type: ignore[attr-defined]
     name = ann_index_name(check_model(model), dim)
-    key = f"{info.host}:{info.port}/{info.dbname}/{name}"
+    key = f"{tx.database}/{name}"
     if key in _ann_ready:
         return True
     found = tx.scalar(

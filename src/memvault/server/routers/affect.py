@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from memvault.domain_records import EmotionalPatterns, EmotionEvent, Trait, TraitChange
+from memvault.records import EmotionalPatterns, EmotionEvent, Trait, TraitChange
 from memvault.server.auth import Caller, VaultDep
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from memvault.domain_records import AgentMessage
+from memvault.records import AgentMessage
 from memvault.server.auth import Caller, VaultDep
 from memvault.server.routers import COMMON
 from memvault.server.schemas import Limit, Offset, Page, Text, UserParam, page

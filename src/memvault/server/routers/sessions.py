@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from memvault.domain_records import ConversationContext, TrajectoryPoint
-from memvault.records import Message, Session
+from memvault.records import ConversationContext, Message, Session, TrajectoryPoint
 from memvault.server.auth import Caller, VaultDep
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (

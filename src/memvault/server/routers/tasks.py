@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from memvault.domain_records import Request, RequestOverview, Subtask, TaskList
+from memvault.records import Request, RequestOverview, Subtask, TaskList
 from memvault.server.auth import Caller, VaultDep
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from memvault.domain_records import Action, RoutingScore, Suggestion, ToolStats
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import is_id
+from memvault.records import Action, RoutingScore, Suggestion, ToolStats
 from memvault.server.auth import Caller, Principal, VaultDep
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (

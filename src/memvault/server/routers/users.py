@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from memvault.domain_records import Personality, Profile, UsageStats
-from memvault.records import User
+from memvault.records import Personality, Profile, UsageStats, User
 from memvault.server.auth import Caller, VaultDep
 from memvault.server.routers import COMMON
 from memvault.server.schemas import Body, JsonObject, Limit, Offset, Page, Text, page, window
