@@ -1,4 +1,4 @@
-"""Whole-store operations: stats, per-user export and erase, backup and restore."""
+"""Whole-store operations: stats, per-user export and erase, reset, backup and restore."""
 
 from __future__ import annotations
 
@@ -163,6 +163,16 @@ def erase_user(vault: Vault, user_id: str, *, vacuum: bool = True) -> dict[str, 
         store.checkpoint("TRUNCATE")  # type: ignore[attr-defined]
     else:
         _vacuum_postgres(vault)
+    return removed
+
+
+def reset(vault: Vault) -> dict[str, int]:
+    """Delete every row of every table, children first, in one transaction; the schema stays.
+    Returns the rows deleted per table. `memvault reset` runs it."""
+    removed: dict[str, int] = {}
+    with vault.store.write() as tx:
+        for table in reversed(ENTITY_TABLES):
+            removed[table] = int(tx.execute(f"DELETE FROM {table}").rowcount or 0)
     return removed
 
 
