@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import each, header, lat, table
+from tests.emotion_patterns_oracle import patterns_reference
 
 import memvault
 from memvault.domain import insert_sql
@@ -144,7 +146,7 @@ def run(url: str, label: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                                 args.reps))})  # fmt: skip
         report = vault.emotions.patterns(target)
         assert report.total == args.events, report.total
-        ref = vault.emotions._patterns_reference(target)
+        ref = patterns_reference(vault, target)
         assert [(p.emotion, p.count, p.top_triggers, p.hours) for p in report.patterns] == [
             (p.emotion, p.count, p.top_triggers, p.hours) for p in ref.patterns
         ]
@@ -154,9 +156,8 @@ def run(url: str, label: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                      **lat(each(lambda i: vault.emotions.patterns(target), reps))})  # fmt: skip
         # Before revision 0005: the same report from a scan of the events (kept as reference).
         scan = heavy.replace("patterns", "patterns, event scan")
-        reference = vault.emotions._patterns_reference
         rows.append({"engine": label, "operation": scan,
-                     **lat(each(lambda i: reference(target), reps))})  # fmt: skip
+                     **lat(each(lambda i: patterns_reference(vault, target), reps))})  # fmt: skip
         typical = state["typical"]
         n_typical = vault.emotions.patterns(typical).total
         name = f"emotions.patterns (typical user, {n_typical:,} events)"

@@ -21,6 +21,7 @@ created in template1, so every database made by `fresh_database` already has the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -151,10 +152,14 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 def _scoped_name(name: str) -> str:
     """`name`, made unique to this run: the pytest-xdist worker id and $MEMVAULT_TEST_DB_SUFFIX
     (set it when two checkouts run their suites against the same servers) are appended."""
+    tail = ""
     for part in (os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("MEMVAULT_TEST_DB_SUFFIX")):
         if part and not name.endswith("_" + part):
-            name = f"{name}_{part}"
-    return name.lower()
+            tail += "_" + part
+    if len(name) + len(tail) > 63:  # PostgreSQL's limit: shorten, keeping names distinct
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        name = f"{name[: 63 - len(tail) - 9]}_{digest}"
+    return (name + tail).lower()
 
 
 def fresh_database(base_url: str, name: str) -> str:

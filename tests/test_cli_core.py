@@ -77,7 +77,8 @@ def test_reset_asks_and_yes_skips_the_question(tmp_path: Path) -> None:
     declined = run("reset", "--db", db, cwd=tmp_path, input="n\n")
     assert declined.returncode == 1 and "nothing was deleted" in declined.stderr
     assert json.loads(run("stats", "--db", db, "--json", cwd=tmp_path).stdout)["counts"]["users"]
-    assert run("reset", "--db", db, "--yes", cwd=tmp_path).returncode == 0
+    done = run("reset", "--db", db, "--yes", cwd=tmp_path)
+    assert done.returncode == 0 and "every row deleted" in done.stdout
     counts = json.loads(run("stats", "--db", db, "--json", cwd=tmp_path).stdout)["counts"]
     assert sum(counts.values()) == 0
 

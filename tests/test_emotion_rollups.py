@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import memvault
 from memvault.records import EmotionalPatterns
+from tests.emotion_patterns_oracle import patterns_reference
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EMOTIONS = ("joy", "calm", "fear", "anger")
@@ -46,7 +47,7 @@ def _random_at(rng: random.Random, days: int = 40) -> datetime | None:
 
 def _same(vault: memvault.Vault, uid: str, **kw: Any) -> EmotionalPatterns:
     got = vault.emotions.patterns(uid, **kw)
-    want = vault.emotions._patterns_reference(uid, **kw)
+    want = patterns_reference(vault, uid, **kw)
     assert got == want, kw
     return got
 
@@ -129,7 +130,7 @@ def test_arbitrary_intensities_agree_to_rounding(vault: memvault.Vault) -> None:
     for _ in range(15):
         kw: dict[str, Any] = {"since": _random_at(rng), "until": _random_at(rng)}
         got = vault.emotions.patterns(uid, **kw)
-        want = vault.emotions._patterns_reference(uid, **kw)
+        want = patterns_reference(vault, uid, **kw)
         assert [(p.emotion, p.count, p.max_intensity, p.first_at, p.last_at, p.hours,
                  p.top_triggers, p.trend) for p in got.patterns] == [
             (p.emotion, p.count, p.max_intensity, p.first_at, p.last_at, p.hours,
@@ -167,4 +168,4 @@ def test_reindex_rebuilds_the_rollups(vault_url: str) -> None:
     assert result.exit_code == 0, result.output
     assert '"emotion_rollups"' in result.output
     with memvault.open(vault_url) as vault:
-        assert vault.emotions.patterns(uid) == vault.emotions._patterns_reference(uid)
+        assert vault.emotions.patterns(uid) == patterns_reference(vault, uid)

@@ -1,4 +1,4 @@
-"""Whole-store operations: stats, per-user export and erase, backup and restore."""
+"""Whole-store operations: stats, per-user export and erase, reset, backup and restore."""
 
 from __future__ import annotations
 
@@ -149,6 +149,16 @@ def erase_user(vault: Vault, user_id: str, *, vacuum: bool = True) -> dict[str, 
         _purge_fulltext(tx)
         vault.memories._emit(tx, "user.erased", user_id, {"user_id": user_id})
     store.reclaim((*OWNED_TABLES, "users"), rebuild=vacuum)
+    return removed
+
+
+def reset(vault: Vault) -> dict[str, int]:
+    """Delete every row of every table, children first, in one transaction; the schema stays.
+    Returns the rows deleted per table. `memvault reset` runs it."""
+    removed: dict[str, int] = {}
+    with vault.store.write() as tx:
+        for table in reversed(ENTITY_TABLES):
+            removed[table] = int(tx.execute(f"DELETE FROM {table}").rowcount or 0)
     return removed
 
 

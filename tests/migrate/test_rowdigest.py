@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from memvault.migrate.rowdigest import RowDigest, jsonb_text, pg_checksum_sql
-from memvault.migrate.transfer import _pg_connect
+from memvault.store.base import Store
+from memvault.store.engine import open_store, parse_url
 from tests._servers import drop_database, fresh_database, postgres_urls
 
 JSON_DOCS = [
@@ -69,24 +70,26 @@ TIMES = ["0001-01-01 00:00:00+00", "1000-01-01 00:00:00+00", "2025-06-01 12:00:0
 
 
 @pytest.fixture
-def pg() -> Iterator[Any]:
+def pg() -> Iterator[Store]:
+    """The values come as the transfer reads them: `Tx.scan` of the store interface."""
     urls = postgres_urls()
     if "pg18" not in urls:
         pytest.skip("PostgreSQL server pg18 not available")
     base = urls["pg18"]
     name = f"mv_rowdigest_{os.getpid()}"
     url = fresh_database(base, name)
-    conn = _pg_connect(url)
+    store = open_store(parse_url(url))
     try:
-        yield conn
+        yield store
     finally:
-        conn.close()
+        store.close()
         drop_database(base, name)
 
 
-def test_jsonb_text_matches_postgresql(pg: Any) -> None:
+def test_jsonb_text_matches_postgresql(pg: Store) -> None:
     for doc in JSON_DOCS:
-        want = pg.execute("SELECT %s::jsonb::text", (doc,)).fetchone()[0]
+        with pg.read() as tx:
+            want = tx.scalar("SELECT CAST(:doc AS jsonb)::text AS t", {"doc": doc})
         assert jsonb_text(doc) == want, doc
     with pytest.raises(ValueError):
         jsonb_text("NaN")
@@ -94,8 +97,7 @@ def test_jsonb_text_matches_postgresql(pg: Any) -> None:
         jsonb_text("{nope")
 
 
-def fill(conn: Any) -> None:
-    conn.execute(DDL)
+def fill(store: Store) -> None:
     rows: list[tuple[object, ...]] = []
     for i in range(max(len(FLOATS), len(TIMES), len(JSON_DOCS))):
         rows.append((
@@ -108,27 +110,33 @@ def fill(conn: Any) -> None:
             JSON_DOCS[i % len(JSON_DOCS)] if i % 6 else None,
             bytes(range(i % 7)) if i % 2 else None,
         ))  # fmt: skip
-    for row in rows:
-        conn.execute("INSERT INTO digest_probe VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", row)
-    conn.commit()
+    with store.write() as tx:
+        tx.execute(DDL)
+        tx.executemany(
+            "INSERT INTO digest_probe VALUES (:c0, :c1, :c2, :c3, :c4, :c5, :c6, :c7)",
+            [{f"c{i}": v for i, v in enumerate(row)} for row in rows],
+        )
 
 
-def sql_digest(conn: Any, where: str = "") -> RowDigest:
+def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
+    with store.read() as tx:
+        return [row for chunk in tx.scan(sql) for row in chunk]
+
+
+def sql_digest(store: Store, where: str = "") -> RowDigest:
     digest = RowDigest(SPEC)
-    count, *lanes = conn.execute(pg_checksum_sql(SPEC, where)).fetchone()
+    count, *lanes = _rows(store, pg_checksum_sql(SPEC, where))[0]
     digest.add_sums(count, lanes)
     return digest
 
 
-def python_digest(conn: Any) -> RowDigest:
+def python_digest(store: Store) -> RowDigest:
     digest = RowDigest(SPEC)
-    digest.add_many(
-        conn.execute("SELECT id, t, u, n, f, at, doc, raw FROM digest_probe").fetchall()
-    )
+    digest.add_many(_rows(store, "SELECT id, t, u, n, f, at, doc, raw FROM digest_probe"))
     return digest
 
 
-def test_sql_checksum_equals_python_checksum(pg: Any) -> None:
+def test_sql_checksum_equals_python_checksum(pg: Store) -> None:
     fill(pg)
     ours, theirs = python_digest(pg), sql_digest(pg)
     assert ours.count == theirs.count == len(JSON_DOCS)
@@ -153,12 +161,11 @@ def test_sql_checksum_equals_python_checksum(pg: Any) -> None:
         "UPDATE digest_probe SET at = at - interval '2 days' WHERE at < '0002-01-01'",  # BC
     ],
 )
-def test_changed_value_changes_checksum(pg: Any, change: str) -> None:
+def test_changed_value_changes_checksum(pg: Store, change: str) -> None:
     fill(pg)
     before = sql_digest(pg).hexdigest
-    cur = pg.execute(change)
-    assert cur.rowcount >= 1
-    pg.commit()
+    with pg.write() as tx:
+        assert tx.execute(change).rowcount >= 1
     after_sql, after_py = sql_digest(pg), python_digest(pg)
     assert after_sql.hexdigest != before
     assert after_py.hexdigest == after_sql.hexdigest

@@ -13,7 +13,6 @@ from memvault.cli.app import DbOption, JsonOption, app, console, fail, open_vaul
 from memvault.records import to_dict
 from memvault.store import migrator
 from memvault.store.engine import open_store, parse_url
-from memvault.store.vocab import ENTITY_TABLES
 
 
 @app.command()
@@ -96,10 +95,8 @@ def reset(
     with open_vault(db) as vault:
         if not yes and not typer.confirm(f"Delete ALL data in {vault.url}?", default=False):
             fail("reset cancelled; nothing was deleted")
-        with vault.store.write() as tx:
-            for table in reversed(ENTITY_TABLES):
-                tx.execute(f"DELETE FROM {table}")
-    console.print(f"{vault.url}: every row deleted")
+        removed = admin.reset(vault)
+    console.print(f"{vault.url}: every row deleted ({sum(removed.values()):,} rows)")
 
 
 @app.command()

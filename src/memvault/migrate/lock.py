@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from memvault.errors import Conflict
+from memvault.migrate import runs
 from memvault.store.base import Store
 
 ADVISORY_KEY = 0x6D76_696D_706F_7274  # "mvimport"
@@ -82,11 +83,9 @@ class ImportLock:
         conn = psycopg.connect(conninfo, autocommit=True)
         got = conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_KEY,)).fetchone()
         if not got or not got[0]:
-            row = conn.execute(
-                "SELECT id, source, started_at FROM import_runs WHERE status = 'running' "
-                "ORDER BY started_at DESC LIMIT 1"
-            ).fetchone()
             conn.close()
+            with self.store.read() as tx:
+                row = runs.latest_running(tx)
             who = f"run {row[0]} (source {row[1]}, started {row[2]})" if row else "an unknown run"
             raise ImportLocked(
                 f"another import is running into {self.store.location.safe_url}: {who}; "

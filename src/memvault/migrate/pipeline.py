@@ -32,7 +32,7 @@ from typing import Any
 
 from memvault.errors import InvalidInput, MemvaultError, StoreError, StoreFull
 from memvault.ids import new_id
-from memvault.migrate import embedstep, sources
+from memvault.migrate import embedstep, runs, sources
 from memvault.migrate.loader import TABLES, Loader, Spool, verify
 from memvault.migrate.lock import ImportLock
 from memvault.migrate.report import ImportResult
@@ -434,21 +434,7 @@ class _Run:
                 for table, n in new.items():
                     st["new"][table] = st["new"].get(table, 0) + n
                 st["records"] = position
-                tx.execute(
-                    "INSERT INTO import_checkpoints "
-                    "(run_id, stream, position, records, state, updated_at) "
-                    "VALUES (:r, :s, :p, :n, :st, :t) ON CONFLICT (run_id, stream) DO UPDATE "
-                    "SET position = excluded.position, records = excluded.records, "
-                    "state = excluded.state, updated_at = excluded.updated_at",
-                    {
-                        "r": result.run_id,
-                        "s": _s,
-                        "p": position,
-                        "n": sum(st["new"].values()),
-                        "st": tx.json(st),
-                        "t": tx.ts(datetime.now(UTC)),
-                    },
-                )
+                runs.save_checkpoint(tx, result.run_id, _s, position, sum(st["new"].values()), st)
 
             stream_root = stream.root
             position = 0
@@ -612,22 +598,15 @@ class _Run:
 
     def _previous(self) -> tuple[str, dict[str, int], dict[str, dict[str, Any]]] | None:
         with self.store.read() as tx:
-            row = tx.one(
-                "SELECT id FROM import_runs WHERE source = :s AND format = :f "
-                "AND status IN ('running', 'failed') ORDER BY started_at DESC LIMIT 1",
-                {"s": str(self.root), "f": self.format},
+            found = runs.unfinished_runs(
+                tx, self.format, source=str(self.root), statuses=("running", "failed")
             )
-            if row is None:
+            if not found:
                 return None
-            run_id = str(tx.id_out(row["id"]))
-            positions: dict[str, int] = {}
-            states: dict[str, dict[str, Any]] = {}
-            for cp in tx.all(
-                "SELECT stream, position, state FROM import_checkpoints WHERE run_id = :r",
-                {"r": run_id},
-            ):
-                positions[cp["stream"]] = int(cp["position"])
-                states[cp["stream"]] = tx.json_out(cp["state"]) or {"new": {}, "records": 0}
+            run_id = found[0][0]
+            points = runs.load_checkpoints(tx, run_id)
+        positions = {stream: cp.position for stream, cp in points.items()}
+        states = {stream: cp.state or {"new": {}, "records": 0} for stream, cp in points.items()}
         return run_id, positions, states
 
     def execute(self, *, resume: bool, backup: bool) -> ImportResult:
@@ -723,43 +702,18 @@ class _Run:
         origin = result.started_at
         with self.store.write() as tx:
             if resumed:
-                tx.execute(
-                    "UPDATE import_runs SET status = 'running', finished_at = NULL WHERE id = :id",
-                    {"id": result.run_id},
-                )
-                row = tx.one(
-                    "SELECT started_at FROM import_runs WHERE id = :id", {"id": result.run_id}
-                )
-                if row is not None:
-                    origin = tx.ts_out(row["started_at"]) or origin
+                origin = runs.resume_run(tx, result.run_id) or origin
             else:
-                tx.execute(
-                    "INSERT INTO import_runs (id, source, format, status, options, started_at) "
-                    "VALUES (:id, :s, :f, 'running', :o, :t)",
-                    {
-                        "id": result.run_id,
-                        "s": str(self.root),
-                        "f": self.format,
-                        "o": tx.json(self._run_options()),
-                        "t": tx.ts(result.started_at),
-                    },
-                )
+                runs.start_run(tx, result.run_id, str(self.root), self.format,
+                               self._run_options(), result.started_at)  # fmt: skip
         self.started = time.monotonic()
         return origin
 
     def _finish_run(self, result: ImportResult) -> None:
         try:
             with self.store.write() as tx:
-                tx.execute(
-                    "UPDATE import_runs SET status = :st, report = :rep, finished_at = :t "
-                    "WHERE id = :id",
-                    {
-                        "st": result.status,
-                        "rep": tx.json(result.as_dict()),
-                        "t": tx.ts(result.finished_at),
-                        "id": result.run_id,
-                    },
-                )
+                runs.finish_run(tx, result.run_id, result.status, result.as_dict(),
+                                result.finished_at)  # fmt: skip
         except MemvaultError:
             pass  # e.g. the disk is still full: the run stays 'running' and can be resumed
 

@@ -45,12 +45,10 @@ from memvault.migrate.sources.records import (
     TraitRec,
     UserRec,
 )
-from memvault.migrate.transfer import (
-    _open_end,
-    checksum_store,
-    table_specs,
-)
-from memvault.store.engine import parse_url
+from memvault.migrate.transfer import checksum_store, table_specs
+from memvault.migrate.transfer.source import stream
+from memvault.store.base import Tx
+from memvault.store.engine import open_store, parse_url
 
 LIST_LIMIT = 50  # ids listed per kind of drift and table (the counts are always complete)
 
@@ -149,17 +147,18 @@ def verify_against(store_url: str, source: str, *, user: str | None = None) -> V
 
 def _row_digests(url: str, table: str) -> dict[str, bytes]:
     spec = next(s for s in table_specs() if s.name == table)
-    end = _open_end(parse_url(url), snapshot=True)
+    store = open_store(parse_url(url), create=False)
     digest = RowDigest(spec)
     idx = spec.pk_index()
     out: dict[str, bytes] = {}
     try:
-        for chunk in end.stream(spec):
-            for row in chunk:
-                key = "/".join(str(row[i]).lower() for i in idx)
-                out[key] = digest.digest_of(row)
+        with store.snapshot() as tx:
+            for chunk in stream(tx, spec):
+                for row in chunk:
+                    key = "/".join(str(row[i]).lower() for i in idx)
+                    out[key] = digest.digest_of(row)
     finally:
-        end.close()
+        store.close()
     return out
 
 
@@ -235,108 +234,123 @@ def _records(root: Path, user: str | None) -> Iterator[tuple[str, Record]]:
 
 def _against_tree(store_url: str, root: Path, user: str | None) -> VerifyReport:
     loc = parse_url(store_url)
-    end = _open_end(loc, snapshot=True)
+    store = open_store(loc, create=False)
     formats: set[str] = set()
     report = VerifyReport(loc.safe_url, str(root), "legacy")
     expected: dict[str, set[str]] = {}
     try:
-        q = end.q
-        for fmt, rec in _records(root, user):
-            formats.add(fmt)
-            if isinstance(rec, UserRec):
-                drift = report.entity("users")
-                drift.source_count += 1
-                row = end.conn.execute(
-                    q("SELECT id FROM users WHERE handle = ?"), (rec.handle,)
-                ).fetchone()
-                if row is None:
-                    drift.note("missing", rec.handle)
-                else:
-                    drift.store_count += 1
-                continue
-            if isinstance(rec, RoutingScoreRec | ProjectRec | EmotionPatternRec):
-                _natural(end, report, rec, expected)
-                continue
-            if isinstance(rec, EmbeddingRec) and rec.target_kind != "memory":
-                continue  # a response pattern's vector lives in the pattern's metadata
-            if type(rec) not in _FIELDS:
-                continue
-            table, fields = _FIELDS[type(rec)]
-            drift = report.entity(table)
-            drift.source_count += 1
-            at = None if isinstance(rec, TraitRec) else _created(rec)
-            rid = derived_id(rec.source_key, at)
-            cols = ", ".join(fields.values())
-            row = end.conn.execute(q(f"SELECT {cols} FROM {table} WHERE id = ?"), (rid,)).fetchone()
-            if row is None and isinstance(rec, MemoryRec):  # merged with an equal memory
-                row = end.conn.execute(
-                    q(f"SELECT {cols} FROM memories WHERE kind = ? AND content_hash = ?"),
-                    (rec.kind, content_hash(rec.content)),
-                ).fetchone()
-            if row is None and isinstance(rec, TraitRec):  # merged by (agent, name)
-                row = end.conn.execute(
-                    q(
-                        f"SELECT {cols} FROM traits t JOIN users u ON u.id = t.user_id "
-                        "WHERE u.handle = ? AND t.agent = ? AND t.name = ?"
-                    ),
-                    (rec.owner_handle, rec.agent, rec.name),
-                ).fetchone()
-            if row is None:
-                drift.note("missing", rec.source_key)
-                continue
-            drift.store_count += 1
-            expected.setdefault(table, set()).add(rec.source_key)
-            values = tuple(row)
-            for (attr, _), stored in zip(fields.items(), values, strict=True):
-                if not _same(getattr(rec, attr), stored):
-                    drift.note("changed", rec.source_key)
-                    break
-        # Rows imported from these formats that the tree no longer holds.
-        for table, keys in expected.items():
-            if table not in (
-                "sessions",
-                "messages",
-                "memories",
-                "emotion_events",
-                "response_patterns",
-                "actions",
-                "routing_scores",
-            ):
-                continue
-            drift = report.entity(table)
-            for (meta,) in end.conn.execute(q(f"SELECT metadata FROM {table}")).fetchall():
-                data = orjson.loads(meta) if isinstance(meta, str | bytes) else meta
-                key = data.get("source_key") if isinstance(data, dict) else None
-                if table == "emotion_events" and isinstance(data, dict):
-                    key = data.get("baseline_of", key)  # one legacy pattern, many events
-                if isinstance(key, str) and key.split(":", 1)[0] in formats and key not in keys:
-                    drift.note("extra", key)
+        with store.snapshot() as tx:
+            _compare_tree(tx, root, user, report, formats, expected)
     finally:
-        end.close()
+        store.close()
     report.kind = "+".join(sorted(formats)) or "legacy"
     return report
 
 
-def _natural(end: Any, report: VerifyReport, rec: Record, expected: dict[str, set[str]]) -> None:
+def _one(tx: Tx, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The first row as a tuple of values (in the SELECT's order), or None."""
+    for chunk in tx.scan(sql, params, batch=1):
+        return chunk[0]
+    return None
+
+
+def _compare_tree(
+    tx: Tx,
+    root: Path,
+    user: str | None,
+    report: VerifyReport,
+    formats: set[str],
+    expected: dict[str, set[str]],
+) -> None:
+    for fmt, rec in _records(root, user):
+        formats.add(fmt)
+        if isinstance(rec, UserRec):
+            drift = report.entity("users")
+            drift.source_count += 1
+            row = _one(tx, "SELECT id FROM users WHERE handle = :h", {"h": rec.handle})
+            if row is None:
+                drift.note("missing", rec.handle)
+            else:
+                drift.store_count += 1
+            continue
+        if isinstance(rec, RoutingScoreRec | ProjectRec | EmotionPatternRec):
+            _natural(tx, report, rec, expected)
+            continue
+        if isinstance(rec, EmbeddingRec) and rec.target_kind != "memory":
+            continue  # a response pattern's vector lives in the pattern's metadata
+        if type(rec) not in _FIELDS:
+            continue
+        table, fields = _FIELDS[type(rec)]
+        drift = report.entity(table)
+        drift.source_count += 1
+        at = None if isinstance(rec, TraitRec) else _created(rec)
+        rid = derived_id(rec.source_key, at)
+        cols = ", ".join(fields.values())
+        row = _one(tx, f"SELECT {cols} FROM {table} WHERE id = :id", {"id": rid})
+        if row is None and isinstance(rec, MemoryRec):  # merged with an equal memory
+            row = _one(
+                tx,
+                f"SELECT {cols} FROM memories WHERE kind = :k AND content_hash = :h",
+                {"k": rec.kind, "h": content_hash(rec.content)},
+            )
+        if row is None and isinstance(rec, TraitRec):  # merged by (agent, name)
+            row = _one(
+                tx,
+                f"SELECT {cols} FROM traits t JOIN users u ON u.id = t.user_id "
+                "WHERE u.handle = :h AND t.agent = :a AND t.name = :n",
+                {"h": rec.owner_handle, "a": rec.agent, "n": rec.name},
+            )
+        if row is None:
+            drift.note("missing", rec.source_key)
+            continue
+        drift.store_count += 1
+        expected.setdefault(table, set()).add(rec.source_key)
+        values = tuple(row)
+        for (attr, _), stored in zip(fields.items(), values, strict=True):
+            if not _same(getattr(rec, attr), stored):
+                drift.note("changed", rec.source_key)
+                break
+    # Rows imported from these formats that the tree no longer holds.
+    for table, keys in expected.items():
+        if table not in (
+            "sessions",
+            "messages",
+            "memories",
+            "emotion_events",
+            "response_patterns",
+            "actions",
+            "routing_scores",
+        ):
+            continue
+        drift = report.entity(table)
+        metas = [m for chunk in tx.scan(f"SELECT metadata FROM {table}") for (m,) in chunk]
+        for meta in metas:
+            data = orjson.loads(meta) if isinstance(meta, str | bytes) else meta
+            key = data.get("source_key") if isinstance(data, dict) else None
+            if table == "emotion_events" and isinstance(data, dict):
+                key = data.get("baseline_of", key)  # one legacy pattern, many events
+            if isinstance(key, str) and key.split(":", 1)[0] in formats and key not in keys:
+                drift.note("extra", key)
+
+
+def _natural(tx: Tx, report: VerifyReport, rec: Record, expected: dict[str, set[str]]) -> None:
     """Compare a record the importer stores by natural key rather than by derived id."""
-    q = end.q
     if isinstance(rec, RoutingScoreRec):
         drift = report.entity("routing_scores")
         drift.source_count += 1
         owner = (
             "r.user_id IS NULL"
             if rec.owner_handle is None
-            else ("r.user_id = (SELECT id FROM users WHERE handle = ?)")
+            else ("r.user_id = (SELECT id FROM users WHERE handle = :h)")
         )
-        args: tuple[Any, ...] = (rec.keyword, rec.tool_name)
-        if rec.owner_handle is not None:
-            args = (rec.owner_handle, *args)
+        args: dict[str, Any] = {"k": rec.keyword, "t": rec.tool_name, "h": rec.owner_handle}
         cols = ", ".join(f"r.{c}" for c in _SCORE_FIELDS)
-        row = end.conn.execute(
-            q(f"SELECT {cols} FROM routing_scores r WHERE {owner} AND r.keyword = ? "
-              "AND r.tool_name = ?"),
+        row = _one(
+            tx,
+            f"SELECT {cols} FROM routing_scores r WHERE {owner} AND r.keyword = :k "
+            "AND r.tool_name = :t",
             args,
-        ).fetchone()  # fmt: skip
+        )
         ident = f"{rec.keyword}/{rec.tool_name}"
         if row is None:
             drift.note("missing", ident)
@@ -351,10 +365,11 @@ def _natural(end: Any, report: VerifyReport, rec: Record, expected: dict[str, se
     if isinstance(rec, ProjectRec):
         drift = report.entity("projects")
         drift.source_count += 1
-        row = end.conn.execute(
-            q("SELECT path FROM projects WHERE id = ? OR name = ?"),
-            (derived_id(rec.source_key), rec.name),
-        ).fetchone()
+        row = _one(
+            tx,
+            "SELECT path FROM projects WHERE id = :id OR name = :n",
+            {"id": derived_id(rec.source_key), "n": rec.name},
+        )
         if row is None:
             drift.note("missing", rec.source_key)
         else:
@@ -366,11 +381,15 @@ def _natural(end: Any, report: VerifyReport, rec: Record, expected: dict[str, se
     ids = [derived_id(f"{rec.source_key}#{i}") for i in range(rec.frequency)]
     found = 0
     for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        marks = ", ".join("?" for _ in part)
-        for emotion, intensity in end.conn.execute(
-            q(f"SELECT emotion, intensity FROM emotion_events WHERE id IN ({marks})"), part
-        ).fetchall():
+        params: dict[str, Any] = {}
+        marks = tx.expand("id", ids[start : start + 500], params)
+        for emotion, intensity in [
+            r
+            for chunk in tx.scan(
+                f"SELECT emotion, intensity FROM emotion_events WHERE id IN ({marks})", params
+            )
+            for r in chunk
+        ]:
             found += 1
             if emotion != rec.emotion or not _same(float(intensity), rec.avg_intensity):
                 drift.note("changed", rec.source_key)

@@ -187,6 +187,40 @@ class Tx(ABC):
             names.append(f":{key}")
         return ", ".join(names) if names else "NULL"
 
+    # Bulk paths, for whole-table copies (`memvault transfer`, `verify`): rows as tuples.
+    def scan(
+        self, sql: str, params: Params | None = None, *, batch: int = 10_000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Yield the rows of a query in lists of at most `batch` tuples, read as they are
+        consumed (a server-side cursor on PostgreSQL), with each value as the engine stores
+        it: ids and JSON as text, times as UTC datetimes on PostgreSQL (`UnreadableTime` for
+        one Python cannot hold) and as stored text on SQLite."""
+        cur = self.execute(sql, params)
+        while True:
+            chunk = cur.fetchmany(batch)
+            if not chunk:
+                return
+            yield [tuple(r.values()) if isinstance(r, Mapping) else tuple(r) for r in chunk]
+
+    def load_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
+        """Append `rows` (tuples in `columns` order) to `table` by the engine's fastest path
+        (COPY on PostgreSQL, a staging table on SQLite). `meanwhile()`, if given, runs while
+        the engine takes the rows in. A row the engine refuses raises `RowRefused`, naming
+        the row's index in `rows` when the engine can tell."""
+        if meanwhile is not None:
+            meanwhile()
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join(f":c{i}" for i in range(len(columns)))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+        self.executemany(sql, [{f"c{i}": v for i, v in enumerate(row)} for row in rows])
+
 
 class Store(ABC):
     """An open database: hands out read and write transactions."""
@@ -275,3 +309,35 @@ class Store(ABC):
     @abstractmethod
     def sqlalchemy_engine(self) -> Any:
         """An SQLAlchemy engine for Alembic (created on demand, disposed by the caller)."""
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """A read-only transaction that sees one snapshot of the whole database for as long
+        as it lasts, however many statements (and threads: the `Tx` may be handed to a
+        reader thread) use it. SQLite's read transaction already is one; PostgreSQL's is
+        REPEATABLE READ."""
+        with self.read() as tx:
+            yield tx
+
+
+class RowRefused(StoreError):
+    """`Tx.load_rows`: the engine refused a row. `index` is its position in the rows given
+    (None when the engine did not say), `column` the column it named (or None), `reason`
+    the engine's message and `context` where the engine says it happened."""
+
+    def __init__(
+        self, reason: str, *, index: int | None = None, column: str | None = None, context: str = ""
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.index = index
+        self.column = column
+        self.context = context
+
+
+@dataclass(frozen=True)
+class UnreadableTime:
+    """A stored time that Python's datetime cannot hold (PostgreSQL `infinity`, a BC date),
+    as PostgreSQL prints it (TimeZone UTC): `Tx.scan` returns it instead of failing."""
+
+    text: str

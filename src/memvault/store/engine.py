@@ -65,7 +65,9 @@ def open_store(location: Location, *, create: bool = True, **options: Any) -> St
     if location.engine == "sqlite":
         from memvault.store.sqlite import SQLiteStore
 
-        sqlite_options = {k: v for k, v in options.items() if k in ("synchronous", "busy_timeout")}
+        sqlite_options = {
+            k: v for k, v in options.items() if k in ("synchronous", "busy_timeout", "foreign_keys")
+        }
         return SQLiteStore(location, create=create, **sqlite_options)
     from memvault.store.postgres import PostgresStore
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -17,8 +18,10 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg import errors as pgerrors
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
+from psycopg.types.datetime import TimestamptzLoader
 from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
+from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from memvault.errors import (
@@ -28,7 +31,7 @@ from memvault.errors import (
     StoreFull,
     StoreUnavailable,
 )
-from memvault.store.base import Location, Params, Row, Store, Tx
+from memvault.store.base import Location, Params, Row, RowRefused, Store, Tx, UnreadableTime
 
 PG_CLIENT_ENV = "MEMVAULT_PG_BIN"  # a folder holding pg_dump and pg_restore
 
@@ -101,6 +104,21 @@ def translate(exc: BaseException, sql: str = "") -> Exception:
     if isinstance(exc, psycopg.OperationalError):
         return StoreUnavailable(text)
     return StoreError(f"{text} (in: {sql.strip()[:200]})" if sql else text)
+
+
+_SCANS = itertools.count()
+_COPY_LINE = re.compile(r"line (\d+)")
+_COPY_COLUMN = re.compile(r"column (\w+)")
+
+
+class _TimeOrText(TimestamptzLoader):
+    """A time Python cannot hold (`infinity`, a BC date) loads as `UnreadableTime`."""
+
+    def load(self, data: Any) -> Any:
+        try:
+            return super().load(data)
+        except psycopg.DataError:
+            return UnreadableTime(bytes(data).decode())
 
 
 class PostgresTx(Tx):
@@ -180,6 +198,61 @@ class PostgresTx(Tx):
         info = self.conn.info
         return f"{info.host}:{info.port}/{info.dbname}"
 
+    def scan(
+        self, sql: str, params: Params | None = None, *, batch: int = 10_000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        try:
+            # Times print in UTC for this transaction only (the connection goes back to the
+            # pool); ids and JSON arrive as PostgreSQL's text, not as parsed objects.
+            self.conn.execute("SET LOCAL TimeZone = 'UTC'")
+            self.conn.execute("SET LOCAL DateStyle = 'ISO'")
+            with self.conn.cursor(
+                name=f"memvault_scan_{next(_SCANS)}", row_factory=tuple_row
+            ) as cur:
+                for name in ("uuid", "json", "jsonb"):
+                    cur.adapters.register_loader(name, TextLoader)
+                cur.adapters.register_loader("timestamptz", _TimeOrText)
+                cur.itersize = batch
+                cur.execute(to_pyformat(sql), params or {})
+                while True:
+                    chunk = cur.fetchmany(batch)
+                    if not chunk:
+                        return
+                    yield chunk
+        except psycopg.Error as exc:
+            raise translate(exc, sql) from exc
+
+    def load_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        try:
+            with (
+                self.conn.cursor() as cur,
+                cur.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+                if meanwhile is not None:
+                    meanwhile()  # while the server digests what was sent
+        except psycopg.Error as exc:
+            diag = exc.diag
+            context = diag.context or ""
+            line = _COPY_LINE.search(context)
+            index = int(line.group(1)) - 1 if line else None
+            column = _COPY_COLUMN.search(context)
+            raise RowRefused(
+                diag.message_primary or str(exc).strip(),
+                index=index if index is not None and 0 <= index < len(rows) else None,
+                column=column.group(1) if column else None,
+                context=context,
+            ) from exc
+
 
 class PostgresStore(Store):
     """A PostgreSQL database, shared by any number of processes and machines."""
@@ -226,6 +299,12 @@ class PostgresStore(Store):
             raise StoreBusy(f"no PostgreSQL connection free in time: {exc}") from exc
         except psycopg.Error as exc:
             raise translate(exc) from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        with self.read() as tx:
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield tx
 
     def close(self) -> None:
         if os.getpid() == self._pid:

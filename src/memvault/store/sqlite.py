@@ -31,7 +31,7 @@ from memvault.errors import (
     StoreFull,
     StoreUnavailable,
 )
-from memvault.store.base import Location, Params, Store, Tx
+from memvault.store.base import Location, Params, RowRefused, Store, Tx
 
 SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 # `insert_rows` stages batches of at least this many rows (below, executemany), and moves
@@ -200,6 +200,53 @@ class SQLiteTx(Tx):
         row = self.conn.execute("PRAGMA database_list").fetchone()
         return f"sqlite:{row[2] or id(self.conn)}"  # no file name: an in-memory database
 
+    def scan(
+        self, sql: str, params: Params | None = None, *, batch: int = 10_000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        try:
+            cur = self.conn.cursor()
+            cur.row_factory = None  # plain tuples: no Row object per row
+            cur.execute(sql, params or {})
+            while True:
+                chunk = cur.fetchmany(batch)
+                if not chunk:
+                    return
+                yield chunk
+        except sqlean.Error as exc:
+            raise translate(exc, sql) from exc
+
+    def load_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
+        if meanwhile is not None:
+            meanwhile()
+        self.conn.execute("SAVEPOINT memvault_load")
+        try:
+            insert_rows(self.conn, table, columns, rows)
+        except sqlean.Error as exc:
+            # Undo the statements that went in, then find the row SQLite refuses, to name it.
+            self.conn.execute("ROLLBACK TO memvault_load")
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('?' for _ in columns)})"
+            # One by one, in order, so a row clashing with an earlier one of `rows` is found.
+            try:
+                for index, row in enumerate(rows):
+                    try:
+                        self.conn.execute(sql, row)
+                    except sqlean.Error as one:
+                        raise RowRefused(str(one), index=index) from exc
+            finally:
+                self.conn.execute("ROLLBACK TO memvault_load")
+            raise RowRefused(str(exc)) from exc
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("RELEASE memvault_load")
+
 
 class SQLiteStore(Store):
     """A SQLite database file (or `:memory:`)."""
@@ -214,8 +261,12 @@ class SQLiteStore(Store):
         busy_timeout: float = 30.0,
         connect_hooks: Sequence[ConnectHook] = (),
         create: bool = True,
+        foreign_keys: bool = True,
     ) -> None:
         super().__init__(location)
+        # foreign_keys=False: for a bulk loader that checks them itself afterwards
+        # (`PRAGMA foreign_key_check`), e.g. `memvault transfer`.
+        self.foreign_keys = foreign_keys
         # create=False: the file must exist and already hold a memvault schema; every
         # connection opens it with `mode=rw`, so that SQLite never creates a missing file.
         self.create = create
@@ -297,7 +348,7 @@ class SQLiteStore(Store):
                 mode = self._switch_to_wal(conn)
                 if str(mode).lower() != "wal":
                     raise StoreError(f"{self.path}: could not switch to WAL (got {mode})")
-            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA foreign_keys={'ON' if self.foreign_keys else 'OFF'}")
             conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute("PRAGMA temp_store=MEMORY")
