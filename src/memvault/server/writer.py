@@ -5,11 +5,12 @@ writes them in one transaction and answers each caller only after that transacti
 Under load this turns N transactions (N `BEGIN IMMEDIATE`/`COMMIT` pairs on SQLite, N WAL
 flushes on PostgreSQL) and N thread hops into one of each.
 
-A batch that fails as a whole (one append refused: a session deleted meanwhile, a value the core
-rejects) is rolled back and replayed one append per transaction, so that each caller gets its
-own outcome and no append is lost or written twice. Appends of one batch are written in order of
-session id (arrival order within a session), so that two processes' batches on one PostgreSQL
-lock sessions in the same order and cannot deadlock.
+Each append of a batch runs in its own savepoint (a nested `Store.write`), so an append the core
+refuses (a session deleted meanwhile, a value it rejects) leaves nothing behind and the batch goes
+on: each caller gets its own outcome. A batch that fails as a whole (its commit) is rolled back
+and replayed one append per transaction, so that no append is lost or written twice. Appends of
+one batch are written in order of session id (arrival order within a session), so that two
+processes' batches on one PostgreSQL lock sessions in the same order and cannot deadlock.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class AppendWriter:
         try:
             with self.vault.transaction() as tx:
                 tx.after_commit(mark)  # first callback: runs before the events are published
-                outcomes = [self._one(a) for a in ordered]
+                outcomes = [self._outcome(a) for a in ordered]
         except Exception:
             # After the commit (an after-commit callback failed) the batch is written and
             # `outcomes` complete: never replay it. Before, nothing of it was written.
@@ -162,7 +163,7 @@ class AppendWriter:
             loop.call_soon_threadsafe(_settle, ordered, outcomes)
 
     def _outcome(self, a: Append) -> Message | BaseException:
-        """One append in its own transaction: the message or the error it raised."""
+        """One append (its own savepoint, or its own transaction): the message or its error."""
         try:
             return self._one(a)
         except Exception as exc:
