@@ -16,17 +16,33 @@ from memvault.ids import is_id
 MAX_TEXT = 10_000_000  # 10 MB of text in one field is a bug, not a memory
 
 
+MAX_JSON_DEPTH = 100  # levels of nested objects and arrays in one JSON value
+INT64 = 2**63  # JSON integers must fit a signed 64-bit integer (as over HTTP)
+
+
 def text(field: str, value: Any, *, allow_empty: bool = False, max_len: int = MAX_TEXT) -> str:
-    """A string, non-empty unless allowed, without NUL bytes."""
+    """A string, non-empty unless allowed, that every engine can store: no NUL character
+    (PostgreSQL refuses it in text and jsonb) and no lone surrogate (not UTF-8)."""
     if not isinstance(value, str):
         raise InvalidInput(field, value, "expected a string")
     if not allow_empty and not value.strip():
         raise InvalidInput(field, value, "must not be empty")
-    if "\x00" in value:
-        raise InvalidInput(field, value, "must not contain NUL bytes")
     if len(value) > max_len:
         raise InvalidInput(field, value[:40], f"longer than {max_len} characters")
+    _storable(field, value)
     return value
+
+
+def _storable(field: str, value: str, where: str = "") -> None:
+    if "\x00" in value:
+        raise InvalidInput(field, value, f"must not contain NUL characters{where}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                field, value, f"not valid Unicode text (a lone surrogate){where}"
+            ) from None
 
 
 def optional_text(field: str, value: Any, **kw: Any) -> str | None:
@@ -84,7 +100,7 @@ def optional_when(field: str, value: Any) -> datetime | None:
 
 
 def json_object(field: str, value: Any) -> dict[str, Any]:
-    """A JSON-serialisable mapping (None → {})."""
+    """A JSON-storable mapping (None → {}): see `json_value`."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -94,23 +110,72 @@ def json_object(field: str, value: Any) -> dict[str, Any]:
 
 
 def json_value(field: str, value: Any) -> Any:
-    """Any JSON-serialisable value; NaN and infinities are refused (not JSON)."""
+    """A value every engine stores as JSON and gives back unchanged: objects with string
+    keys, arrays (lists, tuples), strings (checked as `text`), integers within the signed
+    64-bit range, finite floats, booleans and null, nested at most `MAX_JSON_DEPTH` levels.
+    Other values orjson can serialise (datetimes, UUIDs) are accepted as their JSON form.
+    NaN and infinities are refused (not JSON). `InvalidInput` names `field` and, in its
+    reason, where in the value the problem is."""
     try:
-        orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError as exc:
-        raise InvalidInput(field, value, f"not JSON-serialisable: {exc}") from exc
-    _no_nan(field, value)
+        _check_json(value, 0)
+    except _Refused as refused:
+        steps = [f"[{step!r}]" for step in reversed(refused.path)]
+        if len(steps) > 6:
+            steps = [*steps[:3], "…", *steps[-2:]]
+        where = field + "".join(steps)
+        raise InvalidInput(field, refused.value, f"{refused.reason} (at {where})") from None
     return value
 
 
-def _no_nan(field: str, value: Any) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidInput(field, value, "NaN and infinity are not JSON")
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInput(field, key, "JSON object keys must be strings")
-            _no_nan(field, item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _no_nan(field, item)
+class _Refused(Exception):
+    """A JSON value refused; `path` collects the keys and indexes on the way out."""
+
+    def __init__(self, value: Any, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        self.path: list[str | int] = []
+
+
+def _check_json(value: Any, depth: int) -> None:
+    # Only a refusal pays for building the path to it (the keys are added on the way out).
+    if value is None or value is True or value is False:
+        return
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise _Refused(value, "must not contain NUL characters")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Refused(value, "not valid Unicode text (a lone surrogate)") from None
+    elif isinstance(value, int):
+        if not -INT64 <= value < INT64:
+            raise _Refused(value, "integer outside the signed 64-bit range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Refused(value, "NaN and infinity are not JSON")
+    elif isinstance(value, Mapping | list | tuple):
+        if depth >= MAX_JSON_DEPTH:
+            raise _Refused("…", f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                try:
+                    if not isinstance(key, str):
+                        raise _Refused(key, "JSON object keys must be strings")
+                    _check_json(key, depth)
+                    _check_json(item, depth + 1)
+                except _Refused as refused:
+                    refused.path.append(key)
+                    raise
+        else:
+            for index, item in enumerate(value):
+                try:
+                    _check_json(item, depth + 1)
+                except _Refused as refused:
+                    refused.path.append(index)
+                    raise
+    else:
+        try:
+            orjson.dumps(value)
+        except TypeError as exc:
+            raise _Refused(value, f"not JSON-serialisable: {exc}") from None
