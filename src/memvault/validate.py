@@ -29,20 +29,14 @@ def text(field: str, value: Any, *, allow_empty: bool = False, max_len: int = MA
         raise InvalidInput(field, value, "must not be empty")
     if len(value) > max_len:
         raise InvalidInput(field, value[:40], f"longer than {max_len} characters")
-    _storable(field, value)
-    return value
-
-
-def _storable(field: str, value: str, where: str = "") -> None:
     if "\x00" in value:
-        raise InvalidInput(field, value, f"must not contain NUL characters{where}")
+        raise InvalidInput(field, value, "must not contain NUL characters")
     if not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidInput(
-                field, value, f"not valid Unicode text (a lone surrogate){where}"
-            ) from None
+            raise InvalidInput(field, value, "not valid Unicode text (a lone surrogate)") from None
+    return value
 
 
 def optional_text(field: str, value: Any, **kw: Any) -> str | None:
@@ -137,45 +131,57 @@ class _Refused(Exception):
 
 
 def _check_json(value: Any, depth: int) -> None:
-    # Only a refusal pays for building the path to it (the keys are added on the way out).
-    if value is None or value is True or value is False:
-        return
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise _Refused(value, "must not contain NUL characters")
-        if not value.isascii():
+    # Exact types first (isinstance against Mapping is slow); plain leaves are checked in
+    # the loops without a call. Only a refusal pays for building the path to it.
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple:
+        if depth >= MAX_JSON_DEPTH:
+            raise _Refused("…", f"nested deeper than {MAX_JSON_DEPTH} levels")
+        pairs = value.items() if kind is dict else enumerate(value)
+        for key, item in pairs:
             try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise _Refused(value, "not valid Unicode text (a lone surrogate)") from None
+                if kind is dict and not (type(key) is str and key.isascii() and "\x00" not in key):
+                    if not isinstance(key, str):
+                        raise _Refused(key, "JSON object keys must be strings")
+                    _check_text(key)
+                leaf = type(item)
+                if leaf is str:
+                    if not item.isascii() or "\x00" in item:
+                        _check_text(item)
+                elif leaf is int:
+                    if not -INT64 <= item < INT64:
+                        raise _Refused(item, "integer outside the signed 64-bit range")
+                elif leaf is float:
+                    if not math.isfinite(item):
+                        raise _Refused(item, "NaN and infinity are not JSON")
+                elif item is not None and leaf is not bool:
+                    _check_json(item, depth + 1)
+            except _Refused as refused:
+                refused.path.append(key)
+                raise
+    elif value is None or kind is bool:
+        return
+    elif isinstance(value, str):
+        _check_text(value)
     elif isinstance(value, int):
         if not -INT64 <= value < INT64:
             raise _Refused(value, "integer outside the signed 64-bit range")
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise _Refused(value, "NaN and infinity are not JSON")
-    elif isinstance(value, Mapping | list | tuple):
-        if depth >= MAX_JSON_DEPTH:
-            raise _Refused("…", f"nested deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                try:
-                    if not isinstance(key, str):
-                        raise _Refused(key, "JSON object keys must be strings")
-                    _check_json(key, depth)
-                    _check_json(item, depth + 1)
-                except _Refused as refused:
-                    refused.path.append(key)
-                    raise
-        else:
-            for index, item in enumerate(value):
-                try:
-                    _check_json(item, depth + 1)
-                except _Refused as refused:
-                    refused.path.append(index)
-                    raise
+    elif isinstance(value, Mapping | list | tuple):  # subclasses: checked as their base
+        _check_json(dict(value) if isinstance(value, Mapping) else list(value), depth)
     else:
         try:
             orjson.dumps(value)
         except TypeError as exc:
             raise _Refused(value, f"not JSON-serialisable: {exc}") from None
+
+
+def _check_text(value: str) -> None:
+    if "\x00" in value:
+        raise _Refused(value, "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused(value, "not valid Unicode text (a lone surrogate)") from None
