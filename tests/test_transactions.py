@@ -107,3 +107,15 @@ def test_a_write_inside_a_read_transaction_is_refused(vault: memvault.Vault) -> 
     with vault.store.read(), pytest.raises(StoreError, match="read transaction"):
         vault.users.create("alice")
     assert count(vault, "users") == 0
+
+
+def test_without_savepoints_nested_writes_join_as_they_are(vault: memvault.Vault) -> None:
+    # For a caller that rolls everything back on any failure (the append writer): no
+    # savepoint is taken, so a caught failure inside leaves what it wrote before failing.
+    user = vault.users.create("alice")
+    with vault.store.write(savepoints=False) as tx:
+        with pytest.raises(RuntimeError), vault.store.write():
+            vault.sessions.create(user.id, title="stays")
+            raise RuntimeError("caught")
+        assert tx.savepoints == 0
+    assert [s.title for s in vault.sessions.list(user_id=user.id)] == ["stays"]

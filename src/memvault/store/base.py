@@ -57,6 +57,7 @@ class Tx(ABC):
         self.writable = writable
         self._after_commit: list[Callable[[], None]] = []
         self.savepoints = 0  # savepoints open now (nested `Store.write` calls)
+        self.nest_savepoints = True  # False: nested writes join without one (`Store.write`)
 
     @abstractmethod
     def execute(self, sql: str, params: Params | None = None) -> Any:
@@ -174,19 +175,27 @@ class Store(ABC):
         self._local = threading.local()
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self, *, savepoints: bool = True) -> Iterator[Tx]:
         """A write transaction (`BEGIN IMMEDIATE` on SQLite). A nested call (inside
         `vault.transaction()` or another API call) runs in a SAVEPOINT of the outer one, as
         sqlite-utils' `atomic()` does: if it fails, nothing it wrote stays and none of its
-        events is published, and the outer transaction goes on."""
+        events is published, and the outer transaction goes on.
+
+        `savepoints=False` (on the outermost call) lets nested calls join as they are: for a
+        caller that rolls the whole transaction back on any failure inside it anyway (the
+        append writer's batches, replayed one by one), savepoints would be pure cost."""
         current: Tx | None = getattr(self._local, "tx", None)
         if current is not None:
             if not current.writable:
                 raise StoreError("cannot write inside a read transaction")
+            if not current.nest_savepoints:
+                yield current
+                return
             with current.savepoint():
                 yield current
             return
         with self._transaction(writable=True) as tx:
+            tx.nest_savepoints = savepoints
             self._local.tx = tx
             try:
                 yield tx
