@@ -16,16 +16,26 @@ from memvault.ids import is_id
 MAX_TEXT = 10_000_000  # 10 MB of text in one field is a bug, not a memory
 
 
+MAX_JSON_DEPTH = 100  # levels of nested objects and arrays in one JSON value
+INT64 = 2**63  # JSON integers must fit a signed 64-bit integer (as over HTTP)
+
+
 def text(field: str, value: Any, *, allow_empty: bool = False, max_len: int = MAX_TEXT) -> str:
-    """A string, non-empty unless allowed, without NUL bytes."""
+    """A string, non-empty unless allowed, that every engine can store: no NUL character
+    (PostgreSQL refuses it in text and jsonb) and no lone surrogate (not UTF-8)."""
     if not isinstance(value, str):
         raise InvalidInput(field, value, "expected a string")
     if not allow_empty and not value.strip():
         raise InvalidInput(field, value, "must not be empty")
-    if "\x00" in value:
-        raise InvalidInput(field, value, "must not contain NUL bytes")
     if len(value) > max_len:
         raise InvalidInput(field, value[:40], f"longer than {max_len} characters")
+    if "\x00" in value:
+        raise InvalidInput(field, value, "must not contain NUL characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(field, value, "not valid Unicode text (a lone surrogate)") from None
     return value
 
 
@@ -84,7 +94,7 @@ def optional_when(field: str, value: Any) -> datetime | None:
 
 
 def json_object(field: str, value: Any) -> dict[str, Any]:
-    """A JSON-serialisable mapping (None → {})."""
+    """A JSON-storable mapping (None → {}): see `json_value`."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -94,23 +104,84 @@ def json_object(field: str, value: Any) -> dict[str, Any]:
 
 
 def json_value(field: str, value: Any) -> Any:
-    """Any JSON-serialisable value; NaN and infinities are refused (not JSON)."""
+    """A value every engine stores as JSON and gives back unchanged: objects with string
+    keys, arrays (lists, tuples), strings (checked as `text`), integers within the signed
+    64-bit range, finite floats, booleans and null, nested at most `MAX_JSON_DEPTH` levels.
+    Other values orjson can serialise (datetimes, UUIDs) are accepted as their JSON form.
+    NaN and infinities are refused (not JSON). `InvalidInput` names `field` and, in its
+    reason, where in the value the problem is."""
     try:
-        orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError as exc:
-        raise InvalidInput(field, value, f"not JSON-serialisable: {exc}") from exc
-    _no_nan(field, value)
+        _check_json(value, 0)
+    except _Refused as refused:
+        steps = [f"[{step!r}]" for step in reversed(refused.path)]
+        if len(steps) > 6:
+            steps = [*steps[:3], "…", *steps[-2:]]
+        where = field + "".join(steps)
+        raise InvalidInput(field, refused.value, f"{refused.reason} (at {where})") from None
     return value
 
 
-def _no_nan(field: str, value: Any) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidInput(field, value, "NaN and infinity are not JSON")
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInput(field, key, "JSON object keys must be strings")
-            _no_nan(field, item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _no_nan(field, item)
+class _Refused(Exception):
+    """A JSON value refused; `path` collects the keys and indexes on the way out."""
+
+    def __init__(self, value: Any, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        self.path: list[str | int] = []
+
+
+def _check_json(value: Any, depth: int) -> None:
+    # Exact types first (isinstance against Mapping is slow); plain leaves are checked in
+    # the loops without a call. Only a refusal pays for building the path to it.
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple:
+        if depth >= MAX_JSON_DEPTH:
+            raise _Refused("…", f"nested deeper than {MAX_JSON_DEPTH} levels")
+        pairs = value.items() if kind is dict else enumerate(value)
+        for key, item in pairs:
+            try:
+                if kind is dict and not (type(key) is str and key.isascii() and "\x00" not in key):
+                    if not isinstance(key, str):
+                        raise _Refused(key, "JSON object keys must be strings")
+                    _check_text(key)
+                leaf = type(item)
+                if leaf is str:
+                    if not item.isascii() or "\x00" in item:
+                        _check_text(item)
+                elif leaf is int:
+                    if not -INT64 <= item < INT64:
+                        raise _Refused(item, "integer outside the signed 64-bit range")
+                elif leaf is float:
+                    if not math.isfinite(item):
+                        raise _Refused(item, "NaN and infinity are not JSON")
+                elif item is not None and leaf is not bool:
+                    _check_json(item, depth + 1)
+            except _Refused as refused:
+                refused.path.append(key)
+                raise
+    elif value is None or kind is bool:
+        return
+    elif isinstance(value, str):
+        _check_text(value)
+    elif isinstance(value, int):
+        if not -INT64 <= value < INT64:
+            raise _Refused(value, "integer outside the signed 64-bit range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Refused(value, "NaN and infinity are not JSON")
+    elif isinstance(value, Mapping | list | tuple):  # subclasses: checked as their base
+        _check_json(dict(value) if isinstance(value, Mapping) else list(value), depth)
+    else:
+        try:
+            orjson.dumps(value)
+        except TypeError as exc:
+            raise _Refused(value, f"not JSON-serialisable: {exc}") from None
+
+
+def _check_text(value: str) -> None:
+    if "\x00" in value:
+        raise _Refused(value, "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused(value, "not valid Unicode text (a lone surrogate)") from None

@@ -19,6 +19,15 @@ from memvault.server import create_app
 from memvault.server.writer import AppendWriter
 from tests.server.conftest import Served, ServerThread
 
+
+def nested(levels: int) -> dict[str, Any]:
+    """A JSON object holding `levels` more objects, one inside the other."""
+    value: dict[str, Any] = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
 ALICE_SESSION_CASES: list[tuple[str, Any]] = [
     ("plain", {"role": "user", "content": "hello"}),
     (
@@ -43,7 +52,39 @@ ALICE_SESSION_CASES: list[tuple[str, Any]] = [
     ("array body", [{"role": "user", "content": "x"}]),
     ("not JSON", b"{role: user"),
     ("lone surrogate", b'{"role": "user", "content": "\\ud800"}'),
-    ("NaN (the core refuses it)", b'{"role": "user", "content": "x", "metadata": {"n": NaN}}'),
+    ("NaN", b'{"role": "user", "content": "x", "metadata": {"n": NaN}}'),
+    ("Infinity", b'{"role": "user", "content": "x", "metadata": {"n": [-Infinity]}}'),
+    ("a float beyond double", b'{"role": "user", "content": "x", "metadata": {"n": 1e999}}'),
+    ("integer below int64", {"role": "user", "content": "x", "metadata": {"n": -(2**63) - 1}}),
+    ("huge integer as content", {"role": "user", "content": 10**400}),
+    (
+        "lone surrogate in metadata",
+        b'{"role": "user", "content": "x", "metadata": {"a": "\\udfff"}}',
+    ),
+    ("lone surrogate as a key", b'{"role": "user", "content": "x", "metadata": {"\\ud800": 1}}'),
+    ("lone surrogate as emotion", b'{"role": "user", "content": "x", "emotion": "\\ud800"}'),
+    ("NUL in content (the core refuses it)", b'{"role": "user", "content": "a\\u0000b"}'),
+    (
+        "NUL in emotion (the core refuses it)",
+        b'{"role": "user", "content": "x", "emotion": "\\u0000"}',
+    ),
+    ("NUL in metadata", b'{"role": "user", "content": "x", "metadata": {"k": ["\\u0000"]}}'),
+    ("NUL as a key", b'{"role": "user", "content": "x", "metadata": {"\\u0000": 1}}'),
+    ("nested to the limit", {"role": "user", "content": "deep", "metadata": nested(99)}),
+    ("nested one level too deep", {"role": "user", "content": "x", "metadata": nested(100)}),
+    (
+        "nested too deep to parse",
+        b'{"role": "user", "content": "x", "metadata": '
+        + b'{"a": ' * 5000
+        + b"1"
+        + b"}" * 5000
+        + b"}",
+    ),
+    ("role not text", {"role": 5, "content": "x"}),
+    ("content null", {"role": "user", "content": None}),
+    ("emotion not text", {"role": "user", "content": "x", "emotion": ["joy"]}),
+    ("metadata as text", {"role": "user", "content": "x", "metadata": "{}"}),
+    ("time as a list", {"role": "user", "content": "x", "created_at": [2024, 5, 1]}),
     ("text/plain", ("text/plain", b'{"role": "user", "content": "x"}')),
     ("no content type", (None, b'{"role": "user", "content": "x"}')),
 ]
@@ -107,10 +148,10 @@ def test_the_fast_path_answers_exactly_like_the_route(pair: Pair) -> None:
         a, b = send(fast, s.alice_key, path, body), send(slow, s.alice_key, path, body)
         assert normal(a) == normal(b), name
         assert a.content == b.content or a.status_code == 201, name
-    # The valid bodies (the core refusing two of them) went through the writer, not the route.
-    assert pair.writer.appends - before == 6
+    # The valid bodies (the core refusing three of them) went through the writer, not the route.
+    assert pair.writer.appends - before == 8
     seqs = [m.seq for m in s.vault.messages.list(session.id, limit=100)]
-    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 1 + 4 * 2
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 1 + 5 * 2
 
 
 def test_keys_and_owners_are_enforced_on_the_fast_path(pair: Pair) -> None:

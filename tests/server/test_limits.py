@@ -12,7 +12,12 @@ import pytest
 import websockets
 
 import memvault
+from memvault.validate import MAX_JSON_DEPTH
 from tests.server.conftest import Served, serve
+
+DEEP: dict[str, object] = {}
+for _ in range(MAX_JSON_DEPTH):  # one level more than the core stores
+    DEEP = {"a": DEEP}
 
 
 @pytest.fixture
@@ -62,6 +67,22 @@ def test_413_even_without_a_key(small: Served) -> None:
         ("POST", "/api/memories", {"kind": "fact", "content": "   "}, "content"),
         ("POST", "/api/memories", {"kind": "fact", "content": "a\ud800b"}, "content"),
         ("POST", "/api/memories", {"kind": "fact", "content": "x", "metadata": [1]}, "metadata"),
+        # What no engine stores, refused by the core's rule (validate.py) before any write:
+        ("POST", "/api/memories", {"kind": "fact", "content": "a\x00b"}, "content"),
+        (
+            "POST",
+            "/api/memories",
+            {"kind": "fact", "content": "x", "metadata": {"k": "\x00"}},
+            "metadata",
+        ),
+        ("POST", "/api/memories", {"kind": "fact", "content": "x", "metadata": DEEP}, "metadata"),
+        ("POST", "/api/sessions", {"title": "a\x00b"}, "title"),
+        (
+            "POST",
+            "/api/agent-messages",
+            {"from_agent": "a", "topic": "t", "payload": DEEP},
+            "payload",
+        ),
         ("POST", "/api/sessions", {"kind": "party"}, "kind"),
         ("POST", "/api/actions", {"tool_type": "builtin"}, "tool_name"),
         ("POST", "/api/actions", {"tool_name": "T", "exit_code": "abc"}, "exit_code"),
@@ -86,6 +107,16 @@ def test_invalid_input_is_422_naming_the_field(
     assert r.status_code == 422, r.text
     assert r.json()["error"] == "invalid_input"
     assert r.json()["field"] == field, r.json()
+
+
+def test_a_body_nested_too_deeply_to_parse_is_400(served_sqlite: Served) -> None:
+    body = b'{"kind": "fact", "content": "x", "metadata": ' + b"[" * 100_000 + b"]" * 100_000
+    with served_sqlite.client(served_sqlite.alice_key) as c:
+        r = c.post("/api/memories", content=body + b"}",
+                   headers={"content-type": "application/json"})  # fmt: skip
+        assert c.get("/api/memories").json()["items"] == []
+    assert r.status_code == 400 and r.json()["error"] == "bad_request"
+    assert "nested too deeply" in r.json()["detail"]
 
 
 def test_malformed_json_is_400(served_sqlite: Served) -> None:

@@ -39,6 +39,7 @@ from memvault.migrate.report import ImportResult
 from memvault.migrate.sources import generic
 from memvault.migrate.sources._base import Scan, ScanOptions
 from memvault.migrate.sources.records import EmbeddingRec, Quarantined, UserRec
+from memvault.migrate.storable import storable
 from memvault.paths import confine
 from memvault.vault import Vault
 
@@ -457,6 +458,7 @@ class _Run:
                                 now - self.started,
                             )
                         )
+                rec = storable(rec, scan)
                 if isinstance(rec, Quarantined):
                     shown = self._shown(stream_root, rec.file)
                     loader.quarantined(rec, shown)

@@ -97,8 +97,12 @@ def install(app: FastAPI) -> None:
         code = HTTP_CODES.get(exc.status_code, "error")
         detail = str(exc.detail)
         if exc.status_code == 400 and detail == "There was an error parsing the body":
-            # FastAPI's answer when the bytes do not even decode (not UTF-8/16/32 text).
-            detail = "the request body is not valid JSON: not UTF-8 text"
+            # FastAPI's answer when the bytes do not even decode (not UTF-8/16/32 text), or
+            # when the parser gives up on the nesting (it raises from the parser's error).
+            if isinstance(exc.__cause__, RecursionError):
+                detail = "the request body is not valid JSON: nested too deeply to parse"
+            else:
+                detail = "the request body is not valid JSON: not UTF-8 text"
         return error(exc.status_code, code, detail, **(exc.headers or {}))
 
     @app.exception_handler(Exception)

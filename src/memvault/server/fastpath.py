@@ -85,7 +85,7 @@ class FastAppend:
             # The route's parser, not orjson: orjson turns integers beyond 64 bits into floats
             # silently, where the route refuses them.
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep for the parser: the route's 400
             return False
         if not isinstance(data, dict):
             return False

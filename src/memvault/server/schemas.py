@@ -6,7 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+
+from memvault import validate
+from memvault.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -38,23 +41,14 @@ def _storable_time(value: datetime) -> datetime:
     return value
 
 
-def _storable_json(value: Any) -> Any:
-    _walk(value)
+def _storable_json(value: Any, info: ValidationInfo) -> Any:
+    # The core's rule (validate.json_value), so that a body is refused here, naming its
+    # field, exactly when the core would refuse it.
+    try:
+        validate.json_value(info.field_name or "value", value)
+    except InvalidInput as exc:
+        raise ValueError(exc.reason) from None
     return value
-
-
-def _walk(value: Any) -> None:
-    if isinstance(value, str):
-        _storable_text(value)
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
-        raise ValueError("integer out of 64-bit range")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable_text(key)
-            _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            _walk(item)
 
 
 Text = Annotated[str, AfterValidator(_storable_text)]

@@ -57,6 +57,8 @@ class Tx(ABC):
     def __init__(self, writable: bool) -> None:
         self.writable = writable
         self._after_commit: list[Callable[[], None]] = []
+        self.savepoints = 0  # savepoints open now (nested `Store.write` calls)
+        self.nest_savepoints = True  # False: nested writes join without one (`Store.write`)
 
     @abstractmethod
     def execute(self, sql: str, params: Params | None = None) -> Any:
@@ -105,6 +107,35 @@ class Tx(ABC):
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this transaction has committed (events, caches)."""
         self._after_commit.append(callback)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Tx]:
+        """A nested transaction: on an exception everything written inside it, and every
+        `after_commit` callback registered inside it, is undone, and the exception goes on;
+        the enclosing transaction stays usable. Nests to any depth."""
+        self.savepoints += 1
+        name = f"memvault_sp{self.savepoints}"
+        callbacks = len(self._after_commit)
+        try:
+            with self._savepoint(name):
+                yield self
+        except BaseException:
+            del self._after_commit[callbacks:]  # their writes are gone: so are their events
+            raise
+        finally:
+            self.savepoints -= 1
+
+    @contextmanager
+    def _savepoint(self, name: str) -> Iterator[None]:
+        """The engine's SAVEPOINT / ROLLBACK TO / RELEASE around the block."""
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self.execute(f"RELEASE SAVEPOINT {name}")
 
     def run_after_commit(self) -> None:
         callbacks, self._after_commit = self._after_commit, []
@@ -233,15 +264,27 @@ class Store(ABC):
         self._local = threading.local()
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
-        """A write transaction (`BEGIN IMMEDIATE` on SQLite); nested calls join the outer one."""
+    def write(self, *, savepoints: bool = True) -> Iterator[Tx]:
+        """A write transaction (`BEGIN IMMEDIATE` on SQLite). A nested call (inside
+        `vault.transaction()` or another API call) runs in a SAVEPOINT of the outer one, as
+        sqlite-utils' `atomic()` does: if it fails, nothing it wrote stays and none of its
+        events is published, and the outer transaction goes on.
+
+        `savepoints=False` (on the outermost call) lets nested calls join as they are: for a
+        caller that rolls the whole transaction back on any failure inside it anyway (the
+        append writer's batches, replayed one by one), savepoints would be pure cost."""
         current: Tx | None = getattr(self._local, "tx", None)
         if current is not None:
             if not current.writable:
                 raise StoreError("cannot write inside a read transaction")
-            yield current
+            if not current.nest_savepoints:
+                yield current
+                return
+            with current.savepoint():
+                yield current
             return
         with self._transaction(writable=True) as tx:
+            tx.nest_savepoints = savepoints
             self._local.tx = tx
             try:
                 yield tx

@@ -157,6 +157,16 @@ class PostgresTx(Tx):
     def json(self, value: Any) -> Any:
         return Jsonb(value)
 
+    @contextmanager
+    def _savepoint(self, name: str) -> Iterator[None]:
+        # psycopg's own nested transaction, so that its view of the connection's state stays
+        # true; it rolls back to the savepoint on any exception and re-raises it.
+        try:
+            with self.conn.transaction(savepoint_name=name):
+                yield
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
     @staticmethod
     def json_out(value: Any) -> Any:
         return value
