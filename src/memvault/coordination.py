@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import Domain, Owner, _AnyOwner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.domain_records import (
     AgentMessage,
     AgentSubscription,
@@ -24,6 +25,7 @@ from memvault.domain_records import (
 )
 from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
+from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
 from memvault.store.vocab import REQUEST_STATUSES, TASK_STATUSES
 from memvault.tools import check_link
@@ -146,17 +148,6 @@ def subscription_from_row(tx: Tx, row: Row) -> AgentSubscription:
     )
 
 
-def _owner(user_id: Owner) -> Owner:
-    if isinstance(user_id, _AnyOwner) or user_id is None:
-        return user_id
-    return v.id_("user_id", user_id)
-
-
-def _scoped(sql: str, user_id: Owner, params: dict[str, Any], column: str = "user_id") -> str:
-    where = owner_clause(_owner(user_id), params, column)
-    return sql + (f" AND {where}" if where else "")
-
-
 def _agent_name(field: str, value: Any) -> str:
     return v.text(field, value, max_len=200)
 
@@ -207,10 +198,12 @@ class Tasks(Domain):
             self._emit(tx, "request.created", user_id, {"request_id": request.id})
             return request
 
-    def get_request(self, request_id: str, *, user_id: Owner) -> Request:
+    def get_request(self, request_id: str, *, user_id: Owner = ANY) -> Request:
         params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
         with self._store.read() as tx:
-            row = tx.one(_scoped("SELECT * FROM requests WHERE id = :id", user_id, params), params)
+            row = tx.one(
+                scope.where("SELECT * FROM requests WHERE id = :id", user_id, params), params
+            )
             if row is None:
                 raise NotFound("request", request_id)
             return request_from_row(tx, row)
@@ -236,14 +229,14 @@ class Tasks(Domain):
         if project_id is not None:
             params["project_id"] = v.id_("project_id", project_id)
             sql += " AND project_id = :project_id"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.read() as tx:
             rows = tx.all(
                 sql + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset", params
             )
             return [request_from_row(tx, r) for r in rows]
 
-    def set_request_status(self, request_id: str, status: str, *, user_id: Owner) -> Request:
+    def set_request_status(self, request_id: str, status: str, *, user_id: Owner = ANY) -> Request:
         """Move a request to `status` (validated; completion time set on a final state)."""
         request_id = v.id_("request_id", request_id)
         status = v.choice("status", status, REQUEST_STATUSES)
@@ -259,7 +252,7 @@ class Tasks(Domain):
         self,
         request_id: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         name: str | None = None,
         wave: int | None = None,
     ) -> TaskList:
@@ -273,7 +266,7 @@ class Tasks(Domain):
             from memvault.tools import for_update
 
             req = tx.one(
-                _scoped("SELECT id, user_id FROM requests WHERE id = :id", user_id, params)
+                scope.where("SELECT id, user_id FROM requests WHERE id = :id", user_id, params)
                 + for_update(tx),
                 params,
             )
@@ -303,17 +296,17 @@ class Tasks(Domain):
                        {"request_id": request_id, "task_list_id": task_list.id})  # fmt: skip
             return task_list
 
-    def waves(self, request_id: str, *, user_id: Owner) -> list[TaskList]:
+    def waves(self, request_id: str, *, user_id: Owner = ANY) -> list[TaskList]:
         """A request's task lists in wave order."""
         params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
         with self._store.read() as tx:
-            if tx.one(_scoped("SELECT 1 FROM requests WHERE id = :id", user_id, params),
+            if tx.one(scope.where("SELECT 1 FROM requests WHERE id = :id", user_id, params),
                       params) is None:  # fmt: skip
                 raise NotFound("request", request_id)
             rows = tx.all("SELECT * FROM task_lists WHERE request_id = :id ORDER BY wave", params)
             return [task_list_from_row(tx, r) for r in rows]
 
-    def set_wave_status(self, task_list_id: str, status: str, *, user_id: Owner) -> TaskList:
+    def set_wave_status(self, task_list_id: str, status: str, *, user_id: Owner = ANY) -> TaskList:
         """Move a task list (wave) to `status` (validated like subtasks)."""
         task_list_id = v.id_("task_list_id", task_list_id)
         status = v.choice("status", status, TASK_STATUSES)
@@ -330,7 +323,7 @@ class Tasks(Domain):
         task_list_id: str,
         description: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         agent_type: str | None = None,
         agent_id: str | None = None,
     ) -> Subtask:
@@ -342,7 +335,7 @@ class Tasks(Domain):
         params: dict[str, Any] = {"id": task_list_id}
         with self._store.write() as tx:
             tl = tx.one(
-                _scoped("SELECT id, user_id FROM task_lists WHERE id = :id", user_id, params),
+                scope.where("SELECT id, user_id FROM task_lists WHERE id = :id", user_id, params),
                 params,
             )
             if tl is None:
@@ -362,10 +355,12 @@ class Tasks(Domain):
                        {"task_list_id": task_list_id, "subtask_id": subtask.id})  # fmt: skip
             return subtask
 
-    def get_subtask(self, subtask_id: str, *, user_id: Owner) -> Subtask:
+    def get_subtask(self, subtask_id: str, *, user_id: Owner = ANY) -> Subtask:
         params: dict[str, Any] = {"id": v.id_("subtask_id", subtask_id)}
         with self._store.read() as tx:
-            row = tx.one(_scoped("SELECT * FROM subtasks WHERE id = :id", user_id, params), params)
+            row = tx.one(
+                scope.where("SELECT * FROM subtasks WHERE id = :id", user_id, params), params
+            )
             if row is None:
                 raise NotFound("subtask", subtask_id)
             return subtask_from_row(tx, row)
@@ -400,7 +395,7 @@ class Tasks(Domain):
         if agent_id is not None:
             params["agent"] = _agent_name("agent_id", agent_id)
             sql += " AND s.agent_id = :agent"
-        sql = _scoped(sql, user_id, params, "s.user_id")
+        sql = scope.where(sql, user_id, params, "s.user_id")
         with self._store.read() as tx:
             rows = tx.all(sql + " ORDER BY s.created_at, s.id LIMIT :limit OFFSET :offset", params)
             return [subtask_from_row(tx, r) for r in rows]
@@ -410,7 +405,7 @@ class Tasks(Domain):
         subtask_id: str,
         status: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         result: Any = None,
         agent_id: str | None = None,
     ) -> Subtask:
@@ -431,7 +426,7 @@ class Tasks(Domain):
         return row  # type: ignore[return-value]
 
     def claim(
-        self, agent_id: str, *, user_id: Owner, task_list_id: str | None = None
+        self, agent_id: str, *, user_id: Owner = ANY, task_list_id: str | None = None
     ) -> Subtask | None:
         """Atomically take the oldest pending subtask (of one wave when given) for
         `agent_id`: it becomes running. None when there is nothing to do. Safe when many
@@ -442,7 +437,7 @@ class Tasks(Domain):
         if task_list_id is not None:
             params["tl"] = v.id_("task_list_id", task_list_id)
             sql += " AND task_list_id = :tl"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.write() as tx:
             skip = " FOR UPDATE SKIP LOCKED" if tx.engine == "postgresql" else ""
             params["now"] = tx.ts(self._now())
@@ -503,7 +498,7 @@ class Tasks(Domain):
     ) -> Request | TaskList | Subtask:
         params: dict[str, Any] = {"id": key}
         with self._store.write() as tx:
-            row = tx.one(_scoped(f"SELECT * FROM {table} WHERE id = :id", user_id, params),
+            row = tx.one(scope.where(f"SELECT * FROM {table} WHERE id = :id", user_id, params),
                          params)  # fmt: skip
             if row is None:
                 raise NotFound(entity, key)
@@ -591,11 +586,11 @@ class Agents(Domain):
             )  # fmt: skip
             return message
 
-    def get(self, message_id: str, *, user_id: Owner) -> AgentMessage:
+    def get(self, message_id: str, *, user_id: Owner = ANY) -> AgentMessage:
         params: dict[str, Any] = {"id": v.id_("message_id", message_id)}
         with self._store.read() as tx:
             row = tx.one(
-                _scoped("SELECT * FROM agent_messages WHERE id = :id", user_id, params), params
+                scope.where("SELECT * FROM agent_messages WHERE id = :id", user_id, params), params
             )
             if row is None:
                 raise NotFound("agent message", message_id)
@@ -614,7 +609,7 @@ class Agents(Domain):
         if agent_id is not None:
             params["a"] = _agent_name("agent_id", agent_id)
             sql += " AND (from_agent = :a OR to_agent = :a)"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.read() as tx:
             rows = tx.all(sql + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset",
                           params)  # fmt: skip
@@ -639,7 +634,7 @@ class Agents(Domain):
                            {"agent_id": agent_id, "topic": topic})  # fmt: skip
                 return subscription_from_row(tx, row)
             row = tx.one(
-                _scoped("SELECT * FROM subscriptions WHERE agent_id = :a AND topic = :t",
+                scope.where("SELECT * FROM subscriptions WHERE agent_id = :a AND topic = :t",
                         user_id, params),
                 params,
             )  # fmt: skip
@@ -654,7 +649,7 @@ class Agents(Domain):
         user_id = v.optional_id("user_id", user_id)
         with self._store.write() as tx:
             row = tx.one(
-                _scoped("DELETE FROM subscriptions WHERE agent_id = :a AND topic = :t",
+                scope.where("DELETE FROM subscriptions WHERE agent_id = :a AND topic = :t",
                         user_id, params) + " RETURNING id",
                 params,
             )  # fmt: skip
@@ -675,7 +670,7 @@ class Agents(Domain):
         if topic is not None:
             params["t"] = _agent_name("topic", topic)
             sql += " AND topic = :t"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.read() as tx:
             rows = tx.all(sql + " ORDER BY agent_id, topic", params)
             return [subscription_from_row(tx, r) for r in rows]
@@ -684,7 +679,7 @@ class Agents(Domain):
         self,
         agent_id: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         unread_only: bool = True,
         include_expired: bool = False,
         limit: int = 100,
@@ -699,8 +694,8 @@ class Agents(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        owner = owner_clause(_owner(user_id), params, "m.user_id")
-        sub_owner = owner_clause(_owner(user_id), params, "s.user_id")
+        owner = scope.clause(user_id, params, "m.user_id")
+        sub_owner = scope.clause(user_id, params, "s.user_id")
         where = [
             "(m.to_agent = :a OR m.topic IN (SELECT s.topic FROM subscriptions s "
             "WHERE s.agent_id = :a" + (f" AND {sub_owner}" if sub_owner else "") + "))",
@@ -724,11 +719,13 @@ class Agents(Domain):
             )
             return [message_from_row(tx, r) for r in rows]
 
-    def unread(self, agent_id: str, *, user_id: Owner, limit: int = 100) -> list[AgentMessage]:
+    def unread(
+        self, agent_id: str, *, user_id: Owner = ANY, limit: int = 100
+    ) -> list[AgentMessage]:
         """Unread, unexpired messages for `agent_id` (see `inbox`)."""
         return self.inbox(agent_id, user_id=user_id, unread_only=True, limit=limit)
 
-    def mark_read(self, agent_id: str, message_ids: Iterable[str], *, user_id: Owner) -> int:
+    def mark_read(self, agent_id: str, message_ids: Iterable[str], *, user_id: Owner = ANY) -> int:
         """Record that `agent_id` read these messages; returns how many were newly marked.
         A message outside the owner scope is NotFound."""
         agent_id = _agent_name("agent_id", agent_id)
@@ -741,7 +738,7 @@ class Agents(Domain):
             found = {
                 str(r["id"])
                 for r in tx.all(
-                    _scoped(f"SELECT id FROM agent_messages WHERE id IN ({in_list})",
+                    scope.where(f"SELECT id FROM agent_messages WHERE id IN ({in_list})",
                             user_id, params),
                     params,
                 )
@@ -759,7 +756,7 @@ class Agents(Domain):
                 )
                 marked += row is not None
             if marked:
-                owner = None if isinstance(user_id, _AnyOwner) else user_id
+                owner = user_id if isinstance(user_id, str) else None
                 self._emit(tx, "agent_message.read", owner, {"agent_id": agent_id},
                            {"message_ids": ids, "marked": marked})  # fmt: skip
             return marked

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import Domain, Owner, _AnyOwner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.domain_records import Action, RoutingScore, Suggestion, ToolStats
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
+from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
 from memvault.store.vocab import TOOL_TYPES
 
@@ -120,12 +122,6 @@ def score_from_row(tx: Tx, row: Row) -> RoutingScore:
     )
 
 
-def _owner(user_id: Owner) -> Owner:
-    if isinstance(user_id, _AnyOwner) or user_id is None:
-        return user_id
-    return v.id_("user_id", user_id)
-
-
 def check_link(tx: Tx, table: str, field: str, value: str | None, user_id: str | None) -> None:
     """Refuse a link to a row that does not exist or belongs to another user, with the same
     NotFound for both: a different answer would confirm that another user's id exists."""
@@ -196,15 +192,12 @@ class Actions(Domain):
             )
         return action
 
-    def get(self, action_id: str, *, user_id: Owner) -> Action:
+    def get(self, action_id: str, *, user_id: Owner = ANY) -> Action:
         """One action visible to `user_id` (None: unowned actions; ANY: trusted caller)."""
         params: dict[str, Any] = {"id": v.id_("action_id", action_id)}
-        where = owner_clause(_owner(user_id), params)
         with self._store.read() as tx:
-            row = tx.one(
-                "SELECT * FROM actions WHERE id = :id" + (f" AND {where}" if where else ""),
-                params,
-            )
+            row = tx.one(scope.where("SELECT * FROM actions WHERE id = :id", user_id, params),
+                         params)  # fmt: skip
             if row is None:
                 raise NotFound("action", action_id)
             return action_from_row(tx, row)
@@ -219,7 +212,7 @@ class Actions(Domain):
         since: datetime | None,
         until: datetime | None,
     ) -> str:
-        where = [owner_clause(_owner(user_id), params)]
+        where = [scope.clause(user_id, params)]
         if project_id is not None:
             params["project_id"] = v.id_("project_id", project_id)
             where.append("project_id = :project_id")
@@ -410,7 +403,7 @@ class Routing(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        where = [owner_clause(_owner(user_id), params)]
+        where = [scope.clause(user_id, params)]
         if keyword is not None:
             params["keyword"] = v.text("keyword", keyword).casefold()
             where.append("keyword = :keyword")
@@ -444,11 +437,7 @@ class Routing(Domain):
         if not words:
             return []
         params: dict[str, Any] = {}
-        if user_id is None:
-            owner = "user_id IS NULL"
-        else:
-            params["owner"] = user_id
-            owner = "(user_id = :owner OR user_id IS NULL)" if layered else "user_id = :owner"
+        owner = scope.clause(user_id, params, layered=layered)
         with self._store.read() as tx:
             rows = tx.all(
                 "SELECT tool_name, keyword, MIN(tool_type) AS tool_type, SUM(weight) AS w, "

@@ -18,6 +18,7 @@ from memvault.memories import Memories
 from memvault.patterns import Patterns
 from memvault.records import Stats
 from memvault.retention import Retention
+from memvault.scope import ScopedVault
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
@@ -114,6 +115,12 @@ class Vault:
 
                     self._embeddings = Embeddings(self)
         return self._embeddings
+
+    def scoped(self, user_id: str) -> ScopedVault:
+        """This vault as one user sees it: the same domain attributes, every call bound to
+        `user_id` (another owner's ids answer NotFound; see `memvault.scope`). A service
+        hands this view, never the vault, to the code that serves a user."""
+        return ScopedVault(self, user_id)
 
     @property
     def url(self) -> str:

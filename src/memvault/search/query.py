@@ -22,15 +22,16 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
+from memvault import scope
 from memvault import validate as v
 from memvault.conversations import message_from_row, session_from_row
-from memvault.domain import ANY, Owner, _AnyOwner
 from memvault.embed.base import Embedder
 from memvault.embed.cache import CachedEmbedder
 from memvault.errors import InvalidInput
 from memvault.ids import new_id
 from memvault.memories import embed_text, memory_from_row
 from memvault.records import Memory, Message, Session
+from memvault.scope import ANY, Owner
 from memvault.search import syntax
 from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
@@ -286,11 +287,12 @@ class Search:
         """Whether one of `owners` holds a `kind` vector of `model` (one indexed probe each)."""
         col = vectors.TARGET[kind]
         for owner in owners:
-            who = "user_id IS NULL" if owner is None else "user_id = :u"
+            params: dict[str, Any] = {"m": model}
+            who = scope.owners_clause([owner], params)
             if tx.one(
                 f"SELECT 1 FROM embeddings WHERE {who} AND model = :m AND {col} IS NOT NULL "
                 "LIMIT 1",
-                {"u": owner, "m": model},
+                params,
             ):
                 return True
         return False
@@ -327,20 +329,12 @@ class Search:
         by `ann_build(model)` (`memvault reindex --ann` builds either); without one the
         search is exact, with the same API."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
-        user_id = v.optional_id("user_id", user_id)
-        owners: list[str | None] = [user_id] if user_id is None or not base else [user_id, None]
+        owners = scope.owners(v.optional_id("user_id", user_id), layered=base)
+        assert owners is not None
         n = max(3 * k, 30)
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {}
-            conds = []
-            if len(owners) == 2:
-                params["owner"] = user_id
-                conds.append("(t.user_id = :owner OR t.user_id IS NULL)")
-            elif user_id is None:
-                conds.append("t.user_id IS NULL")
-            else:
-                params["owner"] = user_id
-                conds.append("t.user_id = :owner")
+            conds = [scope.owners_clause(owners, params, "t.user_id")]
             if kinds is not None:
                 kind_list = [v.choice("kinds", x, MEMORY_KINDS) for x in kinds]
                 conds.append(f"t.kind IN ({tx.expand('kind', kind_list, params)})")
@@ -421,22 +415,16 @@ class Search:
         """Messages of `user_id` (None: messages with no owner; ANY: every owner, for
         trusted callers), optionally within one session, matching `query`, best first."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
-        if isinstance(user_id, _AnyOwner) and session_id is None and mode != "text":
+        if scope.is_any(user_id) and session_id is None and mode != "text":
             raise InvalidInput("user_id", "ANY", "vector search needs an owner or a session")
-        if not isinstance(user_id, _AnyOwner):
-            user_id = v.optional_id("user_id", user_id)
+        owners = scope.owners(user_id)
         n = max(3 * k, 30)
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {}
             conds = []
-            owners: list[str | None] | None = None
-            if not isinstance(user_id, _AnyOwner):
-                owners = [user_id]
-                if user_id is None:
-                    conds.append("t.user_id IS NULL")
-                else:
-                    params["owner"] = user_id
-                    conds.append("t.user_id = :owner")
+            owner = scope.owners_clause(owners, params, "t.user_id")
+            if owner:
+                conds.append(owner)
             if session_id is not None:
                 session_id = v.id_("session_id", session_id)
                 params["sid"] = session_id
@@ -491,18 +479,11 @@ class Search:
         node = syntax.parse(v.text("query", query))
         if node is None:
             return []
-        user_id = v.optional_id("user_id", user_id)
-        owners: list[str | None] = [user_id, None] if (user_id and layered) else [user_id]
+        owners = scope.owners(v.optional_id("user_id", user_id), layered=layered)
+        assert owners is not None
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {}
-            if len(owners) == 2:
-                params["owner"] = user_id
-                where = "(t.user_id = :owner OR t.user_id IS NULL)"
-            elif user_id is None:
-                where = "t.user_id IS NULL"
-            else:
-                params["owner"] = user_id
-                where = "t.user_id = :owner"
+            where = scope.owners_clause(owners, params, "t.user_id")
             flt = compile_filters(tx, "response_patterns", filters, params)
             if flt:
                 where += " AND " + flt
@@ -532,12 +513,13 @@ class Search:
         node = syntax.parse(v.text("query", query))
         if node is None:
             return []
-        user_id = v.optional_id("user_id", user_id)
-        params: dict[str, Any] = {"owner": user_id}
-        where = "t.user_id IS NULL" if user_id is None else "t.user_id = :owner"
+        owners = scope.owners(v.optional_id("user_id", user_id))
+        assert owners is not None
+        params: dict[str, Any] = {}
+        where = scope.owners_clause(owners, params, "t.user_id")
         with self._vault.store.read() as tx:
             text = fulltext.candidates(
-                tx, "sessions", node, owners=[user_id], where=where, params=params, limit=k,
+                tx, "sessions", node, owners=owners, where=where, params=params, limit=k,
                 counts=self.doc_counts,
             )  # fmt: skip
             rows = {str(r["id"]): r for r in self._rows(tx, "sessions", [str(i) for i, _ in text])}
@@ -617,16 +599,14 @@ class Search:
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {"m": model}
             who = ""
-            if not isinstance(user_id, _AnyOwner):
-                uid = v.optional_id("user_id", user_id)
-                who = " AND user_id IS NULL" if uid is None else " AND user_id = :u"
-                params["u"] = uid
+            if not scope.is_any(user_id):
+                who = " AND " + scope.clause(user_id, params, name="u")
             groups = tx.all(
                 "SELECT user_id, count(memory_id) AS memory, count(message_id) AS message "
                 f"FROM embeddings WHERE model = :m{who} GROUP BY user_id",
                 params,
             )
-            least = min_rows if isinstance(user_id, _AnyOwner) else 1
+            least = min_rows if scope.is_any(user_id) else 1
             todo = [(tx.id_out(g["user_id"]), k) for g in groups for k in kinds if g[k] >= least]
         out = []
         for owner, kind in todo:
