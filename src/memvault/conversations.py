@@ -469,10 +469,8 @@ class Messages(Domain):
 
 
 def _require_session(tx: Tx, session_id: str, user_id: Owner) -> None:
-    """NotFound unless `user_id` sees the session (ANY: any session, even a missing one, as
-    an empty list)."""
-    if scope.is_any(user_id):
-        return
+    """NotFound unless the session exists and `user_id` sees it (an empty page of messages
+    must not look like an unknown session, nor another owner's like an empty one)."""
     params: dict[str, Any] = {"id": session_id}
     if (
         tx.one(scope.where("SELECT 1 FROM sessions WHERE id = :id", user_id, params), params)

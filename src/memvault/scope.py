@@ -197,8 +197,17 @@ class _Bound:
         return f"<{self._name} scoped to {self._user_id}>"
 
 
+@functools.lru_cache(maxsize=1024)
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(func)
+
+
 def _bind(method: Callable[..., Any], qualname: str, user_id: str) -> Callable[..., Any]:
-    signature = inspect.signature(method)
+    func = getattr(method, "__func__", None)
+    if func is None:  # not a method (a callable attribute): nothing to bind it with
+        return method
+    owner_self = method.__self__  # type: ignore[attr-defined]
+    signature = _signature(func)
     if "user_id" not in signature.parameters or qualname in ADMIN_ONLY:
 
         @functools.wraps(method)
@@ -209,12 +218,12 @@ def _bind(method: Callable[..., Any], qualname: str, user_id: str) -> Callable[.
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        arguments = signature.bind_partial(*args, **kwargs).arguments
+        arguments = signature.bind_partial(owner_self, *args, **kwargs).arguments
         if "user_id" in arguments:
             _refuse(user_id, arguments["user_id"])
         arguments["user_id"] = user_id
         bound = inspect.BoundArguments(signature, arguments)
-        return method(*bound.args, **bound.kwargs)
+        return func(*bound.args, **bound.kwargs)
 
     return call
 
