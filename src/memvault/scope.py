@@ -161,7 +161,7 @@ UNSCOPED_DOMAINS: Final = frozenset({"retention"})
 
 
 # Methods that take an owner but are maintenance, not one user's reads or writes.
-ADMIN_ONLY: Final = frozenset({"emotions.rebuild_rollups", "search.ann_build"})
+ADMIN_ONLY: Final = frozenset({"emotions.rebuild_rollups", "search.ann_build", "embeddings.put_in"})
 
 
 def _refuse(bound: str, given: Any) -> None:

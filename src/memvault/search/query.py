@@ -704,9 +704,10 @@ class Embeddings:
         model: str,
         memory_id: str | None = None,
         message_id: str | None = None,
+        user_id: Owner = ANY,
     ) -> None:
         """Store (or replace) the `model` vector of one memory or message, in one transaction
-        with a check that the row exists; the owner is the row's owner."""
+        with a check that the row exists (and is `user_id`'s); the owner is the row's owner."""
         if (memory_id is None) == (message_id is None):
             raise InvalidInput("memory_id", memory_id, "give exactly one of memory_id, message_id")
         model = vectors.check_model(model)
@@ -717,7 +718,9 @@ class Embeddings:
         target = v.id_(f"{kind}_id", target)
         with self._vault.store.write() as tx:
             cols = "user_id, content" + (", context" if kind == "memory" else "")
-            row = tx.one(f"SELECT {cols} FROM {table} WHERE id = :id", {"id": target})
+            params: dict[str, Any] = {"id": target}
+            row = tx.one(scope.where(f"SELECT {cols} FROM {table} WHERE id = :id", user_id, params),
+                         params)  # fmt: skip
             if row is None:
                 from memvault.errors import NotFound
 
@@ -746,25 +749,32 @@ class Embeddings:
         )  # fmt: skip
 
     def get(
-        self, *, model: str, memory_id: str | None = None, message_id: str | None = None
+        self,
+        *,
+        model: str,
+        memory_id: str | None = None,
+        message_id: str | None = None,
+        user_id: Owner = ANY,
     ) -> np.ndarray[Any, np.dtype[np.float32]] | None:
-        """The stored vector, or None."""
+        """The stored vector (of a row of `user_id`), or None."""
         col, target = ("memory_id", memory_id) if memory_id else ("message_id", message_id)
+        params: dict[str, Any] = {"t": target, "m": model}
+        sql = scope.where(
+            f"SELECT vector FROM embeddings WHERE {col} = :t AND model = :m", user_id, params
+        )
         with self._vault.store.read() as tx:
-            row = tx.one(
-                f"SELECT vector FROM embeddings WHERE {col} = :t AND model = :m",
-                {"t": target, "m": model},
-            )
+            row = tx.one(sql, params)
         if row is None:
             return None
         return np.frombuffer(bytes(row["vector"]), dtype="<f4").copy()
 
     def delete(self, *, model: str | None = None, memory_id: str | None = None,
-               message_id: str | None = None) -> int:  # fmt: skip
-        """Delete the vectors of one memory or message (of one model, or all)."""
+               message_id: str | None = None, user_id: Owner = ANY) -> int:  # fmt: skip
+        """Delete the vectors of one memory or message (of one model, or all) of `user_id`;
+        returns how many were deleted."""
         col, target = ("memory_id", memory_id) if memory_id else ("message_id", message_id)
         params: dict[str, Any] = {"t": target}
-        sql = f"DELETE FROM embeddings WHERE {col} = :t"
+        sql = scope.where(f"DELETE FROM embeddings WHERE {col} = :t", user_id, params)
         if model is not None:
             params["m"] = model
             sql += " AND model = :m"
