@@ -206,7 +206,6 @@ def _bind(method: Callable[..., Any], qualname: str, user_id: str) -> Callable[.
     func = getattr(method, "__func__", None)
     if func is None:  # not a method (a callable attribute): nothing to bind it with
         return method
-    owner_self = method.__self__  # type: ignore[attr-defined]
     signature = _signature(func)
     if "user_id" not in signature.parameters or qualname in ADMIN_ONLY:
 
@@ -216,14 +215,20 @@ def _bind(method: Callable[..., Any], qualname: str, user_id: str) -> Callable[.
 
         return refused
 
+    # The owner's place in the call, found once: calls then cost a few dict operations.
+    params = list(signature.parameters.values())[1:]  # without self
+    at = next(i for i, p in enumerate(params) if p.name == "user_id")
+    keyword_only = params[at].kind is inspect.Parameter.KEYWORD_ONLY
+
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        arguments = signature.bind_partial(owner_self, *args, **kwargs).arguments
-        if "user_id" in arguments:
-            _refuse(user_id, arguments["user_id"])
-        arguments["user_id"] = user_id
-        bound = inspect.BoundArguments(signature, arguments)
-        return func(*bound.args, **bound.kwargs)
+        if not keyword_only and len(args) > at:  # the owner given by position
+            _refuse(user_id, args[at])
+            return method(*args, **kwargs)
+        if "user_id" in kwargs:
+            _refuse(user_id, kwargs["user_id"])
+        kwargs["user_id"] = user_id
+        return method(*args, **kwargs)
 
     return call
 
