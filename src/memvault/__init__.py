@@ -10,7 +10,6 @@ CLI's ``--help`` do not import every domain module.
 
 from typing import TYPE_CHECKING, Any
 
-from memvault.domain import ANY
 from memvault.errors import (
     Conflict,
     Forbidden,
@@ -36,6 +35,7 @@ from memvault.records import (
     Stats,
     User,
 )
+from memvault.scope import ANY
 
 if TYPE_CHECKING:
     from memvault.vault import Vault, open

@@ -17,9 +17,10 @@ from typing import Any
 
 from memvault import scope
 from memvault import validate as v
-from memvault.domain import ANY, Domain, Owner, insert_sql
+from memvault.domain import Domain, insert_sql
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
+from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
 
 KEY_PREFIX = "mv"

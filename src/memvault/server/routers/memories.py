@@ -8,10 +8,9 @@ import orjson
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from memvault.domain import ANY
 from memvault.errors import InvalidInput
 from memvault.records import Memory, MemoryChange, Message
-from memvault.scope import ScopedVault
+from memvault.scope import ANY, ScopedVault
 from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
