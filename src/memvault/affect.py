@@ -201,12 +201,9 @@ class Emotions(Domain):
 
     def get(self, event_id: str, *, user_id: Owner = ANY) -> EmotionEvent:
         """One event of `user_id` (another user's id: NotFound)."""
-        params: dict[str, Any] = {"id": v.id_("event_id", event_id)}
-        sql = scope.where("SELECT * FROM emotion_events WHERE id = :id", user_id, params)
+        event_id = v.id_("event_id", event_id)
         with self._store.read() as tx:
-            row = tx.one(sql, params)
-            if row is None:
-                raise NotFound("emotion event", event_id)
+            row = scope.row(tx, "emotion_events", "emotion event", event_id, user_id)
             return event_from_row(tx, row)
 
     def list(
@@ -672,12 +669,7 @@ def _range(tx: Tx, params: dict[str, Any], since: datetime | None, until: dateti
 
 
 def _session_visible(tx: Tx, session_id: str, user_id: Owner) -> Row:
-    params: dict[str, Any] = {"sid": session_id}
-    row = tx.one(scope.where("SELECT id, user_id FROM sessions WHERE id = :sid", user_id, params),
-                 params)  # fmt: skip
-    if row is None:
-        raise NotFound("session", session_id)
-    return row
+    return scope.row(tx, "sessions", "session", session_id, user_id, columns="id, user_id")
 
 
 def _trajectory(tx: Tx, params: dict[str, Any], user_id: Owner) -> list[TrajectoryPoint]:

@@ -159,13 +159,8 @@ class Sessions(Domain):
     def get(self, session_id: str, *, user_id: Owner = ANY) -> Session:
         """A session by id (scoped to `user_id` when given)."""
         session_id = v.id_("session_id", session_id)
-        params: dict[str, Any] = {"id": session_id}
         with self._store.read() as tx:
-            row = tx.one(scope.where("SELECT * FROM sessions WHERE id = :id", user_id, params),
-                         params)  # fmt: skip
-            if row is None:
-                raise NotFound("session", session_id)
-            return session_from_row(tx, row)
+            return session_from_row(tx, scope.row(tx, "sessions", "session", session_id, user_id))
 
     def by_legacy_key(self, user_id: Owner, legacy_key: str) -> Session | None:
         """The session of `user_id` that mirrors legacy record `legacy_key`, or None (one
@@ -355,13 +350,8 @@ class Messages(Domain):
     def get(self, message_id: str, *, user_id: Owner = ANY) -> Message:
         """A message by id (scoped to `user_id` when given)."""
         message_id = v.id_("message_id", message_id)
-        params: dict[str, Any] = {"id": message_id}
         with self._store.read() as tx:
-            row = tx.one(scope.where("SELECT * FROM messages WHERE id = :id", user_id, params),
-                         params)  # fmt: skip
-            if row is None:
-                raise NotFound("message", message_id)
-            return message_from_row(tx, row)
+            return message_from_row(tx, scope.row(tx, "messages", "message", message_id, user_id))
 
     def list(
         self,
@@ -471,9 +461,4 @@ class Messages(Domain):
 def _require_session(tx: Tx, session_id: str, user_id: Owner) -> None:
     """NotFound unless the session exists and `user_id` sees it (an empty page of messages
     must not look like an unknown session, nor another owner's like an empty one)."""
-    params: dict[str, Any] = {"id": session_id}
-    if (
-        tx.one(scope.where("SELECT 1 FROM sessions WHERE id = :id", user_id, params), params)
-        is None
-    ):
-        raise NotFound("session", session_id)
+    scope.row(tx, "sessions", "session", session_id, user_id, columns="1")

@@ -199,14 +199,9 @@ class Tasks(Domain):
             return request
 
     def get_request(self, request_id: str, *, user_id: Owner = ANY) -> Request:
-        params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
+        request_id = v.id_("request_id", request_id)
         with self._store.read() as tx:
-            row = tx.one(
-                scope.where("SELECT * FROM requests WHERE id = :id", user_id, params), params
-            )
-            if row is None:
-                raise NotFound("request", request_id)
-            return request_from_row(tx, row)
+            return request_from_row(tx, scope.row(tx, "requests", "request", request_id, user_id))
 
     def list_requests(
         self,
@@ -261,17 +256,11 @@ class Tasks(Domain):
         name = v.optional_text("name", name, allow_empty=True)
         if wave is not None:
             wave = v.integer("wave", wave, minimum=0)
-        params: dict[str, Any] = {"id": request_id}
         with self._store.write() as tx:
             from memvault.tools import for_update
 
-            req = tx.one(
-                scope.where("SELECT id, user_id FROM requests WHERE id = :id", user_id, params)
-                + for_update(tx),
-                params,
-            )
-            if req is None:
-                raise NotFound("request", request_id)
+            req = scope.row(tx, "requests", "request", request_id, user_id,
+                            columns="id, user_id", suffix=for_update(tx))  # fmt: skip
             if wave is None:
                 wave = int(tx.scalar(
                     "SELECT COALESCE(MAX(wave), 0) + 1 FROM task_lists WHERE request_id = :id",
@@ -300,9 +289,7 @@ class Tasks(Domain):
         """A request's task lists in wave order."""
         params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
         with self._store.read() as tx:
-            if tx.one(scope.where("SELECT 1 FROM requests WHERE id = :id", user_id, params),
-                      params) is None:  # fmt: skip
-                raise NotFound("request", request_id)
+            scope.row(tx, "requests", "request", params["id"], user_id, columns="1")
             rows = tx.all("SELECT * FROM task_lists WHERE request_id = :id ORDER BY wave", params)
             return [task_list_from_row(tx, r) for r in rows]
 
@@ -332,14 +319,9 @@ class Tasks(Domain):
         description = v.text("description", description)
         agent_type = v.optional_text("agent_type", agent_type, max_len=200)
         agent_id = v.optional_text("agent_id", agent_id, max_len=200)
-        params: dict[str, Any] = {"id": task_list_id}
         with self._store.write() as tx:
-            tl = tx.one(
-                scope.where("SELECT id, user_id FROM task_lists WHERE id = :id", user_id, params),
-                params,
-            )
-            if tl is None:
-                raise NotFound("task list", task_list_id)
+            tl = scope.row(tx, "task_lists", "task list", task_list_id, user_id,
+                           columns="id, user_id")  # fmt: skip
             owner = tx.id_out(tl["user_id"])
             row = tx.one(
                 insert_sql("subtasks", SUBTASK_COLUMNS, "*"),
@@ -356,14 +338,9 @@ class Tasks(Domain):
             return subtask
 
     def get_subtask(self, subtask_id: str, *, user_id: Owner = ANY) -> Subtask:
-        params: dict[str, Any] = {"id": v.id_("subtask_id", subtask_id)}
+        subtask_id = v.id_("subtask_id", subtask_id)
         with self._store.read() as tx:
-            row = tx.one(
-                scope.where("SELECT * FROM subtasks WHERE id = :id", user_id, params), params
-            )
-            if row is None:
-                raise NotFound("subtask", subtask_id)
-            return subtask_from_row(tx, row)
+            return subtask_from_row(tx, scope.row(tx, "subtasks", "subtask", subtask_id, user_id))
 
     def subtasks(
         self,
@@ -496,12 +473,8 @@ class Tasks(Domain):
         stamps: Mapping[str, frozenset[str]],
         extra: Mapping[str, Any] | None = None,
     ) -> Request | TaskList | Subtask:
-        params: dict[str, Any] = {"id": key}
         with self._store.write() as tx:
-            row = tx.one(scope.where(f"SELECT * FROM {table} WHERE id = :id", user_id, params),
-                         params)  # fmt: skip
-            if row is None:
-                raise NotFound(entity, key)
+            row = scope.row(tx, table, entity, key, user_id)
             old = row["status"]
             check_transition(entity, key, old, status, transitions)
             now = tx.ts(self._now())
@@ -587,13 +560,9 @@ class Agents(Domain):
             return message
 
     def get(self, message_id: str, *, user_id: Owner = ANY) -> AgentMessage:
-        params: dict[str, Any] = {"id": v.id_("message_id", message_id)}
+        message_id = v.id_("message_id", message_id)
         with self._store.read() as tx:
-            row = tx.one(
-                scope.where("SELECT * FROM agent_messages WHERE id = :id", user_id, params), params
-            )
-            if row is None:
-                raise NotFound("agent message", message_id)
+            row = scope.row(tx, "agent_messages", "agent message", message_id, user_id)
             return message_from_row(tx, row)
 
     def recent(

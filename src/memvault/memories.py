@@ -519,11 +519,8 @@ class Memories(Domain):
     def history(self, memory_id: str, *, user_id: Owner = ANY) -> builtins.list[MemoryChange]:
         """Every recorded change of a memory, oldest first."""
         memory_id = v.id_("memory_id", memory_id)
-        params: dict[str, Any] = {"id": memory_id}
         with self._store.read() as tx:
-            if tx.one(scope.where("SELECT 1 FROM memories WHERE id = :id", user_id, params),
-                      params) is None:  # fmt: skip
-                raise NotFound("memory", memory_id)
+            scope.row(tx, "memories", "memory", memory_id, user_id, columns="1")
             rows = tx.all(
                 "SELECT * FROM memory_history WHERE memory_id = :id ORDER BY changed_at, id",
                 {"id": memory_id},

@@ -24,7 +24,7 @@ from memvault import scope
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql
 from memvault.domain_records import ResponsePattern
-from memvault.errors import Forbidden, InvalidInput, NotFound
+from memvault.errors import Forbidden, InvalidInput
 from memvault.ids import new_id
 from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
@@ -147,14 +147,8 @@ class Patterns(Domain):
 
     def _visible(self, tx: Tx, pattern_id: str, user_id: Owner) -> Row:
         """The pattern if `user_id` may see it (its own layer or the base), else NotFound."""
-        params: dict[str, Any] = {"id": pattern_id}
-        sql = scope.where(
-            "SELECT * FROM response_patterns WHERE id = :id", user_id, params, layered=True
-        )
-        row = tx.one(sql, params)
-        if row is None:
-            raise NotFound("response pattern", pattern_id)
-        return row
+        return scope.row(tx, "response_patterns", "response pattern", pattern_id, user_id,
+                         layered=True)  # fmt: skip
 
     def get(self, pattern_id: str, *, user_id: Owner = ANY) -> ResponsePattern:
         """A pattern of the user's layer or of the base (None: base only; ANY: any)."""

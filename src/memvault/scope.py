@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from memvault.memories import Memories
     from memvault.patterns import Patterns
     from memvault.search.query import Embeddings, Search
+    from memvault.store.base import Row, Tx
     from memvault.tools import Actions, Routing
     from memvault.users import Projects, Users
     from memvault.vault import Vault
@@ -146,6 +147,27 @@ def where(
     """`sql` (which ends in a WHERE condition) with the owner rule ANDed on."""
     cond = clause(user_id, params, column, layered=layered)
     return sql + (f" AND {cond}" if cond else "")
+
+
+def row(
+    tx: Tx,
+    table: str,
+    entity: str,
+    row_id: str,
+    user_id: Owner,
+    *,
+    columns: str = "*",
+    layered: bool = False,
+    suffix: str = "",
+) -> Row:
+    """The row `row_id` of `table` if `user_id` sees it, else NotFound(`entity`) — the same
+    answer for another owner's id as for an unknown one. `suffix`: e.g. a row lock."""
+    params: dict[str, Any] = {"id": row_id}
+    sql = where(f"SELECT {columns} FROM {table} WHERE id = :id", user_id, params, layered=layered)
+    found = tx.one(sql + suffix, params)
+    if found is None:
+        raise NotFound(entity, row_id)
+    return found
 
 
 # -- the scoped view ------------------------------------------------------------------------

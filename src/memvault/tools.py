@@ -194,13 +194,9 @@ class Actions(Domain):
 
     def get(self, action_id: str, *, user_id: Owner = ANY) -> Action:
         """One action visible to `user_id` (None: unowned actions; ANY: trusted caller)."""
-        params: dict[str, Any] = {"id": v.id_("action_id", action_id)}
+        action_id = v.id_("action_id", action_id)
         with self._store.read() as tx:
-            row = tx.one(scope.where("SELECT * FROM actions WHERE id = :id", user_id, params),
-                         params)  # fmt: skip
-            if row is None:
-                raise NotFound("action", action_id)
-            return action_from_row(tx, row)
+            return action_from_row(tx, scope.row(tx, "actions", "action", action_id, user_id))
 
     def _where(
         self,

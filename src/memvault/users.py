@@ -220,13 +220,8 @@ class Projects(Domain):
     def get(self, project_id: str, *, user_id: Owner = ANY) -> Project:
         """A project by id (scoped to `user_id` when given)."""
         project_id = v.id_("project_id", project_id)
-        params: dict[str, Any] = {"id": project_id}
         with self._store.read() as tx:
-            row = tx.one(scope.where("SELECT * FROM projects WHERE id = :id", user_id, params),
-                         params)  # fmt: skip
-            if row is None:
-                raise NotFound("project", project_id)
-            return project_from_row(tx, row)
+            return project_from_row(tx, scope.row(tx, "projects", "project", project_id, user_id))
 
     def list(self, user_id: Owner = ANY, *, limit: int = 100, offset: int = 0) -> list[Project]:
         """Projects of an owner (ANY: every owner's), by name."""
