@@ -199,6 +199,7 @@ class Tasks(Domain):
             return request
 
     def get_request(self, request_id: str, *, user_id: Owner = ANY) -> Request:
+        """A request by id, visible to `user_id`."""
         request_id = v.id_("request_id", request_id)
         with self._store.read() as tx:
             return request_from_row(tx, scope.row(tx, "requests", "request", request_id, user_id))
@@ -338,6 +339,7 @@ class Tasks(Domain):
             return subtask
 
     def get_subtask(self, subtask_id: str, *, user_id: Owner = ANY) -> Subtask:
+        """A subtask by id, visible to `user_id`."""
         subtask_id = v.id_("subtask_id", subtask_id)
         with self._store.read() as tx:
             return subtask_from_row(tx, scope.row(tx, "subtasks", "subtask", subtask_id, user_id))
@@ -560,6 +562,7 @@ class Agents(Domain):
             return message
 
     def get(self, message_id: str, *, user_id: Owner = ANY) -> AgentMessage:
+        """An agent message by id, visible to `user_id`."""
         message_id = v.id_("message_id", message_id)
         with self._store.read() as tx:
             row = scope.row(tx, "agent_messages", "agent message", message_id, user_id)
