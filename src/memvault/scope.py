@@ -25,7 +25,8 @@ A service never passes the owner by hand: `vault.scoped(user_id)` (see `ScopedVa
 view with the same domain attributes whose every call is bound to one user, so that a route
 cannot make an unscoped call by forgetting an argument.
 
-The SQL of the rule is built here and nowhere else (`clause`, `owners`, `owners_clause`).
+The SQL of the rule is built here and nowhere else: `clause`, `where`, `owners`,
+`owners_clause`, and `row` (one row by id, or NotFound).
 """
 
 from __future__ import annotations
