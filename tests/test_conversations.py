@@ -109,7 +109,11 @@ def test_owner_scoping(vault: memvault.Vault, alice: memvault.User) -> None:
         vault.sessions.get(session.id, user_id=bob.id)
     with pytest.raises(NotFound):
         vault.messages.get(message.id, user_id=bob.id)
-    assert vault.messages.list(session.id, user_id=bob.id) == []
+    with pytest.raises(NotFound):  # another owner's session, as an unknown one
+        vault.messages.list(session.id, user_id=bob.id)
+    with pytest.raises(NotFound):
+        vault.messages.last(session.id, user_id=bob.id)
+    assert vault.messages.list(session.id, user_id=alice.id)[0].id == message.id
     assert vault.sessions.list(user_id=bob.id) == []
     assert [s.id for s in vault.sessions.list(user_id=alice.id)] == [session.id]
 

@@ -10,7 +10,6 @@ CLI's ``--help`` do not import every domain module.
 
 import typing
 
-from memvault.domain import ANY
 from memvault.errors import (
     Conflict,
     Forbidden,
@@ -64,6 +63,7 @@ from memvault.records import (
     UsageStats,
     User,
 )
+from memvault.scope import ANY
 
 if typing.TYPE_CHECKING:
     from memvault.vault import Vault, open

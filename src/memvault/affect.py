@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import ANY, Domain, Owner, _AnyOwner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import (
@@ -32,6 +33,7 @@ from memvault.records import (
     TriggerCount,
     UsageStats,
 )
+from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.tools import for_update, keywords
@@ -65,10 +67,10 @@ def _emotion(value: Any) -> str:
     return v.text("emotion", value, max_len=100).strip().lower()
 
 
-def _user_scope(user_id: Any, params: dict[str, Any], column: str = "user_id") -> str:
-    """Emotion events always have an owner: a user id is required."""
-    params["owner"] = v.id_("user_id", user_id)
-    return f"{column} = :owner"
+def _user_scope(user_id: Any, params: dict[str, Any]) -> str:
+    """The owner rule of lists and patterns: emotion events always have an owner, so these
+    need a user id (bound as `:owner`)."""
+    return scope.clause(scope.user(user_id, "emotion events"), params)
 
 
 class Emotions(Domain):
@@ -163,14 +165,11 @@ class Emotions(Domain):
                 )
             return out
 
-    def get(self, event_id: str, *, user_id: str) -> EmotionEvent:
+    def get(self, event_id: str, *, user_id: Owner = ANY) -> EmotionEvent:
         """One event of `user_id` (another user's id: NotFound)."""
-        params: dict[str, Any] = {"id": v.id_("event_id", event_id)}
-        where = _user_scope(user_id, params)
+        event_id = v.id_("event_id", event_id)
         with self._store.read() as tx:
-            row = tx.one(f"SELECT * FROM emotion_events WHERE id = :id AND {where}", params)
-            if row is None:
-                raise NotFound("emotion event", event_id)
+            row = scope.row(tx, "emotion_events", "emotion event", event_id, user_id)
             return event_from_row(tx, row)
 
     def list(
@@ -212,16 +211,15 @@ class Emotions(Domain):
         events = self.list(user_id, session_id=session_id, limit=1)
         return events[0] if events else None
 
-    def delete(self, event_id: str, *, user_id: str) -> None:
+    def delete(self, event_id: str, *, user_id: Owner = ANY) -> None:
         """Delete one event of `user_id`."""
         params: dict[str, Any] = {"id": v.id_("event_id", event_id)}
-        where = _user_scope(user_id, params)
+        sql = scope.where("DELETE FROM emotion_events WHERE id = :id", user_id, params)
         with self._store.write() as tx:
-            row = tx.one(f"DELETE FROM emotion_events WHERE id = :id AND {where} RETURNING id",
-                         params)  # fmt: skip
+            row = tx.one(sql + " RETURNING user_id", params)
             if row is None:
                 raise NotFound("emotion event", event_id)
-            self._emit(tx, "emotion.deleted", params["owner"], {"event_id": event_id})
+            self._emit(tx, "emotion.deleted", tx.id_out(row["user_id"]), {"event_id": event_id})
 
     def patterns(
         self,
@@ -367,12 +365,12 @@ class Emotions(Domain):
             )
         return _assemble(params["owner"], since, until, window, acc, triggers)
 
-    def rebuild_rollups(self, user_id: str | None = None) -> int:
-        """Recompute the daily emotion rollups (all users, or one) from the events; returns
-        the number of (user, emotion, day) rows. `memvault reindex` runs it."""
+    def rebuild_rollups(self, user_id: Owner = ANY) -> int:
+        """Recompute the daily emotion rollups (all users: ANY, or one) from the events;
+        returns the number of (user, emotion, day) rows. `memvault reindex` runs it."""
         params: dict[str, Any] = {}
         where = "1 = 1"
-        if user_id is not None:
+        if not scope.is_any(user_id) and user_id is not None:  # None: all, as it used to be
             where = _user_scope(user_id, params)
         with self._store.write() as tx:
             tx.execute(f"DELETE FROM emotion_rollups WHERE {where}", params)
@@ -381,7 +379,9 @@ class Emotions(Domain):
             tx.execute(_rebuild_triggers_sql(tx, where), params)
             return int(tx.scalar(f"SELECT COUNT(*) FROM emotion_rollups WHERE {where}", params))
 
-    def trajectory(self, session_id: str, *, user_id: Owner) -> builtins.list[TrajectoryPoint]:
+    def trajectory(
+        self, session_id: str, *, user_id: Owner = ANY
+    ) -> builtins.list[TrajectoryPoint]:
         """A session's emotions in time order: its emotion events, or, when it has none, the
         emotion labels of its messages (intensity None)."""
         params: dict[str, Any] = {"sid": v.id_("session_id", session_id)}
@@ -479,7 +479,7 @@ def _where_split(
         raw = f"{owner} AND ({' OR '.join(ranges)})"
     rolled = ""
     if periods is not None:
-        cond = ["user_id = :owner"]
+        cond = [scope.clause(params["owner"], params)]
         for period, cmp in ((periods[0], ">="), (periods[1], "<")):
             if period is not None:
                 name = f"p{len(params)}"
@@ -551,15 +551,7 @@ def _range(tx: Tx, params: dict[str, Any], since: datetime | None, until: dateti
 
 
 def _session_visible(tx: Tx, session_id: str, user_id: Owner) -> Row:
-    params: dict[str, Any] = {"sid": session_id}
-    where = owner_clause(user_id, params)
-    row = tx.one(
-        "SELECT id, user_id FROM sessions WHERE id = :sid" + (f" AND {where}" if where else ""),
-        params,
-    )
-    if row is None:
-        raise NotFound("session", session_id)
-    return row
+    return scope.row(tx, "sessions", "session", session_id, user_id, columns="id, user_id")
 
 
 def _trajectory(tx: Tx, params: dict[str, Any], user_id: Owner) -> list[TrajectoryPoint]:
@@ -582,12 +574,11 @@ def _agent(value: Any) -> str:
     return v.text("agent", value, max_len=200)
 
 
-def _trait_scope(user_id: Owner, params: dict[str, Any]) -> str:
-    if isinstance(user_id, _AnyOwner):
+def _trait_scope(user_id: Owner, params: dict[str, Any], column: str = "user_id") -> str:
+    """Traits are read per owner (a user id, or None for the agent's base defaults)."""
+    if scope.is_any(user_id):
         raise InvalidInput("user_id", user_id, "traits are read per owner (a user id or None)")
-    if user_id is not None:
-        user_id = v.id_("user_id", user_id)
-    return owner_clause(user_id, params)
+    return scope.clause(user_id, params, column)
 
 
 class Traits(Domain):
@@ -670,7 +661,7 @@ class Traits(Domain):
         agent = _agent(agent)
         reason = v.optional_text("reason", reason, allow_empty=True)
         params: dict[str, Any] = {"agent": agent, "name": name}
-        where = owner_clause(user_id, params)
+        where = scope.clause(user_id, params)
         now = self._now()
         with self._store.write() as tx:
             self._require_user(tx, user_id)
@@ -745,7 +736,7 @@ class Traits(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        where = [_trait_scope(user_id, params).replace("user_id", "t.user_id")]
+        where = [_trait_scope(user_id, params, "t.user_id")]
         if name is not None:
             params["name"] = v.text("name", name)
             where.append("t.name = :name")

@@ -6,11 +6,14 @@ import builtins
 from datetime import datetime
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Message, Session
+from memvault.scope import ANY, Owner
+from memvault.store.base import Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import ROLES, SESSION_KINDS, SESSION_STATUSES
 
@@ -18,8 +21,9 @@ MESSAGE_COLUMNS = columns(Message, without=("edited_at",))
 SESSION_COLUMNS = columns(Session, without=("message_count", "instance_count"))
 BUMP_SESSION = (
     "UPDATE sessions SET message_count = message_count + 1, last_seq = last_seq + 1, "
-    "updated_at = :now WHERE id = :sid RETURNING last_seq, user_id"
+    "updated_at = :now WHERE id = :sid{owner} RETURNING last_seq, user_id"
 )
+_BUMP_ANY = BUMP_SESSION.format(owner="")
 INSERT_MESSAGE = insert_sql("messages", MESSAGE_COLUMNS)
 
 
@@ -120,36 +124,29 @@ class Sessions(Domain):
     def get(self, session_id: str, *, user_id: Owner = ANY) -> Session:
         """A session by id (scoped to `user_id` when given)."""
         session_id = v.id_("session_id", session_id)
-        params: dict[str, Any] = {"id": session_id}
-        where = owner_clause(user_id, params)
         with self._store.read() as tx:
-            row = tx.one(
-                "SELECT * FROM sessions WHERE id = :id" + (f" AND {where}" if where else ""),
-                params,
-            )
-            if row is None:
-                raise NotFound("session", session_id)
-            return session_from_row(tx, row)
+            return session_from_row(tx, scope.row(tx, "sessions", "session", session_id, user_id))
 
-    def by_legacy_key(self, user_id: str | None, legacy_key: str) -> Session | None:
+    def by_legacy_key(self, user_id: Owner, legacy_key: str) -> Session | None:
         """The session of `user_id` that mirrors legacy record `legacy_key`, or None (one
         lookup in the unique (user_id, legacy_key) index)."""
-        user_id = v.optional_id("user_id", user_id)
         params: dict[str, Any] = {"k": v.text("legacy_key", legacy_key, max_len=1000)}
-        params["u"] = user_id
-        owner = "user_id IS NULL" if user_id is None else "user_id = :u"
+        sql = scope.where("SELECT * FROM sessions WHERE legacy_key = :k", user_id, params)
         with self._store.read() as tx:
-            row = tx.one(f"SELECT * FROM sessions WHERE {owner} AND legacy_key = :k", params)
+            row = tx.one(sql, params)
             return None if row is None else session_from_row(tx, row)
 
-    def instance(self, parent_id: str, instance_no: int) -> Session | None:
+    def instance(self, parent_id: str, instance_no: int, *, user_id: Owner = ANY) -> Session | None:
         """The child session numbered `instance_no` of `parent_id`, or None."""
-        params = {
+        params: dict[str, Any] = {
             "p": v.id_("parent_id", parent_id),
             "n": v.integer("instance_no", instance_no, minimum=0),
         }
+        sql = scope.where(
+            "SELECT * FROM sessions WHERE parent_id = :p AND instance_no = :n", user_id, params
+        )
         with self._store.read() as tx:
-            row = tx.one("SELECT * FROM sessions WHERE parent_id = :p AND instance_no = :n", params)
+            row = tx.one(sql, params)
             return None if row is None else session_from_row(tx, row)
 
     def search(self, user_id: str | None, query: str, *, k: int = 10) -> builtins.list[Any]:
@@ -159,8 +156,8 @@ class Sessions(Domain):
 
     def list(
         self,
-        *,
         user_id: Owner = ANY,
+        *,
         project_id: str | None = None,
         parent_id: str | None = None,
         kind: str | None = None,
@@ -175,7 +172,7 @@ class Sessions(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        where = [owner_clause(user_id, params)]
+        where = [scope.clause(user_id, params)]
         if project_id is not None:
             params["project_id"] = v.id_("project_id", project_id)
             where.append("project_id = :project_id")
@@ -208,6 +205,7 @@ class Sessions(Domain):
         status: str | None = None,
         metadata: dict[str, Any] | None = None,
         ended_at: datetime | None = None,
+        user_id: Owner = ANY,
     ) -> Session:
         """Change a session's title, status, metadata (merged) or end time."""
         session_id = v.id_("session_id", session_id)
@@ -223,8 +221,9 @@ class Sessions(Domain):
         end = v.optional_when("ended_at", ended_at)
         with self._store.write() as tx:
             params["now"] = tx.ts(self._now())
+            where = scope.where("WHERE id = :id", user_id, params)
             if patch is not None:
-                current = tx.one("SELECT metadata FROM sessions WHERE id = :id", params)
+                current = tx.one(f"SELECT metadata FROM sessions {where}", params)
                 if current is None:
                     raise NotFound("session", session_id)
                 params["metadata"] = tx.json({**(tx.json_out(current["metadata"]) or {}), **patch})
@@ -232,26 +231,24 @@ class Sessions(Domain):
             if end is not None:
                 params["ended_at"] = tx.ts(end)
                 sets.append("ended_at = :ended_at")
-            row = tx.one(
-                f"UPDATE sessions SET {', '.join(sets)} WHERE id = :id RETURNING *", params
-            )
+            row = tx.one(f"UPDATE sessions SET {', '.join(sets)} {where} RETURNING *", params)
             if row is None:
                 raise NotFound("session", session_id)
             session = session_from_row(tx, row)
             self._emit(tx, "session.updated", session.user_id, {"session_id": session_id})
             return session
 
-    def end(self, session_id: str, status: str = "completed") -> Session:
+    def end(self, session_id: str, status: str = "completed", *, user_id: Owner = ANY) -> Session:
         """Mark a session finished now."""
-        return self.update(session_id, status=status, ended_at=self._now())
+        return self.update(session_id, status=status, ended_at=self._now(), user_id=user_id)
 
-    def delete(self, session_id: str) -> None:
+    def delete(self, session_id: str, *, user_id: Owner = ANY) -> None:
         """Delete a session, its messages and its sub-sessions."""
         session_id = v.id_("session_id", session_id)
+        params: dict[str, Any] = {"id": session_id}
+        sql = scope.where("DELETE FROM sessions WHERE id = :id", user_id, params)
         with self._store.write() as tx:
-            row = tx.one(
-                "DELETE FROM sessions WHERE id = :id RETURNING user_id", {"id": session_id}
-            )
+            row = tx.one(sql + " RETURNING user_id", params)
             if row is None:
                 raise NotFound("session", session_id)
             self._emit(tx, "session.deleted", tx.id_out(row["user_id"]), {"session_id": session_id})
@@ -269,9 +266,13 @@ class Messages(Domain):
         emotion: str | None = None,
         metadata: dict[str, Any] | None = None,
         created_at: datetime | None = None,
+        user_id: Owner = ANY,
     ) -> Message:
         """Append a message: one short write transaction (bump the session, insert the row)."""
         session_id = v.id_("session_id", session_id)
+        params: dict[str, Any] = {"sid": session_id}
+        owner = scope.clause(user_id, params)
+        bump = _BUMP_ANY if not owner else BUMP_SESSION.format(owner=f" AND {owner}")
         if role not in ROLES:
             raise InvalidInput("role", role, f"expected one of {', '.join(ROLES)}")
         content = v.text("content", content, allow_empty=True)
@@ -281,17 +282,18 @@ class Messages(Domain):
         created = now if created_at is None else v.when("created_at", created_at)
         message_id = new_id()
         with self._store.write() as tx:
-            row = tx.one(BUMP_SESSION, {"now": tx.ts(now), "sid": session_id})
+            params["now"] = tx.ts(now)
+            row = tx.one(bump, params)
             if row is None:
                 raise NotFound("session", session_id)
             seq = int(row["last_seq"])
-            user_id = tx.id_out(row["user_id"])
+            owner_id = tx.id_out(row["user_id"])
             tx.execute(
                 INSERT_MESSAGE,
                 {
                     "id": message_id,
                     "session_id": session_id,
-                    "user_id": user_id,
+                    "user_id": owner_id,
                     "seq": seq,
                     "role": role,
                     "content": content,
@@ -303,26 +305,18 @@ class Messages(Domain):
             self._emit(
                 tx,
                 "message.appended",
-                user_id,
+                owner_id,
                 {"session_id": session_id, "message_id": message_id},
                 {"seq": seq, "role": role},
             )
-        return Message(message_id, session_id, user_id, seq, role, content, emotion, meta,
+        return Message(message_id, session_id, owner_id, seq, role, content, emotion, meta,
                        created, None)  # fmt: skip
 
     def get(self, message_id: str, *, user_id: Owner = ANY) -> Message:
         """A message by id (scoped to `user_id` when given)."""
         message_id = v.id_("message_id", message_id)
-        params: dict[str, Any] = {"id": message_id}
-        where = owner_clause(user_id, params)
         with self._store.read() as tx:
-            row = tx.one(
-                "SELECT * FROM messages WHERE id = :id" + (f" AND {where}" if where else ""),
-                params,
-            )
-            if row is None:
-                raise NotFound("message", message_id)
-            return message_from_row(tx, row)
+            return message_from_row(tx, scope.row(tx, "messages", "message", message_id, user_id))
 
     def list(
         self,
@@ -334,7 +328,7 @@ class Messages(Domain):
         user_id: Owner = ANY,
     ) -> builtins.list[Message]:
         """A session's messages in order, `limit` at a time after sequence number `after_seq`,
-        skipping the first `offset` of those."""
+        skipping the first `offset` of those (another owner's session: NotFound)."""
         session_id = v.id_("session_id", session_id)
         params: dict[str, Any] = {
             "sid": session_id,
@@ -342,28 +336,25 @@ class Messages(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        where = owner_clause(user_id, params)
+        sql = scope.where(
+            "SELECT * FROM messages WHERE session_id = :sid AND seq > :after", user_id, params
+        )
         with self._store.read() as tx:
-            rows = tx.all(
-                "SELECT * FROM messages WHERE session_id = :sid AND seq > :after"
-                + (f" AND {where}" if where else "")
-                + " ORDER BY seq LIMIT :limit OFFSET :offset",
-                params,
-            )
+            rows = tx.all(sql + " ORDER BY seq LIMIT :limit OFFSET :offset", params)
+            if not rows:
+                _require_session(tx, session_id, user_id)
             return [message_from_row(tx, r) for r in rows]
 
     def last(self, session_id: str, n: int = 50, *, user_id: Owner = ANY) -> builtins.list[Message]:
-        """The last `n` messages of a session, oldest first."""
+        """The last `n` messages of a session, oldest first (another owner's session:
+        NotFound)."""
         session_id = v.id_("session_id", session_id)
         params: dict[str, Any] = {"sid": session_id, "n": v.integer("n", n, minimum=1)}
-        where = owner_clause(user_id, params)
+        sql = scope.where("SELECT * FROM messages WHERE session_id = :sid", user_id, params)
         with self._store.read() as tx:
-            rows = tx.all(
-                "SELECT * FROM messages WHERE session_id = :sid"
-                + (f" AND {where}" if where else "")
-                + " ORDER BY seq DESC LIMIT :n",
-                params,
-            )
+            rows = tx.all(sql + " ORDER BY seq DESC LIMIT :n", params)
+            if not rows:
+                _require_session(tx, session_id, user_id)
             return [message_from_row(tx, r) for r in reversed(rows)]
 
     def edit(
@@ -372,15 +363,16 @@ class Messages(Domain):
         content: str,
         *,
         metadata: dict[str, Any] | None = None,
+        user_id: Owner = ANY,
     ) -> Message:
         """Replace a message's content (and merge metadata); records the edit time."""
         message_id = v.id_("message_id", message_id)
         content = v.text("content", content, allow_empty=True)
         patch = v.json_object("metadata", metadata)
+        params: dict[str, Any] = {"id": message_id}
+        sql = scope.where("SELECT content, metadata FROM messages WHERE id = :id", user_id, params)
         with self._store.write() as tx:
-            row = tx.one(
-                "SELECT content, metadata FROM messages WHERE id = :id", {"id": message_id}
-            )
+            row = tx.one(sql, params)
             if row is None:
                 raise NotFound("message", message_id)
             if row["content"] != content:
@@ -408,14 +400,13 @@ class Messages(Domain):
         (see `memvault.search.query.Search.messages`)."""
         return self._vault.search.messages(user_id, query, **options)
 
-    def delete(self, message_id: str) -> None:
+    def delete(self, message_id: str, *, user_id: Owner = ANY) -> None:
         """Delete one message; the session's count follows in the same transaction."""
         message_id = v.id_("message_id", message_id)
+        params: dict[str, Any] = {"id": message_id}
+        sql = scope.where("DELETE FROM messages WHERE id = :id", user_id, params)
         with self._store.write() as tx:
-            row = tx.one(
-                "DELETE FROM messages WHERE id = :id RETURNING session_id, user_id",
-                {"id": message_id},
-            )
+            row = tx.one(sql + " RETURNING session_id, user_id", params)
             if row is None:
                 raise NotFound("message", message_id)
             session_id = str(row["session_id"])
@@ -430,3 +421,9 @@ class Messages(Domain):
                 tx.id_out(row["user_id"]),
                 {"session_id": session_id, "message_id": message_id},
             )
+
+
+def _require_session(tx: Tx, session_id: str, user_id: Owner) -> None:
+    """NotFound unless the session exists and `user_id` sees it (an empty page of messages
+    must not look like an unknown session, nor another owner's like an empty one)."""
+    scope.row(tx, "sessions", "session", session_id, user_id, columns="1")

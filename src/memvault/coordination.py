@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import Domain, Owner, _AnyOwner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import (
@@ -24,6 +25,7 @@ from memvault.records import (
     Subtask,
     TaskList,
 )
+from memvault.scope import ANY, Owner
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import REQUEST_STATUSES, TASK_STATUSES
 from memvault.tools import check_link
@@ -70,17 +72,6 @@ task_list_from_row = row_decoder(TaskList)
 subtask_from_row = row_decoder(Subtask)
 message_from_row = row_decoder(AgentMessage)
 subscription_from_row = row_decoder(AgentSubscription)
-
-
-def _owner(user_id: Owner) -> Owner:
-    if isinstance(user_id, _AnyOwner) or user_id is None:
-        return user_id
-    return v.id_("user_id", user_id)
-
-
-def _scoped(sql: str, user_id: Owner, params: dict[str, Any], column: str = "user_id") -> str:
-    where = owner_clause(_owner(user_id), params, column)
-    return sql + (f" AND {where}" if where else "")
 
 
 def _agent_name(field: str, value: Any) -> str:
@@ -133,13 +124,11 @@ class Tasks(Domain):
             self._emit(tx, "request.created", user_id, {"request_id": request.id})
             return request
 
-    def get_request(self, request_id: str, *, user_id: Owner) -> Request:
-        params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
+    def get_request(self, request_id: str, *, user_id: Owner = ANY) -> Request:
+        """A request by id, visible to `user_id`."""
+        request_id = v.id_("request_id", request_id)
         with self._store.read() as tx:
-            row = tx.one(_scoped("SELECT * FROM requests WHERE id = :id", user_id, params), params)
-            if row is None:
-                raise NotFound("request", request_id)
-            return request_from_row(tx, row)
+            return request_from_row(tx, scope.row(tx, "requests", "request", request_id, user_id))
 
     def list_requests(
         self,
@@ -162,14 +151,14 @@ class Tasks(Domain):
         if project_id is not None:
             params["project_id"] = v.id_("project_id", project_id)
             sql += " AND project_id = :project_id"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.read() as tx:
             rows = tx.all(
                 sql + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset", params
             )
             return [request_from_row(tx, r) for r in rows]
 
-    def set_request_status(self, request_id: str, status: str, *, user_id: Owner) -> Request:
+    def set_request_status(self, request_id: str, status: str, *, user_id: Owner = ANY) -> Request:
         """Move a request to `status` (validated; completion time set on a final state)."""
         request_id = v.id_("request_id", request_id)
         status = v.choice("status", status, REQUEST_STATUSES)
@@ -185,7 +174,7 @@ class Tasks(Domain):
         self,
         request_id: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         name: str | None = None,
         wave: int | None = None,
     ) -> TaskList:
@@ -194,17 +183,11 @@ class Tasks(Domain):
         name = v.optional_text("name", name, allow_empty=True)
         if wave is not None:
             wave = v.integer("wave", wave, minimum=0)
-        params: dict[str, Any] = {"id": request_id}
         with self._store.write() as tx:
             from memvault.tools import for_update
 
-            req = tx.one(
-                _scoped("SELECT id, user_id FROM requests WHERE id = :id", user_id, params)
-                + for_update(tx),
-                params,
-            )
-            if req is None:
-                raise NotFound("request", request_id)
+            req = scope.row(tx, "requests", "request", request_id, user_id,
+                            columns="id, user_id", suffix=for_update(tx))  # fmt: skip
             if wave is None:
                 wave = int(tx.scalar(
                     "SELECT COALESCE(MAX(wave), 0) + 1 FROM task_lists WHERE request_id = :id",
@@ -229,17 +212,15 @@ class Tasks(Domain):
                        {"request_id": request_id, "task_list_id": task_list.id})  # fmt: skip
             return task_list
 
-    def waves(self, request_id: str, *, user_id: Owner) -> list[TaskList]:
+    def waves(self, request_id: str, *, user_id: Owner = ANY) -> list[TaskList]:
         """A request's task lists in wave order."""
         params: dict[str, Any] = {"id": v.id_("request_id", request_id)}
         with self._store.read() as tx:
-            if tx.one(_scoped("SELECT 1 FROM requests WHERE id = :id", user_id, params),
-                      params) is None:  # fmt: skip
-                raise NotFound("request", request_id)
+            scope.row(tx, "requests", "request", params["id"], user_id, columns="1")
             rows = tx.all("SELECT * FROM task_lists WHERE request_id = :id ORDER BY wave", params)
             return [task_list_from_row(tx, r) for r in rows]
 
-    def set_wave_status(self, task_list_id: str, status: str, *, user_id: Owner) -> TaskList:
+    def set_wave_status(self, task_list_id: str, status: str, *, user_id: Owner = ANY) -> TaskList:
         """Move a task list (wave) to `status` (validated like subtasks)."""
         task_list_id = v.id_("task_list_id", task_list_id)
         status = v.choice("status", status, TASK_STATUSES)
@@ -256,7 +237,7 @@ class Tasks(Domain):
         task_list_id: str,
         description: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         agent_type: str | None = None,
         agent_id: str | None = None,
     ) -> Subtask:
@@ -265,14 +246,9 @@ class Tasks(Domain):
         description = v.text("description", description)
         agent_type = v.optional_text("agent_type", agent_type, max_len=200)
         agent_id = v.optional_text("agent_id", agent_id, max_len=200)
-        params: dict[str, Any] = {"id": task_list_id}
         with self._store.write() as tx:
-            tl = tx.one(
-                _scoped("SELECT id, user_id FROM task_lists WHERE id = :id", user_id, params),
-                params,
-            )
-            if tl is None:
-                raise NotFound("task list", task_list_id)
+            tl = scope.row(tx, "task_lists", "task list", task_list_id, user_id,
+                           columns="id, user_id")  # fmt: skip
             owner = tx.id_out(tl["user_id"])
             row = tx.returning(
                 insert_sql("subtasks", SUBTASK_COLUMNS, "*"),
@@ -288,13 +264,11 @@ class Tasks(Domain):
                        {"task_list_id": task_list_id, "subtask_id": subtask.id})  # fmt: skip
             return subtask
 
-    def get_subtask(self, subtask_id: str, *, user_id: Owner) -> Subtask:
-        params: dict[str, Any] = {"id": v.id_("subtask_id", subtask_id)}
+    def get_subtask(self, subtask_id: str, *, user_id: Owner = ANY) -> Subtask:
+        """A subtask by id, visible to `user_id`."""
+        subtask_id = v.id_("subtask_id", subtask_id)
         with self._store.read() as tx:
-            row = tx.one(_scoped("SELECT * FROM subtasks WHERE id = :id", user_id, params), params)
-            if row is None:
-                raise NotFound("subtask", subtask_id)
-            return subtask_from_row(tx, row)
+            return subtask_from_row(tx, scope.row(tx, "subtasks", "subtask", subtask_id, user_id))
 
     def subtasks(
         self,
@@ -326,7 +300,7 @@ class Tasks(Domain):
         if agent_id is not None:
             params["agent"] = _agent_name("agent_id", agent_id)
             sql += " AND s.agent_id = :agent"
-        sql = _scoped(sql, user_id, params, "s.user_id")
+        sql = scope.where(sql, user_id, params, "s.user_id")
         with self._store.read() as tx:
             rows = tx.all(sql + " ORDER BY s.created_at, s.id LIMIT :limit OFFSET :offset", params)
             return [subtask_from_row(tx, r) for r in rows]
@@ -336,7 +310,7 @@ class Tasks(Domain):
         subtask_id: str,
         status: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         result: Any = None,
         agent_id: str | None = None,
     ) -> Subtask:
@@ -357,7 +331,7 @@ class Tasks(Domain):
         return row  # type: ignore[return-value]
 
     def claim(
-        self, agent_id: str, *, user_id: Owner, task_list_id: str | None = None
+        self, agent_id: str, *, user_id: Owner = ANY, task_list_id: str | None = None
     ) -> Subtask | None:
         """Atomically take the oldest pending subtask (of one wave when given) for
         `agent_id`: it becomes running. None when there is nothing to do. Safe when many
@@ -368,7 +342,7 @@ class Tasks(Domain):
         if task_list_id is not None:
             params["tl"] = v.id_("task_list_id", task_list_id)
             sql += " AND task_list_id = :tl"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.write() as tx:
             skip = " FOR UPDATE SKIP LOCKED" if tx.engine == "postgresql" else ""
             params["now"] = tx.ts(self._now())
@@ -427,12 +401,8 @@ class Tasks(Domain):
         stamps: Mapping[str, frozenset[str]],
         extra: Mapping[str, Any] | None = None,
     ) -> Request | TaskList | Subtask:
-        params: dict[str, Any] = {"id": key}
         with self._store.write() as tx:
-            row = tx.one(_scoped(f"SELECT * FROM {table} WHERE id = :id", user_id, params),
-                         params)  # fmt: skip
-            if row is None:
-                raise NotFound(entity, key)
+            row = scope.row(tx, table, entity, key, user_id)
             old = row["status"]
             check_transition(entity, key, old, status, transitions)
             now = tx.ts(self._now())
@@ -517,14 +487,11 @@ class Agents(Domain):
             )  # fmt: skip
             return message
 
-    def get(self, message_id: str, *, user_id: Owner) -> AgentMessage:
-        params: dict[str, Any] = {"id": v.id_("message_id", message_id)}
+    def get(self, message_id: str, *, user_id: Owner = ANY) -> AgentMessage:
+        """An agent message by id, visible to `user_id`."""
+        message_id = v.id_("message_id", message_id)
         with self._store.read() as tx:
-            row = tx.one(
-                _scoped("SELECT * FROM agent_messages WHERE id = :id", user_id, params), params
-            )
-            if row is None:
-                raise NotFound("agent message", message_id)
+            row = scope.row(tx, "agent_messages", "agent message", message_id, user_id)
             return message_from_row(tx, row)
 
     def recent(
@@ -540,7 +507,7 @@ class Agents(Domain):
         if agent_id is not None:
             params["a"] = _agent_name("agent_id", agent_id)
             sql += " AND (from_agent = :a OR to_agent = :a)"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.read() as tx:
             rows = tx.all(sql + " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset",
                           params)  # fmt: skip
@@ -565,7 +532,7 @@ class Agents(Domain):
                            {"agent_id": agent_id, "topic": topic})  # fmt: skip
                 return subscription_from_row(tx, row)
             row = tx.one(
-                _scoped("SELECT * FROM subscriptions WHERE agent_id = :a AND topic = :t",
+                scope.where("SELECT * FROM subscriptions WHERE agent_id = :a AND topic = :t",
                         user_id, params),
                 params,
             )  # fmt: skip
@@ -580,7 +547,7 @@ class Agents(Domain):
         user_id = v.optional_id("user_id", user_id)
         with self._store.write() as tx:
             row = tx.one(
-                _scoped("DELETE FROM subscriptions WHERE agent_id = :a AND topic = :t",
+                scope.where("DELETE FROM subscriptions WHERE agent_id = :a AND topic = :t",
                         user_id, params) + " RETURNING id",
                 params,
             )  # fmt: skip
@@ -601,7 +568,7 @@ class Agents(Domain):
         if topic is not None:
             params["t"] = _agent_name("topic", topic)
             sql += " AND topic = :t"
-        sql = _scoped(sql, user_id, params)
+        sql = scope.where(sql, user_id, params)
         with self._store.read() as tx:
             rows = tx.all(sql + " ORDER BY agent_id, topic", params)
             return [subscription_from_row(tx, r) for r in rows]
@@ -610,7 +577,7 @@ class Agents(Domain):
         self,
         agent_id: str,
         *,
-        user_id: Owner,
+        user_id: Owner = ANY,
         unread_only: bool = True,
         include_expired: bool = False,
         limit: int = 100,
@@ -625,8 +592,8 @@ class Agents(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        owner = owner_clause(_owner(user_id), params, "m.user_id")
-        sub_owner = owner_clause(_owner(user_id), params, "s.user_id")
+        owner = scope.clause(user_id, params, "m.user_id")
+        sub_owner = scope.clause(user_id, params, "s.user_id")
         where = [
             "(m.to_agent = :a OR m.topic IN (SELECT s.topic FROM subscriptions s "
             "WHERE s.agent_id = :a" + (f" AND {sub_owner}" if sub_owner else "") + "))",
@@ -650,11 +617,13 @@ class Agents(Domain):
             )
             return [message_from_row(tx, r) for r in rows]
 
-    def unread(self, agent_id: str, *, user_id: Owner, limit: int = 100) -> list[AgentMessage]:
+    def unread(
+        self, agent_id: str, *, user_id: Owner = ANY, limit: int = 100
+    ) -> list[AgentMessage]:
         """Unread, unexpired messages for `agent_id` (see `inbox`)."""
         return self.inbox(agent_id, user_id=user_id, unread_only=True, limit=limit)
 
-    def mark_read(self, agent_id: str, message_ids: Iterable[str], *, user_id: Owner) -> int:
+    def mark_read(self, agent_id: str, message_ids: Iterable[str], *, user_id: Owner = ANY) -> int:
         """Record that `agent_id` read these messages; returns how many were newly marked.
         A message outside the owner scope is NotFound."""
         agent_id = _agent_name("agent_id", agent_id)
@@ -667,7 +636,7 @@ class Agents(Domain):
             found = {
                 str(r["id"])
                 for r in tx.all(
-                    _scoped(f"SELECT id FROM agent_messages WHERE id IN ({in_list})",
+                    scope.where(f"SELECT id FROM agent_messages WHERE id IN ({in_list})",
                             user_id, params),
                     params,
                 )
@@ -685,7 +654,7 @@ class Agents(Domain):
                 )
                 marked += row is not None
             if marked:
-                owner = None if isinstance(user_id, _AnyOwner) else user_id
+                owner = user_id if isinstance(user_id, str) else None
                 self._emit(tx, "agent_message.read", owner, {"agent_id": agent_id},
                            {"message_ids": ids, "marked": marked})  # fmt: skip
             return marked

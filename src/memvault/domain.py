@@ -1,36 +1,20 @@
-"""What every domain API shares: its Vault, SQL building for inserts, owner scoping, events."""
+"""What every domain API shares: its Vault, SQL building for inserts, events (the owner rule
+is `memvault.scope`; `ANY` and `Owner` are re-exported here for older imports)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from memvault.errors import NotFound
 from memvault.records import Event
+from memvault.scope import ANY, Owner, _AnyOwner
 from memvault.store.base import Store, Tx
 
 if TYPE_CHECKING:
     from memvault.vault import Vault
-
-
-class _AnyOwner:
-    """Sentinel: a trusted caller reading without owner scoping."""
-
-    _instance: _AnyOwner | None = None
-
-    def __new__(cls) -> _AnyOwner:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ANY"
-
-
-ANY: Final = _AnyOwner()
-Owner = str | None | _AnyOwner
 
 
 @lru_cache(maxsize=512)
@@ -45,14 +29,7 @@ def insert_sql(
     return f"INSERT INTO {table} ({cols}) VALUES ({values}){tail}"
 
 
-def owner_clause(user_id: Owner, params: dict[str, Any], column: str = "user_id") -> str:
-    """SQL restricting rows to one owner (None = base); '' for ANY."""
-    if isinstance(user_id, _AnyOwner):
-        return ""
-    if user_id is None:
-        return f"{column} IS NULL"
-    params["owner"] = user_id
-    return f"{column} = :owner"
+__all__ = ["ANY", "Domain", "Owner", "_AnyOwner", "insert_sql"]
 
 
 class Domain:

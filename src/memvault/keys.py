@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
+from memvault.scope import ANY, Owner
 from memvault.store.rows import row_decoder
 
 KEY_PREFIX = "mv"
@@ -113,7 +115,7 @@ class ApiKeys(Domain):
     def get(self, key_id: str, *, user_id: Owner = ANY) -> ApiKey:
         """A key record by id (scoped to `user_id` when given)."""
         params: dict[str, Any] = {"id": v.id_("key_id", key_id)}
-        where = owner_clause(user_id, params)
+        where = scope.clause(user_id, params)
         with self._store.read() as tx:
             row = tx.one(
                 "SELECT * FROM api_keys WHERE id = :id" + (f" AND {where}" if where else ""),
@@ -126,7 +128,7 @@ class ApiKeys(Domain):
     def list(self, *, user_id: Owner = ANY, include_revoked: bool = True) -> list[ApiKey]:
         """Key records (never the keys), oldest first."""
         params: dict[str, Any] = {}
-        where = [owner_clause(user_id, params)]
+        where = [scope.clause(user_id, params)]
         if not include_revoked:
             where.append("revoked_at IS NULL")
         clause = " AND ".join(w for w in where if w)
@@ -142,7 +144,7 @@ class ApiKeys(Domain):
     def revoke(self, key_id: str, *, user_id: Owner = ANY) -> ApiKey:
         """Revoke a key (idempotent); it authenticates nothing from now on."""
         params: dict[str, Any] = {"id": v.id_("key_id", key_id)}
-        where = owner_clause(user_id, params)
+        where = scope.clause(user_id, params)
         with self._store.write() as tx:
             params["now"] = tx.ts(self._now())
             row = tx.one(

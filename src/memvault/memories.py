@@ -14,11 +14,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import ANY, Domain, Owner, _AnyOwner, insert_sql
+from memvault.domain import Domain, insert_sql
 from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
+from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import MEMORY_KINDS
@@ -44,19 +46,6 @@ def embed_text(content: str, context: str | None) -> str:
 
 memory_from_row = row_decoder(Memory)
 change_from_row = row_decoder(MemoryChange)
-
-
-def scope(user_id: Owner, layered: bool, params: dict[str, Any], alias: str = "") -> str:
-    """SQL for the owner rule: one owner, the base layer, or the owner's layer plus base."""
-    col = f"{alias}user_id"
-    if isinstance(user_id, _AnyOwner):
-        return ""
-    if user_id is None:
-        return f"{col} IS NULL"
-    params["owner"] = v.id_("user_id", user_id)
-    if layered:
-        return f"({col} = :owner OR {col} IS NULL)"
-    return f"{col} = :owner"
 
 
 class Memories(Domain):
@@ -138,11 +127,13 @@ class Memories(Domain):
             )
             if row is None:  # already known: de-duplicated
                 params: dict[str, Any] = {"kind": kind, "h": digest}
-                where = scope(user_id, False, params)
                 row = tx.one(
-                    f"SELECT * FROM memories WHERE {where} AND kind = :kind AND content_hash = :h",
+                    scope.where(
+                        "SELECT * FROM memories WHERE kind = :kind AND content_hash = :h",
+                        user_id, params,
+                    ),
                     params,
-                )
+                )  # fmt: skip
                 if row is None:
                     raise Conflict("memory de-duplication raced with a delete; retry")
                 if embedding is not None:
@@ -243,8 +234,7 @@ class Memories(Domain):
         """A memory by id, visible to `user_id` (and the base layer when `layered`)."""
         memory_id = v.id_("memory_id", memory_id)
         params: dict[str, Any] = {"id": memory_id}
-        where = scope(user_id, layered, params)
-        cond = "id = :id" + (f" AND {where}" if where else "")
+        cond = scope.where("id = :id", user_id, params, layered=layered)
         if not track_access:
             with self._store.read() as tx:
                 row = tx.one(f"SELECT * FROM memories WHERE {cond}", params)
@@ -283,7 +273,7 @@ class Memories(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        where = [scope(user_id, layered, params)]
+        where = [scope.clause(user_id, params, layered=layered)]
         with self._store.read() as tx:
             where += self._filters(tx, params, kinds, since, until, min_confidence, session_id)
             if not include_expired:
@@ -384,8 +374,7 @@ class Memories(Domain):
         if expires_at is not UNSET:
             new["expires_at"] = v.optional_when("expires_at", expires_at)
         params: dict[str, Any] = {"id": memory_id}
-        where = scope(user_id, False, params)
-        select = "SELECT * FROM memories WHERE id = :id" + (f" AND {where}" if where else "")
+        select = scope.where("SELECT * FROM memories WHERE id = :id", user_id, params)
         emb: Any = None
         ready: tuple[str, Any] | None = None  # (text, vector) computed before the write lock
         if "content" in new or "context" in new:
@@ -470,12 +459,13 @@ class Memories(Domain):
 
     def _refuse_duplicate(self, tx: Tx, old: Memory, digest: str) -> None:
         params: dict[str, Any] = {"kind": old.kind, "h": digest, "id": old.id}
-        where = scope(old.user_id, False, params)
         clash = tx.one(
-            f"SELECT id FROM memories WHERE {where} AND kind = :kind AND content_hash = :h "
-            "AND id <> :id",
+            scope.where(
+                "SELECT id FROM memories WHERE kind = :kind AND content_hash = :h AND id <> :id",
+                old.user_id, params,
+            ),
             params,
-        )
+        )  # fmt: skip
         if clash is not None:
             raise Conflict(f"memory {clash['id']} already holds this content for this owner")
 
@@ -483,11 +473,9 @@ class Memories(Domain):
         """Delete a memory with its history and vectors."""
         memory_id = v.id_("memory_id", memory_id)
         params: dict[str, Any] = {"id": memory_id}
-        where = scope(user_id, False, params)
         with self._store.write() as tx:
             row = tx.one(
-                "DELETE FROM memories WHERE id = :id"
-                + (f" AND {where}" if where else "")
+                scope.where("DELETE FROM memories WHERE id = :id", user_id, params)
                 + " RETURNING user_id",
                 params,
             )
@@ -498,17 +486,8 @@ class Memories(Domain):
     def history(self, memory_id: str, *, user_id: Owner = ANY) -> builtins.list[MemoryChange]:
         """Every recorded change of a memory, oldest first."""
         memory_id = v.id_("memory_id", memory_id)
-        params: dict[str, Any] = {"id": memory_id}
-        where = scope(user_id, False, params)
         with self._store.read() as tx:
-            if (
-                tx.one(
-                    "SELECT 1 FROM memories WHERE id = :id" + (f" AND {where}" if where else ""),
-                    params,
-                )
-                is None
-            ):
-                raise NotFound("memory", memory_id)
+            scope.row(tx, "memories", "memory", memory_id, user_id, columns="1")
             rows = tx.all(
                 "SELECT * FROM memory_history WHERE memory_id = :id ORDER BY changed_at, id",
                 {"id": memory_id},
@@ -522,7 +501,7 @@ class Memories(Domain):
     def count(self, user_id: Owner = ANY) -> int:
         """How many memories an owner has."""
         params: dict[str, Any] = {}
-        where = scope(user_id, False, params)
+        where = scope.clause(user_id, params)
         with self._store.read() as tx:
             return int(
                 tx.scalar(

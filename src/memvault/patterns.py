@@ -19,11 +19,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql
-from memvault.errors import Forbidden, InvalidInput, NotFound
+from memvault.errors import Forbidden, InvalidInput
 from memvault.ids import new_id
 from memvault.records import PatternUse, ResponsePattern
+from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
 
@@ -113,23 +115,14 @@ class Patterns(Domain):
                        {"intent": intent})  # fmt: skip
             return pattern
 
-    def _visible(self, tx: Tx, pattern_id: str, user_id: str | None) -> Row:
+    def _visible(self, tx: Tx, pattern_id: str, user_id: Owner) -> Row:
         """The pattern if `user_id` may see it (its own layer or the base), else NotFound."""
-        params: dict[str, Any] = {"id": pattern_id}
-        if user_id is None:
-            where = "user_id IS NULL"
-        else:
-            params["owner"] = user_id
-            where = "(user_id = :owner OR user_id IS NULL)"
-        row = tx.one(f"SELECT * FROM response_patterns WHERE id = :id AND {where}", params)
-        if row is None:
-            raise NotFound("response pattern", pattern_id)
-        return row
+        return scope.row(tx, "response_patterns", "response pattern", pattern_id, user_id,
+                         layered=True)  # fmt: skip
 
-    def get(self, pattern_id: str, *, user_id: str | None) -> ResponsePattern:
-        """A pattern of the user's layer or of the base (None: base only)."""
+    def get(self, pattern_id: str, *, user_id: Owner = ANY) -> ResponsePattern:
+        """A pattern of the user's layer or of the base (None: base only; ANY: any)."""
         pattern_id = v.id_("pattern_id", pattern_id)
-        user_id = v.optional_id("user_id", user_id)
         with self._store.read() as tx:
             return pattern_from_row(tx, self._visible(tx, pattern_id, user_id))
 
@@ -138,54 +131,56 @@ class Patterns(Domain):
         pattern_id: str,
         outcome: bool | float,
         *,
-        user_id: str | None,
+        user_id: Owner = ANY,
         teacher: bool = False,
     ) -> ResponsePattern:
         """Record one use of a pattern with its outcome (True/False, or a score 0–1): usage
         count + 1 and the running-mean success score, in one atomic UPDATE, and the user's own
         counts (`uses`) in the same transaction. A user may record uses of a base pattern (its
-        totals learn; its content stays the teacher's); without a user, only the teacher."""
+        totals learn; its content stays the teacher's); without a user, only the teacher.
+        ANY (a trusted caller) records the use for the pattern's own owner."""
         pattern_id = v.id_("pattern_id", pattern_id)
-        user_id = v.optional_id("user_id", user_id)
         value = float(outcome) if isinstance(outcome, bool) else v.unit("outcome", outcome)
         with self._store.write() as tx:
             row = self._visible(tx, pattern_id, user_id)
-            if user_id is None:
+            who = tx.id_out(row["user_id"]) if scope.is_any(user_id) else user_id
+            user = who if isinstance(who, str) else None
+            if user is None:
                 _may_write(None, teacher)
             params = {"id": pattern_id, "outcome": value, "now": tx.ts(self._now())}
             row = tx.returning(RECORD_USE, params)
-            if user_id is not None:
-                tx.execute(RECORD_USER_USE, {**params, "user": user_id})
+            if user is not None:
+                tx.execute(RECORD_USER_USE, {**params, "user": user})
             pattern = pattern_from_row(tx, row)
             self._emit(
                 tx,
                 "pattern.used",
-                user_id if user_id is not None else pattern.user_id,
+                user if user is not None else pattern.user_id,
                 {"pattern_id": pattern_id},
                 {"outcome": value, "usage_count": pattern.usage_count},
             )
             return pattern
 
-    def uses(self, pattern_id: str, *, user_id: str | None) -> list[PatternUse]:
+    def uses(self, pattern_id: str, *, user_id: Owner = ANY) -> list[PatternUse]:
         """Per-user uses of a pattern the caller may see: `user_id`'s own (an empty list if
-        none yet), or with None every user's (the teacher's view of a base pattern)."""
+        none yet), or with None or ANY every user's (the teacher's view of a base pattern)."""
         pattern_id = v.id_("pattern_id", pattern_id)
-        user_id = v.optional_id("user_id", user_id)
-        params: dict[str, Any] = {"id": pattern_id, "user": user_id}
+        params: dict[str, Any] = {"id": pattern_id}
+        who = scope.owner(user_id)
+        sql = "SELECT * FROM pattern_uses WHERE pattern_id = :id"
+        if isinstance(who, str):
+            sql = scope.where(sql, who, params)
         with self._store.read() as tx:
-            if user_id is not None:
-                self._visible(tx, pattern_id, user_id)
-            who = "" if user_id is None else " AND user_id = :user"
-            rows = tx.all(
-                f"SELECT * FROM pattern_uses WHERE pattern_id = :id{who} ORDER BY user_id", params
-            )
+            if isinstance(who, str):
+                self._visible(tx, pattern_id, who)
+            rows = tx.all(sql + " ORDER BY user_id", params)
             return [use_from_row(tx, r) for r in rows]
 
     def update(
         self,
         pattern_id: str,
         *,
-        user_id: str | None,
+        user_id: Owner = ANY,
         intent: str | None = None,
         trigger_context: str | None = None,
         response_text: str | None = None,
@@ -194,7 +189,6 @@ class Patterns(Domain):
     ) -> ResponsePattern:
         """Change a pattern's text, intent or metadata (merged); base patterns need `teacher`."""
         pattern_id = v.id_("pattern_id", pattern_id)
-        user_id = v.optional_id("user_id", user_id)
         sets = ["updated_at = :now"]
         params: dict[str, Any] = {"id": pattern_id}
         if intent is not None:
@@ -222,10 +216,9 @@ class Patterns(Domain):
             self._emit(tx, "pattern.updated", pattern.user_id, {"pattern_id": pattern_id})
             return pattern
 
-    def delete(self, pattern_id: str, *, user_id: str | None, teacher: bool = False) -> None:
+    def delete(self, pattern_id: str, *, user_id: Owner = ANY, teacher: bool = False) -> None:
         """Delete a pattern; base patterns need `teacher`."""
         pattern_id = v.id_("pattern_id", pattern_id)
-        user_id = v.optional_id("user_id", user_id)
         with self._store.write() as tx:
             row = self._visible(tx, pattern_id, user_id)
             owner = tx.id_out(row["user_id"])
@@ -255,11 +248,7 @@ class Patterns(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        if user_id is None:
-            where = ["user_id IS NULL"]
-        else:
-            params["owner"] = user_id
-            where = ["(user_id = :owner OR user_id IS NULL)" if layered else "user_id = :owner"]
+        where = [scope.clause(user_id, params, layered=layered)]
         if intent is not None:
             params["intent"] = _intent(intent)
             where.append("intent = :intent")

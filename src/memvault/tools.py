@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import Domain, Owner, _AnyOwner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Action, RoutingScore, Suggestion, ToolStats
+from memvault.scope import ANY, Owner
 from memvault.store.base import Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import TOOL_TYPES
@@ -89,12 +91,6 @@ def for_update(tx: Tx) -> str:
 
 action_from_row = row_decoder(Action)
 score_from_row = row_decoder(RoutingScore)
-
-
-def _owner(user_id: Owner) -> Owner:
-    if isinstance(user_id, _AnyOwner) or user_id is None:
-        return user_id
-    return v.id_("user_id", user_id)
 
 
 def check_link(tx: Tx, table: str, field: str, value: str | None, user_id: str | None) -> None:
@@ -167,18 +163,11 @@ class Actions(Domain):
             )
         return action
 
-    def get(self, action_id: str, *, user_id: Owner) -> Action:
+    def get(self, action_id: str, *, user_id: Owner = ANY) -> Action:
         """One action visible to `user_id` (None: unowned actions; ANY: trusted caller)."""
-        params: dict[str, Any] = {"id": v.id_("action_id", action_id)}
-        where = owner_clause(_owner(user_id), params)
+        action_id = v.id_("action_id", action_id)
         with self._store.read() as tx:
-            row = tx.one(
-                "SELECT * FROM actions WHERE id = :id" + (f" AND {where}" if where else ""),
-                params,
-            )
-            if row is None:
-                raise NotFound("action", action_id)
-            return action_from_row(tx, row)
+            return action_from_row(tx, scope.row(tx, "actions", "action", action_id, user_id))
 
     def _where(
         self,
@@ -190,7 +179,7 @@ class Actions(Domain):
         since: datetime | None,
         until: datetime | None,
     ) -> str:
-        where = [owner_clause(_owner(user_id), params)]
+        where = [scope.clause(user_id, params)]
         if project_id is not None:
             params["project_id"] = v.id_("project_id", project_id)
             where.append("project_id = :project_id")
@@ -381,7 +370,7 @@ class Routing(Domain):
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
         }
-        where = [owner_clause(_owner(user_id), params)]
+        where = [scope.clause(user_id, params)]
         if keyword is not None:
             params["keyword"] = v.text("keyword", keyword).casefold()
             where.append("keyword = :keyword")
@@ -415,11 +404,7 @@ class Routing(Domain):
         if not words:
             return []
         params: dict[str, Any] = {}
-        if user_id is None:
-            owner = "user_id IS NULL"
-        else:
-            params["owner"] = user_id
-            owner = "(user_id = :owner OR user_id IS NULL)" if layered else "user_id = :owner"
+        owner = scope.clause(user_id, params, layered=layered)
         with self._store.read() as tx:
             rows = tx.all(
                 "SELECT tool_name, keyword, MIN(tool_type) AS tool_type, SUM(weight) AS w, "

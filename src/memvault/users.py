@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from memvault import scope
 from memvault import validate as v
-from memvault.domain import ANY, Domain, Owner, insert_sql, owner_clause
+from memvault.domain import Domain, insert_sql
 from memvault.errors import Conflict, NotFound
 from memvault.ids import new_id
 from memvault.records import Project, User
+from memvault.scope import ANY, Owner
 from memvault.store.rows import columns, row_decoder
 
 user_from_row = row_decoder(User)
 project_from_row = row_decoder(Project)
-
 
 USER_COLUMNS = columns(User)
 PROJECT_COLUMNS = columns(Project)
@@ -191,29 +192,21 @@ class Projects(Domain):
     def find(self, name: str, *, user_id: str | None = None) -> Project | None:
         """The project of this name for this owner, or None."""
         params: dict[str, Any] = {"name": name}
-        where = owner_clause(user_id, params)
+        sql = scope.where("SELECT * FROM projects WHERE name = :name", user_id, params)
         with self._store.read() as tx:
-            row = tx.one(f"SELECT * FROM projects WHERE name = :name AND {where}", params)
+            row = tx.one(sql, params)
             return None if row is None else project_from_row(tx, row)
 
     def get(self, project_id: str, *, user_id: Owner = ANY) -> Project:
         """A project by id (scoped to `user_id` when given)."""
         project_id = v.id_("project_id", project_id)
-        params: dict[str, Any] = {"id": project_id}
-        where = owner_clause(user_id, params)
         with self._store.read() as tx:
-            row = tx.one(
-                "SELECT * FROM projects WHERE id = :id" + (f" AND {where}" if where else ""),
-                params,
-            )
-            if row is None:
-                raise NotFound("project", project_id)
-            return project_from_row(tx, row)
+            return project_from_row(tx, scope.row(tx, "projects", "project", project_id, user_id))
 
-    def list(self, *, user_id: Owner = ANY, limit: int = 100, offset: int = 0) -> list[Project]:
-        """Projects, by name."""
+    def list(self, user_id: Owner = ANY, *, limit: int = 100, offset: int = 0) -> list[Project]:
+        """Projects of an owner (ANY: every owner's), by name."""
         params: dict[str, Any] = {"limit": limit, "offset": offset}
-        where = owner_clause(user_id, params)
+        where = scope.clause(user_id, params)
         with self._store.read() as tx:
             rows = tx.all(
                 "SELECT * FROM projects"

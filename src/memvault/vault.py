@@ -18,6 +18,7 @@ from memvault.memories import Memories
 from memvault.patterns import Patterns
 from memvault.records import Stats
 from memvault.retention import Retention
+from memvault.scope import ScopedVault
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
@@ -82,6 +83,7 @@ class Vault:
         self._search: Search | None = None
         self._embeddings: Embeddings | None = None
         self._lazy_lock = threading.Lock()
+        self._scoped: dict[str, ScopedVault] = {}  # views are stateless: one per user will do
         self.emotions = Emotions(self)
         self.traits = Traits(self)
         self.profiles = Profiles(self)
@@ -114,6 +116,18 @@ class Vault:
 
                     self._embeddings = Embeddings(self)
         return self._embeddings
+
+    def scoped(self, user_id: str) -> ScopedVault:
+        """This vault as one user sees it: the same domain attributes, every call bound to
+        `user_id` (another owner's ids answer NotFound; see `memvault.scope`). A service
+        hands this view, never the vault, to the code that serves a user."""
+        view = self._scoped.get(user_id)
+        if view is None:
+            view = ScopedVault(self, user_id)
+            if len(self._scoped) >= 10_000:
+                self._scoped.clear()
+            self._scoped[view.user_id] = view
+        return view
 
     @property
     def url(self) -> str:

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
-from memvault.domain import ANY, Owner
 from memvault.records import to_json
+from memvault.scope import ANY, Owner
 
 if TYPE_CHECKING:
     from memvault.vault import Vault

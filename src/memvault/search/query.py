@@ -21,15 +21,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from memvault import scope
 from memvault import validate as v
 from memvault.conversations import message_from_row, session_from_row
-from memvault.domain import ANY, Owner, _AnyOwner
 from memvault.embed.base import Embedder
 from memvault.embed.cache import CachedEmbedder
 from memvault.errors import InvalidInput
 from memvault.ids import new_id
 from memvault.memories import embed_text, memory_from_row
 from memvault.records import Hit, Hits, Memory, Message, Pattern, Session
+from memvault.scope import ANY, Owner
 from memvault.search import syntax
 from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
@@ -254,11 +255,12 @@ class Search:
         """Whether one of `owners` holds a `kind` vector of `model` (one indexed probe each)."""
         col = vectors.TARGET[kind]
         for owner in owners:
-            who = "user_id IS NULL" if owner is None else "user_id = :u"
+            params: dict[str, Any] = {"m": model}
+            who = scope.owners_clause([owner], params)
             if tx.one(
                 f"SELECT 1 FROM embeddings WHERE {who} AND model = :m AND {col} IS NOT NULL "
                 "LIMIT 1",
-                {"u": owner, "m": model},
+                params,
             ):
                 return True
         return False
@@ -295,20 +297,12 @@ class Search:
         by `ann_build(model)` (`memvault reindex --ann` builds either); without one the
         search is exact, with the same API."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
-        user_id = v.optional_id("user_id", user_id)
-        owners: list[str | None] = [user_id] if user_id is None or not base else [user_id, None]
+        owners = scope.owners(v.optional_id("user_id", user_id), layered=base)
+        assert owners is not None
         n = max(3 * k, 30)
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {}
-            conds = []
-            if len(owners) == 2:
-                params["owner"] = user_id
-                conds.append("(t.user_id = :owner OR t.user_id IS NULL)")
-            elif user_id is None:
-                conds.append("t.user_id IS NULL")
-            else:
-                params["owner"] = user_id
-                conds.append("t.user_id = :owner")
+            conds = [scope.owners_clause(owners, params, "t.user_id")]
             if kinds is not None:
                 kind_list = [v.choice("kinds", x, MEMORY_KINDS) for x in kinds]
                 conds.append(f"t.kind IN ({tx.expand('kind', kind_list, params)})")
@@ -389,22 +383,16 @@ class Search:
         """Messages of `user_id` (None: messages with no owner; ANY: every owner, for
         trusted callers), optionally within one session, matching `query`, best first."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
-        if isinstance(user_id, _AnyOwner) and session_id is None and mode != "text":
+        if scope.is_any(user_id) and session_id is None and mode != "text":
             raise InvalidInput("user_id", "ANY", "vector search needs an owner or a session")
-        if not isinstance(user_id, _AnyOwner):
-            user_id = v.optional_id("user_id", user_id)
+        owners = scope.owners(user_id)
         n = max(3 * k, 30)
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {}
             conds = []
-            owners: list[str | None] | None = None
-            if not isinstance(user_id, _AnyOwner):
-                owners = [user_id]
-                if user_id is None:
-                    conds.append("t.user_id IS NULL")
-                else:
-                    params["owner"] = user_id
-                    conds.append("t.user_id = :owner")
+            owner = scope.owners_clause(owners, params, "t.user_id")
+            if owner:
+                conds.append(owner)
             if session_id is not None:
                 session_id = v.id_("session_id", session_id)
                 params["sid"] = session_id
@@ -459,18 +447,11 @@ class Search:
         node = syntax.parse(v.text("query", query))
         if node is None:
             return []
-        user_id = v.optional_id("user_id", user_id)
-        owners: list[str | None] = [user_id, None] if (user_id and layered) else [user_id]
+        owners = scope.owners(v.optional_id("user_id", user_id), layered=layered)
+        assert owners is not None
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {}
-            if len(owners) == 2:
-                params["owner"] = user_id
-                where = "(t.user_id = :owner OR t.user_id IS NULL)"
-            elif user_id is None:
-                where = "t.user_id IS NULL"
-            else:
-                params["owner"] = user_id
-                where = "t.user_id = :owner"
+            where = scope.owners_clause(owners, params, "t.user_id")
             flt = compile_filters(tx, "response_patterns", filters, params)
             if flt:
                 where += " AND " + flt
@@ -498,12 +479,13 @@ class Search:
         node = syntax.parse(v.text("query", query))
         if node is None:
             return []
-        user_id = v.optional_id("user_id", user_id)
-        params: dict[str, Any] = {"owner": user_id}
-        where = "t.user_id IS NULL" if user_id is None else "t.user_id = :owner"
+        owners = scope.owners(v.optional_id("user_id", user_id))
+        assert owners is not None
+        params: dict[str, Any] = {}
+        where = scope.owners_clause(owners, params, "t.user_id")
         with self._vault.store.read() as tx:
             text = fulltext.candidates(
-                tx, "sessions", node, owners=[user_id], where=where, params=params, limit=k,
+                tx, "sessions", node, owners=owners, where=where, params=params, limit=k,
                 counts=self.doc_counts,
             )  # fmt: skip
             rows = {str(r["id"]): r for r in self._rows(tx, "sessions", [str(i) for i, _ in text])}
@@ -580,16 +562,14 @@ class Search:
         with self._vault.store.read() as tx:
             params: dict[str, Any] = {"m": model}
             who = ""
-            if not isinstance(user_id, _AnyOwner):
-                uid = v.optional_id("user_id", user_id)
-                who = " AND user_id IS NULL" if uid is None else " AND user_id = :u"
-                params["u"] = uid
+            if not scope.is_any(user_id):
+                who = " AND " + scope.clause(user_id, params, name="u")
             groups = tx.all(
                 "SELECT user_id, count(memory_id) AS memory, count(message_id) AS message "
                 f"FROM embeddings WHERE model = :m{who} GROUP BY user_id",
                 params,
             )
-            least = min_rows if isinstance(user_id, _AnyOwner) else 1
+            least = min_rows if scope.is_any(user_id) else 1
             todo = [(tx.id_out(g["user_id"]), k) for g in groups for k in kinds if g[k] >= least]
         out = []
         for owner, kind in todo:
@@ -687,9 +667,10 @@ class Embeddings:
         model: str,
         memory_id: str | None = None,
         message_id: str | None = None,
+        user_id: Owner = ANY,
     ) -> None:
         """Store (or replace) the `model` vector of one memory or message, in one transaction
-        with a check that the row exists; the owner is the row's owner."""
+        with a check that the row exists (and is `user_id`'s); the owner is the row's owner."""
         if (memory_id is None) == (message_id is None):
             raise InvalidInput("memory_id", memory_id, "give exactly one of memory_id, message_id")
         model = vectors.check_model(model)
@@ -700,7 +681,9 @@ class Embeddings:
         target = v.id_(f"{kind}_id", target)
         with self._vault.store.write() as tx:
             cols = "user_id, content" + (", context" if kind == "memory" else "")
-            row = tx.one(f"SELECT {cols} FROM {table} WHERE id = :id", {"id": target})
+            params: dict[str, Any] = {"id": target}
+            row = tx.one(scope.where(f"SELECT {cols} FROM {table} WHERE id = :id", user_id, params),
+                         params)  # fmt: skip
             if row is None:
                 from memvault.errors import NotFound
 
@@ -729,25 +712,32 @@ class Embeddings:
         )  # fmt: skip
 
     def get(
-        self, *, model: str, memory_id: str | None = None, message_id: str | None = None
+        self,
+        *,
+        model: str,
+        memory_id: str | None = None,
+        message_id: str | None = None,
+        user_id: Owner = ANY,
     ) -> np.ndarray[Any, np.dtype[np.float32]] | None:
-        """The stored vector, or None."""
+        """The stored vector (of a row of `user_id`), or None."""
         col, target = ("memory_id", memory_id) if memory_id else ("message_id", message_id)
+        params: dict[str, Any] = {"t": target, "m": model}
+        sql = scope.where(
+            f"SELECT vector FROM embeddings WHERE {col} = :t AND model = :m", user_id, params
+        )
         with self._vault.store.read() as tx:
-            row = tx.one(
-                f"SELECT vector FROM embeddings WHERE {col} = :t AND model = :m",
-                {"t": target, "m": model},
-            )
+            row = tx.one(sql, params)
         if row is None:
             return None
         return np.frombuffer(bytes(row["vector"]), dtype="<f4").copy()
 
     def delete(self, *, model: str | None = None, memory_id: str | None = None,
-               message_id: str | None = None) -> int:  # fmt: skip
-        """Delete the vectors of one memory or message (of one model, or all)."""
+               message_id: str | None = None, user_id: Owner = ANY) -> int:  # fmt: skip
+        """Delete the vectors of one memory or message (of one model, or all) of `user_id`;
+        returns how many were deleted."""
         col, target = ("memory_id", memory_id) if memory_id else ("message_id", message_id)
         params: dict[str, Any] = {"t": target}
-        sql = f"DELETE FROM embeddings WHERE {col} = :t"
+        sql = scope.where(f"DELETE FROM embeddings WHERE {col} = :t", user_id, params)
         if model is not None:
             params["m"] = model
             sql += " AND model = :m"

@@ -4,6 +4,10 @@ A user key acts for its own user and sees only that user's rows (and the shared 
 where the core layers reads); another user's ids answer 404, as if they did not exist. An admin
 key acts for any user named by `user_id` (or every user when a list names none) and alone
 writes the shared base layer.
+
+The routes reach the store through `View` (`view_of`): the full vault for an admin key, and
+for a user key `vault.scoped(user)`, whose every call is bound to that user by the core — a
+route cannot make an unscoped call by forgetting an owner argument.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from memvault.domain import ANY, Owner
 from memvault.errors import Forbidden, InvalidInput, NotFound
 from memvault.keys import ApiKeys, hash_key
+from memvault.scope import ANY, Owner, ScopedVault
 from memvault.vault import Vault
 
 
@@ -182,9 +186,21 @@ class AuthCache:
                 self._entries.pop(digest, None)
 
 
+def view_of(vault: Vault, principal: Principal) -> Vault | ScopedVault:
+    """What `principal` may reach: an admin the full vault, a user key the vault scoped to its
+    user (`Vault.scoped`)."""
+    if principal.admin:
+        return vault
+    if principal.user_id is None:
+        raise Forbidden("this key belongs to no user")
+    return vault.scoped(principal.user_id)
+
+
 class SessionOwners:
-    """Session id → owner, for the ownership check of the append path. A session never changes
-    owner, so a remembered answer stays true; a deleted session makes the append itself fail."""
+    """Session id → owner, remembered from the appends the core accepted, so that the append
+    fast path knows a caller's right to a session without asking the database. A session
+    never changes owner, so a remembered answer stays true; a deleted session makes the append
+    itself fail (and the core checks the owner of every append again)."""
 
     def __init__(self, size: int = 100_000) -> None:
         self.size = size
@@ -196,18 +212,11 @@ class SessionOwners:
             session_id in self._owners and self._owners[session_id] == principal.user_id
         )
 
-    def owner(self, vault: Vault, session_id: str, principal: Principal) -> None:
-        """Raise NotFound unless `principal` may write to the session."""
-        if principal.admin:
-            return
-        if session_id in self._owners:
-            if self._owners[session_id] != principal.user_id:
-                raise NotFound("session", session_id)
-            return
-        session = vault.sessions.get(session_id, user_id=principal.read_owner())
+    def remember(self, session_id: str, owner: str | None) -> None:
+        """The core accepted an append to `session_id`, a session of `owner`."""
         if len(self._owners) >= self.size:
             self._owners.clear()
-        self._owners[session.id] = session.user_id
+        self._owners[session_id] = owner
 
 
 async def current_principal(request: Request) -> Principal:
@@ -233,3 +242,11 @@ async def current_principal(request: Request) -> Principal:
 
 Caller = Annotated[Principal, Depends(current_principal)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
+
+
+async def get_view(request: Request, caller: Caller) -> Vault | ScopedVault:
+    """FastAPI dependency: the vault as the caller may reach it (see `view_of`)."""
+    return view_of(request.app.state.vault, caller)
+
+
+View = Annotated[Vault | ScopedVault, Depends(get_view)]

@@ -101,6 +101,7 @@ class FastAppend:
                 emotion=message_in.emotion,
                 metadata=message_in.metadata,
                 created_at=message_in.created_at,
+                user_id=principal.read_owner(),  # the core checks the owner again
             )
         except MemvaultError as exc:
             await memvault_answer(exc, "POST", scope["path"])(scope, empty_receive, send)

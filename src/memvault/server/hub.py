@@ -30,7 +30,7 @@ from memvault.errors import InvalidInput, MemvaultError, NotFound
 from memvault.events import Subscription
 from memvault.keys import ApiKeys
 from memvault.records import Event
-from memvault.server.auth import Principal, authenticate, bearer
+from memvault.server.auth import Principal, authenticate, bearer, view_of
 from memvault.vault import Vault
 
 log = logging.getLogger("memvault.server.ws")
@@ -253,7 +253,7 @@ class Hub:
         if kind == "all" and not arg:
             principal.require_admin()
         elif kind == "session" and arg:
-            self.vault.sessions.get(arg, user_id=principal.read_owner())
+            view_of(self.vault, principal).sessions.get(arg)
         elif kind in ("memories", "user") and arg:
             principal.read_owner(arg)
         elif kind == "actions":

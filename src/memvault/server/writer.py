@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from memvault.records import Message
+from memvault.scope import ANY, Owner
 from memvault.vault import Vault
 
 MAX_BATCH = 64
@@ -40,6 +41,7 @@ class Append:
     emotion: str | None
     metadata: dict[str, Any] | None
     created_at: datetime | None
+    user_id: Owner
     future: asyncio.Future[Message] = field(repr=False)
 
 
@@ -76,13 +78,17 @@ class AppendWriter:
         emotion: str | None = None,
         metadata: dict[str, Any] | None = None,
         created_at: datetime | None = None,
+        user_id: Owner = ANY,
     ) -> Message:
-        """`vault.messages.append(...)`, written by a writer thread (with other appends)."""
+        """`vault.messages.append(...)`, written by a writer thread (with other appends);
+        `user_id` as there (the caller's user: another owner's session is NotFound)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._start(loop)
         future: asyncio.Future[Message] = loop.create_future()
-        self._queue.put(Append(session_id, role, content, emotion, metadata, created_at, future))
+        self._queue.put(
+            Append(session_id, role, content, emotion, metadata, created_at, user_id, future)
+        )
         return await future
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -173,7 +179,8 @@ class AppendWriter:
 
     def _one(self, a: Append) -> Message:
         return self.vault.messages.append(a.session_id, a.role, a.content, emotion=a.emotion,
-                                          metadata=a.metadata, created_at=a.created_at)  # fmt: skip
+                                          metadata=a.metadata, created_at=a.created_at,
+                                          user_id=a.user_id)  # fmt: skip
 
 
 def _settle(batch: list[Append], outcomes: list[Message | BaseException]) -> None:

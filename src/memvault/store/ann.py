@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memvault import scope
 from memvault.store.base import Tx
 from memvault.store.vectors import F32, TARGET, _Matrix, owner_key
 from memvault.threads import one_blas_thread
@@ -81,8 +82,8 @@ def _read_rows(
     tx: Tx, user_id: str | None, model: str, kind: str, upto: int
 ) -> tuple[list[str], F32]:
     col = TARGET[kind]
-    who = "user_id IS NULL" if user_id is None else "user_id = :u"
-    params: dict[str, Any] = {"u": user_id, "m": model, "c": upto}
+    params: dict[str, Any] = {"m": model, "c": upto}
+    who = scope.owners_clause([user_id], params, name="u")
     count = int(tx.scalar(
         f"SELECT count(*) FROM embeddings WHERE {who} AND model = :m AND seq <= :c "
         f"AND {col} IS NOT NULL", params,
@@ -376,8 +377,7 @@ class FileIndex:
         ):
             live.delta.remove(str(row["t"]))
             live.dead.add(str(row["t"]))
-        who = "user_id IS NULL" if user_id is None else "user_id = :u"
-        params["u"] = user_id
+        who = scope.owners_clause([user_id], params, name="u")
         rows = tx.all(
             f"SELECT {col} AS t, dim, vector FROM embeddings WHERE {who} AND model = :m "
             f"AND seq > :last AND seq <= :c AND {col} IS NOT NULL",
@@ -402,8 +402,7 @@ def _belongs(tx: Tx, built: Built, user_id: str | None, model: str, kind: str) -
     col = TARGET[kind]
     params: dict[str, Any] = {"m": model, "o": owner_key(user_id), "w": built.seq}
     names = tx.expand("sid", ids, params)
-    who = "user_id IS NULL" if user_id is None else "user_id = :u"
-    params["u"] = user_id
+    who = scope.owners_clause([user_id], params, name="u")
     live = {str(r["t"]) for r in tx.all(
         f"SELECT {col} AS t FROM embeddings WHERE {col} IN ({names}) AND model = :m AND {who}",
         params,

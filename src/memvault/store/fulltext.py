@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from memvault import scope
 from memvault.search import syntax
 from memvault.store import fts_bm25
 from memvault.store.base import Tx
@@ -111,7 +112,7 @@ def _sqlite(
         else:
             # The owners hold most rows: intersecting with their scope doclist would cost a
             # seek per match (and filter out little). The row's owner is checked instead.
-            conds.append(_owner_condition(owners, params))
+            conds.append(scope.owners_clause(owners, params, "t.user_id", name="fts_owner"))
     if session_id is not None:
         scopes.append(f'scope : "{session_token(session_id)}"')
     params["fts_q"] = " AND ".join([*scopes, syntax.to_fts5(node, cols)])
@@ -140,18 +141,6 @@ def _sqlite(
     sql = f"SELECT rowid, id FROM {spec.table} WHERE rowid IN ({names})"
     ids = {r["rowid"]: r["id"] for r in tx.all(sql, found)}
     return [(ids[rid], score) for rid, score in best]
-
-
-def _owner_condition(owners: list[str | None], params: dict[str, Any]) -> str:
-    """SQL on alias `t` equivalent to the owners' scope tokens."""
-    parts = []
-    for i, owner in enumerate(owners):
-        if owner is None:
-            parts.append("t.user_id IS NULL")
-        else:
-            params[f"fts_owner{i}"] = owner
-            parts.append(f"t.user_id = :fts_owner{i}")
-    return "(" + " OR ".join(parts) + ")"
 
 
 def _postgres(

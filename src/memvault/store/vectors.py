@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memvault import scope
 from memvault.errors import InvalidInput
 from memvault.store.base import Tx
 from memvault.threads import one_blas_thread
@@ -267,9 +268,7 @@ class MatrixIndex:
                 params,
             ):
                 m.remove(str(row["t"]))
-        who = "user_id IS NULL" if user_id is None else "user_id = :u"
-        if user_id is not None:
-            params["u"] = user_id
+        who = scope.owners_clause([user_id], params, name="u")
         cur = tx.execute(
             f"SELECT {col} AS t, dim, vector FROM embeddings WHERE {who} AND model = :m "
             f"AND seq > :last AND seq <= :c AND {col} IS NOT NULL",
@@ -429,8 +428,8 @@ def ann_search(
     dim = int(query.size)
     literal = model.replace("'", "''")
     p: dict[str, Any] = dict(params or {})
-    p.update(ann_q=vec_literal(query), ann_u=user_id, ann_k=int(k))
-    who = "e.user_id IS NULL" if user_id is None else "e.user_id = :ann_u"
+    p.update(ann_q=vec_literal(query), ann_k=int(k))
+    who = scope.owners_clause([user_id], p, "e.user_id", name="ann_u")
     join = f" JOIN {table} t ON t.id = e.{col}" if table else ""
     cond = f" AND {where}" if where else ""
     dist = f"e.vec::vector({dim}) <=> CAST(:ann_q AS vector({dim}))"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from memvault.records import EmotionalPatterns, EmotionEvent, Trait, TraitChange
-from memvault.server.auth import Caller, VaultDep
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
     Body,
@@ -48,7 +48,7 @@ class TraitIn(Body):
 
 @router.get("/api/emotions", response_model=Page[EmotionEvent])
 def list_emotions(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     since: When | None = None,
@@ -67,7 +67,7 @@ def list_emotions(
 
 
 @router.post("/api/emotions", response_model=EmotionEvent, status_code=201)
-def record_emotion(body: EmotionIn, vault: VaultDep, caller: Caller) -> Any:
+def record_emotion(body: EmotionIn, vault: View, caller: Caller) -> Any:
     """Record an emotion event (intensity 0–1, or 0–`scale`)."""
     return vault.emotions.record(
         caller.user(body.user_id), body.emotion, body.intensity, trigger=body.trigger,
@@ -78,7 +78,7 @@ def record_emotion(body: EmotionIn, vault: VaultDep, caller: Caller) -> Any:
 
 @router.get("/api/emotions/patterns", response_model=EmotionalPatterns)
 def emotion_patterns(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     since: When | None = None,
@@ -93,7 +93,7 @@ def emotion_patterns(
 
 @router.get("/api/traits", response_model=Page[Trait])
 def list_traits(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     agent: Text | None = None,
@@ -105,7 +105,7 @@ def list_traits(
 
 
 @router.put("/api/traits/{name}", response_model=Trait)
-def set_trait(name: Annotated[Text, Path()], body: TraitIn, vault: VaultDep, caller: Caller) -> Any:
+def set_trait(name: Annotated[Text, Path()], body: TraitIn, vault: View, caller: Caller) -> Any:
     """Set a trait (0–1); its evolution is recorded in the same transaction."""
     return vault.traits.set(caller.write_owner(body.user_id), name, body.value,
                             agent=body.agent, reason=body.reason)  # fmt: skip
@@ -113,7 +113,7 @@ def set_trait(name: Annotated[Text, Path()], body: TraitIn, vault: VaultDep, cal
 
 @router.get("/api/traits/history", response_model=Page[TraitChange])
 def trait_history(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     name: Text | None = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from memvault.records import AgentMessage, AgentSubscription
-from memvault.server.auth import Caller, VaultDep
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
     Body,
@@ -58,7 +58,7 @@ class Unsubscribed(BaseModel):
 
 
 @router.post("/api/agent-messages", response_model=AgentMessage, status_code=201)
-def send(body: AgentMessageIn, vault: VaultDep, caller: Caller) -> Any:
+def send(body: AgentMessageIn, vault: View, caller: Caller) -> Any:
     """Send to an agent and/or a topic; `/ws` subscribers of `agent:<topic>` see it."""
     return vault.agents.send(
         body.from_agent, to_agent=body.to_agent, topic=body.topic, payload=body.payload,
@@ -69,13 +69,13 @@ def send(body: AgentMessageIn, vault: VaultDep, caller: Caller) -> Any:
 
 
 @router.get("/api/agent-messages/{message_id}", response_model=AgentMessage)
-def get_message(message_id: Annotated[Text, Path()], vault: VaultDep, caller: Caller) -> Any:
-    return vault.agents.get(message_id, user_id=caller.read_owner())
+def get_message(message_id: Annotated[Text, Path()], vault: View) -> Any:
+    return vault.agents.get(message_id)
 
 
 @router.get("/api/agents/{agent_id}/inbox", response_model=Page[AgentMessage])
 def inbox(
-    agent_id: Agent, vault: VaultDep, caller: Caller, user_id: UserParam = None,
+    agent_id: Agent, vault: View, caller: Caller, user_id: UserParam = None,
     unread_only: bool = True, include_expired: bool = False, limit: Limit = 100,
     offset: Offset = 0,
 ) -> Any:  # fmt: skip
@@ -87,14 +87,13 @@ def inbox(
 
 
 @router.post("/api/agents/{agent_id}/read", response_model=Marked)
-def mark_read(agent_id: Agent, body: ReadIn, vault: VaultDep, caller: Caller) -> Any:
-    return {"marked": vault.agents.mark_read(agent_id, body.message_ids,
-                                             user_id=caller.read_owner())}  # fmt: skip
+def mark_read(agent_id: Agent, body: ReadIn, vault: View) -> Any:
+    return {"marked": vault.agents.mark_read(agent_id, body.message_ids)}  # fmt: skip
 
 
 @router.get("/api/agent-subscriptions", response_model=Page[AgentSubscription])
 def subscriptions(
-    vault: VaultDep, caller: Caller, user_id: UserParam = None, agent_id: Text | None = None,
+    vault: View, caller: Caller, user_id: UserParam = None, agent_id: Text | None = None,
     topic: Text | None = None, limit: Limit = 100, offset: Offset = 0,
 ) -> Any:  # fmt: skip
     items = vault.agents.subscriptions(caller.read_owner(user_id), agent_id=agent_id, topic=topic)
@@ -103,13 +102,13 @@ def subscriptions(
 
 @router.post("/api/agents/{agent_id}/subscriptions", response_model=AgentSubscription,
              status_code=201)  # fmt: skip
-def subscribe(agent_id: Agent, body: SubscribeIn, vault: VaultDep, caller: Caller) -> Any:
+def subscribe(agent_id: Agent, body: SubscribeIn, vault: View, caller: Caller) -> Any:
     return vault.agents.subscribe(agent_id, body.topic, user_id=caller.write_owner(body.user_id))
 
 
 @router.delete("/api/agents/{agent_id}/subscriptions/{topic}", response_model=Unsubscribed)
 def unsubscribe(
-    agent_id: Agent, topic: Annotated[Text, Path()], vault: VaultDep, caller: Caller,
+    agent_id: Agent, topic: Annotated[Text, Path()], vault: View, caller: Caller,
     user_id: UserParam = None,
 ) -> Any:  # fmt: skip
     return {

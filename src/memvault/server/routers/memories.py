@@ -8,10 +8,10 @@ import orjson
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from memvault.domain import ANY
 from memvault.errors import InvalidInput
 from memvault.records import Memory, MemoryChange, Message
-from memvault.server.auth import Caller, VaultDep
+from memvault.scope import ANY, ScopedVault
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
     Body,
@@ -98,7 +98,7 @@ def _filters(raw: str | None) -> Any:
     return value
 
 
-def _embedding(vault: Vault, wanted: bool) -> bool | None:
+def _embedding(vault: Vault | ScopedVault, wanted: bool) -> bool | None:
     if not wanted:
         return False
     return True if vault.search.embedder is not None else None
@@ -106,7 +106,7 @@ def _embedding(vault: Vault, wanted: bool) -> bool | None:
 
 @router.get("/api/memories", response_model=Page[Memory])
 def list_memories(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     kind: Annotated[list[Text] | None, Query(description="Kinds (repeatable)")] = None,
@@ -128,7 +128,7 @@ def list_memories(
 
 
 @router.post("/api/memories", response_model=Memory, status_code=201)
-def add_memory(body: MemoryIn, vault: VaultDep, caller: Caller) -> Any:
+def add_memory(body: MemoryIn, vault: View, caller: Caller) -> Any:
     """Store a memory (the same content twice for one owner and kind returns the first)."""
     return vault.memories.add(
         caller.write_owner(body.user_id), body.kind, body.content, context=body.context,
@@ -139,28 +139,28 @@ def add_memory(body: MemoryIn, vault: VaultDep, caller: Caller) -> Any:
 
 
 @router.get("/api/memories/{memory_id}", response_model=Memory)
-def get_memory(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
+def get_memory(memory_id: MemoryId, vault: View) -> Any:
     """One memory (a user key also reads the shared base layer)."""
-    return vault.memories.get(memory_id, user_id=caller.read_owner(), layered=True)
+    return vault.memories.get(memory_id, layered=True)
 
 
 @router.patch("/api/memories/{memory_id}", response_model=Memory)
-def update_memory(memory_id: MemoryId, body: MemoryPatch, vault: VaultDep, caller: Caller) -> Any:
+def update_memory(memory_id: MemoryId, body: MemoryPatch, vault: View) -> Any:
     """Change a memory; the change is kept in its history."""
     fields: dict[str, Any] = body.model_dump(exclude_unset=True)
-    return vault.memories.update(memory_id, user_id=caller.read_owner(), **fields)
+    return vault.memories.update(memory_id, **fields)
 
 
 @router.delete("/api/memories/{memory_id}", response_model=Deleted)
-def delete_memory(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
-    vault.memories.delete(memory_id, user_id=caller.read_owner())
+def delete_memory(memory_id: MemoryId, vault: View) -> Any:
+    vault.memories.delete(memory_id)
     return {"id": memory_id}
 
 
 @router.get("/api/memories/{memory_id}/history", response_model=list[MemoryChange])
-def memory_history(memory_id: MemoryId, vault: VaultDep, caller: Caller) -> Any:
+def memory_history(memory_id: MemoryId, vault: View) -> Any:
     """What changed, old and new text, why and when; oldest first."""
-    return vault.memories.history(memory_id, user_id=caller.read_owner())
+    return vault.memories.history(memory_id)
 
 
 NOTE_HEADER = "X-Memvault-Note"  # e.g. the vector leg had no vector to search
@@ -174,7 +174,7 @@ def _notes(response: Response, notes: list[str]) -> None:
 
 @router.get("/api/search/memories", response_model=list[MemoryHit], tags=["search"])
 def search_memories(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     response: Response,
     q: Annotated[Text, Query(max_length=MAX_QUERY, description='Words, "phrases", OR, -not')],
@@ -205,7 +205,7 @@ def search_memories(
 
 @router.get("/api/search/messages", response_model=list[MessageHit], tags=["search"])
 def search_messages(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     response: Response,
     q: Annotated[Text, Query(max_length=MAX_QUERY)],

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from memvault.records import ResponsePattern
-from memvault.server.auth import Caller, VaultDep
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
     Body,
@@ -50,7 +50,7 @@ class Outcome(Body):
 
 @router.get("", response_model=Page[ResponsePattern])
 def find_patterns(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     intent: Text | None = None,
@@ -68,7 +68,7 @@ def find_patterns(
 
 
 @router.post("", response_model=ResponsePattern, status_code=201)
-def add_pattern(body: PatternIn, vault: VaultDep, caller: Caller) -> Any:
+def add_pattern(body: PatternIn, vault: View, caller: Caller) -> Any:
     return vault.patterns.add(
         caller.write_owner(body.user_id), body.intent, body.trigger_context, body.response_text,
         success_score=body.success_score, metadata=body.metadata, teacher=caller.admin,
@@ -78,14 +78,14 @@ def add_pattern(body: PatternIn, vault: VaultDep, caller: Caller) -> Any:
 
 @router.get("/{pattern_id}", response_model=ResponsePattern)
 def get_pattern(
-    pattern_id: PatternId, vault: VaultDep, caller: Caller, user_id: UserParam = None
+    pattern_id: PatternId, vault: View, caller: Caller, user_id: UserParam = None
 ) -> Any:
     return vault.patterns.get(pattern_id, user_id=caller.write_owner(user_id))
 
 
 @router.patch("/{pattern_id}", response_model=ResponsePattern)
 def update_pattern(
-    pattern_id: PatternId, body: PatternPatch, vault: VaultDep, caller: Caller,
+    pattern_id: PatternId, body: PatternPatch, vault: View, caller: Caller,
     user_id: UserParam = None,
 ) -> Any:  # fmt: skip
     fields: dict[str, Any] = body.model_dump(exclude_unset=True)
@@ -96,7 +96,7 @@ def update_pattern(
 
 @router.post("/{pattern_id}/use", response_model=ResponsePattern)
 def record_use(
-    pattern_id: PatternId, body: Outcome, vault: VaultDep, caller: Caller,
+    pattern_id: PatternId, body: Outcome, vault: View, caller: Caller,
     user_id: UserParam = None,
 ) -> Any:  # fmt: skip
     """Count one use and fold its outcome into the success score."""
@@ -106,7 +106,7 @@ def record_use(
 
 @router.delete("/{pattern_id}", response_model=Deleted)
 def delete_pattern(
-    pattern_id: PatternId, vault: VaultDep, caller: Caller, user_id: UserParam = None
+    pattern_id: PatternId, vault: View, caller: Caller, user_id: UserParam = None
 ) -> Any:
     vault.patterns.delete(pattern_id, user_id=caller.write_owner(user_id), teacher=caller.admin)
     return {"id": pattern_id}

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from memvault.records import Project
-from memvault.server.auth import Caller, VaultDep
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import Limit, Offset, Page, Text, UserParam, page
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/projects", tags=["projects"], responses=COMMON)
 
 @router.get("", response_model=Page[Project])
 def list_projects(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     limit: Limit = 100,
@@ -28,5 +28,5 @@ def list_projects(
 
 
 @router.get("/{project_id}", response_model=Project)
-def get_project(project_id: Annotated[Text, Path()], vault: VaultDep, caller: Caller) -> Any:
-    return vault.projects.get(project_id, user_id=caller.read_owner())
+def get_project(project_id: Annotated[Text, Path()], vault: View) -> Any:
+    return vault.projects.get(project_id)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from memvault.records import AgentMessage
-from memvault.server.auth import Caller, VaultDep
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import Limit, Offset, Page, Text, UserParam, page
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["agents"], responses=COMMON)
 
 @router.get("/api/agent-messages", response_model=Page[AgentMessage])
 def recent_agent_messages(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     agent_id: Text | None = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
 from memvault.keys import ApiKey, ApiKeys
-from memvault.server.auth import Caller, VaultDep
+from memvault.server.auth import Caller, VaultDep, view_of
 from memvault.server.routers import COMMON
 from memvault.server.schemas import Body, Limit, Offset, Page, Text, UserParam, window
 from memvault.vault import Vault
@@ -64,12 +64,12 @@ def stats(vault: VaultDep, caller: Caller) -> Any:
         s = vault.stats()
         return {"engine": s.engine, "schema_version": s.schema_version, "scope": "all",
                 "size_bytes": s.size_bytes, "url": s.url, "counts": s.counts}  # fmt: skip
-    user_id = caller.user()
-    usage = vault.profiles.usage(user_id)
+    view = view_of(vault, caller)
+    usage = view.profiles.usage(caller.user())
     counts = {
         "sessions": usage.conversations,
         "messages": usage.messages,
-        "memories": vault.memories.count(user_id),
+        "memories": view.memories.count(),
     }
     return {"engine": vault.engine, "schema_version": vault.schema_version, "scope": "user",
             "size_bytes": None, "url": None, "counts": counts}  # fmt: skip

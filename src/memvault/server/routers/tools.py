@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import is_id
 from memvault.records import Action, RoutingScore, Suggestion, ToolStats
-from memvault.server.auth import Caller, Principal, VaultDep
+from memvault.scope import ScopedVault
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
     Body,
@@ -89,13 +90,13 @@ def _paths(value: list[str] | str | None) -> list[str]:
     return value
 
 
-def _session(vault: Vault, caller: Principal, owner: str | None, session_id: str | None,
+def _session(vault: Vault | ScopedVault, owner: str | None, session_id: str | None,
              meta: dict[str, Any]) -> str | None:  # fmt: skip
     if session_id is None or not session_id.strip():
         return None
     if is_id(session_id):
         try:
-            session = vault.sessions.get(session_id, user_id=caller.read_owner())
+            session = vault.sessions.get(session_id)
         except NotFound:
             session = None
         if session is not None and session.user_id == owner:
@@ -105,7 +106,7 @@ def _session(vault: Vault, caller: Principal, owner: str | None, session_id: str
 
 
 @router.post("/api/actions", response_model=Action, status_code=201)
-def record_action(body: ActionIn, vault: VaultDep, caller: Caller) -> Any:
+def record_action(body: ActionIn, vault: View, caller: Caller) -> Any:
     """Log one tool call (DCM's hook body works unchanged)."""
     owner = caller.write_owner(body.user_id)
     meta = dict(body.metadata or {})
@@ -117,14 +118,14 @@ def record_action(body: ActionIn, vault: VaultDep, caller: Caller) -> Any:
         body.tool_name, tool_type=body.tool_type, user_id=owner, input=body.input,
         file_paths=_paths(body.file_paths), exit_code=_exit_code(body.exit_code),
         duration_ms=body.duration_ms, project_id=project_id,
-        session_id=_session(vault, caller, owner, body.session_id, meta), metadata=meta,
+        session_id=_session(vault, owner, body.session_id, meta), metadata=meta,
         created_at=body.created_at,
     )  # fmt: skip
 
 
 @router.get("/api/actions", response_model=Page[Action])
 def list_actions(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     tool_name: Text | None = None,
@@ -143,7 +144,7 @@ def list_actions(
 
 @router.get("/api/actions/stats", response_model=list[ToolStats])
 def action_stats(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     tool_name: Text | None = None,
@@ -157,13 +158,13 @@ def action_stats(
 
 
 @router.get("/api/actions/{action_id}", response_model=Action)
-def get_action(action_id: Annotated[Text, Path()], vault: VaultDep, caller: Caller) -> Any:
-    return vault.actions.get(action_id, user_id=caller.read_owner())
+def get_action(action_id: Annotated[Text, Path()], vault: View) -> Any:
+    return vault.actions.get(action_id)
 
 
 @router.get("/api/routing/suggest", response_model=SuggestOut)
 def suggest(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     q: Annotated[Text, Query(description="The request to route")],
     user_id: UserParam = None,
@@ -177,7 +178,7 @@ def suggest(
 
 
 @router.post("/api/routing/feedback", response_model=list[RoutingScore])
-def routing_feedback(body: RoutingFeedback, vault: VaultDep, caller: Caller) -> Any:
+def routing_feedback(body: RoutingFeedback, vault: View, caller: Caller) -> Any:
     """Learn from one outcome: the request's keywords gain (or lose) weight for the tool."""
     words: str | list[str] | None = body.keywords if body.keywords is not None else body.query
     if words is None:
@@ -188,7 +189,7 @@ def routing_feedback(body: RoutingFeedback, vault: VaultDep, caller: Caller) -> 
 
 @router.get("/api/routing/scores", response_model=Page[RoutingScore])
 def routing_scores(
-    vault: VaultDep,
+    vault: View,
     caller: Caller,
     user_id: UserParam = None,
     keyword: Text | None = None,

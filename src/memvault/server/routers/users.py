@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from memvault.records import Personality, Profile, UsageStats, User
-from memvault.server.auth import Caller, VaultDep
+from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import Body, JsonObject, Limit, Offset, Page, Text, page, window
 
@@ -28,7 +28,7 @@ class UserPatch(Body):
 
 
 @router.get("", response_model=Page[User])
-def list_users(vault: VaultDep, caller: Caller, limit: Limit = 100, offset: Offset = 0) -> Any:
+def list_users(vault: View, caller: Caller, limit: Limit = 100, offset: Offset = 0) -> Any:
     """Every user (admin key), or the key's own user."""
     if caller.admin:
         return page(vault.users.list(limit=limit, offset=offset), limit, offset)
@@ -36,42 +36,42 @@ def list_users(vault: VaultDep, caller: Caller, limit: Limit = 100, offset: Offs
 
 
 @router.post("", response_model=User, status_code=201)
-def create_user(body: UserIn, vault: VaultDep, caller: Caller) -> Any:
+def create_user(body: UserIn, vault: View, caller: Caller) -> Any:
     """Create a user (admin key); the handle must be unique."""
     caller.require_admin()
     return vault.users.create(body.handle, body.display_name, body.profile)
 
 
 @router.get("/{user_id}", response_model=User)
-def get_user(user_id: UserId, vault: VaultDep, caller: Caller) -> Any:
+def get_user(user_id: UserId, vault: View, caller: Caller) -> Any:
     return vault.users.get(caller.user(user_id))
 
 
 @router.patch("/{user_id}", response_model=User)
-def update_user(user_id: UserId, body: UserPatch, vault: VaultDep, caller: Caller) -> Any:
+def update_user(user_id: UserId, body: UserPatch, vault: View, caller: Caller) -> Any:
     """Change the display name and/or the profile (merged by default)."""
     return vault.users.update(caller.user(user_id), display_name=body.display_name,
                               profile=body.profile, merge_profile=body.merge_profile)  # fmt: skip
 
 
 @router.get("/{user_id}/profile", response_model=Profile)
-def profile(user_id: UserId, vault: VaultDep, caller: Caller) -> Any:
+def profile(user_id: UserId, vault: View, caller: Caller) -> Any:
     """Personality levels, voice preferences, interests, dislikes and usage statistics."""
     return vault.profiles.get(caller.user(user_id))
 
 
 @router.get("/{user_id}/usage", response_model=UsageStats)
-def usage(user_id: UserId, vault: VaultDep, caller: Caller) -> Any:
+def usage(user_id: UserId, vault: View, caller: Caller) -> Any:
     return vault.profiles.usage(caller.user(user_id))
 
 
 @router.get("/{user_id}/personality", response_model=Personality)
-def personality(user_id: UserId, vault: VaultDep, caller: Caller, agent: Text = "default") -> Any:
+def personality(user_id: UserId, vault: View, caller: Caller, agent: Text = "default") -> Any:
     """The user's traits over the base layer's."""
     return vault.traits.personality(caller.user(user_id), agent=agent)
 
 
 @router.get("/{user_id}/export", response_model=dict[str, Any])
-def export(user_id: UserId, vault: VaultDep, caller: Caller) -> Any:
+def export(user_id: UserId, vault: View, caller: Caller) -> Any:
     """Everything the user owns, as JSON (never another user's rows)."""
     return vault.export_user(caller.user(user_id))
