@@ -41,12 +41,13 @@ from memvault.errors import Forbidden, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from memvault.affect import Contexts, Emotions, Profiles, Traits
+    from memvault.agents import Agents
     from memvault.conversations import Messages, Sessions
-    from memvault.coordination import Agents, Tasks
     from memvault.memories import Memories
     from memvault.patterns import Patterns
     from memvault.search.query import Embeddings, Search
     from memvault.store.base import Row, Tx
+    from memvault.tasks import Tasks
     from memvault.tools import Actions, Routing
     from memvault.users import Projects, Users
     from memvault.vault import Vault

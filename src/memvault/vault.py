@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from memvault import admin, paths
 from memvault.affect import Contexts, Emotions, Profiles, Traits
+from memvault.agents import Agents
 from memvault.clock import Clock, utcnow
 from memvault.conversations import Messages, Sessions
-from memvault.coordination import Agents, Tasks
 from memvault.events import EventBus
 from memvault.memories import Memories
 from memvault.patterns import Patterns
@@ -22,6 +22,7 @@ from memvault.scope import ScopedVault
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
+from memvault.tasks import Tasks
 from memvault.tools import Actions, Routing
 from memvault.users import Projects, Users
 
