@@ -10,7 +10,7 @@ from typing import Any
 
 import memvault
 from memvault import validate as v
-from memvault.affect import _assemble
+from memvault.emotions import _assemble
 from memvault.records import EmotionalPatterns
 
 

@@ -40,15 +40,18 @@ from memvault import validate as v
 from memvault.errors import Forbidden, InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from memvault.affect import Contexts, Emotions, Profiles, Traits
     from memvault.agents import Agents
+    from memvault.contexts import Contexts
     from memvault.conversations import Messages, Sessions
+    from memvault.emotions import Emotions
     from memvault.memories import Memories
     from memvault.patterns import Patterns
+    from memvault.profiles import Profiles
     from memvault.search.query import Embeddings, Search
     from memvault.store.base import Row, Tx
     from memvault.tasks import Tasks
     from memvault.tools import Actions, Routing
+    from memvault.traits import Traits
     from memvault.users import Projects, Users
     from memvault.vault import Vault
 

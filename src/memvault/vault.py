@@ -9,13 +9,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from memvault import admin, paths
-from memvault.affect import Contexts, Emotions, Profiles, Traits
 from memvault.agents import Agents
 from memvault.clock import Clock, utcnow
+from memvault.contexts import Contexts
 from memvault.conversations import Messages, Sessions
+from memvault.emotions import Emotions
 from memvault.events import EventBus
 from memvault.memories import Memories
 from memvault.patterns import Patterns
+from memvault.profiles import Profiles
 from memvault.records import Stats
 from memvault.retention import Retention
 from memvault.scope import ScopedVault
@@ -24,6 +26,7 @@ from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
 from memvault.tasks import Tasks
 from memvault.tools import Actions, Routing
+from memvault.traits import Traits
 from memvault.users import Projects, Users
 
 if TYPE_CHECKING:

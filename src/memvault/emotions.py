@@ -1,5 +1,5 @@
-"""Affect: emotion events and the patterns computed from them, personality traits and their
-evolution, user profile helpers and a session's conversation context.
+"""Emotions: emotion events and the patterns computed from them (rollups, trends, triggers)
+and a session's emotion trajectory.
 
 Emotional patterns are computed on demand: `Emotions.patterns` sums the daily rollups that
 triggers keep beside `emotion_events` (revision 0005) for whole UTC days, and aggregates the
@@ -10,8 +10,7 @@ scale; legacy 0–100 values are converted on the way in when the caller says so
 from __future__ import annotations
 
 import builtins
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,32 +20,21 @@ from memvault.domain import Domain, insert_sql
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import (
-    ConversationContext,
     EmotionalPatterns,
     EmotionEvent,
     EmotionPattern,
-    Personality,
-    Profile,
-    Trait,
-    TraitChange,
     TrajectoryPoint,
     TriggerCount,
-    UsageStats,
 )
 from memvault.scope import ANY, Owner
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
-from memvault.tools import for_update, keywords
 
 EVENT_COLUMNS = columns(EmotionEvent)
-TRAIT_COLUMNS = columns(Trait, without=("metadata",))
-CHANGE_COLUMNS = columns(TraitChange, without=("agent", "name"))
 TREND_THRESHOLD = 0.05  # |recent − earlier| average intensity below this is "stable"
 
 
 event_from_row = row_decoder(EmotionEvent)
-trait_from_row = row_decoder(Trait)
-trait_change_from_row = row_decoder(TraitChange)
 point_from_row = row_decoder(TrajectoryPoint)
 
 
@@ -386,7 +374,7 @@ class Emotions(Domain):
         emotion labels of its messages (intensity None)."""
         params: dict[str, Any] = {"sid": v.id_("session_id", session_id)}
         with self._store.read() as tx:
-            return _trajectory(tx, params, user_id)
+            return session_trajectory(tx, params, user_id)
 
 
 HOURS = tuple(f"h{h:02d}" for h in range(24))
@@ -550,12 +538,10 @@ def _range(tx: Tx, params: dict[str, Any], since: datetime | None, until: dateti
     return where
 
 
-def _session_visible(tx: Tx, session_id: str, user_id: Owner) -> Row:
-    return scope.row(tx, "sessions", "session", session_id, user_id, columns="id, user_id")
-
-
-def _trajectory(tx: Tx, params: dict[str, Any], user_id: Owner) -> list[TrajectoryPoint]:
-    _session_visible(tx, params["sid"], user_id)
+def session_trajectory(tx: Tx, params: dict[str, Any], user_id: Owner) -> list[TrajectoryPoint]:
+    """The emotions of session `params["sid"]` (NotFound unless `user_id` may see it): its
+    emotion events, else its messages' emotion labels."""
+    scope.row(tx, "sessions", "session", params["sid"], user_id, columns="id")
     rows = tx.all(
         "SELECT occurred_at AS at, emotion, intensity, 'event' AS source FROM emotion_events "
         "WHERE session_id = :sid ORDER BY occurred_at, id",
@@ -568,391 +554,3 @@ def _trajectory(tx: Tx, params: dict[str, Any], user_id: Owner) -> list[Trajecto
             params,
         )
     return [point_from_row(tx, r) for r in rows]
-
-
-def _agent(value: Any) -> str:
-    return v.text("agent", value, max_len=200)
-
-
-def _trait_scope(user_id: Owner, params: dict[str, Any], column: str = "user_id") -> str:
-    """Traits are read per owner (a user id, or None for the agent's base defaults)."""
-    if scope.is_any(user_id):
-        raise InvalidInput("user_id", user_id, "traits are read per owner (a user id or None)")
-    return scope.clause(user_id, params, column)
-
-
-class Traits(Domain):
-    """`vault.traits`: an agent's personality per user (None: the agent's base defaults),
-    each value 0–1; every change is kept in `trait_changes`."""
-
-    def get(self, user_id: str | None, name: str, *, agent: str = "default") -> Trait:
-        """One trait (NotFound when never set)."""
-        params: dict[str, Any] = {"agent": _agent(agent), "name": v.text("name", name)}
-        where = _trait_scope(user_id, params)
-        with self._store.read() as tx:
-            row = tx.one(
-                f"SELECT * FROM traits WHERE {where} AND agent = :agent AND name = :name",
-                params,
-            )
-            if row is None:
-                raise NotFound("trait", f"{agent}/{name}")
-            return trait_from_row(tx, row)
-
-    def list(self, user_id: str | None, *, agent: str | None = None) -> list[Trait]:
-        """Traits of an owner, by agent and name."""
-        params: dict[str, Any] = {}
-        where = [_trait_scope(user_id, params)]
-        if agent is not None:
-            params["agent"] = _agent(agent)
-            where.append("agent = :agent")
-        with self._store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM traits WHERE {' AND '.join(where)} ORDER BY agent, name",
-                params,
-            )
-            return [trait_from_row(tx, r) for r in rows]
-
-    def set(
-        self,
-        user_id: str | None,
-        name: str,
-        value: float,
-        *,
-        agent: str = "default",
-        reason: str | None = None,
-    ) -> Trait:
-        """Set a trait to `value` (0–1); the change (old, new, reason, time) is recorded in
-        the same transaction. Setting the value it already has records nothing."""
-        value = v.unit("value", value)
-        return self._change(user_id, name, agent, reason, lambda old: value)
-
-    def adjust(
-        self,
-        user_id: str | None,
-        name: str,
-        delta: float,
-        *,
-        agent: str = "default",
-        reason: str | None = None,
-        initial: float = 0.5,
-    ) -> Trait:
-        """Move a trait by `delta`, clamped to 0–1 (a trait never set starts at `initial`);
-        read and write happen in one locked transaction, so concurrent adjustments add up."""
-        delta = v.number_("delta", delta)
-        initial = v.unit("initial", initial)
-        return self._change(
-            user_id,
-            name,
-            agent,
-            reason,
-            lambda old: round(min(1.0, max(0.0, (initial if old is None else old) + delta)), 12),
-        )
-
-    def _change(
-        self,
-        user_id: str | None,
-        name: str,
-        agent: str,
-        reason: str | None,
-        compute: Callable[[float | None], float],
-    ) -> Trait:
-        user_id = v.optional_id("user_id", user_id)
-        name = v.text("name", name, max_len=200)
-        agent = _agent(agent)
-        reason = v.optional_text("reason", reason, allow_empty=True)
-        params: dict[str, Any] = {"agent": agent, "name": name}
-        where = scope.clause(user_id, params)
-        now = self._now()
-        with self._store.write() as tx:
-            self._require_user(tx, user_id)
-            params["now"] = tx.ts(now)
-            row = tx.one(
-                f"SELECT * FROM traits WHERE {where} AND agent = :agent AND name = :name"
-                + for_update(tx),
-                params,
-            )
-            if row is None:
-                new = compute(None)
-                row = tx.one(
-                    insert_sql("traits", TRAIT_COLUMNS, "*", conflict=True),
-                    {"id": new_id(), "user_id": user_id, "agent": agent, "name": name,
-                     "value": new, "updated_at": params["now"]},
-                )  # fmt: skip
-                if row is None:  # created concurrently (PostgreSQL): lock and go on
-                    row = tx.one(
-                        f"SELECT * FROM traits WHERE {where} AND agent = :agent "
-                        "AND name = :name" + for_update(tx),
-                        params,
-                    )
-                    assert row is not None
-                else:
-                    trait = trait_from_row(tx, row)
-                    self._record(tx, trait, None, reason)
-                    return trait
-            old = float(row["value"])
-            new = compute(old)
-            if new == old:
-                return trait_from_row(tx, row)
-            row = tx.returning(
-                "UPDATE traits SET value = :value, updated_at = :now WHERE id = :id RETURNING *",
-                {"value": new, "now": params["now"], "id": row["id"]},
-            )
-            trait = trait_from_row(tx, row)
-            self._record(tx, trait, old, reason)
-            return trait
-
-    def _record(self, tx: Tx, trait: Trait, old: float | None, reason: str | None) -> None:
-        tx.execute(
-            insert_sql("trait_changes", CHANGE_COLUMNS),
-            {
-                "id": new_id(),
-                "trait_id": trait.id,
-                "user_id": trait.user_id,
-                "old_value": old,
-                "new_value": trait.value,
-                "reason": reason,
-                "changed_at": tx.ts(trait.updated_at),
-            },
-        )
-        self._emit(
-            tx,
-            "trait.changed",
-            trait.user_id,
-            {"trait_id": trait.id},
-            {"agent": trait.agent, "name": trait.name, "old": old, "new": trait.value},
-        )
-
-    def history(
-        self,
-        user_id: str | None,
-        name: str | None = None,
-        *,
-        agent: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> builtins.list[TraitChange]:
-        """Changes of the owner's traits (one trait when `name` is given), oldest first."""
-        params: dict[str, Any] = {
-            "limit": v.integer("limit", limit, minimum=1),
-            "offset": v.integer("offset", offset, minimum=0),
-        }
-        where = [_trait_scope(user_id, params, "t.user_id")]
-        if name is not None:
-            params["name"] = v.text("name", name)
-            where.append("t.name = :name")
-        if agent is not None:
-            params["agent"] = _agent(agent)
-            where.append("t.agent = :agent")
-        with self._store.read() as tx:
-            rows = tx.all(
-                "SELECT c.*, t.agent, t.name FROM trait_changes c "
-                "JOIN traits t ON t.id = c.trait_id "
-                f"WHERE {' AND '.join(where)} ORDER BY c.changed_at, c.id "
-                "LIMIT :limit OFFSET :offset",
-                params,
-            )
-            return [trait_change_from_row(tx, r) for r in rows]
-
-    def personality(
-        self, user_id: str | None, *, agent: str = "default", layered: bool = True
-    ) -> Personality:
-        """The agent's current personality for the user as one object: with `layered`, the
-        base defaults (user None) overridden by the user's own values."""
-        agent = _agent(agent)
-        traits: dict[str, float] = {}
-        updated: datetime | None = None
-        owners: list[str | None] = [user_id]
-        if user_id is not None and layered:
-            owners = [None, user_id]
-        for owner in owners:
-            for trait in self.list(owner, agent=agent):
-                traits[trait.name] = trait.value
-                updated = trait.updated_at if updated is None else max(updated, trait.updated_at)
-        return Personality(user_id, agent, dict(sorted(traits.items())), updated)
-
-
-VOICE_FIELDS: dict[str, Callable[[str, Any], Any]] = {
-    "speed": lambda f, x: _positive(f, x),
-    "pitch": lambda f, x: v.number_(f, x),
-    "volume": lambda f, x: v.unit(f, x),
-    "auto_speak": lambda f, x: _boolean(f, x),
-    "voice": lambda f, x: v.text(f, x, max_len=200),
-    "language": lambda f, x: v.text(f, x, max_len=50),
-}
-
-
-def _positive(field: str, value: Any) -> float:
-    number = v.number_(field, value)
-    if number <= 0:
-        raise InvalidInput(field, value, "must be positive")
-    return number
-
-
-def _boolean(field: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput(field, value, "expected true or false")
-    return value
-
-
-class Profiles(Domain):
-    """`vault.profiles`: EdgeSoul's user profile helpers over `users.profile` (personality
-    levels, voice preferences, interests, dislikes) and exact usage statistics computed from
-    the sessions table (whose message counts `messages.append/delete` keep exact)."""
-
-    def get(self, user_id: str) -> Profile:
-        """The user's profile, with usage statistics computed now."""
-        user_id = v.id_("user_id", user_id)
-        with self._store.read() as tx:
-            row = tx.one("SELECT profile FROM users WHERE id = :id", {"id": user_id})
-            if row is None:
-                raise NotFound("user", user_id)
-            profile = tx.json_out(row["profile"]) or {}
-            usage = self._usage(tx, user_id)
-        return Profile(
-            user_id=user_id,
-            personality=dict(profile.get("personality") or {}),
-            voice=dict(profile.get("voice") or {}),
-            interests=list(profile.get("interests") or []),
-            dislikes=list(profile.get("dislikes") or []),
-            usage=usage,
-        )
-
-    def usage(self, user_id: str) -> UsageStats:
-        """Conversations, messages and average session length (messages and seconds)."""
-        user_id = v.id_("user_id", user_id)
-        with self._store.read() as tx:
-            if tx.one("SELECT 1 FROM users WHERE id = :id", {"id": user_id}) is None:
-                raise NotFound("user", user_id)
-            return self._usage(tx, user_id)
-
-    def _usage(self, tx: Tx, user_id: str) -> UsageStats:
-        seconds = tx.seconds_between("COALESCE(ended_at, updated_at)", "started_at")
-        row = tx.one(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(message_count), 0) AS msgs, "
-            f"AVG({seconds}) AS secs, MIN(started_at) AS first_at, "
-            "MAX(updated_at) AS last_at FROM sessions WHERE user_id = :u",
-            {"u": user_id},
-        )
-        assert row is not None
-        n = int(row["n"])
-        msgs = int(row["msgs"])
-        return UsageStats(
-            conversations=n,
-            messages=msgs,
-            avg_messages_per_session=msgs / n if n else 0.0,
-            avg_session_seconds=float(row["secs"] or 0.0),
-            first_session_at=tx.ts_out(row["first_at"]),
-            last_activity_at=tx.ts_out(row["last_at"]),
-        )
-
-    def _patch(self, user_id: str, change: Callable[[dict[str, Any]], None]) -> Profile:
-        user_id = v.id_("user_id", user_id)
-        with self._store.write() as tx:
-            row = tx.one(
-                "SELECT profile FROM users WHERE id = :id" + for_update(tx),
-                {"id": user_id},
-            )
-            if row is None:
-                raise NotFound("user", user_id)
-            profile = tx.json_out(row["profile"]) or {}
-            change(profile)
-            tx.execute(
-                "UPDATE users SET profile = :p, updated_at = :now WHERE id = :id",
-                {"p": tx.json(profile), "now": tx.ts(self._now()), "id": user_id},
-            )
-            self._emit(tx, "user.updated", user_id, {"user_id": user_id}, {"profile": True})
-        return self.get(user_id)
-
-    def set_personality(
-        self, user_id: str, levels: Mapping[str, float], *, scale: float = 1.0
-    ) -> Profile:
-        """Merge personality levels (0–1, or 0–`scale`, e.g. scale=10 for 0–10 sliders)."""
-        if not isinstance(levels, Mapping):
-            raise InvalidInput("levels", levels, "expected a mapping of name to level")
-        clean = {
-            v.text("levels", k, max_len=200): normalise_intensity(x, scale, f"levels[{k!r}]")
-            for k, x in levels.items()
-        }
-        return self._patch(user_id, lambda p: p.setdefault("personality", {}).update(clean))
-
-    def set_voice(self, user_id: str, **prefs: Any) -> Profile:
-        """Merge voice preferences: speed (>0), pitch, volume (0–1), auto_speak (bool), voice,
-        language; other names are refused."""
-        clean = {}
-        for key, value in prefs.items():
-            if key not in VOICE_FIELDS:
-                raise InvalidInput("voice", key, f"expected one of {', '.join(VOICE_FIELDS)}")
-            clean[key] = VOICE_FIELDS[key](f"voice.{key}", value)
-        return self._patch(user_id, lambda p: p.setdefault("voice", {}).update(clean))
-
-    def add_interests(self, user_id: str, *items: str) -> Profile:
-        """Add interests (kept unique, in order); an interest stops being a dislike."""
-        return self._edit_lists(user_id, "interests", "dislikes", items)
-
-    def add_dislikes(self, user_id: str, *items: str) -> Profile:
-        """Add dislikes (kept unique, in order); a dislike stops being an interest."""
-        return self._edit_lists(user_id, "dislikes", "interests", items)
-
-    def remove_interests(self, user_id: str, *items: str) -> Profile:
-        return self._edit_lists(user_id, None, "interests", items)
-
-    def remove_dislikes(self, user_id: str, *items: str) -> Profile:
-        return self._edit_lists(user_id, None, "dislikes", items)
-
-    def _edit_lists(
-        self, user_id: str, add_to: str | None, remove_from: str, items: Iterable[str]
-    ) -> Profile:
-        clean = [v.text(add_to or remove_from, i, max_len=500).strip() for i in items]
-        folded = {c.casefold() for c in clean}
-
-        def change(profile: dict[str, Any]) -> None:
-            profile[remove_from] = [
-                x for x in profile.get(remove_from) or [] if str(x).casefold() not in folded
-            ]
-            if add_to is not None:
-                current = list(profile.get(add_to) or [])
-                known = {str(x).casefold() for x in current}
-                for item in clean:
-                    if item.casefold() not in known:
-                        current.append(item)
-                        known.add(item.casefold())
-                profile[add_to] = current
-
-        return self._patch(user_id, change)
-
-
-class Contexts(Domain):
-    """`vault.contexts`: EdgeSoul's conversation context, derived from what is stored."""
-
-    def get(
-        self, session_id: str, *, user_id: Owner = ANY, last: int = 10, topics: int = 5
-    ) -> ConversationContext:
-        """The last `last` messages (oldest first), the session's `topics` most frequent
-        keywords in user messages among them, the current emotion (latest event, else latest
-        labelled message) and the emotion trajectory."""
-        from memvault.conversations import message_from_row
-
-        session_id = v.id_("session_id", session_id)
-        last = v.integer("last", last, minimum=1)
-        topics = v.integer("topics", topics, minimum=0)
-        params: dict[str, Any] = {"sid": session_id, "n": last}
-        with self._store.read() as tx:
-            session = _session_visible(tx, session_id, user_id)
-            rows = tx.all(
-                "SELECT * FROM messages WHERE session_id = :sid ORDER BY seq DESC LIMIT :n",
-                params,
-            )
-            messages = [message_from_row(tx, r) for r in reversed(rows)]
-            trajectory = _trajectory(tx, params, user_id)
-        counts: Counter[str] = Counter()
-        for message in messages:
-            if message.role == "user":
-                counts.update(keywords(message.content))
-        return ConversationContext(
-            session_id=session_id,
-            user_id=tx.id_out(session["user_id"]),
-            messages=messages,
-            topics=[word for word, _ in counts.most_common(topics)],
-            current_emotion=trajectory[-1].emotion if trajectory else None,
-            trajectory=trajectory,
-        )
