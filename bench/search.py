@@ -96,7 +96,7 @@ def sentences(n: int, seed: int) -> list[str]:
 
 
 def has_vec(vault: memvault.Vault) -> bool:
-    from memvault.store import vectors
+    from memvault.search import vectors
 
     with vault.store.read() as tx:
         return vectors.has_pgvector(tx)
@@ -260,7 +260,7 @@ def bench_vectors(url: str, label: str, sizes: list[int], vec0: bool) -> list[di
 
 def build_ann(vault: memvault.Vault) -> float:
     """Build the HNSW index of MODEL (pgvector defaults m=16, ef_construction=64); seconds."""
-    from memvault.store import vectors
+    from memvault.search import vectors
 
     t = now()
     with vault.store.write() as tx:
@@ -273,7 +273,7 @@ def bench_ann(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray,
               label: str, fl: float) -> list[dict[str, Any]]:  # fmt: skip
     """pgvector HNSW through `memories.search(approximate=True)`: latency and recall@10
     against the exact top-10 (numpy), at two ef_search values."""
-    from memvault.store import vectors
+    from memvault.search import vectors
 
     build = build_ann(vault)
     truth = []
@@ -304,7 +304,7 @@ def bench_ann(vault: memvault.Vault, u: str, x: np.ndarray, queries: np.ndarray,
 
 
 def build_ann_files(vault: memvault.Vault, user: str) -> float:
-    """Build the approximate index files of MODEL (store/ann.py) for `user`; seconds.
+    """Build the approximate index files of MODEL (search/ann.py) for `user`; seconds.
     Built before the exact matrix is loaded, so that the two never sit in memory together."""
     t = now()
     vault.search.ann_build(MODEL, user_id=user)
@@ -387,10 +387,9 @@ def timed_pairs(calls: dict[str, Any], reps: int) -> tuple[dict[str, list[float]
 
 
 def bm25_window(vault: memvault.Vault, owner: str, query: str) -> list[Any]:
-    """The previous SQLite full-text query (before fts_bm25): FTS5's bm25() over the same
-    window, with the owner's scope in the MATCH."""
-    from memvault.search import syntax
-    from memvault.store import fulltext
+    """The previous SQLite full-text query (before search/bm25.py): FTS5's bm25() over
+    the same window, with the owner's scope in the MATCH."""
+    from memvault.search import fulltext, syntax
 
     node = syntax.parse(query)
     assert node is not None

@@ -1,4 +1,4 @@
-"""Approximate vector index files (store/ann.py): recall against exact search, filters,
+"""Approximate vector index files (search/ann.py): recall against exact search, filters,
 other processes' writes and deletes after the build, rebuilds seen by open Vaults, and exact
 answers whenever the files are missing, corrupt or do not fit."""
 
@@ -212,7 +212,7 @@ def test_missing_corrupt_or_mismatched_files_give_exact_answers(
     data.write_bytes(data.read_bytes()[:1000])  # truncated
     (folder / next(folder.glob("*.json")).name).touch()  # a new stamp: reread
     vault.search.ann.clear()
-    with caplog.at_level(logging.WARNING, logger="memvault.store.ann"):
+    with caplog.at_level(logging.WARNING, logger="memvault.search.ann"):
         assert pairs(vsearch(vault, u, q, approximate=True)) == exact
     assert "ignoring approximate index" in caplog.text
     # a pointer file naming another index, and a missing folder
@@ -232,7 +232,7 @@ def test_missing_corrupt_or_mismatched_files_give_exact_answers(
         tx.execute("UPDATE vector_clock SET value = value + 5000")
     fresh = fill_same_owner(vault, u, mat[:50])
     vault.search.ann.clear()
-    with caplog.at_level(logging.WARNING, logger="memvault.store.ann"):
+    with caplog.at_level(logging.WARNING, logger="memvault.search.ann"):
         got = vsearch(vault, u, q, approximate=True)
     assert {h.item.id for h in got} <= set(fresh)
     assert "does not match this database" in caplog.text

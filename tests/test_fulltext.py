@@ -336,8 +336,7 @@ def test_prefix_index_revision_returns_the_same_rows(tmp_path: Path) -> None:
     """Revision 0004 (FTS5 prefix='2 3 4') changes cost, never results: the same ids and
     scores for prefix queries of every length before and after, and writes after the
     upgrade are indexed by the recreated triggers."""
-    from memvault.search import syntax
-    from memvault.store import fulltext
+    from memvault.search import fulltext, syntax
 
     url = f"sqlite:///{tmp_path / 'prefix.db'}"
     v = memvault.open(url)

@@ -1,4 +1,4 @@
-"""SQLite full-text ranking (`store/fts_bm25.py`): BM25 computed outside FTS5 must rank and
+"""SQLite full-text ranking (`store/bm25.py`): BM25 computed outside FTS5 must rank and
 score exactly as FTS5's own `bm25()` over the same window, match the same rows (phrases,
 prefixes, AND/OR/NOT, accents, filters, owners), and keep its document-count cache honest."""
 
@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 import memvault
-from memvault.search import syntax
-from memvault.store import fts_bm25, fulltext
+from memvault.search import bm25, fulltext, syntax
 from memvault.store.base import Tx
 
 WORDS = ["école", "ecole", "écolier", "economie", "primaire", "prime", "prix", "pr", "thé",
@@ -122,7 +121,7 @@ def test_scores_equal_fts5_bm25_on_random_queries(corpus: Any, who: str) -> None
     v, users, sessions = corpus
     rnd = random.Random(who)
     owner = users[who]
-    counts = fts_bm25.DocCounts()
+    counts = bm25.DocCounts()
     checked = 0
     with v.store.read() as tx:
         for _ in range(120):
@@ -234,7 +233,7 @@ def test_document_counts_are_cached_and_refreshed(tmp_path: Path) -> None:
         v.messages.search(u, "walrus", mode="text")
     assert counts.counted == made  # reused
     with v.store.read() as tx:
-        n_docs, _ = fts_bm25.totals(tx, "messages_fts")
+        n_docs, _ = bm25.totals(tx, "messages_fts")
         assert n_docs == 64
         assert counts.get(tx, "messages_fts", '{content} : "walrus"', n_docs) == 16
         # within 1/32 of the N it was counted at: scaled, not recounted
@@ -251,7 +250,7 @@ def test_document_counts_are_cached_and_refreshed(tmp_path: Path) -> None:
         before = counts.counted
         counts.get(tx, "messages_fts", '{content} : "walrus"', 67)
         assert counts.counted == before + 1
-    small = fts_bm25.DocCounts(size=2)
+    small = bm25.DocCounts(size=2)
     with v.store.read() as tx:
         for word in ("walrus", "seal", "number"):
             small.get(tx, "messages_fts", f'{{content}} : "{word}"', 67)
@@ -262,11 +261,11 @@ def test_document_counts_are_cached_and_refreshed(tmp_path: Path) -> None:
 
 
 def test_fold_and_patterns_count_like_fts5() -> None:
-    assert fts_bm25.fold("ÉCOLE_Naïve Straße") == "ecole naive straße"
+    assert bm25.fold("ÉCOLE_Naïve Straße") == "ecole naive straße"
     node = syntax.parse('"a a" tea* l\'école')
     assert node is not None
-    found = fts_bm25.phrases(node, "{content}")
+    found = bm25.phrases(node, "{content}")
     assert [p.match for p in found] == ['{content} : "a a"', '{content} : "tea" *',
                                         '{content} : "l école"']  # fmt: skip
-    text = fts_bm25.fold("a a a, teapot TEA steam; L'École l'ecole")
+    text = bm25.fold("a a a, teapot TEA steam; L'École l'ecole")
     assert [len(p.pattern.findall(text)) for p in found] == [2, 2, 2]

@@ -13,7 +13,7 @@ import pytest
 
 import memvault
 from memvault.errors import InvalidInput, NotFound
-from memvault.store import vectors
+from memvault.search import vectors
 
 MODEL = "test-model"
 

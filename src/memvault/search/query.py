@@ -31,10 +31,9 @@ from memvault.ids import new_id
 from memvault.memories import embed_text, memory_from_row
 from memvault.records import Hit, Hits, Memory, Message, Pattern, Session
 from memvault.scope import ANY, Owner
-from memvault.search import syntax
+from memvault.search import ann, bm25, fulltext, syntax, vectors
 from memvault.search.filters import compile_filters
 from memvault.search.fusion import rrf
-from memvault.store import ann, fts_bm25, fulltext, vectors
 from memvault.store.base import Tx
 from memvault.store.rows import row_decoder
 from memvault.store.vocab import MEMORY_KINDS
@@ -75,14 +74,14 @@ class Search:
         # Hybrid's text leg only feeds 3·k candidates to the fusion, so it ranks a smaller
         # window of the newest matches (still exact when fewer rows match).
         self.hybrid_window = fulltext.HYBRID_WINDOW
-        # SQLite BM25: document counts of query phrases (IDF), cached (see store/fts_bm25.py)
-        self.doc_counts = fts_bm25.DocCounts()
+        # SQLite BM25: document counts of query phrases (IDF), cached (see search/bm25.py)
+        self.doc_counts = bm25.DocCounts()
         # Approximate vector search (pgvector HNSW, see `ann_index`): the default for
         # `approximate=None`, and the HNSW candidate list size (at least 3·k is used).
         self.approximate = False
         self.ef_search = 100
         # Elsewhere (SQLite, PostgreSQL without pgvector) `approximate=True` reads the files
-        # that `ann_build` writes (store/ann.py) in `ann_dir`, scanning `ann_probes` lists.
+        # that `ann_build` writes (search/ann.py) in `ann_dir`, scanning `ann_probes` lists.
         self.ann = ann.FileIndex()
         self.ann_probes = 8
         self.ann_dir: Path | None = None
@@ -543,7 +542,7 @@ class Search:
         min_rows: int = 10_000,
         lists: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Build the approximate index files (store/ann.py) of `model` (default: the
+        """Build the approximate index files (search/ann.py) of `model` (default: the
         embedder's) for `user_id` (default: every owner holding at least `min_rows` vectors
         of a kind), in `ann_folder()`. One metadata dict per index written. Long on large
         collections (about a minute per million 384-d vectors): run it as an operator."""

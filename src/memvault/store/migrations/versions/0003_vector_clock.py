@@ -9,7 +9,7 @@ PostgreSQL its row lock orders concurrent writers: a counter value that is visib
 smaller value is committed. Deleting a user removes its counters and tombstones.
 
 On PostgreSQL with pgvector available, `embeddings.vec vector` mirrors the float32 bytes (for
-optional HNSW indexes per model, see memvault.store.vectors).
+optional HNSW indexes per model, see memvault.search.vectors).
 
 Revision ID: 0003
 Revises: 0002

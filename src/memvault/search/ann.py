@@ -37,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from memvault import scope
+from memvault.search.vectors import F32, TARGET, _Matrix, owner_key
 from memvault.store.base import Tx
-from memvault.store.vectors import F32, TARGET, _Matrix, owner_key
 from memvault.threads import one_blas_thread
 
 FORMAT = 1

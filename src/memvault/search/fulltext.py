@@ -5,7 +5,7 @@ or `ubase`, and `s<session hex>` for messages), so an owner's search is an inter
 FTS5 (`scope:uXXX AND (...)`), never a join over every owner's matches. When the owners hold
 most of the table (half or more, from cached document counts), the scope would filter out
 little and cost a seek into its doclist per match: it is left out of the MATCH and the rows'
-owner is checked instead. Ranking is BM25 on SQLite (computed by `fts_bm25`, equal to
+owner is checked instead. Ranking is BM25 on SQLite (computed by `bm25`, equal to
 FTS5's `bm25()`) and `ts_rank` on PostgreSQL; higher scores are better here.
 
 Cost control: ranking is O(matches), so a query matching more than `window` of the owner's
@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memvault import scope
-from memvault.search import syntax
-from memvault.store import fts_bm25
+from memvault.search import bm25, syntax
 from memvault.store.base import Tx
 
 DEFAULT_WINDOW = 4000
@@ -70,14 +69,14 @@ def candidates(
     params: dict[str, Any] | None = None,
     limit: int = 50,
     window: int = DEFAULT_WINDOW,
-    counts: fts_bm25.DocCounts | None = None,
+    counts: bm25.DocCounts | None = None,
 ) -> list[tuple[Any, float]]:
     """(id, score) of the best `limit` rows of `table` matching `node`, best first.
 
     `owners`: the owners whose rows may match (None in the list = base layer; None for any
     owner, for trusted callers). `where` is an extra SQL condition on alias `t` whose values
     are already bound in `params`. `counts` caches the document counts of phrases for
-    SQLite's BM25 (see `fts_bm25`); without it every phrase is counted afresh.
+    SQLite's BM25 (see `bm25`); without it every phrase is counted afresh.
     """
     spec = SPECS[table]
     params = dict(params or {})
@@ -96,12 +95,12 @@ def _sqlite(
     session_id: str | None,
     where: str,
     params: dict[str, Any],
-    counts: fts_bm25.DocCounts | None,
+    counts: bm25.DocCounts | None,
 ) -> list[tuple[Any, float]]:
     fts = f"{spec.table}_fts"
     cols = "{" + " ".join(spec.columns) + "}"
-    counts = counts or fts_bm25.DocCounts()
-    totals = fts_bm25.totals(tx, fts)
+    counts = counts or bm25.DocCounts()
+    totals = bm25.totals(tx, fts)
     conds = [where] if where else []
     scopes = []
     if owners is not None:
@@ -120,7 +119,7 @@ def _sqlite(
     # The window holds the newest `fts_window` matches that pass every filter: FTS5 is the
     # outer loop, walking its doclist newest first (ORDER BY rowid DESC is consumed by the
     # virtual table), each match checked against the row by rowid, stopping at the window.
-    # No FTS5 auxiliary function runs: `fts_bm25` ranks the window from its texts and
+    # No FTS5 auxiliary function runs: `bm25` ranks the window from its texts and
     # document lengths, without bm25()'s count of every phrase over the whole index.
     sql = (
         f"SELECT {fts}.rowid AS rid, {texts} "
@@ -130,7 +129,7 @@ def _sqlite(
         + f" ORDER BY {fts}.rowid DESC LIMIT :fts_window"
     )
     rows: list[Any] = tx.all(sql, params)  # sqlite3.Row: read by position
-    best = fts_bm25.rank(
+    best = bm25.rank(
         tx, fts, node, cols, spec.weights, spec.scope_tokens, rows, counts, totals,
         params["fts_limit"],
     )  # fmt: skip

@@ -16,7 +16,7 @@ PostgreSQL with pgvector additionally mirrors vectors into `embeddings.vec` so t
 index can be built per model (`ann_index`). Searches asking for `approximate=True` use it when
 it exists, which spares holding a large collection in memory; everywhere else (no pgvector,
 no index, or fewer hits than asked for) they use the approximate index files of
-`store/ann.py` when built, else fall back to the exact matrix, so the API and the results of
+`search/ann.py` when built, else fall back to the exact matrix, so the API and the results of
 the exact path are the same on every engine.
 """
 
