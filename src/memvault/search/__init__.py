@@ -1,1 +1,2 @@
-"""Search: query syntax, filters, fusion and the query API (see memvault.search.query)."""
+"""Search: query syntax, filters, fusion, the query API (see memvault.search.query) and the
+indexes only the search reads: full-text with BM25, exact vectors, approximate vector files."""
