@@ -122,6 +122,17 @@ def hook_command(db: str | None, user: str | None, server: str | None,
     return shlex.join(words)
 
 
+def absolute_store(db: str | None) -> str | None:
+    """A SQLite store named absolutely: the agent runs the hook from its own directory."""
+    if not db:
+        return db
+    if "://" not in db:
+        return str(Path(db).resolve())
+    if db.startswith("sqlite:///") and not db.startswith("sqlite:////"):
+        return "sqlite:///" + str(Path(db.removeprefix("sqlite:///")).resolve())
+    return db
+
+
 SettingsOpt = Annotated[
     Path | None,
     typer.Option("--settings", help="The agent's settings file (default "
@@ -144,8 +155,7 @@ def hook_install(
     backed up first, and a second install changes nothing."""
     from memvault.hook import settings as hs
 
-    if db and "://" not in db:  # the agent runs elsewhere: a relative path would move
-        db = str(Path(db).resolve())
+    db = absolute_store(db)
     path = settings or hs.default_path()
     change = hs.install(path, hook_command(db, user, server, key))
     if not change.changed:
