@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,30 @@ def test_replay_command_and_its_refusal_on_a_missing_store(store: str, tmp_path:
                           timeout=60)  # fmt: skip
     assert done.returncode == 0 and "replayed 1 event" in done.stdout, done.stderr
     assert actions(store) == ["Read"]
+
+
+def test_background_mode_returns_at_once_and_stores_soon_after(store: str, tmp_path: Path) -> None:
+    spool = tmp_path / "spool.jsonl"
+    base = ["--db", store, "--user", "me", "--spool", str(spool), "--background"]
+    events = [
+        prompt("speed up the search index"),
+        used("Grep", pattern="index"),
+        used("Edit", file_path="/w/p/index.py"),
+        used("Bash", command="make bench"),
+    ]
+    for event in events:
+        done = hook(*base, event=event)
+        assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+    deadline = time.monotonic() + 30
+    while actions(store) != ["Grep", "Edit", "Bash"] or spool.exists():
+        assert time.monotonic() < deadline, (actions(store), spool.exists())
+        time.sleep(0.1)
+    with memvault.open(store) as vault:
+        me = vault.users.get_by_handle("me")
+        learned = {s.tool_name for s in vault.routing.scores(me.id, keyword="index")}
+        assert learned == {"Grep", "Edit", "Bash"}
+    # SessionStart stays in the foreground: its output is the session's context.
+    with memvault.open(store) as vault:
+        vault.memories.add(me.id, "fact", "Benchmarks run with make bench", embedding=False)
+    start = {"session_id": SID, "cwd": "/w/p", "hook_event_name": "SessionStart"}
+    assert "make bench" in hook(*base, event=start).stdout

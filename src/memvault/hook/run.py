@@ -40,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--key", default=os.environ.get("MEMVAULT_KEY"))
     p.add_argument("--no-context", dest="context", action="store_false")
     p.add_argument("--busy-timeout", type=float, default=BUSY_TIMEOUT)
+    p.add_argument("--background", action="store_true")
     return p
 
 
@@ -85,9 +86,13 @@ def store_entry(view: OwnerView, entry: dict[str, Any], opts: argparse.Namespace
     return record(view, event, when, agent=opts.agent, context=context)
 
 
-def deliver_to_store(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> None:
+def deliver_to_store(
+    entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace, *, wait: bool = False
+) -> None:
     """Replay the spool, then store `entry` (None: replay only). A store that cannot be
-    reached or stays busy spools the event; an event it refuses is set aside."""
+    reached or stays busy spools the event; an event it refuses is set aside. `wait`: wait
+    for a replay running in another process, then replay until the spool is empty (the
+    background writer, which nobody waits for)."""
     os.environ.setdefault("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT)
     from memvault.errors import MemvaultError, StoreError
     from memvault.ownerview import OwnerView
@@ -104,16 +109,19 @@ def deliver_to_store(entry: dict[str, Any] | None, spool: Spool, opts: argparse.
     with vault:
         try:
             view = OwnerView.for_handle(vault, opts.user)
-            with spool.replaying() as replay:
-                if replay is not None:
-                    for old in replay.entries:
-                        try:
-                            store_entry(view, old, opts, context=False)
-                        except StoreError:
-                            raise
-                        except MemvaultError as exc:
-                            set_aside(spool, old, str(exc))
-                        replay.done()
+            while True:
+                with spool.replaying(wait=wait) as replay:
+                    if replay is not None:
+                        for old in replay.entries:
+                            try:
+                                store_entry(view, old, opts, context=False)
+                            except StoreError:
+                                raise
+                            except MemvaultError as exc:
+                                set_aside(spool, old, str(exc))
+                            replay.done()
+                if not wait or replay is None or not spool.path.exists():
+                    break
             if entry is not None:
                 try:
                     out = store_entry(view, entry, opts, context=opts.context)
@@ -128,6 +136,30 @@ def deliver_to_store(entry: dict[str, Any] | None, spool: Spool, opts: argparse.
             if entry is not None:
                 spool.append(entry)
             warn(f"store busy or unavailable ({exc}); event spooled in {spool.path}")
+
+
+def background(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> bool:
+    """`--background`: spool the event durably, leave a detached child to store it, and let
+    the agent go on (DCM's hook ran as `(nohup … &)` for the same reason). SessionStart stays
+    in the foreground: its output is the memories for the session. True: nothing left to do."""
+    if not opts.background or opts.server or entry is None or not hasattr(os, "fork"):
+        return False
+    if entry["event"].get("hook_event_name") == "SessionStart" and opts.context:
+        return False
+    spool.append(entry)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork() != 0:
+        return True
+    # The child: off the agent's pipes at once (it waits for them to close), then store.
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        deliver_to_store(None, spool, opts, wait=True)
+    finally:
+        os._exit(0)
 
 
 def read_event(raw: bytes) -> dict[str, Any] | None:
@@ -153,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         if event is not None:
             entry = {"received_at": datetime.now(UTC).isoformat(), "event": event}
         spool = spool_for(opts)
+        if background(entry, spool, opts):
+            return 0
         if opts.server:
             from memvault.hook.remote import deliver_to_server
 

@@ -102,13 +102,14 @@ class Spool:
         return len(self.pending())
 
     @contextlib.contextmanager
-    def replaying(self) -> Iterator[Replay | None]:
-        """The events to replay now (None: another process is replaying); call `done(n)` as
-        they are stored; on leaving, what was not done goes back to the front of the spool."""
+    def replaying(self, *, wait: bool = False) -> Iterator[Replay | None]:
+        """The events to replay now (None: nothing, or another process is replaying and
+        `wait` is false); call `done()` as each is stored; on leaving, what was not done goes
+        back to the front of the spool."""
         if not self.path.exists() and not self._replaying.exists():
             yield None
             return
-        with _locked(self._replay_lock, wait=False) as mine:
+        with _locked(self._replay_lock, wait=wait) as mine:
             if not mine:
                 yield None
                 return
