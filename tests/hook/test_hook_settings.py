@@ -168,3 +168,11 @@ def test_the_hook_event_path_loads_no_cli_library_and_no_heavy_dependency(
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
     with memvault.open(url) as vault:
         assert [a.tool_name for a in vault.actions.list(memvault.ANY)] == ["Read"]
+
+
+def test_install_background_writes_the_flag(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    done = cli("install", "--settings", str(path), "--user", "me", "--background")
+    assert done.returncode == 0, done.stderr
+    commands = ours(json.loads(path.read_text()))
+    assert all(c[0].endswith("hook --user me --background") for c in commands.values())

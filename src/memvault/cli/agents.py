@@ -94,6 +94,9 @@ def hook(
     no_context: Annotated[
         bool, typer.Option("--no-context", help="Print no memories at session start.")
     ] = False,
+    background: Annotated[
+        bool, typer.Option("--background", help="Spool, and store from a detached process.")
+    ] = False,
 ) -> None:
     """Read one hook event (JSON) on stdin and record it; always exits 0. When the store is
     busy or unreachable the event is spooled and replayed by the next call."""
@@ -108,17 +111,21 @@ def hook(
             argv += [flag, str(value)]
     if no_context:
         argv.append("--no-context")
+    if background:
+        argv.append("--background")
     raise typer.Exit(main(argv))
 
 
-def hook_command(db: str | None, user: str | None, server: str | None,
-                 key: str | None) -> str:  # fmt: skip
+def hook_command(db: str | None, user: str | None, server: str | None, key: str | None,
+                 background: bool = False) -> str:  # fmt: skip
     """The command line the agent runs: this memvault, by absolute path when known."""
     exe = shutil.which("memvault", path=os.path.dirname(sys.executable)) or "memvault"
     words = [exe, "hook"]
     for flag, value in (("--db", db), ("--user", user), ("--server", server), ("--key", key)):
         if value:
             words += [flag, value]
+    if background:
+        words.append("--background")
     return shlex.join(words)
 
 
@@ -149,6 +156,14 @@ def hook_install(
         str | None, typer.Option("--server", help="Post to `memvault serve` at URL instead.")
     ] = None,
     key: Annotated[str | None, typer.Option("--key", help="API key for --server.")] = None,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background",
+            help="Spool each event and store it from a detached "
+            "process: the agent waits only for the spool append.",
+        ),
+    ] = False,
 ) -> None:
     """Add `memvault hook` to the agent's settings for SessionStart, UserPromptSubmit,
     PostToolUse, PostToolUseFailure and SessionEnd; every other hook is kept, the file is
@@ -157,7 +172,7 @@ def hook_install(
 
     db = absolute_store(db)
     path = settings or hs.default_path()
-    change = hs.install(path, hook_command(db, user, server, key))
+    change = hs.install(path, hook_command(db, user, server, key, background))
     if not change.changed:
         console.print(f"{escape(str(path))}: memvault hook already installed", highlight=False)
         return

@@ -149,14 +149,22 @@ def background(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namesp
     spool.append(entry)
     sys.stdout.flush()
     sys.stderr.flush()
+    ready, told = os.pipe()
     if os.fork() != 0:
+        # The agent reads our stdout and stderr until every copy is closed: wait until the
+        # child has let go of its copies, so that it never waits for the child's turn.
+        os.close(told)
+        os.read(ready, 1)
+        os.close(ready)
         return True
-    # The child: off the agent's pipes at once (it waits for them to close), then store.
     try:
+        os.close(ready)
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
+        os.write(told, b".")
+        os.close(told)
         deliver_to_store(None, spool, opts, wait=True)
     finally:
         os._exit(0)
