@@ -209,3 +209,24 @@ def test_background_mode_returns_at_once_and_stores_soon_after(store: str, tmp_p
         vault.memories.add(me.id, "fact", "Benchmarks run with make bench", embedding=False)
     start = {"session_id": SID, "cwd": "/w/p", "hook_event_name": "SessionStart"}
     assert "make bench" in hook(*base, event=start).stdout
+
+
+def test_a_damaged_spool_line_is_set_aside_and_the_rest_replayed(
+    store: str, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.jsonl"
+    good = {"received_at": "2026-11-02T09:00:00+00:00", "event": used("Grep")}
+    spool.write_text(
+        json.dumps({"event": used("Read")}) + "\n"  # no received_at: cannot be replayed
+        + '{"received_at": "2026-11-02T09:00:0\n'  # cut by a crash mid-write: skipped
+        + json.dumps(good) + "\n"
+    )  # fmt: skip
+    done = hook("--db", store, "--user", "me", "--spool", str(spool), event=used("Edit"))
+    assert done.returncode == 0 and "KeyError" in done.stderr
+    assert actions(store) == ["Grep", "Edit"]
+    assert not spool.exists()
+    [rejected] = spool.with_name("spool.jsonl.rejected").read_text().splitlines()
+    assert json.loads(rejected)["event"]["tool_name"] == "Read"
+    done = hook("--db", store, "--user", "me", "--spool", str(spool), event=used("Bash"))
+    assert done.returncode == 0 and done.stderr == ""
+    assert actions(store) == ["Grep", "Edit", "Bash"]

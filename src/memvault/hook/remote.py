@@ -127,7 +127,7 @@ def post(entry: dict[str, Any], spool: Spool, opts: argparse.Namespace) -> dict[
 
 def deliver_to_server(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> None:
     """Replay the spool, then post `entry`; spool it when the service cannot take it now."""
-    from memvault.hook.run import set_aside, warn
+    from memvault.hook.run import reason, set_aside, warn
 
     try:
         with spool.replaying() as replay:
@@ -135,14 +135,18 @@ def deliver_to_server(entry: dict[str, Any] | None, spool: Spool, opts: argparse
                 for old in replay.entries:
                     try:
                         post(old, spool, opts)
-                    except Refused as exc:
-                        set_aside(spool, old, str(exc))
+                    except Transient:
+                        raise
+                    except Exception as exc:  # refused, or a bug: never retried forever
+                        set_aside(spool, old, reason(exc))
                     replay.done()
         if entry is not None:
             try:
                 out = post(entry, spool, opts)
-            except Refused as exc:
-                set_aside(spool, entry, str(exc))
+            except Transient:
+                raise
+            except Exception as exc:  # refused, or a bug: kept, not lost
+                set_aside(spool, entry, reason(exc))
                 return
             if out is not None:
                 sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

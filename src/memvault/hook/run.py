@@ -69,6 +69,13 @@ def warn(message: str) -> None:
         sys.stderr.write(f"memvault hook: {message}\n")
 
 
+def reason(exc: BaseException) -> str:
+    """Why an event was set aside: memvault's message, or the exception's type and text."""
+    from memvault.errors import MemvaultError
+
+    return str(exc) if isinstance(exc, MemvaultError) else f"{type(exc).__name__}: {exc}"
+
+
 def set_aside(spool: Spool, entry: dict[str, Any], error: str) -> None:
     """Keep an event the store refused for good, with why, in `<spool>.rejected`."""
     Spool(spool.path.with_name(spool.path.name + ".rejected")).append({**entry, "error": error})
@@ -94,7 +101,7 @@ def deliver_to_store(
     for a replay running in another process, then replay until the spool is empty (the
     background writer, which nobody waits for)."""
     os.environ.setdefault("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT)
-    from memvault.errors import MemvaultError, StoreError
+    from memvault.errors import StoreError
     from memvault.ownerview import OwnerView
     from memvault.vault import Vault
 
@@ -117,8 +124,8 @@ def deliver_to_store(
                                 store_entry(view, old, opts, context=False)
                             except StoreError:
                                 raise
-                            except MemvaultError as exc:
-                                set_aside(spool, old, str(exc))
+                            except Exception as exc:  # refused, or a bug: never retried forever
+                                set_aside(spool, old, reason(exc))
                             replay.done()
                 if not wait or replay is None or not spool.path.exists():
                     break
@@ -127,8 +134,8 @@ def deliver_to_store(
                     out = store_entry(view, entry, opts, context=opts.context)
                 except StoreError:
                     raise
-                except MemvaultError as exc:
-                    set_aside(spool, entry, str(exc))
+                except Exception as exc:  # refused, or a bug: kept, not lost
+                    set_aside(spool, entry, reason(exc))
                     return
                 if out is not None:
                     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
