@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 
 from tests.journeys.conftest import Cli
-from tests.mcp.conftest import result, stdio_session
+from tests.mcp.conftest import require_mcp, result, stdio_session
 
 DCM_HOOK = "(nohup bash ~/.claude/services/context-manager/hooks/track-usage.sh >/dev/null 2>&1 &)"
 SID = "9f1c2b7e-3d4a-4c55-8e0f-0a1b2c3d4e5f"
@@ -63,6 +63,7 @@ def run_hooks(settings: dict[str, Any], event: dict[str, Any], cwd: Path) -> lis
 
 
 def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path) -> None:
+    require_mcp()  # the session's routes are read back over MCP too
     cli.ok("init")
     cli.ok("users", "add", "dev")
     cli.ok("memories", "add", "preference", "dev wants commits in English", "--user", "dev")

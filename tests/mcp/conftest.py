@@ -1,7 +1,8 @@
 """`memvault mcp` driven by the official SDK's own clients, as a real subprocess.
 
-The `mcp` package is the `memvault[mcp]` extra (and part of `test`): without it these tests
-skip on a developer's machine and fail in CI (CI=true), where it must be installed.
+The `mcp` package is the `memvault[mcp]` extra (and part of `test`): without it every test
+that needs it skips on a developer's machine and fails in CI (CI=true), where it must be
+installed (`require_mcp()`, autouse here; journeys call it).
 """
 
 from __future__ import annotations
@@ -26,14 +27,24 @@ from tests._servers import in_ci
 
 try:
     import mcp  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    if in_ci():
-        pytest.fail("the mcp package (memvault[mcp]) is required in CI", pytrace=False)
-    pytest.skip("the mcp package (memvault[mcp]) is not installed", allow_module_level=True)
 
-from mcp.client.session import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.client.streamable_http import streamable_http_client
+    MCP_MISSING = ""
+except ImportError:  # pragma: no cover - depends on the environment
+    MCP_MISSING = "the mcp package (memvault[mcp]) is not installed"
+
+
+def require_mcp() -> None:
+    """Skip without the mcp package; in CI, fail instead."""
+    if MCP_MISSING:
+        if in_ci():
+            pytest.fail(f"{MCP_MISSING}; CI must install it", pytrace=False)
+        pytest.skip(MCP_MISSING)
+
+
+@pytest.fixture(autouse=True)
+def _needs_mcp() -> None:
+    require_mcp()
+
 
 MEMVAULT = shutil.which("memvault", path=os.path.dirname(sys.executable)) or "memvault"
 
@@ -43,8 +54,11 @@ def server_env() -> dict[str, str]:
 
 
 @asynccontextmanager
-async def stdio_session(*args: str, cwd: Path | None = None) -> AsyncIterator[ClientSession]:
+async def stdio_session(*args: str, cwd: Path | None = None) -> AsyncIterator[Any]:
     """A ClientSession with `memvault mcp ARGS` launched over stdio, initialized."""
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
     params = StdioServerParameters(command=MEMVAULT, args=["mcp", *args], env=server_env(),
                                    cwd=cwd)  # fmt: skip
     with open(os.devnull, "w") as errlog:
@@ -57,8 +71,11 @@ async def stdio_session(*args: str, cwd: Path | None = None) -> AsyncIterator[Cl
 
 
 @asynccontextmanager
-async def http_session(url: str) -> AsyncIterator[ClientSession]:
+async def http_session(url: str) -> AsyncIterator[Any]:
     """A ClientSession over streamable HTTP to `url`, initialized."""
+    from mcp.client.session import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
     async with (
         streamable_http_client(url) as (read, write),
         ClientSession(read, write, read_timeout_seconds=120) as session,
