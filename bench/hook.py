@@ -9,7 +9,8 @@ on stdin, cycling through a session: one prompt, then tool calls (Read, Grep, Ed
 an MCP tool, a sub-agent). Side by side in the same run, the floors: a bare `python -c pass`,
 `import memvault` (every `memvault.*` module runs the package's `__init__` first, so no hook
 can start faster) and `memvault --version` (the Typer CLI's start-up). `--background` spools
-the event and leaves the store to a detached child; the store is checked complete after.
+the event and leaves the store to a detached child, which is let finish (untimed) before the
+next event, as tool calls seconds apart would; the store is checked complete after.
 The source tree is byte-compiled first, as an installed package is.
 """
 
@@ -126,7 +127,13 @@ def main() -> None:
                 argv += [mode] if mode else []
                 payloads = [json.dumps(e).encode() for e in events(args.events)]
                 timed(argv, payloads[0], env)  # creates the user, session and project
-                xs = [timed(argv, p, env) for p in payloads[1:]]
+                xs = []
+                for p in payloads[1:]:
+                    xs.append(timed(argv, p, env))
+                    # An agent's tool calls are seconds apart: let the detached writer finish
+                    # (untimed) so that it does not steal the next event's CPU on 2 cores.
+                    while mode and Path(spool).exists():
+                        time.sleep(0.01)
                 row(f"`memvault hook {mode}` on {label}".replace(" `", "`"), xs)
                 deadline = time.monotonic() + 120
                 while Path(spool).exists() and time.monotonic() < deadline:
