@@ -21,6 +21,8 @@ run search    "$PY" bench/search.py --pg "$(fresh mv_bench_search)"
 run imports   "$PY" bench/imports.py
 run transfer  "$PY" bench/transfer.py --rows 1000000
 run service   "$PY" bench/service.py --pg "$(fresh mv_bench_service)"
+run hook      "$PY" bench/hook.py --pg "$(fresh mv_bench_hook)"
+run mcp       "$PY" bench/mcp_roundtrip.py
 if [[ -d ../shared/anchors-bench ]]; then
     run anchors bash ../shared/anchors-bench/run_all.sh
 fi

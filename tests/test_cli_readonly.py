@@ -63,6 +63,9 @@ READERS: dict[str, list[list[str]]] = {
         ["memories", "show", SOME_ID], ["memories", "edit", SOME_ID, "--content", "y"],
         ["memories", "delete", SOME_ID, "--yes"], ["memories", "history", SOME_ID],
     ],
+    "mcp": [["mcp", "--user", "alice"]],
+    # `memvault hook` itself always exits 0 (it spools: tests/hook); its replay refuses.
+    "hook": [["hook", "replay", "--user", "alice", "--spool", "{tmp}/spool.jsonl"]],
 }  # fmt: skip
 CASES = [
     pytest.param(argv, id=" ".join(argv).replace("{tmp}", "T"))

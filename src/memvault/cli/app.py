@@ -36,7 +36,7 @@ COMMANDS = {
     "tasks": "tasks", "prune": "prune", "serve": "serve",
     "actions": "tools", "retention": "prune", "keys": "keys",
     "dualwrite": "dualwrite", "users": "users", "sessions": "sessions",
-    "memories": "memories",
+    "memories": "memories", "mcp": "agents", "hook": "agents",
 }  # fmt: skip
 ALL_MODULES = list(dict.fromkeys(COMMANDS.values()))
 

@@ -1,0 +1,156 @@
+"""`memvault hook --server URL --key KEY`: post events to a running `memvault serve` instead of
+opening the store (the route DCM's own hook took, with the key's user as the owner).
+
+- a tool call: `POST /api/actions` with DCM's body (`project_path` from `cwd`, the agent's
+  `session_id` kept in the action's metadata by the service);
+- routing: the service cannot know which prompt a tool followed, so the hook keeps the
+  session's last prompt in a small state file beside the spool and posts
+  `POST /api/routing/feedback` once per prompt, tool and outcome, as the local mode learns;
+- `SessionStart` with context: the key's memories (`GET /api/memories`).
+
+Prompts are not stored as messages in this mode (the service keys no session by the agent's
+id). Unreachable service, 5xx or 429: the event is spooled and replayed by the next call; any
+other refusal sets it aside (`<spool>.rejected`). Standard library only (urllib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from memvault.hook.event import text, tool_call
+from memvault.hook.spool import Spool
+
+TIMEOUT = 2.0  # seconds per request: DCM's hook used curl --max-time 2
+
+
+class Transient(Exception):
+    """The service could not take the event now (unreachable, 5xx, 429)."""
+
+
+class Refused(Exception):
+    """The service refused the event for good (4xx)."""
+
+
+def request(opts: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body, default=str).encode()
+    req = urllib.request.Request(opts.server.rstrip("/") + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if opts.key:
+        req.add_header("Authorization", f"Bearer {opts.key}")
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:500].decode("utf-8", "replace")
+        if exc.code >= 500 or exc.code == 429:
+            raise Transient(f"HTTP {exc.code}: {detail}") from exc
+        raise Refused(f"HTTP {exc.code}: {detail}") from exc
+    except (OSError, ValueError) as exc:  # URLError, timeouts, refused connections
+        raise Transient(str(exc)) from exc
+    return json.loads(raw) if raw else None
+
+
+def state_path(spool: Spool) -> Path:
+    return spool.path.with_name(spool.path.name + ".prompts.json")
+
+
+def load_state(spool: Spool) -> dict[str, Any]:
+    try:
+        state = json.loads(state_path(spool).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def save_state(spool: Spool, state: dict[str, Any]) -> None:
+    # Keep the last 50 agent sessions: a state file, not a history.
+    state = dict(list(state.items())[-50:])
+    tmp = state_path(spool).with_suffix(".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(json.dumps(state), "utf-8")
+    tmp.replace(state_path(spool))
+
+
+def post(entry: dict[str, Any], spool: Spool, opts: argparse.Namespace) -> dict[str, Any] | None:
+    """Deliver one event; returns the JSON to print for the agent, if any."""
+    event = entry.get("event")
+    if not isinstance(event, dict):
+        return None
+    name = text(event.get("hook_event_name")) or ""
+    sid = text(event.get("session_id"))
+    if name == "UserPromptSubmit" and sid and isinstance(event.get("prompt"), str):
+        state = load_state(spool)
+        state.pop(sid, None)
+        state[sid] = {"prompt": event["prompt"][:10_000], "learned": []}
+        save_state(spool, state)
+    elif name in ("PostToolUse", "PostToolUseFailure"):
+        call = tool_call(event)
+        if call is None:
+            return None
+        request(opts, "POST", "/api/actions", {
+            "tool_name": call.tool_name, "tool_type": call.tool_type, "input": call.input,
+            "file_paths": call.file_paths, "exit_code": call.exit_code,
+            "duration_ms": call.duration_ms, "session_id": sid,
+            "project_path": text(event.get("cwd")), "created_at": entry.get("received_at"),
+            "metadata": {**call.metadata, "hook_event": name},
+        })  # fmt: skip
+        state = load_state(spool)
+        current = state.get(sid or "")
+        mark = f"{call.tool_name}|{call.succeeded}"
+        if isinstance(current, dict) and mark not in current.get("learned", []):
+            # A prompt without keywords is refused (400): it teaches nothing.
+            with contextlib.suppress(Refused):
+                request(opts, "POST", "/api/routing/feedback", {
+                    "query": current.get("prompt", ""), "tool_name": call.tool_name,
+                    "tool_type": call.tool_type, "success": call.succeeded,
+                })  # fmt: skip
+            current.setdefault("learned", []).append(mark)
+            save_state(spool, state)
+    elif name == "SessionStart" and opts.context:
+        page = request(opts, "GET", "/api/memories?limit=200")
+        items = page.get("items", []) if isinstance(page, dict) else []
+        items.sort(key=lambda m: -(m.get("importance", 0) * m.get("confidence", 0)))
+        if items:
+            lines = ["What memvault remembers about the user (most relevant first):"]
+            lines += [f"- [{m.get('kind')}] {m.get('content')}" for m in items[:10]]
+            return {"hookSpecificOutput": {"hookEventName": "SessionStart",
+                                           "additionalContext": "\n".join(lines)}}  # fmt: skip
+    return None
+
+
+def deliver_to_server(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> None:
+    """Replay the spool, then post `entry`; spool it when the service cannot take it now."""
+    from memvault.hook.run import reason, set_aside, warn
+
+    try:
+        with spool.replaying() as replay:
+            if replay is not None:
+                for old in replay.entries:
+                    try:
+                        post(old, spool, opts)
+                    except Transient:
+                        raise
+                    except Exception as exc:  # refused, or a bug: never retried forever
+                        set_aside(spool, old, reason(exc))
+                    replay.done()
+        if entry is not None:
+            try:
+                out = post(entry, spool, opts)
+            except Transient:
+                raise
+            except Exception as exc:  # refused, or a bug: kept, not lost
+                set_aside(spool, entry, reason(exc))
+                return
+            if out is not None:
+                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    except Transient as exc:
+        if entry is not None:
+            spool.append(entry)
+        warn(f"service not available ({exc}); event spooled in {spool.path}")

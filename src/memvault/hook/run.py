@@ -1,0 +1,232 @@
+"""The `memvault hook` process: one event on stdin, recorded, exit 0 — always.
+
+It never blocks the agent: the store is opened with a short busy timeout, and when it is busy,
+unreachable or not there, the event goes to the spool (`memvault.hook.spool`) and the next
+call replays it first. An event the store refuses for good (a value memvault rejects) is set
+aside in `<spool>.rejected` with the reason, not retried forever. Imports stay lean (no
+Typer, no Rich; the Vault only when there is an event to store): this runs on every tool call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import hashlib
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from memvault.hook.spool import Spool, default_dir
+
+if TYPE_CHECKING:
+    from memvault.ownerview import OwnerView
+
+BUSY_TIMEOUT = 0.5  # seconds a write waits for SQLite's lock before the event is spooled
+CONNECT_TIMEOUT = "2"  # seconds to reach a PostgreSQL server (libpq's PGCONNECT_TIMEOUT)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="memvault hook", add_help=False)
+    p.add_argument("--db", default=os.environ.get("MEMVAULT_URL"))
+    p.add_argument("--user", default=os.environ.get("MEMVAULT_USER"))
+    p.add_argument("--agent", default="claude-code")
+    p.add_argument("--spool", default=os.environ.get("MEMVAULT_HOOK_SPOOL"))
+    p.add_argument("--server", default=os.environ.get("MEMVAULT_SERVER"))
+    p.add_argument("--key", default=os.environ.get("MEMVAULT_KEY"))
+    p.add_argument("--no-context", dest="context", action="store_false")
+    p.add_argument("--busy-timeout", type=float, default=BUSY_TIMEOUT)
+    p.add_argument("--background", action="store_true")
+    return p
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a bare container): one fixed user
+        return "me"
+
+
+def spool_for(opts: argparse.Namespace) -> Spool:
+    """The spool of this target (store or server, and user): replays go where they were
+    meant to go, even when several stores are hooked."""
+    if opts.spool:
+        return Spool(Path(opts.spool))
+    target = f"{opts.server or opts.db or 'memvault.db'}|{opts.user}|{opts.agent}"
+    if not opts.server and not opts.db:
+        target += "|" + os.getcwd()  # ./memvault.db is relative to where the agent runs
+    digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+    return Spool(default_dir() / f"hook-{digest}.jsonl")
+
+
+def warn(message: str) -> None:
+    """One line on stderr (the agent shows it in its debug output, never as a failure)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"memvault hook: {message}\n")
+
+
+def reason(exc: BaseException) -> str:
+    """Why an event was set aside: memvault's message, or the exception's type and text."""
+    from memvault.errors import MemvaultError
+
+    return str(exc) if isinstance(exc, MemvaultError) else f"{type(exc).__name__}: {exc}"
+
+
+def set_aside(spool: Spool, entry: dict[str, Any], error: str) -> None:
+    """Keep an event the store refused for good, with why, in `<spool>.rejected`."""
+    Spool(spool.path.with_name(spool.path.name + ".rejected")).append({**entry, "error": error})
+    warn(f"event set aside ({error}) in {spool.path}.rejected")
+
+
+def store_entry(view: OwnerView, entry: dict[str, Any], opts: argparse.Namespace,
+                *, context: bool) -> dict[str, Any] | None:  # fmt: skip
+    from memvault.hook.record import record
+
+    when = datetime.fromisoformat(entry["received_at"])
+    event = entry.get("event")
+    if not isinstance(event, dict):
+        return None
+    return record(view, event, when, agent=opts.agent, context=context)
+
+
+def deliver_to_store(
+    entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace, *, wait: bool = False
+) -> None:
+    """Replay the spool, then store `entry` (None: replay only). A store that cannot be
+    reached or stays busy spools the event; an event it refuses is set aside. `wait`: wait
+    for a replay running in another process, then replay until the spool is empty (the
+    background writer, which nobody waits for)."""
+    os.environ.setdefault("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT)
+    from memvault.errors import StoreError
+    from memvault.ownerview import OwnerView
+    from memvault.vault import Vault
+
+    try:
+        vault = Vault(opts.db, create=False, auto_upgrade=False, busy_timeout=opts.busy_timeout,
+                      pool_size=1, embed_memories=False)  # fmt: skip
+    except StoreError as exc:
+        if entry is not None:
+            spool.append(entry)
+        warn(f"store not available ({exc}); event spooled in {spool.path}")
+        return
+    with vault:
+        try:
+            view = OwnerView.for_handle(vault, opts.user)
+            while True:
+                with spool.replaying(wait=wait) as replay:
+                    if replay is not None:
+                        for old in replay.entries:
+                            try:
+                                store_entry(view, old, opts, context=False)
+                            except StoreError:
+                                raise
+                            except Exception as exc:  # refused, or a bug: never retried forever
+                                set_aside(spool, old, reason(exc))
+                            replay.done()
+                if not wait or replay is None or not spool.path.exists():
+                    break
+            if entry is not None:
+                try:
+                    out = store_entry(view, entry, opts, context=opts.context)
+                except StoreError:
+                    raise
+                except Exception as exc:  # refused, or a bug: kept, not lost
+                    set_aside(spool, entry, reason(exc))
+                    return
+                if out is not None:
+                    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        except StoreError as exc:
+            if entry is not None:
+                spool.append(entry)
+            warn(f"store busy or unavailable ({exc}); event spooled in {spool.path}")
+
+
+def background(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> bool:
+    """`--background`: spool the event durably, leave a detached child to store it, and let
+    the agent go on (DCM's hook ran as `(nohup … &)` for the same reason). SessionStart stays
+    in the foreground: its output is the memories for the session. True: nothing left to do."""
+    if not opts.background or opts.server or entry is None or not hasattr(os, "fork"):
+        return False
+    if entry["event"].get("hook_event_name") == "SessionStart" and opts.context:
+        return False
+    spool.append(entry)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    ready, told = os.pipe()
+    if os.fork() != 0:
+        # The agent reads our stdout and stderr until every copy is closed: wait until the
+        # child has let go of its copies, so that it never waits for the child's turn.
+        os.close(told)
+        os.read(ready, 1)
+        os.close(ready)
+        return True
+    try:
+        os.close(ready)
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.write(told, b".")
+        os.close(told)
+        deliver_to_store(None, spool, opts, wait=True)
+    finally:
+        os._exit(0)
+
+
+def read_event(raw: bytes) -> dict[str, Any] | None:
+    try:
+        event = json.loads(raw.decode("utf-8", "replace")) if raw.strip() else None
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the hook on `argv` (without `memvault hook`); always returns 0."""
+    try:
+        opts, unknown = parser().parse_known_args(sys.argv[2:] if argv is None else argv)
+        if unknown:
+            warn(f"ignoring unknown arguments {unknown}")
+        opts.user = opts.user or default_user()
+        raw = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
+        event = read_event(raw)
+        if event is None and raw.strip():
+            warn("stdin is not a JSON object; nothing recorded")
+        entry = None
+        if event is not None:
+            entry = {"received_at": datetime.now(UTC).isoformat(), "event": event}
+        spool = spool_for(opts)
+        if background(entry, spool, opts):
+            return 0
+        if opts.server:
+            from memvault.hook.remote import deliver_to_server
+
+            deliver_to_server(entry, spool, opts)
+        elif entry is not None or spool.path.exists():
+            deliver_to_store(entry, spool, opts)
+    except BaseException as exc:  # never fail the agent, whatever happened
+        if isinstance(exc, KeyboardInterrupt):
+            return 0
+        warn(f"{type(exc).__name__}: {exc}")
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+    return 0
+
+
+def timed_main() -> None:
+    """`python -m memvault.hook.run`: the hook, with its process time on stderr when
+    MEMVAULT_HOOK_TIMING is set (bench/hook_bench.py reads it)."""
+    start = time.perf_counter()
+    code = main()
+    if os.environ.get("MEMVAULT_HOOK_TIMING"):
+        warn(f"took {1000 * (time.perf_counter() - start):.1f} ms")
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    timed_main()

@@ -1,0 +1,256 @@
+"""The MCP server: memvault's tools for one configured user, over stdio or streamable HTTP.
+
+    server = build_server(OwnerView.for_handle(vault, "me"))
+    server.run()                                   # stdio, what coding agents launch
+
+The user is fixed when the server is built (`memvault mcp --user`): no tool takes a user, so
+a client can never read or change another user's data. A memvault error becomes a tool
+error carrying memvault's message (the field and the value); anything else is the SDK's
+generic tool failure, logged on the server, never a traceback sent to the client.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from memvault.domain_records import to_json
+from memvault.errors import MemvaultError, NotFound
+from memvault.ownerview import OwnerView
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MemoryKind = Literal[
+    "fact", "preference", "event", "relation", "pattern", "summary", "emotional",
+    "conversation", "note",
+]  # fmt: skip
+Role = Literal["user", "assistant", "system", "tool"]
+INSTRUCTIONS = (
+    "memvault is this user's long-term memory. Search it before answering questions about "
+    "the user or their projects; add a memory when you learn a durable fact or preference; "
+    "update one (with a reason) when it changed rather than adding a contradicting one."
+)
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+DESTROY = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
+
+
+def memvault_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a memvault error into a tool error with memvault's own message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except MemvaultError as exc:
+            raise ToolError(str(exc)) from exc
+
+    return wrapper
+
+
+def memory_out(memory: Any) -> dict[str, Any]:
+    """A memory as the tools return it (no content hash, no owner: it is always the user)."""
+    data: dict[str, Any] = to_json(memory)
+    for key in ("content_hash", "user_id"):
+        data.pop(key, None)
+    return data
+
+
+def message_out(message: Any) -> dict[str, Any]:
+    data: dict[str, Any] = to_json(message)
+    data.pop("user_id", None)
+    return data
+
+
+def build_server(view: OwnerView, *, allow_delete_all: bool = False) -> MCPServer[Any]:
+    """An MCPServer whose tools act on `view`'s user only; `allow_delete_all` adds the
+    `delete_all_memories` tool (absent otherwise, so no client can call it)."""
+    from importlib.metadata import version
+
+    server: MCPServer[Any] = MCPServer(
+        "memvault", instructions=INSTRUCTIONS, version=version("memvault"), log_level="WARNING"
+    )
+
+    def tool(annotations: ToolAnnotations) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        def register(fn: Callable[P, R]) -> Callable[P, R]:
+            wrapped = memvault_errors(fn)
+            server.add_tool(wrapped, name=fn.__name__, annotations=annotations)
+            return wrapped
+
+        return register
+
+    @tool(WRITE)
+    def add_memory(
+        content: Annotated[str, Field(description="What to remember, one self-contained fact.")],
+        kind: Annotated[MemoryKind, Field(description="What sort of memory it is.")] = "fact",
+        context: Annotated[
+            str | None, Field(description="Where or why it was learned (optional).")
+        ] = None,
+        importance: Annotated[float, Field(ge=0, le=1, description="0 (trivia) to 1.")] = 0.5,
+        confidence: Annotated[float, Field(ge=0, le=1, description="0 (guess) to 1.")] = 1.0,
+        metadata: Annotated[
+            dict[str, Any] | None, Field(description="Free JSON attributes, filterable later.")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Remember something about the user. Adding the same content and kind again returns
+        the memory already stored instead of a duplicate."""
+        return memory_out(view.add_memory(kind, content, context=context, importance=importance,
+                                          confidence=confidence, metadata=metadata))  # fmt: skip
+
+    @tool(READ)
+    def search_memories(
+        query: Annotated[str, Field(description="What to look for, in natural language.")],
+        k: Annotated[int, Field(ge=1, le=100, description="How many results at most.")] = 10,
+        mode: Annotated[
+            Literal["hybrid", "text", "vector"],
+            Field(description="hybrid fuses full-text and vector ranks (best default)."),
+        ] = "hybrid",
+        kinds: Annotated[
+            list[MemoryKind] | None, Field(description="Only memories of these kinds.")
+        ] = None,
+        filters: Annotated[
+            dict[str, Any] | None,
+            Field(
+                description='Field filters, e.g. {"metadata.topic": "food", "importance": '
+                '{"gte": 0.7}}; operators eq ne lt lte gt gte in contains; and/or lists.'
+            ),
+        ] = None,
+        min_confidence: Annotated[float | None, Field(ge=0, le=1)] = None,
+        since: Annotated[
+            datetime | None, Field(description="Only memories created at or after this time.")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Search the user's memories, best first, with each result's score and which
+        signals (text, vector) found it."""
+        hits = view.search_memories(query, k=k, mode=mode, kinds=kinds, filters=filters,
+                                    min_confidence=min_confidence, since=since)  # fmt: skip
+        results = [
+            {**memory_out(h.item), "score": h.score, "matched": list(h.matched)} for h in hits
+        ]
+        return {"results": results, "notes": list(getattr(hits, "notes", []))}
+
+    @tool(READ)
+    def list_memories(
+        kinds: Annotated[
+            list[MemoryKind] | None, Field(description="Only memories of these kinds.")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=500)] = 20,
+        offset: Annotated[int, Field(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        """The user's memories, newest first, `limit` at a time."""
+        memories = view.list_memories(kinds=kinds, limit=limit, offset=offset)
+        return {"memories": [memory_out(m) for m in memories]}
+
+    @tool(WRITE)
+    def update_memory(
+        memory_id: Annotated[str, Field(description="The id of the memory to change.")],
+        reason: Annotated[str, Field(description="Why it changed; kept in its history.")],
+        content: Annotated[str | None, Field(description="The new text.")] = None,
+        context: Annotated[str | None, Field(description="The new context.")] = None,
+        importance: Annotated[float | None, Field(ge=0, le=1)] = None,
+        confidence: Annotated[float | None, Field(ge=0, le=1)] = None,
+        metadata: Annotated[
+            dict[str, Any] | None, Field(description="Keys to set in its metadata.")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Change a memory that is no longer right; the old and new values and the reason
+        are kept in the memory's history."""
+        fields: dict[str, Any] = {"content": content, "importance": importance,
+                                  "confidence": confidence, "metadata": metadata}  # fmt: skip
+        if context is not None:
+            fields["context"] = context
+        return memory_out(view.update_memory(memory_id, reason=reason, **fields))
+
+    @tool(DESTROY)
+    def delete_memory(
+        memory_id: Annotated[str, Field(description="The id of the memory to delete.")],
+    ) -> dict[str, Any]:
+        """Forget one memory of the user (its history records the deletion)."""
+        view.delete_memory(memory_id)
+        return {"deleted": memory_id}
+
+    @tool(READ)
+    def memory_history(
+        memory_id: Annotated[str, Field(description="The id of the memory.")],
+    ) -> dict[str, Any]:
+        """Every change of a memory, oldest first: operation, old and new text, the other
+        changed fields, the reason and the time."""
+        return {"memory_id": memory_id, "history": to_json(view.memory_history(memory_id))}
+
+    @tool(WRITE)
+    def log_message(
+        conversation: Annotated[
+            str, Field(description="A name for the conversation (created on first use).")
+        ],
+        content: Annotated[str, Field(description="The message text.")],
+        role: Annotated[Role, Field(description="Who said it.")] = "user",
+    ) -> dict[str, Any]:
+        """Append a message to one of the user's conversations."""
+        session = view.conversation(conversation, create=True)
+        assert session is not None
+        return message_out(view.log_message(session.id, role, content))
+
+    @tool(READ)
+    def recent_messages(
+        conversation: Annotated[str, Field(description="The conversation's name.")],
+        limit: Annotated[int, Field(ge=1, le=500, description="How many, newest last.")] = 20,
+    ) -> dict[str, Any]:
+        """The last messages of one of the user's conversations, oldest first."""
+        session = view.conversation(conversation, create=False)
+        if session is None:
+            raise NotFound("conversation", conversation)
+        messages = view.recent_messages(session.id, limit)
+        return {"conversation": conversation, "session_id": session.id,
+                "messages": [message_out(m) for m in messages]}  # fmt: skip
+
+    @tool(READ)
+    def suggest_tools(
+        request: Annotated[str, Field(description="The user's request, as they wrote it.")],
+        limit: Annotated[int, Field(ge=1, le=50)] = 5,
+    ) -> dict[str, Any]:
+        """Tools ranked for a request by the routing scores learned from which tools
+        followed the user's past requests (and whether they succeeded)."""
+        return {"request": request,
+                "suggestions": to_json(view.suggest_tools(request, limit=limit))}  # fmt: skip
+
+    if allow_delete_all:
+
+        @tool(DESTROY)
+        def delete_all_memories(
+            confirm: Annotated[
+                Literal["delete all my memories"],
+                Field(description="Type exactly: delete all my memories"),
+            ],
+        ) -> dict[str, Any]:
+            """Forget every memory of the user. Cannot be undone."""
+            return {"deleted": view.delete_all_memories()}
+
+    return server
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def run(
+    view: OwnerView, *, http: bool = False, host: str = "127.0.0.1", port: int = 8765,
+    path: str = "/mcp", allow_delete_all: bool = False,
+) -> None:  # fmt: skip
+    """Serve until stdin closes (stdio) or the process is stopped (HTTP on loopback: the
+    server has no authentication, so it never listens beyond this machine)."""
+    if http and host not in LOOPBACK:
+        from memvault.errors import InvalidInput
+
+        raise InvalidInput("host", host, "the MCP server listens on loopback only")
+    server = build_server(view, allow_delete_all=allow_delete_all)
+    if http:
+        server.run("streamable-http", host=host, port=port, streamable_http_path=path)
+    else:
+        server.run()
