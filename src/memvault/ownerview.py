@@ -2,9 +2,8 @@
 
 Every call that `memvault mcp` and `memvault hook` make into the Vault goes through this
 module, with the owner bound once at construction: no tool argument and no hook field can
-name another user. When the Vault grows `vault.scoped(user_id)` (domain calls bound to one
-owner), `OwnerView.__init__` switches to it in one line: every domain call below passes
-the owner only as `**self._own` (the keyword `user_id=`), which the scoped view makes `{}`.
+name another user. Its domain calls go through `vault.scoped(user_id)`, the same view the
+service gives every user key: another owner's ids answer NotFound in the core.
 
 Kept free of heavy imports: the hook imports it on its start-up path.
 """
@@ -19,8 +18,16 @@ from memvault.errors import NotFound
 from memvault.ids import is_id
 
 if TYPE_CHECKING:
-    from memvault.domain_records import Action, RoutingScore, Suggestion
-    from memvault.records import Memory, MemoryChange, Message, Project, Session
+    from memvault.records import (
+        Action,
+        Memory,
+        MemoryChange,
+        Message,
+        Project,
+        RoutingScore,
+        Session,
+        Suggestion,
+    )
     from memvault.vault import Vault
 
 # Sessions that mirror an agent's own session id, or a conversation an MCP client names.
@@ -34,9 +41,8 @@ class OwnerView:
     def __init__(self, vault: Vault, user_id: str) -> None:
         self.vault = vault
         self.user_id = user_id
-        self._own: dict[str, Any]  # the owner keyword every domain call below passes
-        # With `vault.scoped(user_id)`: self._v, self._own = vault.scoped(user_id), {}
-        self._v, self._own = vault, {"user_id": user_id}
+        self._own: dict[str, Any] = {}  # the scoped view binds the owner of every call
+        self._v = vault.scoped(user_id)
 
     @classmethod
     def for_handle(cls, vault: Vault, handle: str, *, create: bool = True) -> OwnerView:

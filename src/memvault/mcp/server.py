@@ -21,9 +21,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from memvault.domain_records import to_json
 from memvault.errors import MemvaultError, NotFound
 from memvault.ownerview import OwnerView
+from memvault.records import to_json
 
 P = ParamSpec("P")
 R = TypeVar("R")
