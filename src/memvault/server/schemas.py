@@ -1,11 +1,15 @@
-"""What every router shares: field types that the store can hold, pagination, page bodies."""
+"""What every router shares: field types that the store can hold, request bodies that feed the
+core by their field names, and paging."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypedDict, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 from memvault import validate
@@ -68,9 +72,25 @@ UserParam = Annotated[
 
 
 class Body(BaseModel):
-    """Base of request bodies: unknown fields are ignored (old clients keep working)."""
+    """Base of request bodies: unknown fields are ignored (old clients keep working).
+
+    A body's fields are named as the parameters of the core method it feeds (`feeds`, as
+    "domain.method"), so a route passes them on with `**body.fields()` instead of naming each
+    again; `derived` lists the fields the route turns into other arguments first.
+    tests/server/test_bodies.py holds every body to this, so a field cannot be dropped silently.
+    """
 
     model_config = ConfigDict(extra="ignore", ser_json_inf_nan="null")
+    feeds: ClassVar[str]
+    derived: ClassVar[frozenset[str]] = frozenset()
+
+    def fields(self, *, sent: bool = False, **given: Any) -> dict[str, Any]:
+        """The fields as keyword arguments of the core call, without `derived`: all of them,
+        or with `sent` only those the client sent (a patch); `given` adds or replaces."""
+        names = self.model_fields_set if sent else type(self).model_fields
+        out = {name: getattr(self, name) for name in names if name not in self.derived}
+        out.update(given)
+        return out
 
 
 class Page(BaseModel, Generic[T]):
@@ -82,19 +102,46 @@ class Page(BaseModel, Generic[T]):
     next_offset: int | None
 
 
-def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    """A page body for `items` fetched with `limit` and `offset`."""
-    return {
-        "items": items,
-        "limit": limit,
-        "offset": offset,
-        "next_offset": offset + len(items) if len(items) == limit else None,
-    }
+class PageArgs(TypedDict):
+    limit: int
+    offset: int
 
 
-def window(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    """Paginate a list the core returns whole (small, bounded lists)."""
-    return page(items[offset : offset + limit], limit, offset)
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """The `limit` and `offset` of a list request, and the page body of its answer."""
+
+    limit: int
+    offset: int
+
+    @property
+    def args(self) -> PageArgs:
+        """`limit=…, offset=…` for a core list method that pages itself."""
+        return {"limit": self.limit, "offset": self.offset}
+
+    def page(self, items: list[Any]) -> dict[str, Any]:
+        """The page body for `items` fetched with `args`."""
+        full = len(items) == self.limit
+        return {"items": items, "limit": self.limit, "offset": self.offset,
+                "next_offset": self.offset + len(items) if full else None}  # fmt: skip
+
+    def window(self, items: list[Any]) -> dict[str, Any]:
+        """The page body for a list the core returns whole (small, bounded lists)."""
+        return self.page(items[self.offset : self.offset + self.limit])
+
+
+@functools.cache
+def paged(default: int) -> Callable[..., Paging]:
+    """A FastAPI dependency reading `limit` (default `default`) and `offset` from the query."""
+
+    def dependency(limit: Limit = default, offset: Offset = 0) -> Paging:
+        return Paging(limit, offset)
+
+    return dependency
+
+
+Pages = Annotated[Paging, Depends(paged(100))]
+"""A list route's paging, 100 rows by default (`Annotated[Paging, Depends(paged(n))]`: n)."""
 
 
 class Deleted(BaseModel):

@@ -12,22 +12,20 @@ from memvault.server.routers import COMMON
 from memvault.server.schemas import (
     Body,
     JsonObject,
-    Limit,
     Number,
-    Offset,
     Page,
+    Pages,
     Text,
     Unit,
     UserParam,
     When,
-    page,
-    window,
 )
 
 router = APIRouter(tags=["affect"], responses=COMMON)
 
 
 class EmotionIn(Body):
+    feeds = "emotions.record"
     user_id: Text | None = None
     emotion: Text
     intensity: Number
@@ -40,6 +38,7 @@ class EmotionIn(Body):
 
 
 class TraitIn(Body):
+    feeds = "traits.set"
     user_id: Text | None = None  # an admin key: None sets the base layer's trait
     value: Unit
     agent: Text = "default"
@@ -49,6 +48,7 @@ class TraitIn(Body):
 @router.get("/api/emotions", response_model=Page[EmotionEvent])
 def list_emotions(
     vault: View,
+    paging: Pages,
     caller: Caller,
     user_id: UserParam = None,
     since: When | None = None,
@@ -56,24 +56,18 @@ def list_emotions(
     emotion: Text | None = None,
     session_id: Text | None = None,
     newest_first: bool = True,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """Emotion events of a user in [since, until)."""
-    items = vault.emotions.list(caller.user(user_id), since=since, until=until, emotion=emotion,
-                                session_id=session_id, limit=limit, offset=offset,
-                                newest_first=newest_first)  # fmt: skip
-    return page(items, limit, offset)
+    return paging.page(vault.emotions.list(
+        caller.user(user_id), since=since, until=until, emotion=emotion, session_id=session_id,
+        newest_first=newest_first, **paging.args,
+    ))  # fmt: skip
 
 
 @router.post("/api/emotions", response_model=EmotionEvent, status_code=201)
 def record_emotion(body: EmotionIn, vault: View, caller: Caller) -> Any:
     """Record an emotion event (intensity 0–1, or 0–`scale`)."""
-    return vault.emotions.record(
-        caller.user(body.user_id), body.emotion, body.intensity, trigger=body.trigger,
-        context=body.context, session_id=body.session_id, occurred_at=body.occurred_at,
-        metadata=body.metadata, scale=body.scale,
-    )  # fmt: skip
+    return vault.emotions.record(**body.fields(user_id=caller.user(body.user_id)))
 
 
 @router.get("/api/emotions/patterns", response_model=EmotionalPatterns)
@@ -94,34 +88,30 @@ def emotion_patterns(
 @router.get("/api/traits", response_model=Page[Trait])
 def list_traits(
     vault: View,
+    paging: Pages,
     caller: Caller,
     user_id: UserParam = None,
     agent: Text | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """The owner's traits (an admin key naming no user: the base layer's)."""
-    return window(vault.traits.list(caller.write_owner(user_id), agent=agent), limit, offset)
+    return paging.window(vault.traits.list(caller.write_owner(user_id), agent=agent))
 
 
 @router.put("/api/traits/{name}", response_model=Trait)
 def set_trait(name: Annotated[Text, Path()], body: TraitIn, vault: View, caller: Caller) -> Any:
     """Set a trait (0–1); its evolution is recorded in the same transaction."""
-    return vault.traits.set(caller.write_owner(body.user_id), name, body.value,
-                            agent=body.agent, reason=body.reason)  # fmt: skip
+    return vault.traits.set(**body.fields(user_id=caller.write_owner(body.user_id), name=name))
 
 
 @router.get("/api/traits/history", response_model=Page[TraitChange])
 def trait_history(
     vault: View,
+    paging: Pages,
     caller: Caller,
     user_id: UserParam = None,
     name: Text | None = None,
     agent: Text | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """How the owner's traits evolved (old, new, reason, time), oldest first."""
-    items = vault.traits.history(caller.write_owner(user_id), name, agent=agent, limit=limit,
-                                 offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    owner = caller.write_owner(user_id)
+    return paging.page(vault.traits.history(owner, name, agent=agent, **paging.args))

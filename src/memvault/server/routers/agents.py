@@ -9,26 +9,15 @@ from pydantic import BaseModel
 
 from memvault.records import AgentMessage, AgentSubscription
 from memvault.server.auth import Caller, View
-from memvault.server.routers import COMMON
-from memvault.server.schemas import (
-    Body,
-    Int32,
-    JsonValue,
-    Limit,
-    Offset,
-    Page,
-    Text,
-    UserParam,
-    When,
-    page,
-    window,
-)
+from memvault.server.routers import COMMON, one
+from memvault.server.schemas import Body, Int32, JsonValue, Page, Pages, Text, UserParam, When
 
 router = APIRouter(tags=["agents"], responses=COMMON)
 Agent = Annotated[Text, Path(description="An agent name")]
 
 
 class AgentMessageIn(Body):
+    feeds = "agents.send"
     from_agent: Text
     to_agent: Text | None = None
     topic: Text | None = None
@@ -41,11 +30,13 @@ class AgentMessageIn(Body):
 
 
 class SubscribeIn(Body):
+    feeds = "agents.subscribe"
     topic: Text
     user_id: Text | None = None
 
 
 class ReadIn(Body):
+    feeds = "agents.mark_read"
     message_ids: Annotated[list[Text], Query(max_length=1000)]
 
 
@@ -60,50 +51,43 @@ class Unsubscribed(BaseModel):
 @router.post("/api/agent-messages", response_model=AgentMessage, status_code=201)
 def send(body: AgentMessageIn, vault: View, caller: Caller) -> Any:
     """Send to an agent and/or a topic; `/ws` subscribers of `agent:<topic>` see it."""
-    return vault.agents.send(
-        body.from_agent, to_agent=body.to_agent, topic=body.topic, payload=body.payload,
-        message_type=body.message_type, priority=body.priority,
-        user_id=caller.write_owner(body.user_id), project_id=body.project_id,
-        expires_at=body.expires_at,
-    )  # fmt: skip
+    return vault.agents.send(**body.fields(user_id=caller.write_owner(body.user_id)))
 
 
-@router.get("/api/agent-messages/{message_id}", response_model=AgentMessage)
-def get_message(message_id: Annotated[Text, Path()], vault: View) -> Any:
-    return vault.agents.get(message_id)
+one(router, "GET", "/api/agent-messages/{message_id}", AgentMessage, "agents.get",
+    name="get_message")  # fmt: skip
 
 
 @router.get("/api/agents/{agent_id}/inbox", response_model=Page[AgentMessage])
 def inbox(
-    agent_id: Agent, vault: View, caller: Caller, user_id: UserParam = None,
-    unread_only: bool = True, include_expired: bool = False, limit: Limit = 100,
-    offset: Offset = 0,
+    agent_id: Agent, vault: View, paging: Pages, caller: Caller, user_id: UserParam = None,
+    unread_only: bool = True, include_expired: bool = False,
 ) -> Any:  # fmt: skip
     """Messages to the agent or its topics; highest priority first, then oldest."""
-    items = vault.agents.inbox(agent_id, user_id=caller.read_owner(user_id),
-                               unread_only=unread_only, include_expired=include_expired,
-                               limit=limit, offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    return paging.page(vault.agents.inbox(
+        agent_id, user_id=caller.read_owner(user_id), unread_only=unread_only,
+        include_expired=include_expired, **paging.args,
+    ))  # fmt: skip
 
 
 @router.post("/api/agents/{agent_id}/read", response_model=Marked)
 def mark_read(agent_id: Agent, body: ReadIn, vault: View) -> Any:
-    return {"marked": vault.agents.mark_read(agent_id, body.message_ids)}  # fmt: skip
+    return {"marked": vault.agents.mark_read(agent_id, **body.fields())}
 
 
 @router.get("/api/agent-subscriptions", response_model=Page[AgentSubscription])
 def subscriptions(
-    vault: View, caller: Caller, user_id: UserParam = None, agent_id: Text | None = None,
-    topic: Text | None = None, limit: Limit = 100, offset: Offset = 0,
+    vault: View, paging: Pages, caller: Caller, user_id: UserParam = None,
+    agent_id: Text | None = None, topic: Text | None = None,
 ) -> Any:  # fmt: skip
-    items = vault.agents.subscriptions(caller.read_owner(user_id), agent_id=agent_id, topic=topic)
-    return window(items, limit, offset)
+    owner = caller.read_owner(user_id)
+    return paging.window(vault.agents.subscriptions(owner, agent_id=agent_id, topic=topic))
 
 
 @router.post("/api/agents/{agent_id}/subscriptions", response_model=AgentSubscription,
              status_code=201)  # fmt: skip
 def subscribe(agent_id: Agent, body: SubscribeIn, vault: View, caller: Caller) -> Any:
-    return vault.agents.subscribe(agent_id, body.topic, user_id=caller.write_owner(body.user_id))
+    return vault.agents.subscribe(agent_id, **body.fields(user_id=caller.write_owner(body.user_id)))
 
 
 @router.delete("/api/agents/{agent_id}/subscriptions/{topic}", response_model=Unsubscribed)

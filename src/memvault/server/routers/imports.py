@@ -9,13 +9,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from memvault.migrate import runs
 from memvault.server.auth import Caller, VaultDep
 from memvault.server.routers import COMMON
-from memvault.server.schemas import Limit, Offset, Page, Text, page
+from memvault.server.schemas import Page, Paging, Text, paged
 
 router = APIRouter(prefix="/api/imports", tags=["imports"], responses=COMMON)
 
@@ -33,11 +33,12 @@ class ImportRun(BaseModel):
 
 
 @router.get("", response_model=Page[ImportRun])
-def list_runs(vault: VaultDep, caller: Caller, limit: Limit = 50, offset: Offset = 0) -> Any:
+def list_runs(
+    vault: VaultDep, paging: Annotated[Paging, Depends(paged(50))], caller: Caller
+) -> Any:
     """Import runs, newest first, with their reports."""
     caller.require_admin()
-    found = runs.list_runs(vault, limit=limit, offset=offset)
-    return page([asdict(r) for r in found], limit, offset)
+    return paging.page([asdict(r) for r in runs.list_runs(vault, **paging.args)])
 
 
 @router.get("/{run_id}", response_model=ImportRun)

@@ -12,19 +12,17 @@ from memvault.errors import InvalidInput
 from memvault.records import Memory, MemoryChange, Message
 from memvault.scope import ANY, ScopedVault
 from memvault.server.auth import Caller, View
-from memvault.server.routers import COMMON
+from memvault.server.routers import COMMON, one
 from memvault.server.schemas import (
     Body,
     Deleted,
     JsonObject,
-    Limit,
-    Offset,
     Page,
+    Pages,
     Text,
     Unit,
     UserParam,
     When,
-    page,
 )
 from memvault.vault import Vault
 
@@ -50,6 +48,8 @@ Filters = Annotated[
 
 
 class MemoryIn(Body):
+    feeds = "memories.add"
+    derived = frozenset({"embed"})
     user_id: Text | None = None  # an admin key: None writes the shared base layer
     kind: Text
     content: Text
@@ -64,6 +64,7 @@ class MemoryIn(Body):
 
 
 class MemoryPatch(Body):
+    feeds = "memories.update"
     content: Text | None = None
     context: Text | None = None
     confidence: Unit | None = None
@@ -107,6 +108,7 @@ def _embedding(vault: Vault | ScopedVault, wanted: bool) -> bool | None:
 @router.get("/api/memories", response_model=Page[Memory])
 def list_memories(
     vault: View,
+    paging: Pages,
     caller: Caller,
     user_id: UserParam = None,
     kind: Annotated[list[Text] | None, Query(description="Kinds (repeatable)")] = None,
@@ -116,51 +118,31 @@ def list_memories(
     session_id: Text | None = None,
     layered: bool = False,
     base: Annotated[bool, Query(description="Admin: the base layer")] = False,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """Memories, newest first; `layered` adds the shared base layer after the user's."""
     owner = None if base and caller.admin else caller.read_owner(user_id)
-    items = vault.memories.list(owner, kinds=kind, min_confidence=min_confidence, since=since,
-                                until=until, session_id=session_id, layered=layered,
-                                limit=limit, offset=offset, track_access=False)  # fmt: skip
-    return page(items, limit, offset)
+    return paging.page(vault.memories.list(
+        owner, kinds=kind, min_confidence=min_confidence, since=since, until=until,
+        session_id=session_id, layered=layered, track_access=False, **paging.args,
+    ))  # fmt: skip
 
 
 @router.post("/api/memories", response_model=Memory, status_code=201)
 def add_memory(body: MemoryIn, vault: View, caller: Caller) -> Any:
     """Store a memory (the same content twice for one owner and kind returns the first)."""
-    return vault.memories.add(
-        caller.write_owner(body.user_id), body.kind, body.content, context=body.context,
-        confidence=body.confidence, importance=body.importance, session_id=body.session_id,
-        message_id=body.message_id, metadata=body.metadata, expires_at=body.expires_at,
-        embedding=_embedding(vault, body.embed),
-    )  # fmt: skip
+    owner = caller.write_owner(body.user_id)
+    return vault.memories.add(**body.fields(user_id=owner, embedding=_embedding(vault, body.embed)))
 
 
-@router.get("/api/memories/{memory_id}", response_model=Memory)
-def get_memory(memory_id: MemoryId, vault: View) -> Any:
-    """One memory (a user key also reads the shared base layer)."""
-    return vault.memories.get(memory_id, layered=True)
-
-
-@router.patch("/api/memories/{memory_id}", response_model=Memory)
-def update_memory(memory_id: MemoryId, body: MemoryPatch, vault: View) -> Any:
-    """Change a memory; the change is kept in its history."""
-    fields: dict[str, Any] = body.model_dump(exclude_unset=True)
-    return vault.memories.update(memory_id, **fields)
-
-
-@router.delete("/api/memories/{memory_id}", response_model=Deleted)
-def delete_memory(memory_id: MemoryId, vault: View) -> Any:
-    vault.memories.delete(memory_id)
-    return {"id": memory_id}
-
-
-@router.get("/api/memories/{memory_id}/history", response_model=list[MemoryChange])
-def memory_history(memory_id: MemoryId, vault: View) -> Any:
-    """What changed, old and new text, why and when; oldest first."""
-    return vault.memories.history(memory_id)
+ONE = "/api/memories/{memory_id}"
+one(router, "GET", ONE, Memory, "memories.get", name="get_memory", param=MemoryId, layered=True,
+    doc="One memory (a user key also reads the shared base layer).")  # fmt: skip
+one(router, "PATCH", ONE, Memory, MemoryPatch, name="update_memory", param=MemoryId, sent=True,
+    doc="Change a memory; the change is kept in its history.")  # fmt: skip
+one(router, "DELETE", ONE, Deleted, "memories.delete", name="delete_memory", param=MemoryId)
+one(router, "GET", ONE + "/history", list[MemoryChange], "memories.history",
+    name="memory_history", param=MemoryId,
+    doc="What changed, old and new text, why and when; oldest first.")  # fmt: skip
 
 
 NOTE_HEADER = "X-Memvault-Note"  # e.g. the vector leg had no vector to search

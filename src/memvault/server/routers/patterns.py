@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from memvault.records import ResponsePattern
 from memvault.server.auth import Caller, View
@@ -13,14 +13,13 @@ from memvault.server.schemas import (
     Body,
     Deleted,
     JsonObject,
-    Limit,
-    Offset,
     Page,
+    Paging,
     Text,
     Unit,
     UserParam,
     When,
-    page,
+    paged,
 )
 
 router = APIRouter(prefix="/api/patterns", tags=["patterns"], responses=COMMON)
@@ -28,6 +27,7 @@ PatternId = Annotated[Text, Path(description="A response pattern id")]
 
 
 class PatternIn(Body):
+    feeds = "patterns.add"
     user_id: Text | None = None  # an admin key: None writes the base layer
     intent: Text
     trigger_context: Text
@@ -38,6 +38,7 @@ class PatternIn(Body):
 
 
 class PatternPatch(Body):
+    feeds = "patterns.update"
     intent: Text | None = None
     trigger_context: Text | None = None
     response_text: Text | None = None
@@ -45,35 +46,32 @@ class PatternPatch(Body):
 
 
 class Outcome(Body):
+    feeds = "patterns.record_use"
     outcome: Unit  # 1 success, 0 failure, or a graded score
 
 
 @router.get("", response_model=Page[ResponsePattern])
 def find_patterns(
     vault: View,
+    paging: Annotated[Paging, Depends(paged(10))],
     caller: Caller,
     user_id: UserParam = None,
     intent: Text | None = None,
     text: Text | None = None,
     layered: bool = True,
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
-    limit: Limit = 10,
-    offset: Offset = 0,
 ) -> Any:
     """Patterns for the owner, best first; with `layered`, then the base layer's."""
-    items = vault.patterns.find(caller.write_owner(user_id), intent=intent, text=text,
-                                layered=layered, min_score=min_score, limit=limit,
-                                offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    return paging.page(vault.patterns.find(
+        caller.write_owner(user_id), intent=intent, text=text, layered=layered,
+        min_score=min_score, **paging.args,
+    ))  # fmt: skip
 
 
 @router.post("", response_model=ResponsePattern, status_code=201)
 def add_pattern(body: PatternIn, vault: View, caller: Caller) -> Any:
-    return vault.patterns.add(
-        caller.write_owner(body.user_id), body.intent, body.trigger_context, body.response_text,
-        success_score=body.success_score, metadata=body.metadata, teacher=caller.admin,
-        created_at=body.created_at,
-    )  # fmt: skip
+    owner = caller.write_owner(body.user_id)
+    return vault.patterns.add(**body.fields(user_id=owner, teacher=caller.admin))
 
 
 @router.get("/{pattern_id}", response_model=ResponsePattern)
@@ -88,10 +86,10 @@ def update_pattern(
     pattern_id: PatternId, body: PatternPatch, vault: View, caller: Caller,
     user_id: UserParam = None,
 ) -> Any:  # fmt: skip
-    fields: dict[str, Any] = body.model_dump(exclude_unset=True)
+    fields = body.fields(sent=True, user_id=caller.write_owner(user_id))
     if caller.admin:
         fields["teacher"] = True
-    return vault.patterns.update(pattern_id, user_id=caller.write_owner(user_id), **fields)
+    return vault.patterns.update(pattern_id, **fields)
 
 
 @router.post("/{pattern_id}/use", response_model=ResponsePattern)
@@ -100,8 +98,8 @@ def record_use(
     user_id: UserParam = None,
 ) -> Any:  # fmt: skip
     """Count one use and fold its outcome into the success score."""
-    return vault.patterns.record_use(pattern_id, body.outcome, user_id=caller.write_owner(user_id),
-                                     teacher=caller.admin)  # fmt: skip
+    owner = caller.write_owner(user_id)
+    return vault.patterns.record_use(pattern_id, **body.fields(user_id=owner, teacher=caller.admin))
 
 
 @router.delete("/{pattern_id}", response_model=Deleted)

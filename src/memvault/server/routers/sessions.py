@@ -8,19 +8,17 @@ from fastapi import APIRouter, Path, Query, Request
 
 from memvault.records import ConversationContext, Message, Session, TrajectoryPoint
 from memvault.server.auth import Caller, View
-from memvault.server.routers import COMMON
+from memvault.server.routers import COMMON, one
 from memvault.server.schemas import (
     MAX_PAGE,
     Body,
     Deleted,
     JsonObject,
-    Limit,
-    Offset,
     Page,
+    Pages,
     Text,
     UserParam,
     When,
-    page,
 )
 
 router = APIRouter(tags=["sessions"], responses=COMMON)
@@ -28,6 +26,7 @@ SessionId = Annotated[Text, Path(description="A session id")]
 
 
 class SessionIn(Body):
+    feeds = "sessions.create"
     user_id: Text | None = None
     kind: Text = "chat"
     title: Text | None = None
@@ -39,12 +38,14 @@ class SessionIn(Body):
 
 
 class SessionPatch(Body):
+    feeds = "sessions.update"
     title: Text | None = None
     status: Text | None = None
     metadata: JsonObject | None = None
 
 
 class MessageIn(Body):
+    feeds = "messages.append"
     role: Text
     content: Text
     emotion: Text | None = None
@@ -55,77 +56,56 @@ class MessageIn(Body):
 @router.get("/api/sessions", response_model=Page[Session])
 def list_sessions(
     vault: View,
+    paging: Pages,
     caller: Caller,
     user_id: UserParam = None,
     kind: Text | None = None,
     status: Text | None = None,
     project_id: Text | None = None,
     parent_id: Text | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """Sessions, most recently updated first."""
-    items = vault.sessions.list(user_id=caller.read_owner(user_id), kind=kind, status=status,
-                                project_id=project_id, parent_id=parent_id, limit=limit,
-                                offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    return paging.page(vault.sessions.list(
+        caller.read_owner(user_id), kind=kind, status=status, project_id=project_id,
+        parent_id=parent_id, **paging.args,
+    ))  # fmt: skip
 
 
 @router.post("/api/sessions", response_model=Session, status_code=201)
 def create_session(body: SessionIn, vault: View, caller: Caller) -> Any:
-    return vault.sessions.create(
-        caller.write_owner(body.user_id), kind=body.kind, title=body.title, status=body.status,
-        parent_id=body.parent_id, project_id=body.project_id, metadata=body.metadata,
-        started_at=body.started_at,
-    )  # fmt: skip
+    return vault.sessions.create(**body.fields(user_id=caller.write_owner(body.user_id)))
 
 
-@router.get("/api/sessions/{session_id}", response_model=Session)
-def get_session(session_id: SessionId, vault: View) -> Any:
-    return vault.sessions.get(session_id)
-
-
-@router.patch("/api/sessions/{session_id}", response_model=Session)
-def update_session(session_id: SessionId, body: SessionPatch, vault: View) -> Any:
-    return vault.sessions.update(session_id, title=body.title, status=body.status,
-                                 metadata=body.metadata)  # fmt: skip
-
-
-@router.delete("/api/sessions/{session_id}", response_model=Deleted)
-def delete_session(session_id: SessionId, vault: View) -> Any:
-    """Delete a session and its messages."""
-    vault.sessions.delete(session_id)
-    return {"id": session_id}
+ONE = "/api/sessions/{session_id}"
+one(router, "GET", ONE, Session, "sessions.get", name="get_session", param=SessionId)
+one(router, "PATCH", ONE, Session, SessionPatch, name="update_session", param=SessionId, sent=True)
+one(router, "DELETE", ONE, Deleted, "sessions.delete", name="delete_session", param=SessionId,
+    doc="Delete a session and its messages.")  # fmt: skip
 
 
 @router.get("/api/sessions/{session_id}/messages", response_model=Page[Message])
 def list_messages(
     session_id: SessionId,
     vault: View,
+    paging: Pages,
     after_seq: Annotated[
         int, Query(ge=0, le=2**62, description="Only messages numbered after this one.")
     ] = 0,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """Messages of a session in order (oldest first), a page at a time."""
-    items = vault.messages.list(session_id, after_seq=after_seq, limit=limit, offset=offset)
-    return page(items, limit, offset)
+    return paging.page(vault.messages.list(session_id, after_seq=after_seq, **paging.args))
 
 
 @router.post("/api/sessions/{session_id}/messages", response_model=Message, status_code=201)
 def append_message(session_id: SessionId, body: MessageIn, request: Request, vault: View) -> Any:
     """Append a message (numbered within the session); subscribers of the session see it."""
-    message = vault.messages.append(session_id, body.role, body.content, emotion=body.emotion,
-                                    metadata=body.metadata, created_at=body.created_at)  # fmt: skip
+    message = vault.messages.append(session_id, **body.fields())
     # The core accepted it for this caller: the fast path may take the next ones itself.
     request.app.state.session_owners.remember(session_id, message.user_id)
     return message
 
 
-@router.get("/api/messages/{message_id}", response_model=Message)
-def get_message(message_id: Annotated[Text, Path()], vault: View) -> Any:
-    return vault.messages.get(message_id)
+one(router, "GET", "/api/messages/{message_id}", Message, "messages.get", name="get_message")
 
 
 @router.get("/api/sessions/{session_id}/context", response_model=ConversationContext)
@@ -139,7 +119,6 @@ def context(
     return vault.contexts.get(session_id, last=last, topics=topics)
 
 
-@router.get("/api/sessions/{session_id}/trajectory", response_model=list[TrajectoryPoint])
-def trajectory(session_id: SessionId, vault: View) -> Any:
-    """The emotion trajectory of a session, in order."""
-    return vault.emotions.trajectory(session_id)
+one(router, "GET", ONE + "/trajectory", list[TrajectoryPoint], "emotions.trajectory",
+    name="trajectory", param=SessionId,
+    doc="The emotion trajectory of a session, in order.")  # fmt: skip

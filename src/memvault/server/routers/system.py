@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from memvault.keys import ApiKey, ApiKeys
 from memvault.server.auth import Caller, VaultDep, view_of
 from memvault.server.routers import COMMON
-from memvault.server.schemas import Body, Limit, Offset, Page, Text, UserParam, window
+from memvault.server.schemas import Body, Page, Pages, Text, UserParam
 from memvault.vault import Vault
 
 router = APIRouter(responses=COMMON)
@@ -38,6 +38,7 @@ class WhoAmI(BaseModel):
 
 
 class KeyIn(Body):
+    feeds = "keys.create"  # ApiKeys(vault).create
     user_id: Text | None = None
     admin: bool = False
     name: Text | None = None
@@ -82,23 +83,16 @@ def whoami(caller: Caller) -> Any:
 
 
 @router.get("/api/keys", response_model=Page[ApiKey], tags=["keys"])
-def list_keys(
-    vault: VaultDep,
-    caller: Caller,
-    user_id: UserParam = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
-) -> Any:
+def list_keys(vault: VaultDep, paging: Pages, caller: Caller, user_id: UserParam = None) -> Any:
     """Key records (never the keys): a user's own, or for an admin every key."""
-    keys = vault_keys(vault).list(user_id=caller.read_owner(user_id))
-    return window(keys, limit, offset)
+    return paging.window(vault_keys(vault).list(user_id=caller.read_owner(user_id)))
 
 
 @router.post("/api/keys", response_model=KeyCreated, status_code=201, tags=["keys"])
 def create_key(body: KeyIn, vault: VaultDep, caller: Caller) -> Any:
     """Create a key (admin only); the clear key is in this answer and nowhere else."""
     caller.require_admin()
-    record, clear = vault_keys(vault).create(body.user_id, admin=body.admin, name=body.name)
+    record, clear = vault_keys(vault).create(**body.fields())
     return {"key": clear, "record": record}
 
 

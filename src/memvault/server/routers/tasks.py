@@ -4,29 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from memvault.records import Request, RequestOverview, Subtask, TaskList
 from memvault.server.auth import Caller, View
-from memvault.server.routers import COMMON
+from memvault.server.routers import COMMON, one
 from memvault.server.schemas import (
     Body,
     JsonObject,
     JsonValue,
-    Limit,
-    Offset,
     Page,
+    Pages,
+    Paging,
     Text,
     UserParam,
-    page,
-    window,
+    paged,
 )
 
 router = APIRouter(tags=["tasks"], responses=COMMON)
-Id = Annotated[Text, Path()]
 
 
 class RequestIn(Body):
+    feeds = "tasks.create_request"
     prompt: Text
     user_id: Text | None = None
     project_id: Text | None = None
@@ -36,121 +35,92 @@ class RequestIn(Body):
 
 
 class StatusIn(Body):
+    feeds = "tasks.set_request_status"  # and tasks.set_wave_status, the same parameters
     status: Text
 
 
 class WaveIn(Body):
+    feeds = "tasks.add_wave"
     name: Text | None = None
     wave: Annotated[int, Query(ge=0, le=2**31 - 1)] | None = None
 
 
 class SubtaskIn(Body):
+    feeds = "tasks.add_subtask"
     description: Text
     agent_type: Text | None = None
     agent_id: Text | None = None
 
 
 class SubtaskStatusIn(Body):
+    feeds = "tasks.set_status"
     status: Text
     result: JsonValue = None
     agent_id: Text | None = None
 
 
 class ClaimIn(Body):
+    feeds = "tasks.claim"
     task_list_id: Text | None = None
 
 
 @router.post("/api/requests", response_model=Request, status_code=201)
 def create_request(body: RequestIn, vault: View, caller: Caller) -> Any:
-    return vault.tasks.create_request(
-        body.prompt, user_id=caller.write_owner(body.user_id), project_id=body.project_id,
-        session_id=body.session_id, prompt_type=body.prompt_type, metadata=body.metadata,
-    )  # fmt: skip
+    return vault.tasks.create_request(**body.fields(user_id=caller.write_owner(body.user_id)))
 
 
 @router.get("/api/requests", response_model=Page[Request])
 def list_requests(
-    vault: View, caller: Caller, user_id: UserParam = None, status: Text | None = None,
-    project_id: Text | None = None, limit: Limit = 50, offset: Offset = 0,
+    vault: View, paging: Annotated[Paging, Depends(paged(50))], caller: Caller,
+    user_id: UserParam = None, status: Text | None = None, project_id: Text | None = None,
 ) -> Any:  # fmt: skip
-    items = vault.tasks.list_requests(
-        caller.read_owner(user_id), status=status, project_id=project_id, limit=limit, offset=offset
-    )
-    return page(items, limit, offset)
+    owner = caller.read_owner(user_id)
+    return paging.page(vault.tasks.list_requests(owner, status=status, project_id=project_id,
+                                                 **paging.args))  # fmt: skip
 
 
-@router.get("/api/requests/{request_id}", response_model=Request)
-def get_request(request_id: Id, vault: View) -> Any:
-    return vault.tasks.get_request(request_id)
-
-
-@router.patch("/api/requests/{request_id}", response_model=Request)
-def set_request_status(request_id: Id, body: StatusIn, vault: View) -> Any:
-    return vault.tasks.set_request_status(request_id, body.status)
-
-
-@router.post("/api/requests/{request_id}/waves", response_model=TaskList, status_code=201)
-def add_wave(request_id: Id, body: WaveIn, vault: View) -> Any:
-    return vault.tasks.add_wave(request_id, name=body.name,
-                                wave=body.wave)  # fmt: skip
+one(router, "GET", "/api/requests/{request_id}", Request, "tasks.get_request",
+    name="get_request")  # fmt: skip
+one(router, "PATCH", "/api/requests/{request_id}", Request, StatusIn, name="set_request_status")
+one(router, "POST", "/api/requests/{request_id}/waves", TaskList, WaveIn, name="add_wave",
+    status_code=201)  # fmt: skip
 
 
 @router.get("/api/requests/{request_id}/waves", response_model=Page[TaskList])
-def waves(request_id: Id, vault: View, limit: Limit = 100, offset: Offset = 0) -> Any:
-    return window(vault.tasks.waves(request_id), limit, offset)
+def waves(request_id: Annotated[Text, Path()], vault: View, paging: Pages) -> Any:
+    return paging.window(vault.tasks.waves(request_id))
 
 
-@router.patch("/api/waves/{task_list_id}", response_model=TaskList)
-def set_wave_status(task_list_id: Id, body: StatusIn, vault: View) -> Any:
-    return vault.tasks.set_wave_status(task_list_id, body.status)
-
-
-@router.post("/api/waves/{task_list_id}/subtasks", response_model=Subtask, status_code=201)
-def add_subtask(task_list_id: Id, body: SubtaskIn, vault: View) -> Any:
-    return vault.tasks.add_subtask(
-        task_list_id,
-        body.description,
-        agent_type=body.agent_type,
-        agent_id=body.agent_id,
-    )
+one(router, "PATCH", "/api/waves/{task_list_id}", TaskList, "tasks.set_wave_status", body=StatusIn,
+    name="set_wave_status")  # fmt: skip
+one(router, "POST", "/api/waves/{task_list_id}/subtasks", Subtask, SubtaskIn, name="add_subtask",
+    status_code=201)  # fmt: skip
 
 
 @router.get("/api/subtasks", response_model=Page[Subtask])
 def list_subtasks(
-    vault: View, caller: Caller, user_id: UserParam = None,
-    task_list_id: Text | None = None, request_id: Text | None = None,
-    status: Text | None = None, agent_id: Text | None = None, limit: Limit = 200,
-    offset: Offset = 0,
+    vault: View, paging: Annotated[Paging, Depends(paged(200))], caller: Caller,
+    user_id: UserParam = None, task_list_id: Text | None = None, request_id: Text | None = None,
+    status: Text | None = None, agent_id: Text | None = None,
 ) -> Any:  # fmt: skip
-    items = vault.tasks.subtasks(caller.read_owner(user_id), task_list_id=task_list_id,
-                                 request_id=request_id, status=status, agent_id=agent_id,
-                                 limit=limit, offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    return paging.page(vault.tasks.subtasks(
+        caller.read_owner(user_id), task_list_id=task_list_id, request_id=request_id,
+        status=status, agent_id=agent_id, **paging.args,
+    ))  # fmt: skip
 
 
-@router.get("/api/subtasks/{subtask_id}", response_model=Subtask)
-def get_subtask(subtask_id: Id, vault: View) -> Any:
-    return vault.tasks.get_subtask(subtask_id)
-
-
-@router.patch("/api/subtasks/{subtask_id}", response_model=Subtask)
-def set_subtask_status(subtask_id: Id, body: SubtaskStatusIn, vault: View) -> Any:
-    return vault.tasks.set_status(subtask_id, body.status, result=body.result,
-                                  agent_id=body.agent_id)  # fmt: skip
-
-
-@router.post("/api/agents/{agent_id}/claim", response_model=Subtask | None)
-def claim(agent_id: Id, body: ClaimIn, vault: View) -> Any:
-    """Atomically take the oldest pending subtask for `agent_id` (null when none)."""
-    return vault.tasks.claim(agent_id, task_list_id=body.task_list_id)
+one(router, "GET", "/api/subtasks/{subtask_id}", Subtask, "tasks.get_subtask", name="get_subtask")
+one(router, "PATCH", "/api/subtasks/{subtask_id}", Subtask, SubtaskStatusIn,
+    name="set_subtask_status")  # fmt: skip
+one(router, "POST", "/api/agents/{agent_id}/claim", Subtask | None, ClaimIn, name="claim",
+    doc="Atomically take the oldest pending subtask for `agent_id` (null when none).")  # fmt: skip
 
 
 @router.get("/api/tasks/overview", response_model=Page[RequestOverview])
 def overview(
-    vault: View, caller: Caller, user_id: UserParam = None, status: Text | None = None,
-    limit: Limit = 20, offset: Offset = 0,
+    vault: View, paging: Annotated[Paging, Depends(paged(20))], caller: Caller,
+    user_id: UserParam = None, status: Text | None = None,
 ) -> Any:  # fmt: skip
     """Recent requests with their waves and subtask counts per status."""
-    items = vault.tasks.overview(caller.read_owner(user_id), status=status, limit=limit,
-                                 offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    owner = caller.read_owner(user_id)
+    return paging.page(vault.tasks.overview(owner, status=status, **paging.args))

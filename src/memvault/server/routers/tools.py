@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from memvault.errors import InvalidInput, NotFound
@@ -19,19 +19,17 @@ from memvault.ids import is_id
 from memvault.records import Action, RoutingScore, Suggestion, ToolStats
 from memvault.scope import ScopedVault
 from memvault.server.auth import Caller, View
-from memvault.server.routers import COMMON
+from memvault.server.routers import COMMON, one
 from memvault.server.schemas import (
     Body,
     Int32,
     JsonObject,
-    Limit,
     Number,
-    Offset,
     Page,
+    Pages,
     Text,
     UserParam,
     When,
-    page,
 )
 from memvault.vault import Vault
 
@@ -39,6 +37,8 @@ router = APIRouter(tags=["tools"], responses=COMMON)
 
 
 class ActionIn(Body):
+    feeds = "actions.record"
+    derived = frozenset({"project_path"})  # becomes project_id
     tool_name: Text
     tool_type: Text = "builtin"
     user_id: Text | None = None
@@ -54,6 +54,8 @@ class ActionIn(Body):
 
 
 class RoutingFeedback(Body):
+    feeds = "routing.update"
+    derived = frozenset({"query", "keywords"})  # become query_or_keywords
     query: Text | None = None
     keywords: list[Text] | None = None
     tool_name: Text
@@ -114,32 +116,29 @@ def record_action(body: ActionIn, vault: View, caller: Caller) -> Any:
     if project_id is None and body.project_path:
         project_id = vault.projects.ensure(body.project_path, user_id=owner,
                                            path=body.project_path).id  # fmt: skip
-    return vault.actions.record(
-        body.tool_name, tool_type=body.tool_type, user_id=owner, input=body.input,
-        file_paths=_paths(body.file_paths), exit_code=_exit_code(body.exit_code),
-        duration_ms=body.duration_ms, project_id=project_id,
-        session_id=_session(vault, owner, body.session_id, meta), metadata=meta,
-        created_at=body.created_at,
-    )  # fmt: skip
+    return vault.actions.record(**body.fields(
+        user_id=owner, file_paths=_paths(body.file_paths), exit_code=_exit_code(body.exit_code),
+        project_id=project_id, session_id=_session(vault, owner, body.session_id, meta),
+        metadata=meta,
+    ))  # fmt: skip
 
 
 @router.get("/api/actions", response_model=Page[Action])
 def list_actions(
     vault: View,
+    paging: Pages,
     caller: Caller,
     user_id: UserParam = None,
     tool_name: Text | None = None,
     project_id: Text | None = None,
     since: When | None = None,
     until: When | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """Tool calls, newest first."""
-    items = vault.actions.list(caller.read_owner(user_id), tool_name=tool_name,
-                               project_id=project_id, since=since, until=until, limit=limit,
-                               offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    return paging.page(vault.actions.list(
+        caller.read_owner(user_id), tool_name=tool_name, project_id=project_id, since=since,
+        until=until, **paging.args,
+    ))  # fmt: skip
 
 
 @router.get("/api/actions/stats", response_model=list[ToolStats])
@@ -157,9 +156,7 @@ def action_stats(
                                project_id=project_id, since=since, until=until)  # fmt: skip
 
 
-@router.get("/api/actions/{action_id}", response_model=Action)
-def get_action(action_id: Annotated[Text, Path()], vault: View) -> Any:
-    return vault.actions.get(action_id)
+one(router, "GET", "/api/actions/{action_id}", Action, "actions.get", name="get_action")
 
 
 @router.get("/api/routing/suggest", response_model=SuggestOut)
@@ -183,21 +180,20 @@ def routing_feedback(body: RoutingFeedback, vault: View, caller: Caller) -> Any:
     words: str | list[str] | None = body.keywords if body.keywords is not None else body.query
     if words is None:
         raise InvalidInput("query", None, "give query or keywords")
-    return vault.routing.update(words, body.tool_name, body.success, tool_type=body.tool_type,
-                                user_id=caller.write_owner(body.user_id))  # fmt: skip
+    owner = caller.write_owner(body.user_id)
+    return vault.routing.update(**body.fields(query_or_keywords=words, user_id=owner))
 
 
 @router.get("/api/routing/scores", response_model=Page[RoutingScore])
 def routing_scores(
     vault: View,
+    paging: Pages,
     caller: Caller,
     user_id: UserParam = None,
     keyword: Text | None = None,
     tool_name: Text | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Any:
     """Stored scores of the owner (an admin key naming no user: the global ones)."""
-    items = vault.routing.scores(caller.write_owner(user_id), keyword=keyword,
-                                 tool_name=tool_name, limit=limit, offset=offset)  # fmt: skip
-    return page(items, limit, offset)
+    owner = caller.write_owner(user_id)
+    return paging.page(vault.routing.scores(owner, keyword=keyword, tool_name=tool_name,
+                                            **paging.args))  # fmt: skip

@@ -9,37 +9,39 @@ from fastapi import APIRouter, Path
 from memvault.records import Personality, Profile, UsageStats, User
 from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
-from memvault.server.schemas import Body, JsonObject, Limit, Offset, Page, Text, page, window
+from memvault.server.schemas import Body, JsonObject, Page, Pages, Text
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=COMMON)
 UserId = Annotated[Text, Path(description="A user id")]
 
 
 class UserIn(Body):
+    feeds = "users.create"
     handle: Text
     display_name: Text | None = None
     profile: JsonObject | None = None
 
 
 class UserPatch(Body):
+    feeds = "users.update"
     display_name: Text | None = None
     profile: JsonObject | None = None
     merge_profile: bool = True
 
 
 @router.get("", response_model=Page[User])
-def list_users(vault: View, caller: Caller, limit: Limit = 100, offset: Offset = 0) -> Any:
+def list_users(vault: View, paging: Pages, caller: Caller) -> Any:
     """Every user (admin key), or the key's own user."""
     if caller.admin:
-        return page(vault.users.list(limit=limit, offset=offset), limit, offset)
-    return window([vault.users.get(caller.user())], limit, offset)
+        return paging.page(vault.users.list(**paging.args))
+    return paging.window([vault.users.get(caller.user())])
 
 
 @router.post("", response_model=User, status_code=201)
 def create_user(body: UserIn, vault: View, caller: Caller) -> Any:
     """Create a user (admin key); the handle must be unique."""
     caller.require_admin()
-    return vault.users.create(body.handle, body.display_name, body.profile)
+    return vault.users.create(**body.fields())
 
 
 @router.get("/{user_id}", response_model=User)
@@ -50,8 +52,7 @@ def get_user(user_id: UserId, vault: View, caller: Caller) -> Any:
 @router.patch("/{user_id}", response_model=User)
 def update_user(user_id: UserId, body: UserPatch, vault: View, caller: Caller) -> Any:
     """Change the display name and/or the profile (merged by default)."""
-    return vault.users.update(caller.user(user_id), display_name=body.display_name,
-                              profile=body.profile, merge_profile=body.merge_profile)  # fmt: skip
+    return vault.users.update(caller.user(user_id), **body.fields(sent=True))
 
 
 @router.get("/{user_id}/profile", response_model=Profile)
