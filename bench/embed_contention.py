@@ -92,7 +92,7 @@ def main() -> None:
     ap.add_argument("--memories", type=int, default=10_000)
     ap.add_argument("--n", type=int, default=60, help="operations per mode and round")
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--hog-seconds", type=float, default=600)
+    ap.add_argument("--hog-seconds", type=float, default=600, help="0: no CPU hog")
     args = ap.parse_args()
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +103,11 @@ def main() -> None:
         print(f"{args.memories:,} memories with vectors in {time.perf_counter() - t0:.1f} s")
         vault.memories.search(user, "warm up", k=10, track_access=False)  # loads the matrix
         load0 = os.getloadavg()
-        hog = subprocess.Popen([sys.executable, "-c", HOG.format(s=args.hog_seconds)])
+        hog = (
+            subprocess.Popen([sys.executable, "-c", HOG.format(s=args.hog_seconds)])
+            if args.hog_seconds > 0
+            else None
+        )
         results: dict[str, dict[str, list[float]]] = {m: {"add": [], "hybrid": []} for m in MODES}
         try:
             time.sleep(1.0)
@@ -113,11 +117,13 @@ def main() -> None:
                     for key, values in got.items():
                         results[mode][key] += values
         finally:
-            hog.kill()
-            hog.wait()
+            if hog is not None:
+                hog.kill()
+                hog.wait()
             vault.close()
         load1 = os.getloadavg()
-    print(f"cores {os.cpu_count()}, one CPU hog process; load average before "
+    hogs = "one CPU hog process" if args.hog_seconds > 0 else "no CPU hog"
+    print(f"cores {os.cpu_count()}, {hogs}; load average before "
           f"{load0[0]:.2f} / after {load1[0]:.2f} (1 min)")  # fmt: skip
     print(f"{'':8} {'memories.add p50':>17} {'p95':>8} {'hybrid p50':>11} {'p95':>8}  (ms)")
     for mode, got in results.items():
