@@ -4,6 +4,7 @@ re-runs that add nothing, dry runs that write nothing, verification, lock, chang
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +231,7 @@ def test_source_changed_during_the_run_fails(vault: memvault.Vault, tmp_path: Pa
             touched.append(event)
             victim.write_text(victim.read_text("utf-8") + " ", "utf-8")
 
-    with pytest.raises(SourceChanged, match=r"personality\.json"):
+    with pytest.raises(SourceChanged, match=r"personality\.json") as info:
         import_source(
             vault, root, format="workly", backup_dir=tmp_path / "b", progress=tamper,
             batch_rows=20, report=tmp_path / "r.json",
@@ -238,6 +239,33 @@ def test_source_changed_during_the_run_fails(vault: memvault.Vault, tmp_path: Pa
     report = json.loads((tmp_path / "r.json").read_text("utf-8"))
     assert report["run"]["status"] == "failed" and report["run"]["exit_code"] == 1
     assert report["run"]["source_changed"]
+    # Never a silent partial: the error says what the failed run had stored.
+    stored = table_counts(vault)
+    assert stored.get("messages")
+    assert "had stored " in str(info.value)
+    assert f"{stored['messages']:,} messages" in str(info.value)
+    assert report["run"]["error"] == str(info.value)
+
+
+def test_reading_a_wal_database_is_not_a_source_change(
+    sqlite_vault: memvault.Vault, tmp_path: Path
+) -> None:
+    """Reading a legacy SQLite database in WAL mode creates or touches its -wal and -shm:
+    that is not a change of the source (its content is compared, the -shm is no data)."""
+    root = write("edgesoul", tmp_path / "src")
+    dbs = list(root.rglob("*.db"))
+    assert dbs
+    for db in dbs:
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.close()
+    for wal in [*root.rglob("*.db-wal"), *root.rglob("*.db-shm")]:
+        wal.unlink()
+    first = import_source(sqlite_vault, root, format="edgesoul", backup_dir=tmp_path / "b")
+    assert first.status != "failed", first.error
+    assert list(root.rglob("*.db-shm"))  # the read made them
+    again = import_source(sqlite_vault, root, format="edgesoul", backup_dir=tmp_path / "b")
+    assert again.status != "failed", again.error
 
 
 def test_mismatch_when_the_store_loses_rows(sqlite_vault: memvault.Vault, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 from memvault.errors import InvalidInput, MemvaultError, StoreError, StoreFull
 from memvault.ids import new_id
 from memvault.migrate import embedstep, sources
-from memvault.migrate.loader import TABLES, Loader, Spool, verify
+from memvault.migrate.loader import TABLES, Loader, Spool, TableCounts, verify
 from memvault.migrate.lock import ImportLock
 from memvault.migrate.report import ImportResult
 from memvault.migrate.sources import generic
@@ -192,9 +192,26 @@ def _excluded(vault: Vault, backup_root: Path | None) -> set[Path]:
     return out
 
 
+# SQLite's companions of a legacy database: reading the database (even read-only) creates
+# or touches them. The shared-memory index (-shm) never holds data; the -wal and -journal do,
+# so they are compared by content, not by mtime, and an empty one appearing is no change.
+SHM_SUFFIX = "-shm"
+CONTENT_SUFFIXES = ("-wal", "-journal")
+
+
+def _companion_of(path: Path, suffixes: tuple[str, ...]) -> Path | None:
+    """The database `path` accompanies (`x.db` for `x.db-wal`), if it exists."""
+    for suffix in suffixes:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            db = path.with_name(path.name[: -len(suffix)])
+            return db if db.is_file() else None
+    return None
+
+
 def source_files(root: Path, excluded: set[Path]) -> list[FileState]:
     """Every regular file under `root` (sorted), with its size and mtime; a file `root` is
-    its own single entry (relative to its folder)."""
+    its own single entry (relative to its folder). A SQLite database's -shm is left out
+    (an index in shared memory, rebuilt by whoever opens the database next)."""
     if root.is_file():
         st = root.stat()
         return [FileState(root.name, st.st_size, st.st_mtime_ns)]
@@ -208,6 +225,8 @@ def source_files(root: Path, excluded: set[Path]) -> list[FileState]:
         except OSError:
             continue
         if not path.is_file() or path.is_symlink():
+            continue
+        if _companion_of(path, (SHM_SUFFIX,)) is not None:
             continue
         found.append(FileState(path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
     return found
@@ -238,6 +257,18 @@ def _changes(before: list[FileState], after: list[FileState], hashed: bool) -> l
     problems = []
     for path in sorted(old.keys() | new.keys()):
         a, b = old.get(path), new.get(path)
+        if path.endswith(CONTENT_SUFFIXES):
+            # A reader of the database creates an empty -wal and may touch it: only its
+            # content counts (a writer appends frames, so its size or hash changes).
+            was = a or FileState(path, 0, 0)
+            now = b or FileState(path, 0, 0)
+            if was.size != now.size:
+                problems.append(f"{path}: size {was.size} → {now.size}")
+            elif hashed and None not in (was.sha256, now.sha256) and was.sha256 != now.sha256:
+                problems.append(f"{path}: content changed (SHA-256)")
+            elif not hashed and was.size and was.mtime_ns != now.mtime_ns:
+                problems.append(f"{path}: modified during the import")
+            continue
         if a is None:
             problems.append(f"{path}: appeared during the import")
         elif b is None:
@@ -352,12 +383,18 @@ def import_source(
         run.scan_root = scan_root
         run.backup_root = backup_root_for(vault, None if backup_dir is None else Path(backup_dir))
         result = run.dry_run() if dry_run else run.execute(resume=resume, backup=backup)
+    failed = result.status == "failed" and run.exception is not None
+    if not dry_run and (not failed or result.rows("memories").new):
+        # The imported memories get their vectors (memvault.migrate.embedstep), also those
+        # a failed run had stored: they are in the store and must be searchable.
+        embedstep.embed_memories(vault, progress)
     if report is not None:
         result.write(report)
-    if result.status == "failed" and run.exception is not None:
-        raise run.exception
-    if not dry_run:  # the imported memories get their vectors (memvault.migrate.embedstep)
-        embedstep.embed_memories(vault, progress)
+    if failed and run.exception is not None:
+        exc = run.exception
+        if isinstance(exc, MemvaultError) and result.error and result.error != str(exc):
+            exc.args = (result.error,)  # what it stored before failing, said with the error
+        raise exc
     return result
 
 
@@ -697,6 +734,14 @@ class _Run:
             if loader is not None:
                 result.tables = loader.counts
                 result.quarantined = loader.counts["quarantine"].expected
+                stored = _stored(loader.counts)
+                if stored:
+                    # Never a silent partial: what this failed run committed stays (a re-run
+                    # finds it by id and adds the rest), and the message says what it is.
+                    result.error += (
+                        f"; before failing, this run had stored {stored} (kept: they are "
+                        "found again, not duplicated, when the import is re-run)"
+                    )
         finally:
             spool.close()
             result.finished_at = datetime.now(UTC)
@@ -820,6 +865,16 @@ class _Run:
         os.replace(tmp, manifest_path)
         result.backup = info
         return hashed
+
+
+def _stored(counts: dict[str, TableCounts]) -> str:
+    """The rows a run wrote, as text ("71 memories, 118 messages"); empty when none."""
+    parts = [
+        f"{c.new + c.updated:,} {table.replace('_', ' ')}"
+        for table, c in counts.items()
+        if table != "quarantine" and c.new + c.updated
+    ]
+    return ", ".join(parts)
 
 
 def _describe(exc: BaseException) -> str:
