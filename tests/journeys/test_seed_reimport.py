@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.journeys.conftest import Cli
 
 NC2 = Path(__file__).resolve().parents[1] / "data" / "nc2"
@@ -84,3 +86,97 @@ def test_edgesoul_wal_frames_are_read_and_a_writer_is_noticed(cli: Cli, tmp_path
     assert report["run"]["store"]["memories"]["new"] == 72
     found = cli.json("search", "Only in the WAL", "--user", "user_001", "--mode", "text")
     assert found, "the WAL's committed row was not imported"
+
+
+def _store(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return report["run"]["store"]  # type: ignore[no-any-return]
+
+
+def _written(report: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(new, updated) of every table that got either, quarantine aside."""
+    return {
+        table: (c["new"], c["updated"])
+        for table, c in _store(report).items()
+        if table != "quarantine" and (c["new"] or c["updated"])
+    }
+
+
+def _reimport_then_noop(cli: Cli, tree: Path, fmt: str) -> dict[str, Any]:
+    """Import the mutated tree (no mismatch), then once more: nothing written."""
+    code, report = run_import(cli, tree, fmt)
+    assert code in (0, 2), (report["run"]["error"], report["run"]["verification"])
+    assert report["run"]["verification"]["problems"] == []
+    again_code, again = run_import(cli, tree, fmt)
+    assert again_code in (0, 2), again["run"]["verification"]
+    assert _written(again) == {}, _written(again)
+    assert cli("verify", "--against", str(tree)).returncode in (0, 3)
+    return report
+
+
+def _memories(cli: Cli, user: str) -> list[dict[str, Any]]:
+    return cli.json("memories", "list", "--user", user, "--limit", "1000")  # type: ignore[no-any-return]
+
+
+def test_edgesoul_reimport_brings_changed_rows_up_to_date(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("edgesoul", tmp_path / "edgesoul")
+    run_import(cli, tree, "edgesoul")
+    mutate("edgesoul", tree)
+    report = _reimport_then_noop(cli, tree, "edgesoul")
+    written = _written(report)
+    assert written["memories"] == (1, 1)  # the cat adopted; Zürich → Genève edited
+    assert written["users"] == (0, 1)  # name and humor level
+    assert written["messages"][0] == 10  # the new browser export
+    mine = {m["content"]: m for m in _memories(cli, "default")}
+    assert "Lives in Zürich (note 9)" not in mine
+    moved = mine["Lives in Genève now (moved)"]
+    assert moved["confidence"] == pytest.approx(0.99)
+    history = cli.json("memories", "history", moved["id"])
+    assert any(h["reason"] and "re-import" in h["reason"] for h in history), history
+    user = cli.json("users", "show", "user_001")
+    assert user["display_name"] == "Navin K."
+    assert user["profile"]["personality"]["humor"] == pytest.approx(0.95)
+
+
+def test_workly_reimport_brings_changed_rows_up_to_date(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("workly", tmp_path / "workly")
+    run_import(cli, tree, "workly")
+    mutate("workly", tree)
+    report = _reimport_then_noop(cli, tree, "workly")
+    written = _written(report)
+    assert written["messages"] == (0, 1)  # the edited message
+    assert written["memories"] == (1, 1)  # Besançon new; Lyon seen again: updated, not merged
+    assert written["traits"] == (0, 1)
+    assert _store(report)["memories"]["merged"] <= 1  # the source's own duplicate preference
+    lyon = next(m for m in _memories(cli, "default") if m["content"] == "Lyon")
+    assert lyon["confidence"] == pytest.approx(0.95)
+    assert lyon["metadata"]["occurrences"] == 9
+    sessions = cli.json("sessions", "list", "--user", "default")
+    texts = [
+        m["content"] for s in sessions for m in cli.json("sessions", "show", s["id"])["messages"]
+    ]
+    assert "Salut Workly (édité) !" in texts
+
+
+def test_ait42_reimport_brings_changed_rows_up_to_date(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("ait42", tmp_path / "ait42")
+    run_import(cli, tree, "ait42")
+    mutate("ait42", tree)
+    report = _reimport_then_noop(cli, tree, "ait42")
+    written = _written(report)
+    assert written["sessions"][1] >= 1  # the session (its first instance if it changed)
+    assert written["messages"] == (1, 0)
+    found = [
+        s
+        for s in cli.json("sessions", "list", "--user", "default", "--limit", "500")
+        if (s.get("title") or "").endswith(" (v2)")
+    ]
+    assert len(found) == 1 and found[0]["status"] == "completed"
+    assert found[0]["ended_at"] is not None
+
+
+def test_lilith_reimport_updates_and_then_is_a_noop(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("lilith", tmp_path / "lilith")
+    run_import(cli, tree, "lilith")
+    mutate("lilith", tree)
+    report = _reimport_then_noop(cli, tree, "lilith")
+    assert _written(report)["response_patterns"] == (1, 1)

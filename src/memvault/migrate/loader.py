@@ -124,14 +124,24 @@ DIGEST: dict[str, tuple[str, ...]] = {
 # (same id, so the same legacy entity): the columns compared and rewritten. Other tables'
 # rows are immutable records (messages, actions, ...) that a legacy tool appends, never edits.
 UPDATABLE: dict[str, tuple[str, ...]] = {
-    "users": ("profile",),  # merged: the legacy profile's keys over the stored ones
+    "users": ("profile", "display_name"),  # profile merged: the legacy keys over the stored
+    "sessions": ("title", "status", "ended_at"),  # (+ updated_at when the source has one)
+    "messages": ("role", "content", "emotion"),  # a legacy tool that lets a message be edited
+    "memories": ("content", "context", "confidence", "importance", "content_hash"),
     "routing_scores": ("tool_type", "weight", "usage_count", "success_count", "last_used_at"),
     "traits": ("value",),
     "response_patterns": ("intent", "trigger_context", "response_text", "success_score",
                           "usage_count"),
     "emotion_events": ("emotion", "intensity", "trigger", "occurred_at"),
 }  # fmt: skip
-UPDATE_ALSO: dict[str, tuple[str, ...]] = {"traits": ("updated_at",)}  # set, not compared
+UPDATE_ALSO: dict[str, tuple[str, ...]] = {  # set, not compared
+    "traits": ("updated_at",),
+    "memories": ("updated_at",),
+}
+# Tables whose legacy fields kept in `metadata` (an EdgeSoul pattern's trend, an AIT42
+# session's completedAt text, a Workly entity's occurrences) are compared too.
+METADATA_COMPARED = frozenset({"sessions", "messages", "memories", "emotion_events"})
+MEMORY_UPDATE_REASON = "re-import: the legacy record changed"
 UPDATE_LOG_KEY = "import_updates"  # metadata: what each re-import changed (the last 20)
 UPDATE_LOG_LIMIT = 20
 
@@ -377,7 +387,7 @@ class Loader:
             # takes the legacy profile's keys (in flush: `_update_changed`).
             self.counts["users"].expected += 1
             self.counts["users"].merged += 1
-            if rec.profile:
+            if rec.profile or rec.display_name:
                 self.batch.add("users", row)
             return
         self._row("users", row)
@@ -438,6 +448,8 @@ class Loader:
                 "updated_at": self.enc.ts(rec.updated_at or started),
                 "ended_at": self.enc.ts(rec.ended_at),
                 "instance_no": rec.instance_no if parent else None,
+                "_meta": meta,
+                "_update": (*UPDATABLE["sessions"], "updated_at") if rec.updated_at else None,
             },
             len(rec.title or ""),
         )
@@ -449,6 +461,7 @@ class Loader:
         session.last_seq = max(session.last_seq, rec.seq)
         self.batch.sessions.add(session.id)
         content = self._text(rec.content)
+        meta = {**rec.metadata, "source_key": rec.source_key}
         self._row(
             "messages",
             {
@@ -459,8 +472,9 @@ class Loader:
                 "role": rec.role,
                 "content": content,
                 "emotion": rec.emotion,
-                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
+                "metadata": self.enc.json(meta),
                 "created_at": self.enc.ts(rec.created_at or self.now),
+                "_meta": meta,
             },
             len(content),
         )
@@ -498,6 +512,7 @@ class Loader:
         self.memories[source_key] = mid
         session = self.sessions.get(session_key) if session_key else None
         created = created_at or self.now
+        meta = {**metadata, "source_key": source_key}
         self._row(
             "memories",
             {
@@ -512,10 +527,11 @@ class Loader:
                 "last_accessed_at": self.enc.ts(last_accessed_at),
                 "session_id": session.id if session else None,
                 "content_hash": digest_key,
-                "metadata": self.enc.json({**metadata, "source_key": source_key}),
+                "metadata": self.enc.json(meta),
                 "created_at": self.enc.ts(created),
                 "updated_at": self.enc.ts(updated_at or created),
                 "_key": source_key,
+                "_meta": meta,
             },
             len(content),
         )
@@ -878,20 +894,25 @@ class Loader:
         return tx.insert_new(table, cols, [{c: r[c] for c in cols} for r in rows])
 
     def _update_changed(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
-        """Rewrite the stored rows (same ids) whose `UPDATABLE` columns differ from what the
-        source gives now; each update is logged in the row's metadata (old → new values,
-        run, time). Returns how many rows were updated."""
-        cols = UPDATABLE[table]
+        """Rewrite the stored rows (same ids) whose `UPDATABLE` columns (and, for
+        `METADATA_COMPARED` tables, legacy metadata) differ from what the source gives now;
+        each update is logged in the row's metadata (old → new values, run, time), and a
+        memory's in its history with a reason. Returns how many rows were updated."""
+        every = UPDATABLE[table]
         also = UPDATE_ALSO.get(table, ())
         stored: dict[str, Row] = {}
         for part in _chunks(rows, LOOKUP_CHUNK):
             params: dict[str, Any] = {}
             listed = tx.expand("i", [r["id"] for r in part], params)
-            extra = "" if table == "users" else "metadata, "
-            sql = f"SELECT id, {extra}{', '.join(cols)} FROM {table} WHERE id IN ({listed})"
+            cols: list[str] = ["id", *every]
+            if table != "users":
+                cols.append("metadata")
+            if table == "sessions":
+                cols.append("updated_at")  # compared when the source has one
+            sql = f"SELECT {', '.join(cols)} FROM {table} WHERE id IN ({listed})"
             for row in tx.all(sql, params):
                 stored[str(row["id"])] = row
-        updates = []
+        updates: list[dict[str, Any]] = []
         for row in rows:
             old = stored.get(row["id"])
             if old is None:
@@ -899,31 +920,91 @@ class Loader:
             if table == "users":
                 before = _json_dict(tx, old["profile"])
                 after = {**before, **row["_profile"]}
-                if after == before:
+                name = row["display_name"] or old["display_name"]
+                if after == before and name == old["display_name"]:
                     continue
-                updates.append({"id": row["id"], "profile": self.enc.json(after)})
+                updates.append(
+                    {"id": row["id"], "profile": self.enc.json(after), "display_name": name}
+                )
                 continue
-            changed = {
+            compared = row.get("_update") or every
+            changed: dict[str, Any] = {
                 c: [_plain(tx, c, old[c]), _plain(tx, c, row[c])]
-                for c in cols
+                for c in compared
                 if not _same_value(tx, c, old[c], row[c])
             }
+            stored_meta = _json_dict(tx, old["metadata"])
+            log = stored_meta.pop(UPDATE_LOG_KEY, None)
+            if table in METADATA_COMPARED and _jsonish(stored_meta) != _jsonish(row["_meta"]):
+                changed["metadata"] = {
+                    k: [stored_meta.get(k), row["_meta"].get(k)]
+                    for k in sorted(stored_meta.keys() | row["_meta"].keys())
+                    if _jsonish(stored_meta.get(k)) != _jsonish(row["_meta"].get(k))
+                }
+            changed.pop("content_hash", None)  # follows the content
             if not changed:
                 continue
             meta = dict(row["_meta"])
-            log = _json_dict(tx, old["metadata"]).get(UPDATE_LOG_KEY)
             entries = list(log) if isinstance(log, list) else []
             entries.append({"run_id": self.run_id, "at": self.now.isoformat(), "changed": changed})
             meta[UPDATE_LOG_KEY] = entries[-UPDATE_LOG_LIMIT:]
-            params = {c: row[c] for c in (*cols, *also)}
+            params = {c: row[c] for c in (*compared, *also)}
             params.update(id=row["id"], metadata=self.enc.json(meta))
+            if table == "memories":
+                if not self._memory_updatable(tx, old, row):
+                    continue
+                self._memory_history(tx, old, row, changed)
             updates.append(params)
         if updates and table == "users":
-            tx.executemany("UPDATE users SET profile = :profile WHERE id = :id", updates)
+            tx.executemany(
+                "UPDATE users SET profile = :profile, display_name = :display_name WHERE id = :id",
+                updates,
+            )
         elif updates:
-            sets = ", ".join(f"{c} = :{c}" for c in (*cols, *also, "metadata"))
-            tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", updates)
+            by_cols: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for params in updates:
+                by_cols.setdefault(tuple(k for k in params if k != "id"), []).append(params)
+            for keys, group in by_cols.items():
+                sets = ", ".join(f"{c} = :{c}" for c in keys)
+                tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", group)
         return len(updates)
+
+    def _memory_updatable(self, tx: Tx, old: Row, row: dict[str, Any]) -> bool:
+        """A memory's new text must not be another memory's (one text per user and kind)."""
+        if old["content_hash"] == row["content_hash"]:
+            return True
+        where = "user_id = :u" if row["user_id"] is not None else "user_id IS NULL"
+        other = tx.one(
+            f"SELECT id FROM memories WHERE {where} AND kind = :k AND content_hash = :h "
+            "AND id <> :id",
+            {"u": row["user_id"], "k": row["kind"], "h": row["content_hash"], "id": row["id"]},
+        )
+        return other is None  # else left as it is: the verification reports it
+
+    def _memory_history(
+        self, tx: Tx, old: Row, row: dict[str, Any], changed: dict[str, Any]
+    ) -> None:
+        """The memory's history row for a re-import update; its vectors embedded the old
+        text, so they go (the import embeds the new text afterwards)."""
+        content_changed = old["content"] != row["content"]
+        others = {k: v for k, v in changed.items() if k != "content"}
+        tx.execute(
+            "INSERT INTO memory_history (id, memory_id, user_id, op, old_content, new_content, "
+            "changes, reason, changed_at) VALUES (:id, :m, :u, 'update', :old, :new, :ch, "
+            ":why, :t)",
+            {
+                "id": derived_id(f"{row['_key']}:update:{self.run_id}"),
+                "m": row["id"],
+                "u": row["user_id"],
+                "old": old["content"] if content_changed else None,
+                "new": row["content"] if content_changed else None,
+                "ch": self.enc.json(others),
+                "why": f"{MEMORY_UPDATE_REASON} (import run {self.run_id})",
+                "t": self.enc.ts(self.now),
+            },
+        )
+        if content_changed or old["context"] != row["context"]:
+            tx.execute("DELETE FROM embeddings WHERE memory_id = :m", {"m": row["id"]})
 
     def _resolve(self, tx: Tx, batch: Batch) -> None:
         """Memories and routing scores whose natural key is already stored are merged."""
@@ -1051,6 +1132,13 @@ def _hour_of(label: str) -> int | None:
 def _json_dict(tx: Tx, value: Any) -> dict[str, Any]:
     decoded = tx.json_out(value) if value is not None else None
     return decoded if isinstance(decoded, dict) else {}
+
+
+def _jsonish(value: Any) -> Any:
+    """A value as JSON gives it back (tuples as lists), for comparing metadata."""
+    import orjson
+
+    return orjson.loads(orjson.dumps(value, default=str))
 
 
 def _same_value(tx: Tx, column: str, stored: Any, new: Any) -> bool:
