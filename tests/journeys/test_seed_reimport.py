@@ -180,3 +180,43 @@ def test_lilith_reimport_updates_and_then_is_a_noop(cli: Cli, tmp_path: Path) ->
     mutate("lilith", tree)
     report = _reimport_then_noop(cli, tree, "lilith")
     assert _written(report)["response_patterns"] == (1, 1)
+
+
+def _counts_add_up(entities: dict[str, dict[str, Any]]) -> None:
+    for name, e in entities.items():
+        assert e["source"] == e["matched"] + e["missing"], (name, e)
+        assert e["store"] <= e["matched"] + e["extra"], (name, e)  # merged records share a row
+        assert e["changed"] <= e["matched"], (name, e)
+
+
+def test_verify_counts_add_up_and_name_the_drift(cli: Cli, tmp_path: Path) -> None:
+    """Before the re-import, verify sees every legacy change: an edited memory and a new
+    display name as changed, a deleted memory as extra (in the store only), and its
+    store count is the rows it holds (matched + extra)."""
+    tree = legacy("edgesoul", tmp_path / "edgesoul")
+    run_import(cli, tree, "edgesoul")
+    mutate("edgesoul", tree)
+    drift = cli("verify", "--against", str(tree), "--json")
+    assert drift.returncode == 3
+    entities = json.loads(drift.stdout)["entities"]
+    _counts_add_up(entities)
+    memories = entities["memories"]
+    assert (memories["source"], memories["store"], memories["matched"]) == (71, 71, 70)
+    assert (memories["missing"], memories["extra"], memories["changed"]) == (1, 1, 1)
+    assert "Genève" in memories["changed_ids"][0]
+    assert entities["users"]["changed"] == 1
+    assert "Navin K." in entities["users"]["changed_ids"][0]
+    text = cli("verify", "--against", str(tree)).stdout
+    assert "only in the store" in text and "only in the source" in text
+
+
+def test_verify_workly_entity_seen_again_is_changed_not_extra(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("workly", tmp_path / "workly")
+    run_import(cli, tree, "workly")
+    mutate("workly", tree)
+    entities = json.loads(cli("verify", "--against", str(tree), "--json").stdout)["entities"]
+    _counts_add_up(entities)
+    memories = entities["memories"]
+    assert memories["extra"] == 0, memories["extra_ids"]
+    assert memories["changed"] == 1 and "0.95" in memories["changed_ids"][0]
+    assert memories["missing"] == 1  # Besançon, not imported yet
