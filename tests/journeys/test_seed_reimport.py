@@ -107,7 +107,7 @@ def _reimport_then_noop(cli: Cli, tree: Path, fmt: str) -> dict[str, Any]:
     assert code in (0, 2), (report["run"]["error"], report["run"]["verification"])
     assert report["run"]["verification"]["problems"] == []
     again_code, again = run_import(cli, tree, fmt)
-    assert again_code in (0, 2), again["run"]["verification"]
+    assert again_code == 0, again["run"]  # nothing new, no new quarantine
     assert _written(again) == {}, _written(again)
     assert cli("verify", "--against", str(tree)).returncode in (0, 3)
     return report
@@ -220,3 +220,30 @@ def test_verify_workly_entity_seen_again_is_changed_not_extra(cli: Cli, tmp_path
     assert memories["extra"] == 0, memories["extra_ids"]
     assert memories["changed"] == 1 and "0.95" in memories["changed_ids"][0]
     assert memories["missing"] == 1  # Besançon, not imported yet
+
+
+def test_reimport_adds_no_quarantine_twice_and_is_a_clean_noop(cli: Cli, tmp_path: Path) -> None:
+    """The same bad record of an unchanged source is quarantined once, however many times
+    it is imported; the unchanged re-import exits 0 and says the record is still bad."""
+    tree = legacy("ait42", tmp_path / "ait42")
+    code, first = run_import(cli, tree, "ait42")
+    assert code == 2 and first["run"]["quarantined"] == 1
+    for _ in range(2):
+        code, again = run_import(cli, tree, "ait42")
+        assert code == 0, again["run"]
+        assert again["run"]["quarantined_before"] == 1
+        assert _written(again) == {} and _store(again)["quarantine"]["new"] == 0
+    assert cli.json("stats")["counts"]["quarantine"] == 1
+    text = " ".join(cli("import", str(tree), "--format", "ait42", "--no-embed").stdout.split())
+    assert "quarantined by an earlier import" in text
+
+
+def test_records_deleted_in_the_source_are_kept_and_said(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("lilith", tmp_path / "lilith")
+    run_import(cli, tree, "lilith")
+    mutate("lilith", tree)  # alice deleted one of her patterns
+    _, report = run_import(cli, tree, "lilith")
+    assert report["run"]["no_longer_in_source"] == {"response_patterns": 1}
+    assert "1 stored record(s) are no longer in the source" in report["run"]["note"]
+    text = " ".join(cli("import", str(tree), "--format", "lilith", "--no-embed").stdout.split())
+    assert "no longer in the source" in text and "verify --against" in text

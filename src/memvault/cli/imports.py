@@ -147,9 +147,14 @@ def summary(result: ImportResult) -> None:
             highlight=False,
         )
     if result.quarantined:
+        before = (
+            f", {result.quarantined_before:,} of them already by an earlier import"
+            if result.quarantined_before
+            else ""
+        )
         console.print(
-            f"[yellow]{result.quarantined:,} bad record(s) quarantined[/] "
-            f"(table quarantine, run_id {result.run_id}; all of them in --report):",
+            f"[yellow]{result.quarantined:,} bad record(s) quarantined[/]{before} "
+            f"(table quarantine; all of them in --report):",
             highlight=False,
         )
         for q in result.quarantine[:QUARANTINE_SHOWN]:

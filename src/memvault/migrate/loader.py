@@ -310,8 +310,10 @@ class Loader:
         now: datetime | None = None,
         write: bool = True,
         spool: Spool | None = None,
+        source: str = "",
     ) -> None:
         self.store = store
+        self.source = source  # what was imported (quarantine rows are keyed by it)
         self.engine = store.engine
         self.run_id = run_id
         self.default_user = default_user
@@ -792,7 +794,8 @@ class Loader:
         )
 
     def quarantined(self, rec: Quarantined, file: str) -> None:
-        """A bad record of the source: one quarantine row of this run."""
+        """A bad record of the source: one quarantine row, the first run's that met it (its
+        id follows the source, file, record and reason, so a re-import adds none)."""
         if rec.whole_file:
             location = "file"
         else:
@@ -803,7 +806,7 @@ class Loader:
                 parts.append(f"line {rec.line}")
             location = ", ".join(parts) or "?"
         reason = rec.reason + (" (raw bytes truncated)" if rec.raw_truncated else "")
-        qid = derived_id(f"{self.run_id}:{rec.source_key}", self.now)
+        qid = derived_id(f"quarantine:{self.source}:{file}:{location}:{rec.field}:{reason}")
         self._row(
             "quarantine",
             {
@@ -857,6 +860,8 @@ class Loader:
                         new[table] = added
                     if added < len(rows) and table in UPDATABLE:
                         self.counts[table].updated += self._update_changed(tx, table, rows)
+                    if added < len(rows) and table == "quarantine":
+                        self._earlier_quarantine(tx, rows)
                 self._spool_rows(table, rows)
             if batch.sessions and not skip:
                 tx.executemany(
@@ -968,6 +973,17 @@ class Loader:
                 sets = ", ".join(f"{c} = :{c}" for c in keys)
                 tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", group)
         return len(updates)
+
+    def _earlier_quarantine(self, tx: Tx, rows: list[dict[str, Any]]) -> None:
+        """Quarantine rows an earlier run had written keep its run id (verified as such)."""
+        earlier: dict[str, Any] = {}
+        for part in _chunks(rows, LOOKUP_CHUNK):
+            params: dict[str, Any] = {}
+            listed = tx.expand("i", [r["id"] for r in part], params)
+            sql = f"SELECT id, run_id FROM quarantine WHERE id IN ({listed})"
+            earlier.update((str(r["id"]), r["run_id"]) for r in tx.all(sql, params))
+        for row in rows:
+            row["run_id"] = earlier.get(row["id"], row["run_id"])
 
     def _memory_updatable(self, tx: Tx, old: Row, row: dict[str, Any]) -> bool:
         """A memory's new text must not be another memory's (one text per user and kind)."""

@@ -40,6 +40,7 @@ from memvault.migrate.sources import generic
 from memvault.migrate.sources._base import Scan, ScanOptions
 from memvault.migrate.sources.records import EmbeddingRec, Quarantined, UserRec
 from memvault.paths import confine
+from memvault.store.base import Store
 from memvault.vault import Vault
 
 FORMAT_CHOICES = (*sources.FORMATS, "generic", "auto")
@@ -597,6 +598,23 @@ class _Run:
                 f"nothing new: all {present:,} rows read from {self.root} were already in the "
                 "store (imported before)"
             )
+        updated = sum(c.updated for c in stored.values())
+        if new == 0 and updated:
+            result.note = (
+                f"nothing new; {updated:,} row(s) brought up to date with the source "
+                "(what changed is in each row's metadata.import_updates)"
+            )
+        if result.gone:
+            listed = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in result.gone.items())
+            result.note = (result.note + "; " if result.note else "") + (
+                f"{sum(result.gone.values()):,} stored record(s) are no longer in the source "
+                f"({listed}): kept; `memvault verify --against {self.root}` lists them"
+            )
+        if result.quarantined_before:
+            result.note = (result.note + "; " if result.note else "") + (
+                f"{result.quarantined_before:,} bad record(s) were quarantined by an earlier "
+                "import and are still in the source (not added again)"
+            )
 
     # -- dry run ----------------------------------------------------------------------------
 
@@ -699,6 +717,7 @@ class _Run:
                     default_user=self.options.default_user,
                     now=origin,
                     spool=spool,
+                    source=str(self.root),
                 )
                 for st in states.values():
                     for table, n in st.get("new", {}).items():
@@ -707,6 +726,8 @@ class _Run:
                 result.tables = loader.counts
                 result.quarantined = loader.counts["quarantine"].expected
                 result.problems = verify(self.store, spool, loader.counts)
+                if self._imported_before(run_id):
+                    result.gone = _no_longer_in_source(self.store, spool, set(result.formats))
                 after = source_files(self.root, excluded)
                 if backup:
                     after = [
@@ -720,12 +741,14 @@ class _Run:
                         f"import, e.g. {result.source_changed[0]}; the store may not match "
                         "them: re-run the import once the source is stable"
                     )
+                earlier = result.quarantined - loader.counts["quarantine"].new
                 if result.problems:
                     result.status = "mismatch"
-                elif result.quarantined or result.bad_records:
+                elif (result.quarantined or result.bad_records) and earlier < result.quarantined:
                     result.status = "quarantined"
                 else:
                     result.status = "completed"
+                result.quarantined_before = max(0, earlier)
                 self._verdict(result)
         except BaseException as exc:
             result.status = "failed"
@@ -748,6 +771,16 @@ class _Run:
             if started:
                 self._finish_run(result)
         return result
+
+    def _imported_before(self, run_id: str) -> bool:
+        """Whether an earlier run imported this source (only then can rows have gone)."""
+        with self.store.read() as tx:
+            row = tx.one(
+                "SELECT id FROM import_runs WHERE source = :s AND id <> :r "
+                "AND status IN ('completed', 'quarantined', 'mismatch') LIMIT 1",
+                {"s": str(self.root), "r": run_id},
+            )
+        return row is not None
 
     def _check_space(self, files: list[FileState]) -> None:
         where = self._space_dir()
@@ -865,6 +898,30 @@ class _Run:
         os.replace(tmp, manifest_path)
         result.backup = info
         return hashed
+
+
+# The tables whose rows name the legacy record they came from (metadata.source_key).
+KEYED_TABLES = ("sessions", "messages", "memories", "emotion_events", "traits",
+                "response_patterns", "actions", "routing_scores")  # fmt: skip
+
+
+def _no_longer_in_source(store: Store, spool: Spool, formats: set[str]) -> dict[str, int]:
+    """Per table, the stored rows imported from these formats (by their source key) that
+    this run did not read again: the legacy side deleted them. They are kept."""
+    seen: set[str] = set()
+    for chunk in spool.read():
+        seen.update(str(rid).lower() for table, rid, _ in chunk if table in KEYED_TABLES)
+    gone: dict[str, int] = {}
+    with store.read() as tx:
+        for table in KEYED_TABLES:
+            for row in tx.all(f"SELECT id, metadata FROM {table}"):
+                if str(row["id"]).lower() in seen:
+                    continue
+                meta = tx.json_out(row["metadata"])
+                key = meta.get("source_key") if isinstance(meta, dict) else None
+                if isinstance(key, str) and key.split(":", 1)[0] in formats:
+                    gone[table] = gone.get(table, 0) + 1
+    return gone
 
 
 def _stored(counts: dict[str, TableCounts]) -> str:
