@@ -247,3 +247,24 @@ def test_records_deleted_in_the_source_are_kept_and_said(cli: Cli, tmp_path: Pat
     assert "1 stored record(s) are no longer in the source" in report["run"]["note"]
     text = " ".join(cli("import", str(tree), "--format", "lilith", "--no-embed").stdout.split())
     assert "no longer in the source" in text and "verify --against" in text
+
+
+def test_a_quarantined_ait42_message_shifts_no_other(cli: Cli, tmp_path: Path) -> None:
+    """One message of a session turns bad (an unknown role) after the import: it is
+    quarantined on the re-import, and the messages after it are not 'stored content
+    differs' (their seq is their place in the legacy history, not a running count)."""
+    tree = legacy("ait42", tmp_path / "ait42")
+    run_import(cli, tree, "ait42")
+    for path in sorted((tree / "home" / ".ait42" / "sessions").glob("*.json")):
+        sessions = json.loads(path.read_text("utf-8") or "null")
+        target = next((s for s in sessions or [] if len(s.get("chatHistory", [])) >= 3), None)
+        if target is not None:
+            target["chatHistory"][0]["role"] = "robot"
+            path.write_text(json.dumps(sessions, ensure_ascii=False, indent=2), "utf-8")
+            break
+    else:
+        pytest.fail("no session with three messages")
+    code, report = run_import(cli, tree, "ait42")
+    assert report["run"]["verification"]["problems"] == []
+    assert code == 2, report["run"]
+    assert any("role" in (q["field"] or "") for q in report["run"]["quarantine"])

@@ -280,3 +280,19 @@ def test_mismatch_when_the_store_loses_rows(sqlite_vault: memvault.Vault, tmp_pa
     assert result.status == "mismatch" and result.exit_code == 3
     assert result.tables["messages"].missing > 0
     assert any("messages" in p and "missing" in p for p in result.problems)
+
+
+def test_a_differing_row_is_named_by_its_legacy_record(
+    sqlite_vault: memvault.Vault, tmp_path: Path
+) -> None:
+    """A verification line names the legacy file and record, not only the memvault id."""
+    root = write("langchain", tmp_path / "src")
+    with sqlite_vault.store.write() as tx:
+        tx.execute(
+            "CREATE TRIGGER garble AFTER INSERT ON messages WHEN NEW.seq = 2 "
+            "BEGIN UPDATE messages SET content = 'garbled' WHERE id = NEW.id; END"
+        )
+    result = import_source(sqlite_vault, root, format="langchain", backup_dir=tmp_path / "b")
+    assert result.status == "mismatch"
+    differs = [p for p in result.problems if "stored content differs" in p]
+    assert differs and all("(legacy langchain:" in p for p in differs), differs

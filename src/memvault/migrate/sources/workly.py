@@ -193,7 +193,6 @@ def _conversations(state: _State, rel: str, section: str, item: Item) -> Iterato
         ended_at=parse_iso(dates.get("end")),
         metadata={"segment_id": seg_id, "message_count": seg.get("message_count"), "file": rel},
     )
-    seq = 0
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict):
             yield ctx.quarantine(
@@ -202,7 +201,7 @@ def _conversations(state: _State, rel: str, section: str, item: Item) -> Iterato
             )  # fmt: skip
             continue
         ctx.report.add("entities", "segment_messages")
-        seq += 1
+        seq = i + 1  # its place in the segment: a quarantined message shifts no other
         role = as_str(msg.get("role")) or "user"
         content = msg.get("content")
         meta: dict[str, Any] = {}
