@@ -268,3 +268,40 @@ def test_a_quarantined_ait42_message_shifts_no_other(cli: Cli, tmp_path: Path) -
     assert report["run"]["verification"]["problems"] == []
     assert code == 2, report["run"]
     assert any("role" in (q["field"] or "") for q in report["run"]["quarantine"])
+
+
+def _by_id(files: list[Path], key: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for path in files:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except ValueError:  # the tree's deliberately broken files
+            continue
+        for entry in data if isinstance(data, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get(key), str):
+                out.setdefault(entry[key], entry)
+    return out
+
+
+def test_ait42_export_keeps_updated_at_as_written(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("ait42", tmp_path / "ait42")
+    run_import(cli, tree, "ait42")
+    cli.ok("export", "--format", "ait42", "--out", str(tmp_path / "back"))
+    before = _by_id(list(tree.rglob("*.json")), "id")
+    after = _by_id(list((tmp_path / "back").rglob("*.json")), "id")
+    shared = [sid for sid in after if sid in before and "updatedAt" in before[sid]]
+    assert len(shared) > 10
+    for sid in shared:
+        assert after[sid]["updatedAt"] == before[sid]["updatedAt"], sid
+
+
+def test_lilith_export_gives_back_the_embedding_values(cli: Cli, tmp_path: Path) -> None:
+    tree = legacy("lilith", tmp_path / "lilith")
+    run_import(cli, tree, "lilith")
+    cli.ok("export", "--format", "lilith", "--out", str(tmp_path / "back"))
+    before = _by_id(list(tree.rglob("*.json")), "fragment_id")
+    after = _by_id(list((tmp_path / "back").rglob("*.json")), "fragment_id")
+    cached = [f for f, p in before.items() if p.get("embedding_cache") and f in after]
+    assert cached
+    for fragment in cached:
+        assert after[fragment]["embedding_cache"] == before[fragment]["embedding_cache"]

@@ -401,7 +401,7 @@ def export_lilith(
             vector = None
             if isinstance(emb, dict) and isinstance(emb.get("vector"), str):
                 raw = base64.b64decode(emb["vector"])
-                vector = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+                vector = _float32_shortest(struct.unpack(f"<{len(raw) // 4}f", raw))
             pattern_list.append(
                 {
                     "fragment_id": meta.get("fragment_id")
@@ -580,7 +580,7 @@ AIT42_INSTANCE_ORDER = (
 AIT42_KINDS = ("competition", "ensemble", "debate")
 # What the importer adds to a session's or an instance's metadata (not AIT42 fields).
 _AIT42_OWN = frozenset({"source_key", "legacy_id", "file", "layout", "workspace_hash",
-                        "started_at_inferred", "import_updates"})  # fmt: skip
+                        "started_at_inferred", "import_updates", "updated_at_text"})  # fmt: skip
 
 
 def _js_time(tx: Tx, value: Any) -> str | None:
@@ -596,6 +596,25 @@ def _rfc3339(tx: Tx, value: Any) -> str | None:
     """chrono's `to_rfc3339()` as AIT42's Rust side writes `updatedAt`."""
     moment = tx.ts_out(value)
     return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _kept_text(tx: Tx, text: Any, value: Any) -> str | None:
+    """The legacy text of a time as it was written (`.047+00:00` stays so) while the
+    stored time is still that moment; else the time as AIT42 writes it."""
+    from memvault.migrate.sources._time import parse_iso
+
+    moment = tx.ts_out(value)
+    if isinstance(text, str) and moment is not None and parse_iso(text) == moment:
+        return text
+    return _rfc3339(tx, value)
+
+
+def _float32_shortest(values: tuple[float, ...]) -> list[float]:
+    """float32 values as the shortest decimals that are the same float32 (0.4122 is stored
+    as 0.41220000386…; the legacy file said 0.4122)."""
+    import numpy as np
+
+    return [float(str(np.float32(v))) for v in values]
 
 
 def _ordered(fields: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
@@ -687,7 +706,7 @@ def export_ait42(
                 task=s["title"] or "",
                 status=s["status"],
                 createdAt=_js_time(tx, s["started_at"]),
-                updatedAt=_rfc3339(tx, s["updated_at"]),
+                updatedAt=_kept_text(tx, meta.get("updated_at_text"), s["updated_at"]),
                 completedAt=_js_time(tx, s["ended_at"]),
                 instances=[i for _, i in instances],
                 chatHistory=history,

@@ -247,6 +247,8 @@ def _session(state: _State, entry: _File, item: Item) -> Iterator[Record]:
     session_key = key(FORMAT, "session", sid)
     meta = {k: v for k, v in value.items() if k not in _SESSION_KEYS}
     meta.update(legacy_id=sid, file=rel, layout=entry.layout)
+    if isinstance(value["updatedAt"], str):  # its own text (chrono's digits), for an export
+        meta["updated_at_text"] = value["updatedAt"]
     if entry.hash16:
         meta["workspace_hash"] = entry.hash16
     yield SessionRec(
