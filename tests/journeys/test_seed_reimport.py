@@ -305,3 +305,18 @@ def test_lilith_export_gives_back_the_embedding_values(cli: Cli, tmp_path: Path)
     assert cached
     for fragment in cached:
         assert after[fragment]["embedding_cache"] == before[fragment]["embedding_cache"]
+
+
+def test_an_import_names_the_user_it_writes_into(cli: Cli, tmp_path: Path) -> None:
+    """Data naming no user from two systems lands in one 'default' user: the second
+    import says it wrote into an existing user, and points at --user."""
+    run_import(cli, legacy("edgesoul", tmp_path / "edgesoul"), "edgesoul")
+    workly_tree = legacy("workly", tmp_path / "workly")
+    out = cli("import", str(workly_tree), "--format", "workly", "--no-embed")
+    text = " ".join(out.stdout.split())
+    assert "users written: default (existing, already in the store)" in text
+    assert "--user NAME" in text
+    _, again = run_import(cli, workly_tree, "workly")
+    assert again["run"]["users"] == {"default": "existing"}
+    fresh = cli("import", str(workly_tree), "--format", "workly", "--no-embed", "--user", "amelie")
+    assert "users written: amelie (new" in " ".join(fresh.stdout.split())

@@ -164,6 +164,8 @@ def summary(result: ImportResult) -> None:
         if result.quarantined > QUARANTINE_SHOWN:
             more = result.quarantined - QUARANTINE_SHOWN
             console.print(f"  … and {more:,} more", highlight=False)
+    if result.users and not result.dry_run:
+        console.print(_users_line(result), highlight=False, markup=False)
     if result.note:
         console.print(result.note, highlight=False)
     if result.backup.get("dir"):
@@ -175,6 +177,28 @@ def summary(result: ImportResult) -> None:
 
 
 QUARANTINE_SHOWN = 10
+
+
+def _users_line(result: ImportResult) -> str:
+    """Which users the import wrote into, and where data naming no user went."""
+    shown = ", ".join(
+        f"{handle} ({state}{', already in the store' if state == 'existing' else ''})"
+        if handle == result.default_user
+        else f"{handle} ({state})"
+        for handle, state in list(result.users.items())[:10]
+    )
+    more = f" and {len(result.users) - 10} more" if len(result.users) > 10 else ""
+    line = f"users written: {shown}{more}"
+    if result.users.get(result.default_user) == "existing" and not result.reimport:
+        line += (
+            f"; data that names no user went to the existing user '{result.default_user}' "
+            "together with what it already held: import with --user NAME to keep it apart"
+        )
+    elif result.default_user in result.users and not result.reimport:
+        line += (
+            f"; data that names no user went to '{result.default_user}' (--user NAME picks another)"
+        )
+    return line
 
 
 def _epilog() -> str:

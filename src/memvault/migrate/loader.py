@@ -326,6 +326,7 @@ class Loader:
         self.enc = Encoders.of(store)
         self.counts: dict[str, TableCounts] = {t: TableCounts() for t in TABLES}
         self.users: dict[str, str] = {}
+        self.user_state: dict[str, str] = {}  # handle → "new" | "existing" (before this run)
         self.projects: dict[str, str] = {}
         self.sessions: dict[str, _Session] = {}
         self._timeless: set[str] = set()  # sessions without a start time: their messages'
@@ -376,6 +377,7 @@ class Loader:
         uid = derived_id(f"user:{rec.handle}", rec.created_at)
         existing = self._lookup("SELECT id FROM users WHERE handle = :h", {"h": rec.handle})
         self.users[rec.handle] = existing or uid
+        self.user_state[rec.handle] = "existing" if existing else "new"
         profile = {**rec.profile, **_imported(rec.metadata)}
         created = rec.created_at or self.now
         row = {

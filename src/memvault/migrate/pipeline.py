@@ -725,8 +725,11 @@ class _Run:
                 self._load(loader, result, positions, states, files)
                 result.tables = loader.counts
                 result.quarantined = loader.counts["quarantine"].expected
+                result.users = dict(loader.user_state)
+                result.default_user = self.options.default_user
                 result.problems = verify(self.store, spool, loader.counts)
-                if self._imported_before(run_id):
+                result.reimport = self._imported_before(run_id)
+                if result.reimport:
                     result.gone = _no_longer_in_source(self.store, spool, set(result.formats))
                 after = source_files(self.root, excluded)
                 if backup:
