@@ -320,3 +320,28 @@ def test_an_import_names_the_user_it_writes_into(cli: Cli, tmp_path: Path) -> No
     assert again["run"]["users"] == {"default": "existing"}
     fresh = cli("import", str(workly_tree), "--format", "workly", "--no-embed", "--user", "amelie")
     assert "users written: amelie (new" in " ".join(fresh.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("ait42", "`memvault sessions list`"),
+        ("edgesoul", "`memvault users show USER`"),
+    ],
+)
+def test_an_import_says_where_its_data_shows(
+    cli: Cli, tmp_path: Path, kind: str, said: str
+) -> None:
+    """After an AIT42 import `memvault tasks` is empty and after an EdgeSoul import
+    `memvault traits` is: the summary says where that data is instead."""
+    out = cli("import", str(legacy(kind, tmp_path / kind)), "--format", kind, "--no-embed")
+    assert said in " ".join(out.stdout.split()), out.stdout[-2000:]
+
+
+def test_sessions_show_of_a_competition_lists_its_instances(cli: Cli, tmp_path: Path) -> None:
+    run_import(cli, legacy("ait42", tmp_path / "ait42"), "ait42")
+    parents = [s for s in cli.json("sessions", "list", "--limit", "500") if s["kind"] != "instance"]
+    shown = cli.json("sessions", "show", parents[0]["id"])
+    assert shown["instances"] and all(i["kind"] == "instance" for i in shown["instances"])
+    text = cli.ok("sessions", "show", parents[0]["id"]).stdout
+    assert f"{len(shown['instances'])} instance(s):" in text

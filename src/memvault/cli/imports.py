@@ -166,6 +166,9 @@ def summary(result: ImportResult) -> None:
             console.print(f"  … and {more:,} more", highlight=False)
     if result.users and not result.dry_run:
         console.print(_users_line(result), highlight=False, markup=False)
+    for fmt in result.formats:
+        if fmt in WHERE and result.source_records:
+            console.print(f"where to look: {WHERE[fmt]}", highlight=False, markup=False)
     if result.note:
         console.print(result.note, highlight=False)
     if result.backup.get("dir"):
@@ -177,6 +180,18 @@ def summary(result: ImportResult) -> None:
 
 
 QUARANTINE_SHOWN = 10
+
+# Where a format's data shows up, when that is not the command its users would try first.
+WHERE = {
+    "ait42": "AIT42's competitions, ensembles and debates are sessions (kind competition, "
+    "ensemble, debate) and their instances child sessions (kind instance): "
+    "`memvault sessions list`, `memvault sessions show ID`; `memvault tasks` holds "
+    "memvault's own task lists, not these",
+    "edgesoul": "EdgeSoul's personality levels and voice are in each user's profile "
+    "(`memvault users show USER`: personality, voice), its emotional patterns in "
+    "`memvault emotions USER`; `memvault traits` holds traits an agent learned over time "
+    "(Workly's), which EdgeSoul did not keep",
+}
 
 
 def _users_line(result: ImportResult) -> str:
