@@ -345,3 +345,21 @@ def test_sessions_show_of_a_competition_lists_its_instances(cli: Cli, tmp_path: 
     assert shown["instances"] and all(i["kind"] == "instance" for i in shown["instances"])
     text = cli.ok("sessions", "show", parents[0]["id"]).stdout
     assert f"{len(shown['instances'])} instance(s):" in text
+
+
+def test_edgesoul_trend_shows_while_no_newer_events(cli: Cli, tmp_path: Path) -> None:
+    """EdgeSoul's recorded trend (increasing/decreasing) is what `memvault emotions`
+    shows for an imported pattern until recorded events give a trend of their own."""
+    import sqlite3
+
+    tree = legacy("edgesoul", tmp_path / "edgesoul")
+    with sqlite3.connect(tree / "backend" / "data" / "edgesoul.db") as conn:
+        legacy_trends = dict(
+            conn.execute("SELECT emotion, trend FROM emotional_patterns WHERE user_id = 'default'")
+        )
+    conn.close()
+    assert "increasing" in legacy_trends.values() and "decreasing" in legacy_trends.values()
+    run_import(cli, tree, "edgesoul")
+    shown = {p["emotion"]: p["trend"] for p in cli.json("emotions", "default")["patterns"]}
+    for emotion, trend in legacy_trends.items():
+        assert shown[emotion] == trend, (emotion, shown)
