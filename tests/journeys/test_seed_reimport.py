@@ -363,3 +363,21 @@ def test_edgesoul_trend_shows_while_no_newer_events(cli: Cli, tmp_path: Path) ->
     shown = {p["emotion"]: p["trend"] for p in cli.json("emotions", "default")["patterns"]}
     for emotion, trend in legacy_trends.items():
         assert shown[emotion] == trend, (emotion, shown)
+
+
+def test_workly_export_gives_back_every_preference(cli: Cli, tmp_path: Path) -> None:
+    """Workly never de-duplicates preferences: a repeated one is one memory here, and the
+    export writes it back as many times as the legacy file had it."""
+    tree = legacy("workly", tmp_path / "workly")
+    facts = tree / "data" / "memory" / "facts.json"
+    before = json.loads(facts.read_text("utf-8"))
+    run_import(cli, tree, "workly")
+    cli.ok("export", "--format", "workly", "--out", str(tmp_path / "back"))
+    after = json.loads((tmp_path / "back" / "data" / "memory" / "facts.json").read_text("utf-8"))
+    for section in ("preferences", "entities", "events", "relationships"):
+        assert len(after[section]) == len(before[section]), section
+    key = ("category", "subject", "sentiment", "context")
+    assert sorted(tuple(p.get(k) for k in key) for p in after["preferences"]) == sorted(
+        tuple(p.get(k) for k in key) for p in before["preferences"]
+    )
+    assert not any("import_updates" in f for s in after.values() for f in s)

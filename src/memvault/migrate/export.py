@@ -37,6 +37,7 @@ import orjson
 
 from memvault.admin import owned, row_to_json
 from memvault.errors import InvalidInput, NotFound
+from memvault.migrate.loader import DUPLICATES_KEY, UPDATE_LOG_KEY
 from memvault.paths import confine, inside
 from memvault.store.base import Tx
 from memvault.store.vocab import ENTITY_TABLES, OWNED_TABLES
@@ -247,6 +248,8 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
             meta = _meta(tx, m["metadata"])
             section = meta.pop("section", None) or FACT_SECTIONS[m["kind"]]
             meta.pop("source_key", None)
+            meta.pop(UPDATE_LOG_KEY, None)
+            twins = meta.pop(DUPLICATES_KEY, None)
             if not meta:  # written in memvault: no Workly fields kept, rebuild the basics
                 meta = {
                     "value": m["content"],
@@ -258,6 +261,10 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
                 }
             meta["context"] = m["context"]
             facts.setdefault(section, []).append(meta)
+            for twin in twins if isinstance(twins, list) else []:
+                if isinstance(twin, dict):  # a record Workly had twice, merged on import
+                    twin = {k: v for k, v in twin.items() if k not in ("source_key", "section")}
+                    facts.setdefault(section, []).append(twin)
         _write_json(folder / "facts.json", facts, ensure_ascii=False)
         counts["facts"] = sum(len(v) for v in facts.values())
 

@@ -145,6 +145,8 @@ UPDATE_ALSO: dict[str, tuple[str, ...]] = {  # set, not compared
 # session's completedAt text, a Workly entity's occurrences) are compared too.
 METADATA_COMPARED = frozenset({"sessions", "messages", "memories", "emotion_events"})
 MEMORY_UPDATE_REASON = "re-import: the legacy record changed"
+DUPLICATES_KEY = "duplicates_in_source"  # metadata: the records merged into this memory
+DUPLICATES_KEPT = 100
 UPDATE_LOG_KEY = "import_updates"  # metadata: what each re-import changed (the last 20)
 UPDATE_LOG_LIMIT = 20
 
@@ -340,6 +342,7 @@ class Loader:
         self.embedding_dims: dict[str, int] = {}
         self.pattern_embeddings = 0
         self._pending_pattern: dict[str, dict[str, Any]] = {}
+        self._pending_memories: dict[str, dict[str, Any]] = {}  # id → row, this batch
         self._entries: list[tuple[str, str, bytes]] = []
 
     # -- lookups ----------------------------------------------------------------------------
@@ -514,6 +517,13 @@ class Loader:
             self.memories[source_key] = first
             self.counts["memories"].expected += 1
             self.counts["memories"].merged += 1
+            kept = self._pending_memories.get(first)
+            if kept is not None and len(kept["_meta"].get(DUPLICATES_KEY, ())) < DUPLICATES_KEPT:
+                # The merged record's own fields, so an export can write it again (Workly
+                # never de-duplicates its preferences: 4 in the legacy file, 4 back).
+                twin = {**metadata, "source_key": source_key, "context": context}
+                kept["_meta"].setdefault(DUPLICATES_KEY, []).append(twin)
+                kept["metadata"] = self.enc.json(kept["_meta"])
             return
         self._memory_keys[natural] = mid
         self.memories[source_key] = mid
@@ -542,6 +552,7 @@ class Loader:
             },
             len(content),
         )
+        self._pending_memories[mid] = self.batch.rows["memories"][-1]
 
     def _memory(self, rec: MemoryRec) -> None:
         self._memory_row(
@@ -848,6 +859,7 @@ class Loader:
         batch = self.batch
         self.batch = Batch()
         self._pending_pattern = {}
+        self._pending_memories = {}
         if not self.write:
             self._entries = []
             return
