@@ -380,4 +380,4 @@ def test_workly_export_gives_back_every_preference(cli: Cli, tmp_path: Path) -> 
     assert sorted(tuple(p.get(k) for k in key) for p in after["preferences"]) == sorted(
         tuple(p.get(k) for k in key) for p in before["preferences"]
     )
-    assert not any("import_updates" in f for s in after.values() for f in s)
+    assert not any("import_updates" in f or "legacy_digest" in f for s in after.values() for f in s)

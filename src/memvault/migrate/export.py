@@ -37,7 +37,7 @@ import orjson
 
 from memvault.admin import owned, row_to_json
 from memvault.errors import InvalidInput, NotFound
-from memvault.migrate.loader import DUPLICATES_KEY, UPDATE_LOG_KEY
+from memvault.migrate.loader import DUPLICATES_KEY, LEGACY_DIGEST_KEY, UPDATE_LOG_KEY
 from memvault.paths import confine, inside
 from memvault.store.base import Tx
 from memvault.store.vocab import ENTITY_TABLES, OWNED_TABLES
@@ -249,6 +249,7 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
             section = meta.pop("section", None) or FACT_SECTIONS[m["kind"]]
             meta.pop("source_key", None)
             meta.pop(UPDATE_LOG_KEY, None)
+            meta.pop(LEGACY_DIGEST_KEY, None)
             twins = meta.pop(DUPLICATES_KEY, None)
             if not meta:  # written in memvault: no Workly fields kept, rebuild the basics
                 meta = {

@@ -145,6 +145,9 @@ UPDATE_ALSO: dict[str, tuple[str, ...]] = {  # set, not compared
 # session's completedAt text, a Workly entity's occurrences) are compared too.
 METADATA_COMPARED = frozenset({"sessions", "messages", "memories", "emotion_events"})
 MEMORY_UPDATE_REASON = "re-import: the legacy record changed"
+# metadata: a digest of what the legacy record said when it was imported, so a re-import
+# rewrites a memory only when the legacy side changed, never to undo an edit made here.
+LEGACY_DIGEST_KEY = "legacy_digest"
 DUPLICATES_KEY = "duplicates_in_source"  # metadata: the records merged into this memory
 DUPLICATES_KEPT = 100
 UPDATE_LOG_KEY = "import_updates"  # metadata: what each re-import changed (the last 20)
@@ -530,6 +533,7 @@ class Loader:
         session = self.sessions.get(session_key) if session_key else None
         created = created_at or self.now
         meta = {**metadata, "source_key": source_key}
+        meta[LEGACY_DIGEST_KEY] = _legacy_digest(content, context, confidence, importance, meta)
         self._row(
             "memories",
             {
@@ -957,11 +961,15 @@ class Loader:
             }
             stored_meta = _json_dict(tx, old["metadata"])
             log = stored_meta.pop(UPDATE_LOG_KEY, None)
-            if table in METADATA_COMPARED and _jsonish(stored_meta) != _jsonish(row["_meta"]):
+            imported = stored_meta.pop(LEGACY_DIGEST_KEY, None)
+            source_meta = {k: v for k, v in row["_meta"].items() if k != LEGACY_DIGEST_KEY}
+            if imported is not None and imported == row["_meta"].get(LEGACY_DIGEST_KEY):
+                continue  # the legacy record is as it was imported: what differs was edited here
+            if table in METADATA_COMPARED and _jsonish(stored_meta) != _jsonish(source_meta):
                 changed["metadata"] = {
-                    k: [stored_meta.get(k), row["_meta"].get(k)]
-                    for k in sorted(stored_meta.keys() | row["_meta"].keys())
-                    if _jsonish(stored_meta.get(k)) != _jsonish(row["_meta"].get(k))
+                    k: [stored_meta.get(k), source_meta.get(k)]
+                    for k in sorted(stored_meta.keys() | source_meta.keys())
+                    if _jsonish(stored_meta.get(k)) != _jsonish(source_meta.get(k))
                 }
             changed.pop("content_hash", None)  # follows the content
             if not changed:
@@ -1165,6 +1173,17 @@ def _hour_of(label: str) -> int | None:
 def _json_dict(tx: Tx, value: Any) -> dict[str, Any]:
     decoded = tx.json_out(value) if value is not None else None
     return decoded if isinstance(decoded, dict) else {}
+
+
+def _legacy_digest(
+    content: str, context: str | None, confidence: float, importance: float, meta: dict[str, Any]
+) -> str:
+    """What a legacy memory record says, as a short digest (see LEGACY_DIGEST_KEY)."""
+    import orjson
+
+    fields = [content, context, confidence, importance, meta]
+    text = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS, default=str)
+    return blake2b(text, digest_size=12).hexdigest()
 
 
 def _jsonish(value: Any) -> Any:
