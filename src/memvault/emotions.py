@@ -61,6 +61,9 @@ def _user_scope(user_id: Any, params: dict[str, Any]) -> str:
     return scope.clause(scope.user(user_id, "emotion events"), params)
 
 
+LEGACY_TRENDS = frozenset({"increasing", "decreasing", "stable"})
+
+
 class Emotions(Domain):
     """`vault.emotions`: what a user felt, when, and why; patterns computed on demand."""
 
@@ -224,8 +227,9 @@ class Emotions(Domain):
 
         Trend: the last `window_days` before `until` (or now) are cut in two halves; the
         average intensity of the recent half minus that of the earlier half is `trend_delta`;
-        above +0.05 is "increasing", below −0.05 "decreasing", else "stable" (also when one
-        half has no event, with `trend_delta` None).
+        above +0.05 is "increasing", below −0.05 "decreasing", else "stable". When one half
+        has no event (`trend_delta` None): the trend an imported legacy pattern recorded
+        (EdgeSoul's `trend`, kept on its baseline), else "stable".
 
         Whole UTC days inside [since, until) are read from the daily rollups (revision 0005);
         the partial days at the edges and the trend window from the events; trigger counts from
@@ -351,7 +355,31 @@ class Emotions(Domain):
                 if k and parts
                 else []
             )
-        return _assemble(params["owner"], since, until, window, acc, triggers)
+        legacy = self._legacy_trends(params["owner"], acc)
+        return _assemble(params["owner"], since, until, window, acc, triggers, legacy)
+
+    def _legacy_trends(self, owner: str, acc: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """The trend a legacy system had recorded for an emotion (an imported EdgeSoul
+        pattern keeps it on its first baseline event, metadata.legacy_pattern.trend), for
+        the emotions whose trend window has too few events to compute one."""
+        emotions = sorted(e for e, a in acc.items() if not (a["en"] and a["ln"]))
+        if not emotions:
+            return {}
+        params: dict[str, Any] = {"owner": owner}
+        with self._store.read() as tx:
+            listed = tx.expand("e", emotions, params)
+            trend = (
+                "metadata->'legacy_pattern'->>'trend'"
+                if tx.engine == "postgresql"
+                else "json_extract(metadata, '$.legacy_pattern.trend')"
+            )
+            rows = tx.all(
+                f"SELECT emotion, {trend} AS trend FROM emotion_events "
+                f"WHERE user_id = :owner AND emotion IN ({listed}) AND {trend} IS NOT NULL "
+                "ORDER BY occurred_at",
+                params,
+            )
+        return {r["emotion"]: r["trend"] for r in rows if r["trend"] in LEGACY_TRENDS}
 
     def rebuild_rollups(self, user_id: Owner = ANY) -> int:
         """Recompute the daily emotion rollups (all users: ANY, or one) from the events;
@@ -484,6 +512,7 @@ def _assemble(
     window: float,
     acc: dict[str, dict[str, Any]],
     triggers: Iterable[Row],
+    legacy: dict[str, str] | None = None,
 ) -> EmotionalPatterns:
     tops: dict[str, list[TriggerCount]] = {}
     for r in triggers:
@@ -499,6 +528,8 @@ def _assemble(
                 trend = "increasing"
             elif delta < -TREND_THRESHOLD:
                 trend = "decreasing"
+        elif legacy and emotion in legacy:  # no recent events: what the legacy system said
+            trend = legacy[emotion]
         patterns.append(
             EmotionPattern(
                 emotion=emotion,

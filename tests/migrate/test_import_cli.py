@@ -66,13 +66,15 @@ def test_quarantine_exits_2_and_report_matches_store(tmp_path: Path, db: str) ->
         stored = table_counts(v)
     assert {t: c["new"] for t, c in data["run"]["store"].items() if c["new"]} == stored
     assert stored["quarantine"] == sum(r["quarantine"] for r in ROWS.values())
-    # A second run adds no data rows (only its own quarantine listing).
+    # A second run adds nothing, not even the same quarantined records again: exit 0,
+    # and it says they are still quarantined.
     code, out = invoke(str(root), "--db", db, "--json")
-    assert code == 2
-    again = json.loads(out)["run"]["store"]
-    assert {t: c["new"] for t, c in again.items() if c["new"]} == {
-        "quarantine": stored["quarantine"]
-    }
+    assert code == 0, out
+    again = json.loads(out)["run"]
+    assert {t: c["new"] for t, c in again["store"].items() if c["new"]} == {}
+    assert again["quarantined_before"] == stored["quarantine"]
+    with memvault.open(db) as v:
+        assert table_counts(v)["quarantine"] == stored["quarantine"]
 
 
 def test_dry_run_writes_nothing(tmp_path: Path, db: str) -> None:

@@ -4,6 +4,7 @@ re-runs that add nothing, dry runs that write nothing, verification, lock, chang
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +102,13 @@ def test_each_format_exact_counts_and_rerun_is_noop(
 
     again = import_source(vault, root, format=fmt, backup_dir=tmp_path / "backups")
     assert again.formats[fmt].as_dict() == REPORTS[fmt]
-    assert {t: c.new for t, c in again.tables.items() if c.new} == {
-        "quarantine": ROWS[fmt]["quarantine"]
-    }
+    # A re-run writes nothing, not even the same bad records again (quarantine is once
+    # per source, file, record and reason), and exits 0 saying they are still bad.
+    assert {t: c.new for t, c in again.tables.items() if c.new} == {}
+    assert again.quarantined_before == ROWS[fmt]["quarantine"]
     after = table_counts(vault)
-    assert after == {**ROWS[fmt], "quarantine": 2 * ROWS[fmt]["quarantine"]}
-    assert again.problems == [] and again.exit_code == 2
+    assert after == ROWS[fmt]
+    assert again.problems == [] and again.exit_code == 0
 
 
 def test_auto_tree_session_counts_exact_and_base_stays_base(
@@ -230,7 +232,7 @@ def test_source_changed_during_the_run_fails(vault: memvault.Vault, tmp_path: Pa
             touched.append(event)
             victim.write_text(victim.read_text("utf-8") + " ", "utf-8")
 
-    with pytest.raises(SourceChanged, match=r"personality\.json"):
+    with pytest.raises(SourceChanged, match=r"personality\.json") as info:
         import_source(
             vault, root, format="workly", backup_dir=tmp_path / "b", progress=tamper,
             batch_rows=20, report=tmp_path / "r.json",
@@ -238,6 +240,33 @@ def test_source_changed_during_the_run_fails(vault: memvault.Vault, tmp_path: Pa
     report = json.loads((tmp_path / "r.json").read_text("utf-8"))
     assert report["run"]["status"] == "failed" and report["run"]["exit_code"] == 1
     assert report["run"]["source_changed"]
+    # Never a silent partial: the error says what the failed run had stored.
+    stored = table_counts(vault)
+    assert stored.get("messages")
+    assert "had stored " in str(info.value)
+    assert f"{stored['messages']:,} messages" in str(info.value)
+    assert report["run"]["error"] == str(info.value)
+
+
+def test_reading_a_wal_database_is_not_a_source_change(
+    sqlite_vault: memvault.Vault, tmp_path: Path
+) -> None:
+    """Reading a legacy SQLite database in WAL mode creates or touches its -wal and -shm:
+    that is not a change of the source (its content is compared, the -shm is no data)."""
+    root = write("edgesoul", tmp_path / "src")
+    dbs = list(root.rglob("*.db"))
+    assert dbs
+    for db in dbs:
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.close()
+    for wal in [*root.rglob("*.db-wal"), *root.rglob("*.db-shm")]:
+        wal.unlink()
+    first = import_source(sqlite_vault, root, format="edgesoul", backup_dir=tmp_path / "b")
+    assert first.status != "failed", first.error
+    assert list(root.rglob("*.db-shm"))  # the read made them
+    again = import_source(sqlite_vault, root, format="edgesoul", backup_dir=tmp_path / "b")
+    assert again.status != "failed", again.error
 
 
 def test_mismatch_when_the_store_loses_rows(sqlite_vault: memvault.Vault, tmp_path: Path) -> None:
@@ -252,3 +281,19 @@ def test_mismatch_when_the_store_loses_rows(sqlite_vault: memvault.Vault, tmp_pa
     assert result.status == "mismatch" and result.exit_code == 3
     assert result.tables["messages"].missing > 0
     assert any("messages" in p and "missing" in p for p in result.problems)
+
+
+def test_a_differing_row_is_named_by_its_legacy_record(
+    sqlite_vault: memvault.Vault, tmp_path: Path
+) -> None:
+    """A verification line names the legacy file and record, not only the memvault id."""
+    root = write("langchain", tmp_path / "src")
+    with sqlite_vault.store.write() as tx:
+        tx.execute(
+            "CREATE TRIGGER garble AFTER INSERT ON messages WHEN NEW.seq = 2 "
+            "BEGIN UPDATE messages SET content = 'garbled' WHERE id = NEW.id; END"
+        )
+    result = import_source(sqlite_vault, root, format="langchain", backup_dir=tmp_path / "b")
+    assert result.status == "mismatch"
+    differs = [p for p in result.problems if "stored content differs" in p]
+    assert differs and all("(legacy langchain:" in p for p in differs), differs

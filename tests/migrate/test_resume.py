@@ -109,10 +109,14 @@ def test_kill_9_then_resume_exact_counts(vault_url: str, tmp_path: Path, attempt
         assert int(tx.scalar("SELECT count(*) FROM import_runs")) == 1
 
     again = run_cli(*args, "--json")
-    assert again.returncode == 2, again.stderr
+    # Nothing new: the bad line stays quarantined once (by the first run), so exit 0.
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["run"]["quarantined_before"] == 1
     rerun = json.loads(again.stdout)["run"]["store"]
     assert rerun["messages"]["new"] == 0 and rerun["messages"]["already_present"] == n
     assert store_counts(vault_url)["messages"] == n
+    with memvault.open(vault_url) as v, v.store.read() as tx:
+        assert int(tx.scalar("SELECT count(*) FROM quarantine")) == 1
 
 
 def test_disk_full_is_clear_keeps_committed_and_resumes(tmp_path: Path) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from memvault.migrate.sources import workly
 from tests.migrate.conftest import by_key, collect
@@ -100,3 +104,48 @@ def test_truncated_file_keeps_its_complete_records_and_others_load(root: Path) -
     assert scan.report.entities["segments"] == 3
     (tail,) = [q for q in got["Quarantined"] if q.file == "data/memory/facts.json"]
     assert not tail.whole_file and tail.reason.startswith("truncated file")
+
+
+_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    drop=st.sampled_from(["value", "entity_type", None]),
+    value=_VALUE,
+    confidence=_VALUE,
+)
+def test_a_malformed_entity_is_quarantined_never_stored_as_json(
+    tmp_path_factory: pytest.TempPathFactory, drop: str | None, value: Any, confidence: Any
+) -> None:
+    """An entity is stored only with its type and value as text and a numeric (or absent)
+    confidence; anything else is quarantined with its file, record, field and reason -
+    never a memory whose content is the record's JSON, never silently dropped."""
+    root = tmp_path_factory.mktemp("wk")
+    memory = root / "data" / "memory"
+    memory.mkdir(parents=True)
+    entity: dict[str, Any] = {"entity_type": "person", "value": value, "confidence": confidence}
+    if drop is not None:
+        entity.pop(drop)
+    (memory / "facts.json").write_text(json.dumps({"entities": [entity]}), "utf-8")
+    got = collect(workly.scan(root))
+    stored = got.get("MemoryRec", [])
+    bad = got.get("Quarantined", [])
+    good_text = drop is None and isinstance(value, str) and value.strip() != ""
+    good_score = confidence is None or (
+        isinstance(confidence, int | float) and not isinstance(confidence, bool)
+    )
+    if good_text and good_score:
+        assert [m.content for m in stored] == [value] and not bad
+    else:
+        assert not stored, stored
+        assert len(bad) == 1
+        q = bad[0]
+        assert q.file.endswith("facts.json") and q.record_index == 0
+        assert q.field and q.field.startswith("entities[0].")
+        assert q.reason

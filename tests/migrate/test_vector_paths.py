@@ -63,3 +63,21 @@ def test_dual_write_embeds_memories(vault: memvault.Vault, tmp_path: Path) -> No
     assert_vectors_current(vault)
     hits = vault.memories.search(dw.user_id, "what does she drink", mode="vector", k=1)
     assert hits[0].item.content == "aime le thé vert"
+
+
+def test_a_reimport_undoes_no_edit_made_here_but_takes_a_legacy_change(
+    vault: memvault.Vault, tmp_path: Path
+) -> None:
+    """A memory edited in memvault keeps the edit through a re-import of an unchanged
+    source; when the legacy record itself changes, the re-import takes the change."""
+    root = ld.write_edgesoul(tmp_path / "src")
+    import_source(vault, root, format="edgesoul", backup=False)
+    memory = next(
+        m
+        for m in vault.memories.list(memvault.ANY, limit=1000, track_access=False)
+        if "source_key" in m.metadata
+    )
+    vault.memories.update(memory.id, confidence=0.123, reason="corrected here")
+    again = import_source(vault, root, format="edgesoul", backup=False)
+    assert again.tables["memories"].updated == 0
+    assert vault.memories.get(memory.id, track_access=False).confidence == 0.123

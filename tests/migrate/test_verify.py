@@ -78,7 +78,13 @@ def test_store_against_legacy_tree(tmp_path: Path) -> None:
     report = verify_against(url, str(root))
     assert not report.ok
     assert report.entities["messages"].changed_total == 1
-    assert report.entities["messages"].extra == ["workly:new"]
+    # An extra row is named by its legacy key and its memvault id; the counts add up.
+    assert report.entities["messages"].extra == [
+        "workly:new (memvault id 00000000-0000-7000-8000-000000000001)"
+    ]
+    messages = report.entities["messages"]
+    assert messages.store_count == messages.matched + messages.extra_total
+    assert messages.source_count == messages.matched + messages.missing_total
     assert report.entities["memories"].missing_total == 1
     del meta
 
@@ -109,5 +115,7 @@ def test_legacy_tree_comparison_covers_routing_scores_and_pattern_baselines(
     drift = report.entities["routing_scores"]
     assert drift.changed == ["refactor/Edit: weight 1.4 -> 9.0"]
     report = verify_against(url, str(soul_root))
-    assert report.entities["emotion_events"].missing_total == 1
-    assert "emotional_patterns" in report.entities["emotion_events"].missing[0]
+    events = report.entities["emotion_events"]
+    assert events.missing_total == 3  # each lost baseline event counts: source = matched + missing
+    assert events.source_count == events.matched + events.missing_total
+    assert "emotional_patterns" in events.missing[0] and "(3 baseline events)" in events.missing[0]

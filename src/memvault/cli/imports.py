@@ -147,9 +147,14 @@ def summary(result: ImportResult) -> None:
             highlight=False,
         )
     if result.quarantined:
+        before = (
+            f", {result.quarantined_before:,} of them already by an earlier import"
+            if result.quarantined_before
+            else ""
+        )
         console.print(
-            f"[yellow]{result.quarantined:,} bad record(s) quarantined[/] "
-            f"(table quarantine, run_id {result.run_id}; all of them in --report):",
+            f"[yellow]{result.quarantined:,} bad record(s) quarantined[/]{before} "
+            f"(table quarantine; all of them in --report):",
             highlight=False,
         )
         for q in result.quarantine[:QUARANTINE_SHOWN]:
@@ -159,6 +164,11 @@ def summary(result: ImportResult) -> None:
         if result.quarantined > QUARANTINE_SHOWN:
             more = result.quarantined - QUARANTINE_SHOWN
             console.print(f"  … and {more:,} more", highlight=False)
+    if result.users and not result.dry_run:
+        console.print(_users_line(result), highlight=False, markup=False)
+    for fmt in result.formats:
+        if fmt in WHERE and result.source_records:
+            console.print(f"where to look: {WHERE[fmt]}", highlight=False, markup=False)
     if result.note:
         console.print(result.note, highlight=False)
     if result.backup.get("dir"):
@@ -170,6 +180,40 @@ def summary(result: ImportResult) -> None:
 
 
 QUARANTINE_SHOWN = 10
+
+# Where a format's data shows up, when that is not the command its users would try first.
+WHERE = {
+    "ait42": "AIT42's competitions, ensembles and debates are sessions (kind competition, "
+    "ensemble, debate) and their instances child sessions (kind instance): "
+    "`memvault sessions list`, `memvault sessions show ID`; `memvault tasks` holds "
+    "memvault's own task lists, not these",
+    "edgesoul": "EdgeSoul's personality levels and voice are in each user's profile "
+    "(`memvault users show USER`: personality, voice), its emotional patterns in "
+    "`memvault emotions USER`; `memvault traits` holds traits an agent learned over time "
+    "(Workly's), which EdgeSoul did not keep",
+}
+
+
+def _users_line(result: ImportResult) -> str:
+    """Which users the import wrote into, and where data naming no user went."""
+    shown = ", ".join(
+        f"{handle} ({state}{', already in the store' if state == 'existing' else ''})"
+        if handle == result.default_user
+        else f"{handle} ({state})"
+        for handle, state in list(result.users.items())[:10]
+    )
+    more = f" and {len(result.users) - 10} more" if len(result.users) > 10 else ""
+    line = f"users written: {shown}{more}"
+    if result.users.get(result.default_user) == "existing" and not result.reimport:
+        line += (
+            f"; data that names no user went to the existing user '{result.default_user}' "
+            "together with what it already held: import with --user NAME to keep it apart"
+        )
+    elif result.default_user in result.users and not result.reimport:
+        line += (
+            f"; data that names no user went to '{result.default_user}' (--user NAME picks another)"
+        )
+    return line
 
 
 def _epilog() -> str:

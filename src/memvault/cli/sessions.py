@@ -82,8 +82,19 @@ def show(
             messages += page
             if len(page) < PAGE:
                 break
+        # A competition's, ensemble's or debate's instances (AIT42), in their order.
+        instances = sorted(
+            vault.sessions.list(parent_id=session.id, limit=1000),
+            key=lambda i: (i.instance_no if i.instance_no is not None else 1 << 30, i.id),
+        )
     if json:
-        print_json({**to_dict(session), "messages": [to_dict(m) for m in messages]})
+        print_json(
+            {
+                **to_dict(session),
+                "instances": [to_dict(i) for i in instances],
+                "messages": [to_dict(m) for m in messages],
+            }
+        )
         return
     title = escape(session.title or "(untitled)")
     console.print(f"[bold]{title}[/]  {session.id}", highlight=False)
@@ -93,6 +104,14 @@ def show(
         f" · {session.message_count} message(s)",
         highlight=False,
     )
+    if instances:
+        console.print(f"{len(instances)} instance(s):", highlight=False)
+        for i in instances:
+            number = "" if i.instance_no is None else f"#{i.instance_no} "
+            console.print(
+                f"  {number}{escape(i.title or '(untitled)')} · {i.status}  [dim]{i.id}[/]",
+                highlight=False,
+            )
     for m in messages:
         console.print(
             f"[dim]{m.created_at:%Y-%m-%d %H:%M}[/] [cyan]{m.role:>9}[/]: {escape(m.content)}",

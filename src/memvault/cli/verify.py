@@ -35,8 +35,12 @@ def verify_command(
     if json:
         print_json(report.as_dict())
     else:
-        table = Table(title=f"{report.store}  vs  {report.against} ({report.kind})")
-        for column in ("entity", "source", "store", "missing", "extra", "changed"):
+        table = Table(
+            title=f"store {report.store}  vs  source {report.against} ({report.kind})",
+            caption="source = matched + missing (not in the store); store = rows matched + "
+            "extra (only in the store); changed: matched, with other values in the store",
+        )
+        for column in ("entity", "source", "store", "matched", "missing", "extra", "changed"):
             table.add_column(column, justify="left" if column == "entity" else "right")
         for name, d in report.entities.items():
             if not (d.source_count or d.store_count):
@@ -46,6 +50,7 @@ def verify_command(
                 f"{style}{name}",
                 f"{d.source_count:,}",
                 f"{d.store_count:,}",
+                f"{d.matched:,}",
                 str(d.missing_total),
                 str(d.extra_total),
                 str(d.changed_total),
@@ -55,9 +60,13 @@ def verify_command(
             for kind in ("missing", "extra", "changed"):
                 ids = getattr(d, kind)
                 if ids:
+                    side = {"missing": "only in the source", "extra": "only in the store"}
+                    label = f"{kind} ({side[kind]})" if kind in side else kind
                     console.print(
-                        f"{d.entity} {kind}: {', '.join(ids[:10])}"
-                        + (" …" if getattr(d, f"{kind}_total") > 10 else "")
+                        f"{d.entity} {label}: {'; '.join(ids[:10])}"
+                        + (" …" if getattr(d, f"{kind}_total") > 10 else ""),
+                        highlight=False,
+                        markup=False,
                     )
         console.print("[green]in sync[/]" if report.ok else "[red]drift found[/]")
     if not report.ok:

@@ -37,6 +37,7 @@ import orjson
 
 from memvault.admin import owned, row_to_json
 from memvault.errors import InvalidInput, NotFound
+from memvault.migrate.loader import DUPLICATES_KEY, LEGACY_DIGEST_KEY, UPDATE_LOG_KEY
 from memvault.paths import confine, inside
 from memvault.store.base import Tx
 from memvault.store.vocab import ENTITY_TABLES, OWNED_TABLES
@@ -238,6 +239,9 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
             meta = _meta(tx, m["metadata"])
             section = meta.pop("section", None) or FACT_SECTIONS[m["kind"]]
             meta.pop("source_key", None)
+            meta.pop(UPDATE_LOG_KEY, None)
+            meta.pop(LEGACY_DIGEST_KEY, None)
+            twins = meta.pop(DUPLICATES_KEY, None)
             if not meta:  # written in memvault: no Workly fields kept, rebuild the basics
                 meta = {
                     "value": m["content"],
@@ -249,6 +253,10 @@ def export_workly(vault: Vault, root: str | os.PathLike[str], *, user: str) -> d
                 }
             meta["context"] = m["context"]
             facts.setdefault(section, []).append(meta)
+            for twin in twins if isinstance(twins, list) else []:
+                if isinstance(twin, dict):  # a record Workly had twice, merged on import
+                    twin = {k: v for k, v in twin.items() if k not in ("source_key", "section")}
+                    facts.setdefault(section, []).append(twin)
         _write_json(folder / "facts.json", facts, ensure_ascii=False)
         counts["facts"] = sum(len(v) for v in facts.values())
 
@@ -392,7 +400,7 @@ def export_lilith(
             vector = None
             if isinstance(emb, dict) and isinstance(emb.get("vector"), str):
                 raw = base64.b64decode(emb["vector"])
-                vector = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+                vector = _float32_shortest(struct.unpack(f"<{len(raw) // 4}f", raw))
             pattern_list.append(
                 {
                     "fragment_id": meta.get("fragment_id")
@@ -571,7 +579,7 @@ AIT42_INSTANCE_ORDER = (
 AIT42_KINDS = ("competition", "ensemble", "debate")
 # What the importer adds to a session's or an instance's metadata (not AIT42 fields).
 _AIT42_OWN = frozenset({"source_key", "legacy_id", "file", "layout", "workspace_hash",
-                        "started_at_inferred", "import_updates"})  # fmt: skip
+                        "started_at_inferred", "import_updates", "updated_at_text"})  # fmt: skip
 
 
 def _js_time(tx: Tx, value: Any) -> str | None:
@@ -587,6 +595,25 @@ def _rfc3339(tx: Tx, value: Any) -> str | None:
     """chrono's `to_rfc3339()` as AIT42's Rust side writes `updatedAt`."""
     moment = tx.ts_out(value)
     return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _kept_text(tx: Tx, text: Any, value: Any) -> str | None:
+    """The legacy text of a time as it was written (`.047+00:00` stays so) while the
+    stored time is still that moment; else the time as AIT42 writes it."""
+    from memvault.migrate.sources._time import parse_iso
+
+    moment = tx.ts_out(value)
+    if isinstance(text, str) and moment is not None and parse_iso(text) == moment:
+        return text
+    return _rfc3339(tx, value)
+
+
+def _float32_shortest(values: tuple[float, ...]) -> list[float]:
+    """float32 values as the shortest decimals that are the same float32 (0.4122 is stored
+    as 0.41220000386…; the legacy file said 0.4122)."""
+    import numpy as np
+
+    return [float(str(np.float32(v))) for v in values]
 
 
 def _ordered(fields: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
@@ -678,7 +705,7 @@ def export_ait42(
                 task=s["title"] or "",
                 status=s["status"],
                 createdAt=_js_time(tx, s["started_at"]),
-                updatedAt=_rfc3339(tx, s["updated_at"]),
+                updatedAt=_kept_text(tx, meta.get("updated_at_text"), s["updated_at"]),
                 completedAt=_js_time(tx, s["ended_at"]),
                 instances=[i for _, i in instances],
                 chatHistory=history,

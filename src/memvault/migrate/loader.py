@@ -103,11 +103,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 # The columns whose values a verification compares (times and JSON are left out: their
-# text form differs between engines; sessions' counts are checked through their digest).
+# text form differs between engines).
 DIGEST: dict[str, tuple[str, ...]] = {
     "users": ("handle",),
     "projects": ("name", "path"),
-    "sessions": ("user_id", "kind", "title", "status", "message_count", "last_seq"),
+    # (message_count and last_seq are recomputed from the stored messages in the batch
+    # that writes them, and each message is verified: a session may also hold messages
+    # the source no longer has, kept.)
+    "sessions": ("user_id", "kind", "title", "status"),
     "messages": ("session_id", "seq", "role", "content"),
     "memories": ("user_id", "kind", "content", "content_hash"),
     "embeddings": ("memory_id", "model", "dim", "vector"),
@@ -124,14 +127,29 @@ DIGEST: dict[str, tuple[str, ...]] = {
 # (same id, so the same legacy entity): the columns compared and rewritten. Other tables'
 # rows are immutable records (messages, actions, ...) that a legacy tool appends, never edits.
 UPDATABLE: dict[str, tuple[str, ...]] = {
-    "users": ("profile",),  # merged: the legacy profile's keys over the stored ones
+    "users": ("profile", "display_name"),  # profile merged: the legacy keys over the stored
+    "sessions": ("title", "status", "ended_at"),  # (+ updated_at when the source has one)
+    "messages": ("role", "content", "emotion"),  # a legacy tool that lets a message be edited
+    "memories": ("content", "context", "confidence", "importance", "content_hash"),
     "routing_scores": ("tool_type", "weight", "usage_count", "success_count", "last_used_at"),
     "traits": ("value",),
     "response_patterns": ("intent", "trigger_context", "response_text", "success_score",
                           "usage_count"),
     "emotion_events": ("emotion", "intensity", "trigger", "occurred_at"),
 }  # fmt: skip
-UPDATE_ALSO: dict[str, tuple[str, ...]] = {"traits": ("updated_at",)}  # set, not compared
+UPDATE_ALSO: dict[str, tuple[str, ...]] = {  # set, not compared
+    "traits": ("updated_at",),
+    "memories": ("updated_at",),
+}
+# Tables whose legacy fields kept in `metadata` (an EdgeSoul pattern's trend, an AIT42
+# session's completedAt text, a Workly entity's occurrences) are compared too.
+METADATA_COMPARED = frozenset({"sessions", "messages", "memories", "emotion_events"})
+MEMORY_UPDATE_REASON = "re-import: the legacy record changed"
+# metadata: a digest of what the legacy record said when it was imported, so a re-import
+# rewrites a memory only when the legacy side changed, never to undo an edit made here.
+LEGACY_DIGEST_KEY = "legacy_digest"
+DUPLICATES_KEY = "duplicates_in_source"  # metadata: the records merged into this memory
+DUPLICATES_KEPT = 100
 UPDATE_LOG_KEY = "import_updates"  # metadata: what each re-import changed (the last 20)
 UPDATE_LOG_LIMIT = 20
 
@@ -300,8 +318,10 @@ class Loader:
         now: datetime | None = None,
         write: bool = True,
         spool: Spool | None = None,
+        source: str = "",
     ) -> None:
         self.store = store
+        self.source = source  # what was imported (quarantine rows are keyed by it)
         self.engine = store.engine
         self.run_id = run_id
         self.default_user = default_user
@@ -311,6 +331,7 @@ class Loader:
         self.enc = Encoders.of(store)
         self.counts: dict[str, TableCounts] = {t: TableCounts() for t in TABLES}
         self.users: dict[str, str] = {}
+        self.user_state: dict[str, str] = {}  # handle → "new" | "existing" (before this run)
         self.projects: dict[str, str] = {}
         self.sessions: dict[str, _Session] = {}
         self._timeless: set[str] = set()  # sessions without a start time: their messages'
@@ -324,6 +345,7 @@ class Loader:
         self.embedding_dims: dict[str, int] = {}
         self.pattern_embeddings = 0
         self._pending_pattern: dict[str, dict[str, Any]] = {}
+        self._pending_memories: dict[str, dict[str, Any]] = {}  # id → row, this batch
         self._entries: list[tuple[str, str, bytes]] = []
 
     # -- lookups ----------------------------------------------------------------------------
@@ -361,6 +383,7 @@ class Loader:
         uid = derived_id(f"user:{rec.handle}", rec.created_at)
         existing = self._lookup("SELECT id FROM users WHERE handle = :h", {"h": rec.handle})
         self.users[rec.handle] = existing or uid
+        self.user_state[rec.handle] = "existing" if existing else "new"
         profile = {**rec.profile, **_imported(rec.metadata)}
         created = rec.created_at or self.now
         row = {
@@ -377,7 +400,7 @@ class Loader:
             # takes the legacy profile's keys (in flush: `_update_changed`).
             self.counts["users"].expected += 1
             self.counts["users"].merged += 1
-            if rec.profile:
+            if rec.profile or rec.display_name:
                 self.batch.add("users", row)
             return
         self._row("users", row)
@@ -438,6 +461,8 @@ class Loader:
                 "updated_at": self.enc.ts(rec.updated_at or started),
                 "ended_at": self.enc.ts(rec.ended_at),
                 "instance_no": rec.instance_no if parent else None,
+                "_meta": meta,
+                "_update": (*UPDATABLE["sessions"], "updated_at") if rec.updated_at else None,
             },
             len(rec.title or ""),
         )
@@ -449,6 +474,7 @@ class Loader:
         session.last_seq = max(session.last_seq, rec.seq)
         self.batch.sessions.add(session.id)
         content = self._text(rec.content)
+        meta = {**rec.metadata, "source_key": rec.source_key}
         self._row(
             "messages",
             {
@@ -459,8 +485,9 @@ class Loader:
                 "role": rec.role,
                 "content": content,
                 "emotion": rec.emotion,
-                "metadata": self.enc.json({**rec.metadata, "source_key": rec.source_key}),
+                "metadata": self.enc.json(meta),
                 "created_at": self.enc.ts(rec.created_at or self.now),
+                "_meta": meta,
             },
             len(content),
         )
@@ -493,11 +520,20 @@ class Loader:
             self.memories[source_key] = first
             self.counts["memories"].expected += 1
             self.counts["memories"].merged += 1
+            kept = self._pending_memories.get(first)
+            if kept is not None and len(kept["_meta"].get(DUPLICATES_KEY, ())) < DUPLICATES_KEPT:
+                # The merged record's own fields, so an export can write it again (Workly
+                # never de-duplicates its preferences: 4 in the legacy file, 4 back).
+                twin = {**metadata, "source_key": source_key, "context": context}
+                kept["_meta"].setdefault(DUPLICATES_KEY, []).append(twin)
+                kept["metadata"] = self.enc.json(kept["_meta"])
             return
         self._memory_keys[natural] = mid
         self.memories[source_key] = mid
         session = self.sessions.get(session_key) if session_key else None
         created = created_at or self.now
+        meta = {**metadata, "source_key": source_key}
+        meta[LEGACY_DIGEST_KEY] = _legacy_digest(content, context, confidence, importance, meta)
         self._row(
             "memories",
             {
@@ -512,13 +548,15 @@ class Loader:
                 "last_accessed_at": self.enc.ts(last_accessed_at),
                 "session_id": session.id if session else None,
                 "content_hash": digest_key,
-                "metadata": self.enc.json({**metadata, "source_key": source_key}),
+                "metadata": self.enc.json(meta),
                 "created_at": self.enc.ts(created),
                 "updated_at": self.enc.ts(updated_at or created),
                 "_key": source_key,
+                "_meta": meta,
             },
             len(content),
         )
+        self._pending_memories[mid] = self.batch.rows["memories"][-1]
 
     def _memory(self, rec: MemoryRec) -> None:
         self._memory_row(
@@ -776,7 +814,8 @@ class Loader:
         )
 
     def quarantined(self, rec: Quarantined, file: str) -> None:
-        """A bad record of the source: one quarantine row of this run."""
+        """A bad record of the source: one quarantine row, the first run's that met it (its
+        id follows the source, file, record and reason, so a re-import adds none)."""
         if rec.whole_file:
             location = "file"
         else:
@@ -787,7 +826,7 @@ class Loader:
                 parts.append(f"line {rec.line}")
             location = ", ".join(parts) or "?"
         reason = rec.reason + (" (raw bytes truncated)" if rec.raw_truncated else "")
-        qid = derived_id(f"{self.run_id}:{rec.source_key}", self.now)
+        qid = derived_id(f"quarantine:{self.source}:{file}:{location}:{rec.field}:{reason}")
         self._row(
             "quarantine",
             {
@@ -824,6 +863,7 @@ class Loader:
         batch = self.batch
         self.batch = Batch()
         self._pending_pattern = {}
+        self._pending_memories = {}
         if not self.write:
             self._entries = []
             return
@@ -841,6 +881,8 @@ class Loader:
                         new[table] = added
                     if added < len(rows) and table in UPDATABLE:
                         self.counts[table].updated += self._update_changed(tx, table, rows)
+                    if added < len(rows) and table == "quarantine":
+                        self._earlier_quarantine(tx, rows)
                 self._spool_rows(table, rows)
             if batch.sessions and not skip:
                 tx.executemany(
@@ -878,20 +920,25 @@ class Loader:
         return tx.insert_new(table, cols, [{c: r[c] for c in cols} for r in rows])
 
     def _update_changed(self, tx: Tx, table: str, rows: list[dict[str, Any]]) -> int:
-        """Rewrite the stored rows (same ids) whose `UPDATABLE` columns differ from what the
-        source gives now; each update is logged in the row's metadata (old → new values,
-        run, time). Returns how many rows were updated."""
-        cols = UPDATABLE[table]
+        """Rewrite the stored rows (same ids) whose `UPDATABLE` columns (and, for
+        `METADATA_COMPARED` tables, legacy metadata) differ from what the source gives now;
+        each update is logged in the row's metadata (old → new values, run, time), and a
+        memory's in its history with a reason. Returns how many rows were updated."""
+        every = UPDATABLE[table]
         also = UPDATE_ALSO.get(table, ())
         stored: dict[str, Row] = {}
         for part in _chunks(rows, LOOKUP_CHUNK):
             params: dict[str, Any] = {}
             listed = tx.expand("i", [r["id"] for r in part], params)
-            extra = "" if table == "users" else "metadata, "
-            sql = f"SELECT id, {extra}{', '.join(cols)} FROM {table} WHERE id IN ({listed})"
+            cols: list[str] = ["id", *every]
+            if table != "users":
+                cols.append("metadata")
+            if table == "sessions":
+                cols.append("updated_at")  # compared when the source has one
+            sql = f"SELECT {', '.join(cols)} FROM {table} WHERE id IN ({listed})"
             for row in tx.all(sql, params):
                 stored[str(row["id"])] = row
-        updates = []
+        updates: list[dict[str, Any]] = []
         for row in rows:
             old = stored.get(row["id"])
             if old is None:
@@ -899,31 +946,106 @@ class Loader:
             if table == "users":
                 before = _json_dict(tx, old["profile"])
                 after = {**before, **row["_profile"]}
-                if after == before:
+                name = row["display_name"] or old["display_name"]
+                if after == before and name == old["display_name"]:
                     continue
-                updates.append({"id": row["id"], "profile": self.enc.json(after)})
+                updates.append(
+                    {"id": row["id"], "profile": self.enc.json(after), "display_name": name}
+                )
                 continue
-            changed = {
+            compared = row.get("_update") or every
+            changed: dict[str, Any] = {
                 c: [_plain(tx, c, old[c]), _plain(tx, c, row[c])]
-                for c in cols
+                for c in compared
                 if not _same_value(tx, c, old[c], row[c])
             }
+            stored_meta = _json_dict(tx, old["metadata"])
+            log = stored_meta.pop(UPDATE_LOG_KEY, None)
+            imported = stored_meta.pop(LEGACY_DIGEST_KEY, None)
+            source_meta = {k: v for k, v in row["_meta"].items() if k != LEGACY_DIGEST_KEY}
+            if imported is not None and imported == row["_meta"].get(LEGACY_DIGEST_KEY):
+                continue  # the legacy record is as it was imported: what differs was edited here
+            if table in METADATA_COMPARED and _jsonish(stored_meta) != _jsonish(source_meta):
+                changed["metadata"] = {
+                    k: [stored_meta.get(k), source_meta.get(k)]
+                    for k in sorted(stored_meta.keys() | source_meta.keys())
+                    if _jsonish(stored_meta.get(k)) != _jsonish(source_meta.get(k))
+                }
+            changed.pop("content_hash", None)  # follows the content
             if not changed:
                 continue
             meta = dict(row["_meta"])
-            log = _json_dict(tx, old["metadata"]).get(UPDATE_LOG_KEY)
             entries = list(log) if isinstance(log, list) else []
             entries.append({"run_id": self.run_id, "at": self.now.isoformat(), "changed": changed})
             meta[UPDATE_LOG_KEY] = entries[-UPDATE_LOG_LIMIT:]
-            params = {c: row[c] for c in (*cols, *also)}
+            params = {c: row[c] for c in (*compared, *also)}
             params.update(id=row["id"], metadata=self.enc.json(meta))
+            if table == "memories":
+                if not self._memory_updatable(tx, old, row):
+                    continue
+                self._memory_history(tx, old, row, changed)
             updates.append(params)
         if updates and table == "users":
-            tx.executemany("UPDATE users SET profile = :profile WHERE id = :id", updates)
+            tx.executemany(
+                "UPDATE users SET profile = :profile, display_name = :display_name WHERE id = :id",
+                updates,
+            )
         elif updates:
-            sets = ", ".join(f"{c} = :{c}" for c in (*cols, *also, "metadata"))
-            tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", updates)
+            by_cols: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for params in updates:
+                by_cols.setdefault(tuple(k for k in params if k != "id"), []).append(params)
+            for keys, group in by_cols.items():
+                sets = ", ".join(f"{c} = :{c}" for c in keys)
+                tx.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", group)
         return len(updates)
+
+    def _earlier_quarantine(self, tx: Tx, rows: list[dict[str, Any]]) -> None:
+        """Quarantine rows an earlier run had written keep its run id (verified as such)."""
+        earlier: dict[str, Any] = {}
+        for part in _chunks(rows, LOOKUP_CHUNK):
+            params: dict[str, Any] = {}
+            listed = tx.expand("i", [r["id"] for r in part], params)
+            sql = f"SELECT id, run_id FROM quarantine WHERE id IN ({listed})"
+            earlier.update((str(r["id"]), r["run_id"]) for r in tx.all(sql, params))
+        for row in rows:
+            row["run_id"] = earlier.get(row["id"], row["run_id"])
+
+    def _memory_updatable(self, tx: Tx, old: Row, row: dict[str, Any]) -> bool:
+        """A memory's new text must not be another memory's (one text per user and kind)."""
+        if old["content_hash"] == row["content_hash"]:
+            return True
+        where = "user_id = :u" if row["user_id"] is not None else "user_id IS NULL"
+        other = tx.one(
+            f"SELECT id FROM memories WHERE {where} AND kind = :k AND content_hash = :h "
+            "AND id <> :id",
+            {"u": row["user_id"], "k": row["kind"], "h": row["content_hash"], "id": row["id"]},
+        )
+        return other is None  # else left as it is: the verification reports it
+
+    def _memory_history(
+        self, tx: Tx, old: Row, row: dict[str, Any], changed: dict[str, Any]
+    ) -> None:
+        """The memory's history row for a re-import update; its vectors embedded the old
+        text, so they go (the import embeds the new text afterwards)."""
+        content_changed = old["content"] != row["content"]
+        others = {k: v for k, v in changed.items() if k != "content"}
+        tx.execute(
+            "INSERT INTO memory_history (id, memory_id, user_id, op, old_content, new_content, "
+            "changes, reason, changed_at) VALUES (:id, :m, :u, 'update', :old, :new, :ch, "
+            ":why, :t)",
+            {
+                "id": derived_id(f"{row['_key']}:update:{self.run_id}"),
+                "m": row["id"],
+                "u": row["user_id"],
+                "old": old["content"] if content_changed else None,
+                "new": row["content"] if content_changed else None,
+                "ch": self.enc.json(others),
+                "why": f"{MEMORY_UPDATE_REASON} (import run {self.run_id})",
+                "t": self.enc.ts(self.now),
+            },
+        )
+        if content_changed or old["context"] != row["context"]:
+            tx.execute("DELETE FROM embeddings WHERE memory_id = :m", {"m": row["id"]})
 
     def _resolve(self, tx: Tx, batch: Batch) -> None:
         """Memories and routing scores whose natural key is already stored are merged."""
@@ -1034,7 +1156,7 @@ class Loader:
             return
         entries = []
         for s in self.sessions.values():
-            values = (s.user_id, s.kind, s.title, s.status, s.messages, s.last_seq)
+            values = (s.user_id, s.kind, s.title, s.status)
             entries.append(("sessions", s.id, digest("sessions", values)))
             if len(entries) >= 5000:
                 self.spool.write(entries)
@@ -1051,6 +1173,24 @@ def _hour_of(label: str) -> int | None:
 def _json_dict(tx: Tx, value: Any) -> dict[str, Any]:
     decoded = tx.json_out(value) if value is not None else None
     return decoded if isinstance(decoded, dict) else {}
+
+
+def _legacy_digest(
+    content: str, context: str | None, confidence: float, importance: float, meta: dict[str, Any]
+) -> str:
+    """What a legacy memory record says, as a short digest (see LEGACY_DIGEST_KEY)."""
+    import orjson
+
+    fields = [content, context, confidence, importance, meta]
+    text = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS, default=str)
+    return blake2b(text, digest_size=12).hexdigest()
+
+
+def _jsonish(value: Any) -> Any:
+    """A value as JSON gives it back (tuples as lists), for comparing metadata."""
+    import orjson
+
+    return orjson.loads(orjson.dumps(value, default=str))
 
 
 def _same_value(tx: Tx, column: str, stored: Any, new: Any) -> bool:
@@ -1124,10 +1264,21 @@ def verify(store: Store, spool: Spool, counts: dict[str, TableCounts]) -> list[s
                     elif stored != dig:
                         c.different += 1
                         if len(problems) < 20:
-                            problems.append(f"{table} {rid}: stored content differs")
+                            legacy = _legacy_name(tx, table, rid)
+                            problems.append(f"{table} {rid}{legacy}: stored content differs")
                     else:
                         c.verified += 1
     return problems
+
+
+def _legacy_name(tx: Tx, table: str, rid: str) -> str:
+    """` (legacy <source key>)`: the legacy file and record a stored row came from."""
+    if "metadata" not in COLUMNS[table]:
+        return ""
+    row = tx.one(f"SELECT metadata FROM {table} WHERE id = :id", {"id": rid})
+    meta = _json_dict(tx, row["metadata"]) if row is not None else {}
+    key = meta.get("source_key")
+    return f" (legacy {key})" if isinstance(key, str) else ""
 
 
 def _decoder(tx: Tx, column: str) -> Callable[[Any], Any] | None:

@@ -1,9 +1,12 @@
 """One import at a time per store.
 
 SQLite: an exclusive `flock` on `<store>.import.lock` (released by the kernel when the process
-dies, even by kill -9; the file names the holder). PostgreSQL: a session-level advisory lock
-held on a connection of its own for the whole run (released when that connection closes or
-the process dies). A second import gets `ImportLocked`, naming the run that holds the lock.
+dies, even by kill -9; the file names the holder). A clean exit removes the file (while still
+holding the lock; an acquirer that locked a file removed meanwhile sees that its inode is no
+longer the path's and tries again), so no lock file is left next to the store. PostgreSQL: a
+session-level advisory lock held on a connection of its own for the whole run (released when
+that connection closes or the process dies). A second import gets `ImportLocked`, naming the
+run that holds the lock.
 """
 
 from __future__ import annotations
@@ -58,23 +61,28 @@ class ImportLock:
         path = self.path
         if path is None:
             return
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
-            except (ValueError, OSError):
-                holder = {}
-            os.close(fd)
-            raise ImportLocked(
-                f"another import is running into {self.store.location.safe_url}: "
-                f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')}, "
-                f"source {holder.get('source', '?')}); wait for it to finish"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, self._holder().encode("utf-8"), 0)
-        self._fd = fd
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                break
+            if _same_file(fd, path):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, self._holder().encode("utf-8"), 0)
+                self._fd = fd
+                return
+            os.close(fd)  # its holder removed it as we opened it: lock the path's new file
+        try:
+            holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+        except (ValueError, OSError):
+            holder = {}
+        os.close(fd)
+        raise ImportLocked(
+            f"another import is running into {self.store.location.safe_url}: "
+            f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')}, "
+            f"source {holder.get('source', '?')}); wait for it to finish"
+        )
 
     def _acquire_advisory(self) -> None:
         import psycopg
@@ -105,7 +113,9 @@ class ImportLock:
             import fcntl
 
             try:
-                os.ftruncate(self._fd, 0)
+                path = self.path
+                if path is not None and _same_file(self._fd, path):
+                    os.unlink(path)  # under the lock: see the module docstring
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             finally:
                 os.close(self._fd)
@@ -128,3 +138,13 @@ class ImportLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _same_file(fd: int, path: str) -> bool:
+    """Whether the open file `fd` is still the file at `path`."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)

@@ -33,7 +33,7 @@ from typing import Any
 from memvault.errors import InvalidInput, MemvaultError, StoreError, StoreFull
 from memvault.ids import new_id
 from memvault.migrate import embedstep, runs, sources
-from memvault.migrate.loader import TABLES, Loader, Spool, verify
+from memvault.migrate.loader import TABLES, Loader, Spool, TableCounts, verify
 from memvault.migrate.lock import ImportLock
 from memvault.migrate.report import ImportResult
 from memvault.migrate.sources import generic
@@ -41,6 +41,7 @@ from memvault.migrate.sources._base import Scan, ScanOptions
 from memvault.migrate.sources.records import EmbeddingRec, Quarantined, UserRec
 from memvault.migrate.storable import storable
 from memvault.paths import confine
+from memvault.store.base import Store
 from memvault.vault import Vault
 
 FORMAT_CHOICES = (*sources.FORMATS, "generic", "auto")
@@ -193,9 +194,26 @@ def _excluded(vault: Vault, backup_root: Path | None) -> set[Path]:
     return out
 
 
+# SQLite's companions of a legacy database: reading the database (even read-only) creates
+# or touches them. The shared-memory index (-shm) never holds data; the -wal and -journal do,
+# so they are compared by content, not by mtime, and an empty one appearing is no change.
+SHM_SUFFIX = "-shm"
+CONTENT_SUFFIXES = ("-wal", "-journal")
+
+
+def _companion_of(path: Path, suffixes: tuple[str, ...]) -> Path | None:
+    """The database `path` accompanies (`x.db` for `x.db-wal`), if it exists."""
+    for suffix in suffixes:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            db = path.with_name(path.name[: -len(suffix)])
+            return db if db.is_file() else None
+    return None
+
+
 def source_files(root: Path, excluded: set[Path]) -> list[FileState]:
     """Every regular file under `root` (sorted), with its size and mtime; a file `root` is
-    its own single entry (relative to its folder)."""
+    its own single entry (relative to its folder). A SQLite database's -shm is left out
+    (an index in shared memory, rebuilt by whoever opens the database next)."""
     if root.is_file():
         st = root.stat()
         return [FileState(root.name, st.st_size, st.st_mtime_ns)]
@@ -209,6 +227,8 @@ def source_files(root: Path, excluded: set[Path]) -> list[FileState]:
         except OSError:
             continue
         if not path.is_file() or path.is_symlink():
+            continue
+        if _companion_of(path, (SHM_SUFFIX,)) is not None:
             continue
         found.append(FileState(path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
     return found
@@ -239,6 +259,18 @@ def _changes(before: list[FileState], after: list[FileState], hashed: bool) -> l
     problems = []
     for path in sorted(old.keys() | new.keys()):
         a, b = old.get(path), new.get(path)
+        if path.endswith(CONTENT_SUFFIXES):
+            # A reader of the database creates an empty -wal and may touch it: only its
+            # content counts (a writer appends frames, so its size or hash changes).
+            was = a or FileState(path, 0, 0)
+            now = b or FileState(path, 0, 0)
+            if was.size != now.size:
+                problems.append(f"{path}: size {was.size} → {now.size}")
+            elif hashed and None not in (was.sha256, now.sha256) and was.sha256 != now.sha256:
+                problems.append(f"{path}: content changed (SHA-256)")
+            elif not hashed and was.size and was.mtime_ns != now.mtime_ns:
+                problems.append(f"{path}: modified during the import")
+            continue
         if a is None:
             problems.append(f"{path}: appeared during the import")
         elif b is None:
@@ -353,12 +385,18 @@ def import_source(
         run.scan_root = scan_root
         run.backup_root = backup_root_for(vault, None if backup_dir is None else Path(backup_dir))
         result = run.dry_run() if dry_run else run.execute(resume=resume, backup=backup)
+    failed = result.status == "failed" and run.exception is not None
+    if not dry_run and (not failed or result.rows("memories").new):
+        # The imported memories get their vectors (memvault.migrate.embedstep), also those
+        # a failed run had stored: they are in the store and must be searchable.
+        embedstep.embed_memories(vault, progress)
     if report is not None:
         result.write(report)
-    if result.status == "failed" and run.exception is not None:
-        raise run.exception
-    if not dry_run:  # the imported memories get their vectors (memvault.migrate.embedstep)
-        embedstep.embed_memories(vault, progress)
+    if failed and run.exception is not None:
+        exc = run.exception
+        if isinstance(exc, MemvaultError) and result.error and result.error != str(exc):
+            exc.args = (result.error,)  # what it stored before failing, said with the error
+        raise exc
     return result
 
 
@@ -548,6 +586,23 @@ class _Run:
                 f"nothing new: all {present:,} rows read from {self.root} were already in the "
                 "store (imported before)"
             )
+        updated = sum(c.updated for c in stored.values())
+        if new == 0 and updated:
+            result.note = (
+                f"nothing new; {updated:,} row(s) brought up to date with the source "
+                "(what changed is in each row's metadata.import_updates)"
+            )
+        if result.gone:
+            listed = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in result.gone.items())
+            result.note = (result.note + "; " if result.note else "") + (
+                f"{sum(result.gone.values()):,} stored record(s) are no longer in the source "
+                f"({listed}): kept; `memvault verify --against {self.root}` lists them"
+            )
+        if result.quarantined_before:
+            result.note = (result.note + "; " if result.note else "") + (
+                f"{result.quarantined_before:,} bad record(s) were quarantined by an earlier "
+                "import and are still in the source (not added again)"
+            )
 
     # -- dry run ----------------------------------------------------------------------------
 
@@ -643,6 +698,7 @@ class _Run:
                     default_user=self.options.default_user,
                     now=origin,
                     spool=spool,
+                    source=str(self.root),
                 )
                 for st in states.values():
                     for table, n in st.get("new", {}).items():
@@ -650,7 +706,12 @@ class _Run:
                 self._load(loader, result, positions, states, files)
                 result.tables = loader.counts
                 result.quarantined = loader.counts["quarantine"].expected
+                result.users = dict(loader.user_state)
+                result.default_user = self.options.default_user
                 result.problems = verify(self.store, spool, loader.counts)
+                result.reimport = self._imported_before(run_id)
+                if result.reimport:
+                    result.gone = _no_longer_in_source(self.store, spool, set(result.formats))
                 after = source_files(self.root, excluded)
                 if backup:
                     after = [
@@ -664,12 +725,14 @@ class _Run:
                         f"import, e.g. {result.source_changed[0]}; the store may not match "
                         "them: re-run the import once the source is stable"
                     )
+                earlier = result.quarantined - loader.counts["quarantine"].new
                 if result.problems:
                     result.status = "mismatch"
-                elif result.quarantined or result.bad_records:
+                elif (result.quarantined or result.bad_records) and earlier < result.quarantined:
                     result.status = "quarantined"
                 else:
                     result.status = "completed"
+                result.quarantined_before = max(0, earlier)
                 self._verdict(result)
         except BaseException as exc:
             result.status = "failed"
@@ -678,12 +741,30 @@ class _Run:
             if loader is not None:
                 result.tables = loader.counts
                 result.quarantined = loader.counts["quarantine"].expected
+                stored = _stored(loader.counts)
+                if stored:
+                    # Never a silent partial: what this failed run committed stays (a re-run
+                    # finds it by id and adds the rest), and the message says what it is.
+                    result.error += (
+                        f"; before failing, this run had stored {stored} (kept: they are "
+                        "found again, not duplicated, when the import is re-run)"
+                    )
         finally:
             spool.close()
             result.finished_at = datetime.now(UTC)
             if started:
                 self._finish_run(result)
         return result
+
+    def _imported_before(self, run_id: str) -> bool:
+        """Whether an earlier run imported this source (only then can rows have gone)."""
+        with self.store.read() as tx:
+            row = tx.one(
+                "SELECT id FROM import_runs WHERE source = :s AND id <> :r "
+                "AND status IN ('completed', 'quarantined', 'mismatch') LIMIT 1",
+                {"s": str(self.root), "r": run_id},
+            )
+        return row is not None
 
     def _check_space(self, files: list[FileState]) -> None:
         where = self._space_dir()
@@ -776,6 +857,40 @@ class _Run:
         os.replace(tmp, manifest_path)
         result.backup = info
         return hashed
+
+
+# The tables whose rows name the legacy record they came from (metadata.source_key).
+KEYED_TABLES = ("sessions", "messages", "memories", "emotion_events", "traits",
+                "response_patterns", "actions", "routing_scores")  # fmt: skip
+
+
+def _no_longer_in_source(store: Store, spool: Spool, formats: set[str]) -> dict[str, int]:
+    """Per table, the stored rows imported from these formats (by their source key) that
+    this run did not read again: the legacy side deleted them. They are kept."""
+    seen: set[str] = set()
+    for chunk in spool.read():
+        seen.update(str(rid).lower() for table, rid, _ in chunk if table in KEYED_TABLES)
+    gone: dict[str, int] = {}
+    with store.read() as tx:
+        for table in KEYED_TABLES:
+            for row in tx.all(f"SELECT id, metadata FROM {table}"):
+                if str(row["id"]).lower() in seen:
+                    continue
+                meta = tx.json_out(row["metadata"])
+                key = meta.get("source_key") if isinstance(meta, dict) else None
+                if isinstance(key, str) and key.split(":", 1)[0] in formats:
+                    gone[table] = gone.get(table, 0) + 1
+    return gone
+
+
+def _stored(counts: dict[str, TableCounts]) -> str:
+    """The rows a run wrote, as text ("71 memories, 118 messages"); empty when none."""
+    parts = [
+        f"{c.new + c.updated:,} {table.replace('_', ' ')}"
+        for table, c in counts.items()
+        if table != "quarantine" and c.new + c.updated
+    ]
+    return ", ".join(parts)
 
 
 def _describe(exc: BaseException) -> str:

@@ -5,6 +5,9 @@
                           "duplicates": …, "warnings": …, "corrupt_files": […]}},
  "run": {"id", "status", "exit_code", "source", "format", "dry_run", "resumed", "started_at",
          "finished_at", "elapsed_s", "records", "records_per_s", "quarantined",
+         "quarantined_before" (of them, already quarantined by an earlier import),
+         "no_longer_in_source": {"<table>": N} (stored rows the source dropped, kept),
+         "users": {"<handle>": "new" | "existing"}, "default_user",
          "quarantine": [{"format", "file", "location", "field", "reason"}, … (first 1,000)],
          "quarantine_not_listed", "files_read", "error", "note", "source_changed",
          "backup": {…}, "verification": {"ok", "problems"},
@@ -64,6 +67,15 @@ class ImportResult:
     # The first QUARANTINE_LISTED quarantined records: where and why (all are in the table).
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     note: str | None = None
+    # Of `quarantined`: records an earlier import of the same source had quarantined.
+    quarantined_before: int = 0
+    # The users written into: handle → "new" or "existing" (in the store before this run),
+    # and the handle that data naming no user went to.
+    users: dict[str, str] = field(default_factory=dict)
+    default_user: str = "default"
+    reimport: bool = False  # this source was imported before
+    # Per table: rows imported from this source before that it no longer holds (kept).
+    gone: dict[str, int] = field(default_factory=dict)
 
     def note_quarantine(self, rec: Quarantined, file: str) -> None:
         """Keep where and why `rec` was quarantined for the report and the summary."""
@@ -122,6 +134,10 @@ class ImportResult:
             "records": self.records,
             "records_per_s": round(self.records / elapsed, 1) if elapsed > 0 else None,
             "quarantined": self.quarantined,
+            "quarantined_before": self.quarantined_before,
+            "no_longer_in_source": dict(self.gone),
+            "users": dict(self.users),
+            "default_user": self.default_user,
             "quarantine": list(self.quarantine),
             "quarantine_not_listed": max(0, self.quarantined - len(self.quarantine)),
             "files_read": list(self.files_read),

@@ -247,6 +247,8 @@ def _session(state: _State, entry: _File, item: Item) -> Iterator[Record]:
     session_key = key(FORMAT, "session", sid)
     meta = {k: v for k, v in value.items() if k not in _SESSION_KEYS}
     meta.update(legacy_id=sid, file=rel, layout=entry.layout)
+    if isinstance(value["updatedAt"], str):  # its own text (chrono's digits), for an export
+        meta["updated_at_text"] = value["updatedAt"]
     if entry.hash16:
         meta["workspace_hash"] = entry.hash16
     yield SessionRec(
@@ -286,7 +288,6 @@ def _messages(
     state: _State, rel: str, item: Item, session_key: str, history: list[Any]
 ) -> Iterator[Record]:
     ctx = state.ctx
-    seq = 0
     in_session: dict[str, int] = {}
     for i, msg in enumerate(history):
         problem = _invalid_message(msg)
@@ -313,7 +314,9 @@ def _messages(
         ctx.report.add("entities", "chat_messages")
         n = in_session.get(mid, 0) + 1
         in_session[mid] = n
-        seq += 1
+        # Its place in the legacy history, so a message quarantined later (or fixed) shifts
+        # no other message's seq: a gap stays where it was.
+        seq = i + 1
         yield MessageRec(
             source_key=child(session_key, "message", mid if n == 1 else f"{mid}#{n}"),
             session_source_key=session_key,

@@ -51,7 +51,24 @@ FACT_SECTIONS = {
     "events": ("event", "facts_events"),
     "relationships": ("relation", "facts_relationships"),
 }
+# The text fields a fact cannot be stored without (its memory's content).
+FACT_TEXT: dict[str, tuple[str, ...]] = {
+    "entities": ("entity_type", "value"),
+    "preferences": ("subject",),
+    "events": ("description",),
+    "relationships": ("subject", "object"),
+}
+# What Workly de-duplicates a section on (LEGACY_FORMATS.md: entities on entity_type and
+# lower-cased value); the other sections' records never change once written.
+FACT_IDENTITY: dict[str, tuple[str, ...]] = {
+    "entities": ("entity_type", "value"),
+    "relationships": ("subject", "relation_type", "object"),
+}
 ROLES = frozenset({"user", "assistant", "system", "tool", "function"})
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def scan(root: Path, options: ScanOptions | None = None) -> Scan:
@@ -176,7 +193,6 @@ def _conversations(state: _State, rel: str, section: str, item: Item) -> Iterato
         ended_at=parse_iso(dates.get("end")),
         metadata={"segment_id": seg_id, "message_count": seg.get("message_count"), "file": rel},
     )
-    seq = 0
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict):
             yield ctx.quarantine(
@@ -185,7 +201,7 @@ def _conversations(state: _State, rel: str, section: str, item: Item) -> Iterato
             )  # fmt: skip
             continue
         ctx.report.add("entities", "segment_messages")
-        seq += 1
+        seq = i + 1  # its place in the segment: a quarantined message shifts no other
         role = as_str(msg.get("role")) or "user"
         content = msg.get("content")
         meta: dict[str, Any] = {}
@@ -241,15 +257,28 @@ def _facts(state: _State, rel: str, section: str, item: Item) -> Iterator[Record
         return
     fact = clean_json(fact, item.text)
     kind, counter = FACT_SECTIONS[section]
+    where = f"{section}[{item.index}]"
+    for name in FACT_TEXT[section]:
+        if not isinstance(fact.get(name), str) or not fact[name].strip():
+            shown = "missing" if name not in fact else f"not a text: {fact[name]!r}"
+            yield _bad(state, rel, item, f"{name} {shown}", f"{where}.{name}")
+            return
+    score_field = "intensity" if section == "preferences" else "confidence"
+    score = as_number(fact.get(score_field))
+    if fact.get(score_field) is not None and score is None:
+        reason = f"{score_field} is not a number: {fact[score_field]!r}"
+        yield _bad(state, rel, item, reason, f"{where}.{score_field}")
+        return
     state.ctx.report.add("entities", counter)
-    score = as_number(fact.get("confidence"))
-    if section == "preferences":
-        score = as_number(fact.get("intensity"))
     when = fact.get("first_seen") if section == "entities" else fact.get("timestamp")
     meta = {k: v for k, v in fact.items() if k != "context"}
     meta["section"] = section
+    # The key is what Workly itself tells facts apart by, so a fact it updated (an entity
+    # seen again: occurrences, last_seen, confidence) is the same record on a re-import.
+    identity = FACT_IDENTITY.get(section)
+    ident: Any = fact if identity is None else [_fold(fact.get(k)) for k in identity]
     yield MemoryRec(
-        source_key=state.unique("fact", section, value=fact),
+        source_key=state.unique("fact", section, value=ident),
         owner_handle=state.owner,
         kind=kind,
         content=_fact_content(section, fact),
