@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import memvault
-from memvault import ANY, Forbidden, NotFound
+from memvault import ANY, Forbidden, InvalidInput, NotFound
 from memvault.domain import Domain
 from memvault.embed.base import HashingEmbedder
 from memvault.scope import ADMIN_ONLY, DOMAINS, UNSCOPED_DOMAINS
@@ -339,3 +339,64 @@ def test_a_scoped_view_refuses_another_owner_and_any(sqlite_vault: memvault.Vaul
     assert view.memories.add(b, "fact", "mine").user_id == b  # naming itself: as the vault
     assert [m.user_id for m in view.memories.list(b)] == [b]
     assert {q for q, (kind, _) in CALLS.items() if kind == ADMIN} >= ADMIN_ONLY
+
+
+def test_a_view_is_never_the_teacher(sqlite_vault: memvault.Vault) -> None:
+    """A newcomer rewrote and deleted a base pattern through `scoped(alice)` with
+    `teacher=True`: a user's call never writes the shared base layer."""
+    vault = sqlite_vault
+    alice = vault.users.create("alice").id
+    base = vault.patterns.add(None, "greet", "hello", "Hi!", teacher=True)
+    view: Any = vault.scoped(alice)
+    with pytest.raises(Forbidden):
+        view.patterns.update(base.id, response_text="evil", teacher=True)
+    with pytest.raises(Forbidden):
+        view.patterns.delete(base.id, teacher=True)
+    with pytest.raises(Forbidden):
+        vault.patterns.update(base.id, user_id=alice, response_text="evil", teacher=True)
+    with pytest.raises(Forbidden):
+        vault.patterns.delete(base.id, user_id=alice, teacher=True)
+    assert vault.patterns.get(base.id).response_text == "Hi!"
+    assert vault.patterns.update(base.id, response_text="Hello!", teacher=True).user_id is None
+
+
+def test_a_view_offers_no_door_to_the_full_vault(sqlite_vault: memvault.Vault) -> None:
+    vault = sqlite_vault
+    alice = vault.users.create("alice").id
+    bob = vault.users.create("bob").id
+    secret = vault.memories.add(bob, "fact", "bob's secret", embedding=False)
+    view: Any = vault.scoped(alice)
+    assert not hasattr(view, "vault")
+    with pytest.raises(AttributeError):
+        _ = view.memories._domain
+    with pytest.raises(NotFound):
+        view.memories.get(secret.id)
+
+
+def test_a_view_takes_the_arguments_after_the_owner(sqlite_vault: memvault.Vault) -> None:
+    """`view.memories.add("fact", "…")` once took "fact" for the owner ('user fact not
+    found'): the view's signature has no owner, and positional arguments shift."""
+    vault = sqlite_vault
+    alice = vault.users.create("alice").id
+    bob = vault.users.create("bob").id
+    view: Any = vault.scoped(alice)
+    memory = view.memories.add("fact", "alice likes green tea", embedding=False)
+    assert memory.user_id == alice
+    assert [h.item.id for h in view.memories.search("tea", mode="text")] == [memory.id]
+    assert view.emotions.record("joy", 0.5).user_id == alice
+    assert view.memories.add(alice, "fact", "named owner", embedding=False).user_id == alice
+    with pytest.raises(NotFound):
+        view.memories.add(bob, "fact", "someone else's", embedding=False)
+    assert "user_id" not in inspect.signature(view.memories.add).parameters
+
+
+def test_integers_beyond_their_column_are_invalid_input(sqlite_vault: memvault.Vault) -> None:
+    vault = sqlite_vault
+    alice = vault.users.create("alice").id
+    session = vault.sessions.create(alice)
+    with pytest.raises(InvalidInput, match="priority"):
+        vault.agents.send("a", to_agent="b", user_id=alice, priority=2**40)
+    with pytest.raises(InvalidInput, match="exit_code"):
+        vault.actions.record("bash", user_id=alice, exit_code=2**31)
+    with pytest.raises(InvalidInput, match="after_seq"):
+        vault.messages.list(session.id, after_seq=2**70)

@@ -55,7 +55,7 @@ class Agents(Domain):
             raise InvalidInput("to_agent", None, "a message needs a to_agent or a topic")
         payload = v.json_value("payload", {} if payload is None else payload)
         message_type = v.text("message_type", message_type, max_len=100)
-        priority = v.integer("priority", priority)
+        priority = v.integer("priority", priority, bits=32)
         user_id = v.optional_id("user_id", user_id)
         project_id = v.optional_id("project_id", project_id)
         expires = v.optional_when("expires_at", expires_at)

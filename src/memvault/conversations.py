@@ -55,7 +55,7 @@ class Sessions(Domain):
         `Conflict`. `legacy_key` names the legacy record the session mirrors (unique per
         owner, found again with `by_legacy_key`)."""
         if instance_no is not None:
-            instance_no = v.integer("instance_no", instance_no, minimum=0)
+            instance_no = v.integer("instance_no", instance_no, minimum=0, bits=32)
             if parent_id is None:
                 raise InvalidInput("instance_no", instance_no, "only a child session has one")
         legacy_key = v.optional_text("legacy_key", legacy_key, max_len=1000)
@@ -140,7 +140,7 @@ class Sessions(Domain):
         """The child session numbered `instance_no` of `parent_id`, or None."""
         params: dict[str, Any] = {
             "p": v.id_("parent_id", parent_id),
-            "n": v.integer("instance_no", instance_no, minimum=0),
+            "n": v.integer("instance_no", instance_no, minimum=0, bits=32),
         }
         sql = scope.where(
             "SELECT * FROM sessions WHERE parent_id = :p AND instance_no = :n", user_id, params

@@ -58,11 +58,14 @@ def _intent(value: Any) -> str:
     return v.text("intent", value, max_len=200).strip().lower()
 
 
-def _may_write(user_id: str | None, teacher: bool) -> None:
-    if user_id is None and not teacher:
+def _may_write(owner: str | None, teacher: bool, caller: Owner = ANY) -> None:
+    """Refuse a write of the base layer (`owner` None) unless the teacher makes it: a trusted
+    caller (ANY or None) passing `teacher=True`. A call made for one user is never the
+    teacher, whatever it passes."""
+    if owner is None and (not teacher or isinstance(caller, str)):
         raise Forbidden(
             "only the teacher writes the shared base layer of response patterns "
-            "(pass teacher=True as an admin, or a user_id to write that user's layer)"
+            "(teacher=True on the full vault, without a user; a user's call never does)"
         )
 
 
@@ -203,7 +206,7 @@ class Patterns(Domain):
         patch = None if metadata is None else v.json_object("metadata", metadata)
         with self._store.write() as tx:
             row = self._visible(tx, pattern_id, user_id)
-            _may_write(tx.id_out(row["user_id"]), teacher)
+            _may_write(tx.id_out(row["user_id"]), teacher, user_id)
             params["now"] = tx.ts(self._now())
             if patch is not None:
                 params["meta"] = tx.json({**(tx.json_out(row["metadata"]) or {}), **patch})
@@ -222,7 +225,7 @@ class Patterns(Domain):
         with self._store.write() as tx:
             row = self._visible(tx, pattern_id, user_id)
             owner = tx.id_out(row["user_id"])
-            _may_write(owner, teacher)
+            _may_write(owner, teacher, user_id)
             tx.execute("DELETE FROM response_patterns WHERE id = :id", {"id": pattern_id})
             self._emit(tx, "pattern.deleted", owner, {"pattern_id": pattern_id})
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from memvault import validate as v
 from memvault.errors import Forbidden, InvalidInput, NotFound
+from memvault.ids import is_id
 
 if TYPE_CHECKING:
     from memvault.agents import Agents
@@ -207,11 +208,13 @@ class _Bound:
 
     def __init__(self, name: str, domain: Any, user_id: str) -> None:
         self._name = name
-        self._domain = domain
+        self.__domain = domain  # name-mangled: not a public door to the unscoped domain
         self._user_id = user_id
 
     def __getattr__(self, attr: str) -> Any:
-        value = getattr(self._domain, attr)
+        if attr.startswith("_"):
+            raise AttributeError(f"{self._name}.{attr} is private")
+        value = getattr(self.__domain, attr)
         if attr.startswith("_") or not callable(value):
             if attr.startswith("_"):
                 raise AttributeError(f"{self._name}.{attr} is private")
@@ -247,16 +250,27 @@ def _bind(method: Callable[..., Any], qualname: str, user_id: str) -> Callable[.
     at = next(i for i, p in enumerate(params) if p.name == "user_id")
     keyword_only = params[at].kind is inspect.Parameter.KEYWORD_ONLY
 
-    @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        if not keyword_only and len(args) > at:  # the owner given by position
-            _refuse(user_id, args[at])
-            return method(*args, **kwargs)
+        if kwargs.get("teacher"):
+            raise Forbidden(f"{qualname}: a user's view is never the teacher (full vault only)")
         if "user_id" in kwargs:
             _refuse(user_id, kwargs["user_id"])
+        if not keyword_only and len(args) > at:
+            given = args[at]
+            if given is None or isinstance(given, _AnyOwner) or is_id(given):
+                _refuse(user_id, given)  # an owner given by position: this view's, or refused
+                return method(*args, **kwargs)
+            # The view's own signature has no owner: positional arguments are the ones
+            # after it (`view.memories.add("fact", "text")`), and the owner goes in its place.
+            return method(*args[:at], user_id, *args[at:], **kwargs)
         kwargs["user_id"] = user_id
         return method(*args, **kwargs)
 
+    functools.update_wrapper(call, method)
+    # help() and inspect show the view's own signature: the method's, without the owner.
+    call.__dict__["__signature__"] = signature.replace(
+        parameters=[p for p in signature.parameters.values() if p.name not in ("self", "user_id")]
+    )
     return call
 
 
@@ -268,8 +282,15 @@ class ScopedVault:
     out gets it, a call naming this user is unchanged, a call naming another user answers
     `NotFound` and one naming `ANY` (or the base layer, None) `Forbidden`. Layered reads
     (`layered=True`, patterns, personality) still see the shared base layer. Methods that
-    are not about one user's rows (`users.list`, `retention`, index maintenance) are
-    `Forbidden` here: they need the full vault (an admin).
+    are not about one user's rows (`users.list`, `search.reindex`, index maintenance) are
+    `Forbidden` here, and so is `teacher=True`: they need the full vault (an admin). What
+    belongs to the whole store (`retention`, `events`, `transaction`, `stats`, `backup`,
+    `erase_user`) is absent: AttributeError. Methods take the same arguments without the
+    owner: `view.memories.add("fact", "…")`, `view.memories.search("tea")`; a first argument
+    that is a user id (or None, ANY) is taken as the owner, as on the full vault.
+
+    The view guards against mistakes (a route that forgets the owner), not against code
+    that sets out to escape it: it keeps the vault in a private attribute.
     """
 
     users: Users
@@ -290,25 +311,25 @@ class ScopedVault:
     embeddings: Embeddings
 
     def __init__(self, vault: Vault, user_id: str) -> None:
-        self.vault = vault
+        self.__vault = vault  # name-mangled: the view is not a public door to the full vault
         self.user_id = v.id_("user_id", user_id)
 
     def __getattr__(self, name: str) -> Any:
         if name not in DOMAINS:
             raise AttributeError(f"a scoped view has no {name!r} (use the full vault)")
-        bound = _Bound(name, getattr(self.vault, name), self.user_id)
+        bound = _Bound(name, getattr(self.__vault, name), self.user_id)
         object.__setattr__(self, name, bound)
         return bound
 
     @property
     def engine(self) -> str:
-        return self.vault.engine
+        return self.__vault.engine
 
     def export_user(self, user_id: str | None = None) -> dict[str, Any]:
         """Everything this user owns (see `Vault.export_user`)."""
         if user_id is not None:
             _refuse(self.user_id, user_id)
-        return self.vault.export_user(self.user_id)
+        return self.__vault.export_user(self.user_id)
 
     def __repr__(self) -> str:
-        return f"ScopedVault({self.vault.url!r}, user_id={self.user_id!r})"
+        return f"ScopedVault({self.__vault.url!r}, user_id={self.user_id!r})"

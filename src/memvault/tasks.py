@@ -167,7 +167,7 @@ class Tasks(Domain):
         request_id = v.id_("request_id", request_id)
         name = v.optional_text("name", name, allow_empty=True)
         if wave is not None:
-            wave = v.integer("wave", wave, minimum=0)
+            wave = v.integer("wave", wave, minimum=0, bits=32)
         with self._store.write() as tx:
             from memvault.tools import for_update
 

@@ -131,7 +131,7 @@ class Actions(Domain):
             raise InvalidInput("file_paths", file_paths, "expected a list of paths")
         paths = [v.text("file_paths", p, max_len=4096) for p in file_paths]
         if exit_code is not None:
-            exit_code = v.integer("exit_code", exit_code)
+            exit_code = v.integer("exit_code", exit_code, bits=32)
         duration = None if duration_ms is None else v.number_("duration_ms", duration_ms)
         if duration is not None and duration < 0:
             raise InvalidInput("duration_ms", duration_ms, "must not be negative")

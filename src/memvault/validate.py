@@ -67,9 +67,13 @@ def number_(field: str, value: Any) -> float:
     return number
 
 
-def integer(field: str, value: Any, *, minimum: int | None = None) -> int:
+def integer(field: str, value: Any, *, minimum: int | None = None, bits: int = 64) -> int:
+    """An int (not a bool) that fits a signed integer column of `bits` bits (32: PostgreSQL's
+    `integer`), at least `minimum`."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(field, value, "expected an integer")
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise InvalidInput(field, value, f"integer outside the signed {bits}-bit range")
     if minimum is not None and value < minimum:
         raise InvalidInput(field, value, f"must be at least {minimum}")
     return value
