@@ -14,7 +14,7 @@ import memvault
 from tests._servers import in_ci
 
 try:
-    import langgraph.checkpoint.conformance  # noqa: F401
+    import langgraph.checkpoint.conformance
     import langgraph.graph  # noqa: F401
 
     LANGGRAPH_MISSING = ""
@@ -36,9 +36,8 @@ def require_langgraph() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _needs_langgraph(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("no_langgraph") is None:
-        require_langgraph()
+def _needs_langgraph() -> None:
+    require_langgraph()
 
 
 def empty_graph_tables(vault: memvault.Vault) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 import memvault
 from tests.langgraph.conftest import empty_graph_tables
 
-
 BASE_CHECKS = 58  # what 0.0.2 runs for put, put_writes, get_tuple, list and delete_thread
 OPTIONAL_CHECKS = 23  # and for delete_for_runs, copy_thread and prune
 
@@ -46,9 +45,7 @@ def test_every_capability_of_the_conformance_suite_passes(
     assert set(results) == base | optional
     undetected = sorted(name for name, r in results.items() if not r.detected)
     assert not undetected, f"capabilities not detected: {undetected}"
-    failures = {
-        name: [str(f) for f in r.failures] for name, r in results.items() if r.tests_failed
-    }
+    failures = {name: [str(f) for f in r.failures] for name, r in results.items() if r.tests_failed}
     assert not failures, f"failing conformance checks: {failures}"
     assert all(r.passed for r in results.values())
     # Every check ran: a suite that silently ran fewer would pass the asserts above.
