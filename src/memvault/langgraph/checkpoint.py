@@ -59,7 +59,12 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
     a call's `config["configurable"]["memvault_user_id"]` overrides it. A thread with an
     owner is part of `vault.export_user` and goes with `vault.erase_user`.
     `serde`: LangGraph's serializer (its default, `JsonPlusSerializer`, when None).
-    `max_workers`: threads the async methods run on."""
+    `max_workers`: threads the async methods run on.
+
+    The async methods (`aput`, `alist`, …, which LangGraph's async runs call) run the sync
+    ones on the saver's own bounded thread pool, on SQLite and on PostgreSQL alike (not
+    psycopg's async driver): the event loop never waits on the database, and at most
+    `max_workers` connections serve them."""
 
     def __init__(
         self,
