@@ -122,12 +122,18 @@ def test_an_unknown_prune_strategy_is_invalid_input(graph_vault: memvault.Vault)
 
 
 def test_downgrade_below_0008_drops_the_checkpoint_tables_and_upgrade_brings_them_back(
-    graph_vault: memvault.Vault,
+    graph_vault: memvault.Vault, vault_url: str
 ) -> None:
+    from typer.testing import CliRunner
+
+    from memvault.cli import app
+
     store = graph_vault.store
     with _saver(graph_vault) as saver:
         _put(saver, "t", 1)
-    assert migrator.downgrade(store, "0007") == "0007"
+    done = CliRunner().invoke(app, ["downgrade", "0007", "--db", vault_url, "--yes"])
+    assert done.exit_code == 0 and "0008 → 0007" in done.output, done.output
+    assert migrator.current(store) == "0007"
     with store.read() as tx:
         assert not migrator.table_exists(tx, "graph_checkpoints")
         assert not migrator.table_exists(tx, "graph_checkpoint_writes")
