@@ -3,12 +3,15 @@ thread into `export_user` / `erase_user`, transactions, and revision 0008 going 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import memvault
 from memvault.store import migrator
+
+USER_KEY = "memvault_user_id"  # memvault.langgraph.checkpoint.USER_KEY (imported lazily here)
 
 
 def _saver(vault: memvault.Vault, **options: Any) -> Any:
@@ -142,3 +145,29 @@ def test_downgrade_below_0008_drops_the_checkpoint_tables_and_upgrade_brings_the
         assert saver.get_tuple({"configurable": {"thread_id": "t"}}) is None
         _put(saver, "t", 2)
         assert saver.get_tuple({"configurable": {"thread_id": "t"}}) is not None
+
+
+def test_an_owner_that_is_not_an_id_is_invalid_input(graph_vault: memvault.Vault) -> None:
+    with pytest.raises(memvault.InvalidInput):
+        _saver(graph_vault, user_id="alice")
+    with _saver(graph_vault) as saver, pytest.raises(memvault.InvalidInput):
+        cp = _checkpoint(1)
+        saver.put({"configurable": {"thread_id": "t", USER_KEY: "alice"}}, cp, {}, {})
+
+
+def test_checkpoints_travel_with_memvault_transfer(tmp_path: Path, vault_url: str) -> None:
+    """SQLite → the engine under test: the copied rows are the same thread to the saver."""
+    from memvault.migrate.transfer import transfer
+
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    with memvault.open(src) as vault, _saver(vault) as saver:
+        config = _put(saver, "t", 1, source="input")
+        saver.put_writes(config, [("a", {"k": [1, 2]})], task_id="task")
+        _put(saver, "t", 2, config["configurable"]["checkpoint_id"], source="loop")
+        before = [(t.config, t.checkpoint, t.metadata, t.pending_writes) for t in saver.list(None)]
+    if vault_url.startswith("sqlite"):
+        vault_url = f"sqlite:///{tmp_path / 'dst.db'}"
+    transfer(src, vault_url)  # on PostgreSQL, the fixture emptied every table
+    with memvault.open(vault_url) as vault, _saver(vault) as saver:
+        after = [(t.config, t.checkpoint, t.metadata, t.pending_writes) for t in saver.list(None)]
+    assert after == before

@@ -34,6 +34,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from memvault import validate
 from memvault.clock import utcnow
 from memvault.errors import InvalidInput
 from memvault.store.base import Row, Tx
@@ -75,6 +76,8 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         max_workers: int = 4,
     ) -> None:
         super().__init__(serde=serde)
+        if user_id is not None:
+            validate.id_("user_id", user_id)
         self.vault = vault
         self.store = vault.store
         self.user_id = user_id
@@ -134,6 +137,9 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                 {"t": thread_id, "ns": ns, "ch": channel, "v": str(version), "k": vkind, "b": vdata}
             )
         run_id = meta.get("run_id")
+        owner = conf.get(USER_KEY, self.user_id)
+        if owner is not None:
+            owner = validate.id_(USER_KEY, owner)
         with self.store.write() as tx:
             if blobs:
                 tx.executemany(
@@ -154,7 +160,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                     "id": checkpoint["id"],
                     "parent": conf.get("checkpoint_id"),
                     "run": None if run_id is None else str(run_id),
-                    "u": conf.get(USER_KEY, self.user_id),
+                    "u": owner,
                     "k": kind,
                     "b": data,
                     "m": tx.json(meta),
