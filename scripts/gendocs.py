@@ -11,6 +11,9 @@ What is written, all of it derived from the code (never edit the output by hand)
   ``vault.sessions``, …): every public method with its signature, docstring, parameters and the
   errors it can raise.
 - ``docs/reference/api/records.md``: the record types those methods take and return.
+- ``docs/reference/api/langgraph.md``: the adapters for frameworks (`memvault.langgraph`'s
+  `MemvaultSaver`), documented like a domain; they need their extra (``memvault[langgraph]``,
+  part of ``memvault[test]``, which ``make setup`` installs).
 - ``docs/reference/cli.md``: every command and subcommand with its ``--help`` text.
 
 The domains are found by opening a throw-away SQLite store and looking at the `Vault`'s public
@@ -53,6 +56,14 @@ PACKAGE = "memvault"
 # memvault.store.base, which the domains use; users go through the domains).
 NOT_DOMAINS = frozenset({"store"})
 HELP_WIDTH = 80  # click's default: the text `TYPER_USE_RICH=0 memvault … --help` prints
+# Adapter pages: page -> (module, public classes, one line on what the page holds).
+ADAPTERS = {
+    "langgraph": (
+        "memvault.langgraph",
+        ("MemvaultSaver",),
+        "LangGraph's persistence on a memvault store (`pip install 'memvault[langgraph]'`).",
+    ),
+}
 
 Files = dict[str, str]  # path below docs/reference/ -> content
 
@@ -560,6 +571,11 @@ def index_page(vault_cls: type, domains: dict[str, type], analyzer: RaiseAnalyze
             f"| {table_text(summary)} |"
         )
     out.append("")
+    out.append("## Adapters\n")
+    out.append("| Page | Module | Summary |\n|---|---|---|")
+    for page, (module_name, _, summary) in ADAPTERS.items():
+        out.append(f"| [{page}]({page}.md) | `{module_name}` | {table_text(summary)} |")
+    out.append("")
     out.append("## `memvault.open`\n")
     out.append(signature_block("memvault.open", memvault.open, bound=False))
     out.append(doc_text(memvault.open.__doc__) + "\n")
@@ -788,6 +804,35 @@ def cli_page() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def adapter_page(page: str, analyzer: RaiseAnalyzer) -> str:
+    """One page for an adapter package: each class, its constructor and public methods."""
+    module_name, class_names, summary = ADAPTERS[page]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SystemExit(
+            f"gendocs: {module_name} needs its extra to be documented ({exc}); "
+            "run `make setup` (it installs memvault[test])"
+        ) from exc
+    out = [header(f"`{module_name}`")]
+    out.append(f"{summary} [Index](index.md)\n")
+    for name in class_names:
+        cls = getattr(module, name)
+        out.append(f"## `{module_name}.{name}`\n")
+        init = cls.__init__
+        out.append(signature_block(f"{module_name}.{name}", init))
+        out.append(doc_text(cls.__doc__) + "\n")
+        out.append(params_table(init))
+        out.append("| Method | Summary |\n|---|---|")
+        members = public_members(cls)
+        for m in members:
+            out.append(f"| [`{m.name}`](#{m.name}) | {table_text(m.func.__doc__ or '')} |")
+        out.append("")
+        for m in members:
+            out.append(member_section(name, m, analyzer))
+    return "\n".join(out).rstrip() + "\n"
+
+
 def generate() -> Files:
     """Every reference file, by path below docs/reference/."""
     from memvault.vault import Vault
@@ -799,6 +844,8 @@ def generate() -> Files:
     for attr, cls in domains.items():
         files[f"api/{attr}.md"] = domain_page(attr, cls, analyzer)
     files["api/records.md"] = records_page(api_types(domains, Vault))
+    for page in ADAPTERS:
+        files[f"api/{page}.md"] = adapter_page(page, analyzer)
     files["cli.md"] = cli_page()
     return dict(sorted(files.items()))
 

@@ -692,3 +692,50 @@ api_keys = sa.Table(
     sa.CheckConstraint("scope = 'admin' OR user_id IS NOT NULL", name="user_key_has_owner"),
     sa.Index("ix_api_keys_user_id", "user_id"),
 )
+
+# --- LangGraph checkpoints (revision 0008, memvault.langgraph) -------------------------------
+
+# One row per checkpoint, keyed as LangGraph keys it; the owner is optional (a thread linked
+# to a user is exported and erased with them). Channel values live in the blobs, shared by
+# every checkpoint that sees their version; pending writes per (task, index).
+graph_checkpoints = sa.Table(
+    "graph_checkpoints",
+    metadata,
+    sa.Column("thread_id", sa.Text, primary_key=True),
+    sa.Column("checkpoint_ns", sa.Text, primary_key=True, server_default=""),
+    sa.Column("checkpoint_id", sa.Text, primary_key=True),
+    sa.Column("parent_checkpoint_id", sa.Text),
+    sa.Column("run_id", sa.Text),
+    _owner(),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("checkpoint", Blob, nullable=False),
+    _meta(),
+    _created(),
+    sa.Index("ix_graph_checkpoints_run_id", "run_id"),
+    sa.Index("ix_graph_checkpoints_user_id", "user_id"),
+)
+
+graph_checkpoint_blobs = sa.Table(
+    "graph_checkpoint_blobs",
+    metadata,
+    sa.Column("thread_id", sa.Text, primary_key=True),
+    sa.Column("checkpoint_ns", sa.Text, primary_key=True, server_default=""),
+    sa.Column("channel", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("blob", Blob),
+)
+
+graph_checkpoint_writes = sa.Table(
+    "graph_checkpoint_writes",
+    metadata,
+    sa.Column("thread_id", sa.Text, primary_key=True),
+    sa.Column("checkpoint_ns", sa.Text, primary_key=True, server_default=""),
+    sa.Column("checkpoint_id", sa.Text, primary_key=True),
+    sa.Column("task_id", sa.Text, primary_key=True),
+    sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("task_path", sa.Text, nullable=False, server_default=""),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("blob", Blob, nullable=False),
+)

@@ -32,9 +32,10 @@ DERIVED_TABLE_PREFIXES = (
 # Every declared table, parents before children (`schema.metadata.sorted_tables`, which
 # tests/test_admin.py checks this against): the entities `stats()` counts.
 ENTITY_TABLES = (
+    "graph_checkpoint_blobs", "graph_checkpoint_writes",
     "import_runs", "retention_policies", "users", "vector_clock", "vector_tombstones",
     "api_keys", "dualwrite_rollouts", "emotion_rollups", "emotion_trigger_rollups",
-    "import_checkpoints", "projects",
+    "graph_checkpoints", "import_checkpoints", "projects",
     "quarantine", "response_patterns", "routing_scores", "subscriptions", "traits",
     "agent_messages", "pattern_uses", "sessions", "trait_changes", "actions", "emotion_events",
     "message_reads", "messages", "requests", "memories", "task_lists", "embeddings",
@@ -43,6 +44,7 @@ ENTITY_TABLES = (
 
 # Tables holding rows of one user, in the order erase() deletes them (children first).
 OWNED_TABLES = (
+    "graph_checkpoint_writes", "graph_checkpoint_blobs", "graph_checkpoints",
     "api_keys", "subscriptions", "agent_messages", "subtasks", "task_lists", "requests",
     "dualwrite_rollouts", "routing_scores", "actions", "pattern_uses", "response_patterns",
     "trait_changes", "traits",

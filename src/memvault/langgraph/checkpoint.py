@@ -1,0 +1,530 @@
+"""`MemvaultSaver`: LangGraph checkpoints, pending writes and channel blobs in memvault's
+schema (revision 0008), on every engine memvault runs on.
+
+    vault = memvault.open(url)
+    graph = builder.compile(checkpointer=MemvaultSaver(vault))
+
+Every method runs in one `Store.write()` / `Store.read()` transaction, so it works alike on
+SQLite and PostgreSQL and joins an open `vault.transaction()`. The async methods run the
+sync ones on a small thread pool owned by the saver (`max_workers`, 4 by default), on both
+engines: SQLite has one connection per thread, and on PostgreSQL each worker borrows a
+connection from memvault's pool, so the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import random
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
+    get_serializable_checkpoint_metadata,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from memvault import validate
+from memvault.clock import utcnow
+from memvault.errors import InvalidInput
+from memvault.store.base import Row, Tx
+
+if TYPE_CHECKING:
+    from memvault.vault import Vault
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+CHECKPOINTS = "graph_checkpoints"
+BLOBS = "graph_checkpoint_blobs"
+WRITES = "graph_checkpoint_writes"
+# The configurable key that links a thread to a memvault user for one call (else `user_id`).
+USER_KEY = "memvault_user_id"
+PRUNE_STRATEGIES = ("keep_latest", "delete")
+
+
+class MemvaultSaver(BaseCheckpointSaver[str]):
+    """A LangGraph checkpointer (`BaseCheckpointSaver`) storing into a memvault vault.
+
+    `user_id`: the memvault user every thread this saver writes belongs to (None: no owner);
+    a call's `config["configurable"]["memvault_user_id"]` overrides it. A thread with an
+    owner is part of `vault.export_user` and goes with `vault.erase_user`.
+    `serde`: LangGraph's serializer (its default, `JsonPlusSerializer`, when None).
+    `max_workers`: threads the async methods run on.
+
+    The async methods (`aput`, `alist`, …, which LangGraph's async runs call) run the sync
+    ones on the saver's own bounded thread pool, on SQLite and on PostgreSQL alike (not
+    psycopg's async driver): the event loop never waits on the database, and at most
+    `max_workers` connections serve them."""
+
+    def __init__(
+        self,
+        vault: Vault,
+        *,
+        user_id: str | None = None,
+        serde: SerializerProtocol | None = None,
+        max_workers: int = 4,
+    ) -> None:
+        super().__init__(serde=serde)
+        if user_id is not None:
+            validate.id_("user_id", user_id)
+        self.vault = vault
+        self.store = vault.store
+        self.user_id = user_id
+        self._owns_vault = False
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="memvault-lg")
+
+    @classmethod
+    def from_url(cls, url: str, *, user_id: str | None = None, **options: Any) -> MemvaultSaver:
+        """A saver over `memvault.open(url, **options)`; `close()` closes that vault too."""
+        from memvault.vault import Vault
+
+        saver = cls(Vault(url, **options), user_id=user_id)
+        saver._owns_vault = True
+        return saver
+
+    def close(self) -> None:
+        """Stop the async workers (and close the vault when `from_url` opened it)."""
+        self._pool.shutdown(wait=True)
+        if self._owns_vault:
+            self.vault.close()
+
+    def __enter__(self) -> MemvaultSaver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> MemvaultSaver:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Store a checkpoint and the channel values of `new_versions`; returns its config."""
+        conf = config["configurable"]
+        thread_id = str(conf["thread_id"])
+        ns = str(conf.get("checkpoint_ns", ""))
+        stored: dict[str, Any] = dict(checkpoint)
+        values: dict[str, Any] = stored.pop("channel_values", {})
+        kind, data = self.serde.dumps_typed(stored)
+        meta = _plain_json(get_serializable_checkpoint_metadata(config, metadata))
+        blobs = []
+        for channel, version in new_versions.items():
+            vkind, vdata = (
+                self.serde.dumps_typed(values[channel]) if channel in values else ("empty", None)
+            )
+            blobs.append(
+                {"t": thread_id, "ns": ns, "ch": channel, "v": str(version), "k": vkind, "b": vdata}
+            )
+        run_id = meta.get("run_id")
+        owner = conf.get(USER_KEY, self.user_id)
+        if owner is not None:
+            owner = validate.id_(USER_KEY, owner)
+        with self.store.write() as tx:
+            if blobs:
+                tx.executemany(
+                    f"INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob)"
+                    " VALUES (:t, :ns, :ch, :v, :k, :b) ON CONFLICT DO NOTHING",
+                    blobs,
+                )
+            tx.execute(
+                f"INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id,"
+                " parent_checkpoint_id, run_id, user_id, type, checkpoint, metadata, created_at)"
+                " VALUES (:t, :ns, :id, :parent, :run, :u, :k, :b, :m, :at)"
+                " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET"
+                " type = excluded.type, checkpoint = excluded.checkpoint,"
+                " metadata = excluded.metadata, run_id = excluded.run_id",
+                {
+                    "t": thread_id,
+                    "ns": ns,
+                    "id": checkpoint["id"],
+                    "parent": conf.get("checkpoint_id"),
+                    "run": None if run_id is None else str(run_id),
+                    "u": owner,
+                    "k": kind,
+                    "b": data,
+                    "m": tx.json(meta),
+                    "at": tx.ts(utcnow()),
+                },
+            )
+        return _config(thread_id, ns, checkpoint["id"])
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store a task's pending writes of a checkpoint. A regular write is kept once per
+        (task, index): writing it again changes nothing; a special write (error, interrupt,
+        scheduled, resume: LangGraph's `WRITES_IDX_MAP`) takes its fixed negative index and
+        replaces the one stored, as LangGraph's own savers do."""
+        conf = config["configurable"]
+        keep: list[dict[str, Any]] = []
+        replace: list[dict[str, Any]] = []
+        for i, (channel, value) in enumerate(writes):
+            kind, data = self.serde.dumps_typed(value)
+            row = {
+                "t": str(conf["thread_id"]),
+                "ns": str(conf.get("checkpoint_ns", "")),
+                "id": conf["checkpoint_id"],
+                "task": task_id,
+                "idx": WRITES_IDX_MAP.get(channel, i),
+                "path": task_path,
+                "ch": channel,
+                "k": kind,
+                "b": data,
+            }
+            (replace if channel in WRITES_IDX_MAP else keep).append(row)
+        insert = (
+            f"INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
+            " task_path, channel, type, blob)"
+            " VALUES (:t, :ns, :id, :task, :idx, :path, :ch, :k, :b)"
+            " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) "
+        )
+        with self.store.write() as tx:
+            if keep:
+                tx.executemany(insert + "DO NOTHING", keep)
+            if replace:
+                tx.executemany(
+                    insert + "DO UPDATE SET task_path = excluded.task_path,"
+                    " channel = excluded.channel, type = excluded.type, blob = excluded.blob",
+                    replace,
+                )
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The checkpoint `config` names (its `checkpoint_id`), else the thread's latest in
+        its namespace; None when there is none."""
+        conf = config["configurable"]
+        params: dict[str, Any] = {
+            "t": str(conf["thread_id"]),
+            "ns": str(conf.get("checkpoint_ns", "")),
+        }
+        sql = f"SELECT * FROM {CHECKPOINTS} WHERE thread_id = :t AND checkpoint_ns = :ns"
+        if checkpoint_id := get_checkpoint_id(config):
+            sql += " AND checkpoint_id = :id"
+            params["id"] = checkpoint_id
+        else:
+            sql += " ORDER BY checkpoint_id DESC LIMIT 1"
+        with self.store.read() as tx:
+            row = tx.one(sql, params)
+            return None if row is None else self._tuple(tx, row)
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """Checkpoints, newest first: of `config`'s thread (and namespace and checkpoint, when
+        it names them; every thread when None), whose metadata holds each `filter` key with
+        that value, older than `before`'s checkpoint, at most `limit`."""
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if config is not None:
+            conf = config["configurable"]
+            where.append("thread_id = :t")
+            params["t"] = str(conf["thread_id"])
+            if conf.get("checkpoint_ns") is not None:
+                where.append("checkpoint_ns = :ns")
+                params["ns"] = str(conf["checkpoint_ns"])
+            if checkpoint_id := get_checkpoint_id(config):
+                where.append("checkpoint_id = :id")
+                params["id"] = checkpoint_id
+        if before is not None and (before_id := get_checkpoint_id(before)):
+            where.append("checkpoint_id < :before")
+            params["before"] = before_id
+        sql = f"SELECT * FROM {CHECKPOINTS}"
+        with self.store.read() as tx:
+            for i, (key, value) in enumerate((filter or {}).items()):
+                where.append(_metadata_equals(tx, i, key, value, params))
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY checkpoint_id DESC, thread_id, checkpoint_ns"
+            if limit is not None:
+                sql += " LIMIT :limit"
+                params["limit"] = max(int(limit), 0)
+            # Read in full inside the transaction: a generator holding it open across the
+            # caller's work would keep a snapshot (and on SQLite a WAL reader) alive.
+            found = [self._tuple(tx, row) for row in tx.all(sql, params)]
+        return iter(found)
+
+    def _tuple(self, tx: Tx, row: Row) -> CheckpointTuple:
+        thread_id, ns, checkpoint_id = row["thread_id"], row["checkpoint_ns"], row["checkpoint_id"]
+        stored: dict[str, Any] = self.serde.loads_typed((row["type"], bytes(row["checkpoint"])))
+        versions: ChannelVersions = stored.get("channel_versions", {})
+        stored["channel_values"] = self._channel_values(tx, thread_id, ns, versions)
+        writes = tx.all(
+            f"SELECT task_id, channel, type, blob FROM {WRITES} WHERE thread_id = :t"
+            " AND checkpoint_ns = :ns AND checkpoint_id = :id ORDER BY task_path, task_id, idx",
+            {"t": thread_id, "ns": ns, "id": checkpoint_id},
+        )
+        parent = row["parent_checkpoint_id"]
+        return CheckpointTuple(
+            config=_config(thread_id, ns, checkpoint_id),
+            checkpoint=stored,  # type: ignore[arg-type]  # a Checkpoint, read back
+            metadata=tx.json_out(row["metadata"]),
+            parent_config=_config(thread_id, ns, parent) if parent else None,
+            pending_writes=[
+                (w["task_id"], w["channel"], self.serde.loads_typed((w["type"], bytes(w["blob"]))))
+                for w in writes
+            ],
+        )
+
+    def _channel_values(
+        self, tx: Tx, thread_id: str, ns: str, versions: ChannelVersions
+    ) -> dict[str, Any]:
+        if not versions:
+            return {}
+        params: dict[str, Any] = {"t": thread_id, "ns": ns}
+        pairs = []
+        for i, (channel, version) in enumerate(versions.items()):
+            params[f"c{i}"], params[f"v{i}"] = channel, str(version)
+            pairs.append(f"(channel = :c{i} AND version = :v{i})")
+        rows = tx.all(
+            f"SELECT channel, type, blob FROM {BLOBS} WHERE thread_id = :t"
+            f" AND checkpoint_ns = :ns AND ({' OR '.join(pairs)})",
+            params,
+        )
+        return {
+            r["channel"]: self.serde.loads_typed((r["type"], bytes(r["blob"])))
+            for r in rows
+            if r["type"] != "empty"
+        }
+
+    # --- deleting and copying ------------------------------------------------------------
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint, write and blob of a thread."""
+        with self.store.write() as tx:
+            for table in (WRITES, BLOBS, CHECKPOINTS):
+                tx.execute(f"DELETE FROM {table} WHERE thread_id = :t", {"t": str(thread_id)})
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the checkpoints the runs `run_ids` made (by their metadata's `run_id`),
+        with their writes and the blobs no remaining checkpoint sees."""
+        if not run_ids:
+            return
+        with self.store.write() as tx:
+            params: dict[str, Any] = {}
+            runs = tx.expand("r", [str(r) for r in run_ids], params)
+            rows = tx.all(
+                f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {CHECKPOINTS}"
+                f" WHERE run_id IN ({runs})",
+                params,
+            )
+            keys = [
+                {"t": r["thread_id"], "ns": r["checkpoint_ns"], "id": r["checkpoint_id"]}
+                for r in rows
+            ]
+            if not keys:
+                return
+            for table in (WRITES, CHECKPOINTS):
+                tx.executemany(
+                    f"DELETE FROM {table} WHERE thread_id = :t AND checkpoint_ns = :ns"
+                    " AND checkpoint_id = :id",
+                    keys,
+                )
+            self._drop_unseen_blobs(tx, {k["t"] for k in keys})
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy every checkpoint, write and blob of one thread into another (the owner too)."""
+        params = {"src": str(source_thread_id), "dst": str(target_thread_id)}
+        columns = {
+            CHECKPOINTS: "checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, user_id,"
+            " type, checkpoint, metadata, created_at",
+            BLOBS: "checkpoint_ns, channel, version, type, blob",
+            WRITES: "checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, type, blob",
+        }
+        with self.store.write() as tx:
+            for table, cols in columns.items():
+                tx.execute(
+                    f"INSERT INTO {table} (thread_id, {cols}) SELECT :dst, {cols} FROM {table}"
+                    " WHERE thread_id = :src ON CONFLICT DO NOTHING",
+                    params,
+                )
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """`keep_latest`: keep only each namespace's latest checkpoint of each thread (with its
+        writes and the blobs it sees); `delete`: delete the threads."""
+        if strategy not in PRUNE_STRATEGIES:
+            raise InvalidInput("strategy", strategy, f"one of {', '.join(PRUNE_STRATEGIES)}")
+        threads = [str(t) for t in thread_ids]
+        if not threads:
+            return
+        with self.store.write() as tx:
+            if strategy == "delete":
+                for thread_id in threads:
+                    self.delete_thread(thread_id)
+                return
+            params: dict[str, Any] = {}
+            listed = tx.expand("t", threads, params)
+            tx.execute(
+                f"DELETE FROM {CHECKPOINTS} WHERE thread_id IN ({listed}) AND checkpoint_id <"
+                f" (SELECT max(c.checkpoint_id) FROM {CHECKPOINTS} c"
+                f" WHERE c.thread_id = {CHECKPOINTS}.thread_id"
+                f" AND c.checkpoint_ns = {CHECKPOINTS}.checkpoint_ns)",
+                params,
+            )
+            tx.execute(
+                f"DELETE FROM {WRITES} WHERE thread_id IN ({listed}) AND NOT EXISTS"
+                f" (SELECT 1 FROM {CHECKPOINTS} c WHERE c.thread_id = {WRITES}.thread_id"
+                f" AND c.checkpoint_ns = {WRITES}.checkpoint_ns"
+                f" AND c.checkpoint_id = {WRITES}.checkpoint_id)",
+                params,
+            )
+            self._drop_unseen_blobs(tx, set(threads))
+
+    def _drop_unseen_blobs(self, tx: Tx, threads: set[str]) -> None:
+        """Delete the blobs of `threads` that no remaining checkpoint's versions name."""
+        for thread_id in sorted(threads):
+            seen: set[tuple[str, str, str]] = set()
+            rows = tx.all(
+                f"SELECT checkpoint_ns, type, checkpoint FROM {CHECKPOINTS} WHERE thread_id = :t",
+                {"t": thread_id},
+            )
+            for r in rows:
+                stored = self.serde.loads_typed((r["type"], bytes(r["checkpoint"])))
+                for channel, version in stored.get("channel_versions", {}).items():
+                    seen.add((r["checkpoint_ns"], channel, str(version)))
+            stale = [
+                {"t": thread_id, "ns": b["checkpoint_ns"], "ch": b["channel"], "v": b["version"]}
+                for b in tx.all(
+                    f"SELECT checkpoint_ns, channel, version FROM {BLOBS} WHERE thread_id = :t",
+                    {"t": thread_id},
+                )
+                if (b["checkpoint_ns"], b["channel"], b["version"]) not in seen
+            ]
+            if stale:
+                tx.executemany(
+                    f"DELETE FROM {BLOBS} WHERE thread_id = :t AND checkpoint_ns = :ns"
+                    " AND channel = :ch AND version = :v",
+                    stale,
+                )
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """The version after `current`: an increasing counter with a random tail, as
+        LangGraph's own savers make them (text order is version order)."""
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(str(current).split(".")[0])
+        return f"{number + 1:032}.{random.random():016}"
+
+    # --- async: the sync methods on the saver's threads ------------------------------------
+
+    async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """`get_tuple`, off the event loop."""
+        return await self._run(self.get_tuple, config)
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        """`list`, off the event loop."""
+        found = await self._run(
+            lambda: [*self.list(config, filter=filter, before=before, limit=limit)]
+        )
+        for item in found:
+            yield item
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """`put`, off the event loop."""
+        return await self._run(self.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """`put_writes`, off the event loop."""
+        await self._run(self.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        """`delete_thread`, off the event loop."""
+        await self._run(self.delete_thread, thread_id)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """`delete_for_runs`, off the event loop."""
+        await self._run(self.delete_for_runs, run_ids)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """`copy_thread`, off the event loop."""
+        await self._run(self.copy_thread, source_thread_id, target_thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """`prune`, off the event loop."""
+        await self._run(self.prune, thread_ids, strategy=strategy)
+
+
+def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
+def _plain_json(metadata: CheckpointMetadata) -> dict[str, Any]:
+    """Metadata as JSON holds it (tuples become lists; a value JSON cannot hold, its text)."""
+    plain: dict[str, Any] = json.loads(json.dumps(metadata, default=str))
+    return plain
+
+
+def _metadata_equals(tx: Tx, i: int, key: str, value: Any, params: dict[str, Any]) -> str:
+    """SQL: the metadata's `key` holds `value` (as JSON compares them: 1 and 1.0 alike)."""
+    params[f"fk{i}"] = key
+    if tx.engine == "sqlite":
+        params[f"fv{i}"] = json.dumps(value, default=str)
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({CHECKPOINTS}.metadata) j WHERE j.key = :fk{i}"
+            f" AND j.value IS json_extract(:fv{i}, '$') AND (j.type = json_type(:fv{i})"
+            f" OR (j.type IN ('integer', 'real') AND json_type(:fv{i}) IN ('integer', 'real'))))"
+        )
+    params[f"fv{i}"] = tx.json(_plain_json({"v": value})["v"])  # type: ignore[typeddict-unknown-key]
+    return f"{CHECKPOINTS}.metadata -> CAST(:fk{i} AS text) = :fv{i}"
