@@ -15,6 +15,7 @@ def test_public_names_are_pinned() -> None:
         [
             "ANY", "Action", "AgentMessage", "AgentSubscription", "Conflict",
             "ConversationContext", "EmotionEvent", "EmotionPattern", "EmotionalPatterns", "Event",
+            "EventBus", "Owner", "ScopedVault", "Subscription", "to_dict", "to_json",
             "Forbidden", "Hit", "Hits", "IntegrityViolation", "InvalidInput", "Memory",
             "MemoryChange", "MemvaultError", "Message", "NotFound", "Pattern", "PatternUse",
             "Personality", "Profile", "Project", "PruneReport", "Request", "RequestOverview",

@@ -24,6 +24,7 @@ from memvault.errors import (
     StoreFull,
     StoreUnavailable,
 )
+from memvault.events import EventBus, Subscription
 from memvault.ids import derived_id, new_id
 from memvault.records import (
     Action,
@@ -62,8 +63,10 @@ from memvault.records import (
     TriggerCount,
     UsageStats,
     User,
+    to_dict,
+    to_json,
 )
-from memvault.scope import ANY
+from memvault.scope import ANY, Owner, ScopedVault
 
 if typing.TYPE_CHECKING:
     from memvault.vault import Vault, open
@@ -96,6 +99,7 @@ __all__ = [
     "EmotionPattern",
     "EmotionalPatterns",
     "Event",
+    "EventBus",
     "Forbidden",
     "Hit",
     "Hits",
@@ -106,6 +110,7 @@ __all__ = [
     "MemvaultError",
     "Message",
     "NotFound",
+    "Owner",
     "Pattern",
     "PatternUse",
     "Personality",
@@ -119,12 +124,14 @@ __all__ = [
     "RoutingScore",
     "SchemaError",
     "SchemaTooNew",
+    "ScopedVault",
     "Session",
     "Stats",
     "StoreBusy",
     "StoreError",
     "StoreFull",
     "StoreUnavailable",
+    "Subscription",
     "Subtask",
     "Suggestion",
     "TaskList",
@@ -140,4 +147,6 @@ __all__ = [
     "derived_id",
     "new_id",
     "open",
+    "to_dict",
+    "to_json",
 ]
