@@ -43,8 +43,7 @@ def real_memory(folder: Path, emb: HashingEmbedder | None = None) -> Any:
                 "config": {
                     "path": str(folder / "qdrant"),
                     "collection_name": "mem0",
-                    "embedding_model_dims": source.dimension,
-                    "on_disk": True,
+                    "embedding_model_dims": source.dimension,  # on_disk: mem0's default
                 },
             },
             # Constructed, never called: infer=False makes no LLM call and the embedder is
