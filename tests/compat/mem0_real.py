@@ -18,11 +18,14 @@ def embedder() -> HashingEmbedder:
     return HashingEmbedder(DIMENSION)
 
 
-def real_memory(folder: Path, emb: HashingEmbedder | None = None) -> Any:
-    """A `mem0.Memory` that never leaves the machine."""
+def real_memory(
+    folder: Path, emb: HashingEmbedder | None = None, *, asynchronous: bool = False
+) -> Any:
+    """A `mem0.Memory` (`mem0.AsyncMemory` when `asynchronous`) that never leaves the
+    machine."""
     os.environ["MEM0_TELEMETRY"] = "False"  # read when mem0 is first imported
     os.environ.setdefault("MEM0_DIR", str(folder / "mem0-home"))
-    from mem0 import Memory
+    from mem0 import AsyncMemory, Memory
     from mem0.embeddings.base import EmbeddingBase
 
     source = emb or embedder()
@@ -36,7 +39,7 @@ def real_memory(folder: Path, emb: HashingEmbedder | None = None) -> Any:
         def embed_batch(self, texts: list[str], memory_action: Any = "add") -> list[list[float]]:
             return [[float(x) for x in row] for row in source.embed(texts)]
 
-    memory = Memory.from_config(
+    memory = (AsyncMemory if asynchronous else Memory).from_config(
         {
             "vector_store": {
                 "provider": "qdrant",

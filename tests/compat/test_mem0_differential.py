@@ -8,6 +8,7 @@ mem0_real.py). Under CI=true a missing mem0ai fails this module instead of skipp
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 import memvault
-from memvault.compat.mem0 import Memory
+from memvault.compat.mem0 import AsyncMemory, Memory
 from tests.compat.mem0_real import embedder, real_memory
 
 if importlib.util.find_spec("mem0") is None:
@@ -194,3 +195,48 @@ def test_the_same_mistakes_are_refused(pair: tuple[Any, Memory]) -> None:
         with pytest.raises(Exception, match="user_id"):
             m.add("no scope", infer=False)
     assert real.history(missing) == ours.history(missing) == []
+
+
+def test_infer_with_the_same_extraction_gives_the_same_answers(pair: tuple[Any, Memory]) -> None:
+    """infer=True: mem0's LLM and memvault's extractor return the same facts (mem0's answer
+    format); the stored memories and the events then agree, repeated facts skipped on both."""
+    real, ours = pair
+    answer = (
+        '{"memory": [{"text": "Lives in Lyon", "attributed_to": "user"}, {"text": "Has a cat"}]}'
+    )
+
+    class ScriptedLLM:  # stands in for mem0's LLM client: no network
+        def generate_response(self, messages: Any, **options: Any) -> str:
+            return answer
+
+    real.llm = ScriptedLLM()
+    ours.extractor = lambda messages: answer
+    chat = [{"role": "user", "content": "I moved to Lyon with my cat"}]
+    first = same(lambda m: m.add(chat, user_id="alice", metadata={"src": "chat"}), real, ours)
+    assert [r["event"] for r in first[0]["results"]] == ["ADD", "ADD"]
+    same(lambda m: m.add(chat, user_id="alice"), real, ours)  # already known: nothing new
+    same(lambda m: m.get_all(filters={"user_id": "alice"}), real, ours)
+
+
+def test_async_memory_gives_the_same_answers(vault_url: str, tmp_path: Path) -> None:
+    emb = embedder()
+    real = real_memory(tmp_path / "mem0", emb, asynchronous=True)
+
+    async def run(m: Any) -> list[Any]:
+        added = await m.add("Likes green tea", user_id="alice", infer=False)
+        memory_id = added["results"][0]["id"]
+        await m.update(memory_id, text="Likes jasmine tea")
+        return [
+            added,
+            await m.get(memory_id),
+            await m.get_all(filters={"user_id": "alice"}),
+            await m.search("jasmine tea", filters={"user_id": "alice"}),
+            await m.history(memory_id),
+            await m.delete(memory_id),
+        ]
+
+    with memvault.open(vault_url, embedder=emb) as vault:
+        theirs = asyncio.run(run(real))
+        mine = asyncio.run(run(AsyncMemory(vault)))
+    real.vector_store.client.close()
+    assert shape(mine) == shape(theirs)
