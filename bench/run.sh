@@ -23,6 +23,7 @@ run transfer  "$PY" bench/transfer.py --rows 1000000
 run service   "$PY" bench/service.py --pg "$(fresh mv_bench_service)"
 run hook      "$PY" bench/hook.py --pg "$(fresh mv_bench_hook)"
 run mcp       "$PY" bench/mcp_roundtrip.py
+run mem0      "$PY" bench/mem0.py
 if [[ -d ../shared/anchors-bench ]]; then
     run anchors bash ../shared/anchors-bench/run_all.sh
 fi

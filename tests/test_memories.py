@@ -162,3 +162,18 @@ def test_unknown_kind_and_empty_content(vault: memvault.Vault, alice: memvault.U
     with pytest.raises(NotFound, match="session"):
         vault.memories.add(alice.id, "fact", "x", session_id=memvault.new_id())
     assert vault.memories.count() == 0
+
+
+def test_list_takes_the_filters_of_search(vault: memvault.Vault, alice: memvault.User) -> None:
+    food = vault.memories.add(alice.id, "fact", "likes tea", metadata={"topic": "food", "n": 3})
+    vault.memories.add(alice.id, "fact", "plays chess", metadata={"topic": "games", "n": 9})
+    vault.memories.add(None, "fact", "tea is a drink", metadata={"topic": "food"})
+
+    def listed(spec: object) -> list[str]:
+        return [m.id for m in vault.memories.list(alice.id, filters=spec, track_access=False)]
+
+    assert listed({"metadata.topic": "food"}) == [food.id]  # the owner rule still holds
+    assert listed({"and": [{"metadata.n": {"gte": 1}}, {"metadata.n": {"lt": 5}}]}) == [food.id]
+    assert len(listed(None)) == 2
+    with pytest.raises(InvalidInput, match="filters"):
+        listed({"metadata.topic; DROP": "x"})

@@ -21,6 +21,7 @@ from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.scope import ANY, Owner
+from memvault.search.filters import compile_filters
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import MEMORY_KINDS
@@ -263,12 +264,14 @@ class Memories(Domain):
         layered: bool = False,
         include_expired: bool = False,
         session_id: str | None = None,
+        filters: Any = None,
         limit: int = 100,
         offset: int = 0,
         track_access: bool = True,
     ) -> builtins.list[Memory]:
         """Memories of `user_id` (None: base layer), newest first; with `layered`, the
-        user's layer first, then the base layer."""
+        user's layer first, then the base layer. `filters`: the filters of search
+        (`memvault.search.filters`, e.g. `{"metadata.topic": "food"}`)."""
         params: dict[str, Any] = {
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
@@ -276,6 +279,7 @@ class Memories(Domain):
         where = [scope.clause(user_id, params, layered=layered)]
         with self._store.read() as tx:
             where += self._filters(tx, params, kinds, since, until, min_confidence, session_id)
+            where.append(compile_filters(tx, "memories", filters, params, alias="memories"))
             if not include_expired:
                 params["now"] = tx.ts(self._now())
                 where.append("(expires_at IS NULL OR expires_at > :now)")
