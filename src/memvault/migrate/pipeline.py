@@ -759,12 +759,7 @@ class _Run:
     def _imported_before(self, run_id: str) -> bool:
         """Whether an earlier run imported this source (only then can rows have gone)."""
         with self.store.read() as tx:
-            row = tx.one(
-                "SELECT id FROM import_runs WHERE source = :s AND id <> :r "
-                "AND status IN ('completed', 'quarantined', 'mismatch') LIMIT 1",
-                {"s": str(self.root), "r": run_id},
-            )
-        return row is not None
+            return runs.imported_before(tx, str(self.root), run_id)
 
     def _check_space(self, files: list[FileState]) -> None:
         where = self._space_dir()

@@ -157,6 +157,17 @@ def unfinished_runs(
     return [(str(tx.id_out(r["id"])), r["source"], tx.json_out(r["options"]) or {}) for r in rows]
 
 
+def imported_before(tx: Tx, source: str, run_id: str) -> bool:
+    """Whether a run other than `run_id` imported `source` to the end (completed, with
+    quarantined records, or with a verification mismatch)."""
+    row = tx.one(
+        "SELECT id FROM import_runs WHERE source = :s AND id <> :r "
+        "AND status IN ('completed', 'quarantined', 'mismatch') LIMIT 1",
+        {"s": source, "r": run_id},
+    )
+    return row is not None
+
+
 def latest_running(tx: Tx) -> tuple[str, str, datetime | None] | None:
     """(id, source, started_at) of the newest run marked `running`, if any."""
     row = tx.one(
