@@ -387,6 +387,7 @@ def test_a_view_takes_the_arguments_after_the_owner(sqlite_vault: memvault.Vault
     assert view.memories.add(alice, "fact", "named owner", embedding=False).user_id == alice
     with pytest.raises(NotFound):
         view.memories.add(bob, "fact", "someone else's", embedding=False)
+    assert view.memories.add("fact", "by keyword", user_id=alice, embedding=False).user_id == alice
     assert "user_id" not in inspect.signature(view.memories.add).parameters
 
 

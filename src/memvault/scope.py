@@ -253,8 +253,8 @@ def _bind(method: Callable[..., Any], qualname: str, user_id: str) -> Callable[.
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs.get("teacher"):
             raise Forbidden(f"{qualname}: a user's view is never the teacher (full vault only)")
-        if "user_id" in kwargs:
-            _refuse(user_id, kwargs["user_id"])
+        if "user_id" in kwargs:  # named by keyword: this view's owner, or refused
+            _refuse(user_id, kwargs.pop("user_id"))
         if not keyword_only and len(args) > at:
             given = args[at]
             if given is None or isinstance(given, _AnyOwner) or is_id(given):
