@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -127,30 +126,7 @@ def post(entry: dict[str, Any], spool: Spool, opts: argparse.Namespace) -> dict[
 
 def deliver_to_server(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> None:
     """Replay the spool, then post `entry`; spool it when the service cannot take it now."""
-    from memvault.hook.run import reason, set_aside, warn
+    from memvault.hook.run import deliver
 
-    try:
-        with spool.replaying() as replay:
-            if replay is not None:
-                for old in replay.entries:
-                    try:
-                        post(old, spool, opts)
-                    except Transient:
-                        raise
-                    except Exception as exc:  # refused, or a bug: never retried forever
-                        set_aside(spool, old, reason(exc))
-                    replay.done()
-        if entry is not None:
-            try:
-                out = post(entry, spool, opts)
-            except Transient:
-                raise
-            except Exception as exc:  # refused, or a bug: kept, not lost
-                set_aside(spool, entry, reason(exc))
-                return
-            if out is not None:
-                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-    except Transient as exc:
-        if entry is not None:
-            spool.append(entry)
-        warn(f"service not available ({exc}); event spooled in {spool.path}")
+    deliver(entry, spool, lambda event, new: post(event, spool, opts), Transient,
+            "service not available")  # fmt: skip

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,33 +117,65 @@ def deliver_to_store(
     with vault:
         try:
             view = OwnerView.for_handle(vault, opts.user)
-            while True:
-                with spool.replaying(wait=wait) as replay:
-                    if replay is not None:
-                        for old in replay.entries:
-                            try:
-                                store_entry(view, old, opts, context=False)
-                            except StoreError:
-                                raise
-                            except Exception as exc:  # refused, or a bug: never retried forever
-                                set_aside(spool, old, reason(exc))
-                            replay.done()
-                if not wait or replay is None or not spool.path.exists():
-                    break
-            if entry is not None:
-                try:
-                    out = store_entry(view, entry, opts, context=opts.context)
-                except StoreError:
-                    raise
-                except Exception as exc:  # refused, or a bug: kept, not lost
-                    set_aside(spool, entry, reason(exc))
-                    return
-                if out is not None:
-                    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         except StoreError as exc:
             if entry is not None:
                 spool.append(entry)
             warn(f"store busy or unavailable ({exc}); event spooled in {spool.path}")
+            return
+        deliver(
+            entry,
+            spool,
+            lambda event, new: store_entry(
+                view, event, opts, context=opts.context if new else False
+            ),
+            StoreError,
+            "store busy or unavailable",
+            wait=wait,
+        )
+
+
+def deliver(
+    entry: dict[str, Any] | None,
+    spool: Spool,
+    send: Callable[[dict[str, Any], bool], Any],
+    transient: type[Exception],
+    unavailable: str,
+    *,
+    wait: bool = False,
+) -> None:
+    """Replay the spool through `send(event, False)`, then `send(entry, True)` and print
+    what it answers. An event refused (any error but `transient`) is set aside, never
+    retried forever; `transient` (the store or service not available now) spools `entry`.
+    `wait`: wait for a replay running in another process, then replay until the spool is
+    empty. The one delivery loop of the direct and the `--server` paths."""
+    try:
+        while True:
+            with spool.replaying(wait=wait) as replay:
+                if replay is not None:
+                    for old in replay.entries:
+                        try:
+                            send(old, False)
+                        except transient:
+                            raise
+                        except Exception as exc:  # refused, or a bug: never retried forever
+                            set_aside(spool, old, reason(exc))
+                        replay.done()
+            if not wait or replay is None or not spool.path.exists():
+                break
+        if entry is not None:
+            try:
+                out = send(entry, True)
+            except transient:
+                raise
+            except Exception as exc:  # refused, or a bug: kept, not lost
+                set_aside(spool, entry, reason(exc))
+                return
+            if out is not None:
+                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    except transient as exc:
+        if entry is not None:
+            spool.append(entry)
+        warn(f"{unavailable} ({exc}); event spooled in {spool.path}")
 
 
 def background(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> bool:
