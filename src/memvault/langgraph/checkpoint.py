@@ -37,9 +37,12 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from memvault import validate
 from memvault.clock import utcnow
 from memvault.errors import InvalidInput
+from memvault.store import plan as plans
 from memvault.store.base import Row, Tx
+from memvault.store.plan import Plan, Query, Values
 
 if TYPE_CHECKING:
+    from memvault.aio import AsyncVault
     from memvault.vault import Vault
 
 P = ParamSpec("P")
@@ -50,37 +53,82 @@ BLOBS = "graph_checkpoint_blobs"
 WRITES = "graph_checkpoint_writes"
 # The configurable key that links a thread to a memvault user for one call (else `user_id`).
 USER_KEY = "memvault_user_id"
+# The configurable key (and the metadata key it is kept under) linking a thread's
+# checkpoints to a memvault session.
+SESSION_KEY = "memvault_session_id"
 PRUNE_STRATEGIES = ("keep_latest", "delete")
+
+INSERT_BLOBS = (
+    f"INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob)"
+    " VALUES (:t, :ns, :ch, :v, :k, :b) ON CONFLICT DO NOTHING"
+)
+UPSERT_CHECKPOINT = (
+    f"INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id,"
+    " parent_checkpoint_id, run_id, user_id, type, checkpoint, metadata, created_at)"
+    " VALUES (:t, :ns, :id, :parent, :run, :u, :k, :b, :m, :at)"
+    " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET"
+    " type = excluded.type, checkpoint = excluded.checkpoint,"
+    " metadata = excluded.metadata, run_id = excluded.run_id"
+)
+INSERT_WRITES = (
+    f"INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
+    " task_path, channel, type, blob)"
+    " VALUES (:t, :ns, :id, :task, :idx, :path, :ch, :k, :b)"
+    " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) "
+)
+REPLACE_WRITE = (
+    "DO UPDATE SET task_path = excluded.task_path,"
+    " channel = excluded.channel, type = excluded.type, blob = excluded.blob"
+)
+SELECT_WRITES = (
+    f"SELECT checkpoint_id, task_id, channel, type, blob FROM {WRITES}"
+    " WHERE thread_id = :t AND checkpoint_ns = :ns"
+)
+WRITES_ORDER = " ORDER BY task_path, task_id, idx"
 
 
 class MemvaultSaver(BaseCheckpointSaver[str]):
     """A LangGraph checkpointer (`BaseCheckpointSaver`) storing into a memvault vault.
 
+    `vault`: a `memvault.Vault`, or a `memvault.aio.AsyncVault` (see below).
     `user_id`: the memvault user every thread this saver writes belongs to (None: no owner);
     a call's `config["configurable"]["memvault_user_id"]` overrides it. A thread with an
     owner is part of `vault.export_user` and goes with `vault.erase_user`.
+    `session_id`: the memvault session the threads belong to (a call's
+    `configurable["memvault_session_id"]` overrides it); kept in each checkpoint's metadata
+    under `memvault_session_id`, so `session_threads(session_id)` finds a session's threads.
     `serde`: LangGraph's serializer (its default, `JsonPlusSerializer`, when None).
-    `max_workers`: threads the async methods run on.
+    `max_workers`: threads the async methods run on when `vault` is a sync `Vault`.
 
-    The async methods (`aput`, `alist`, …, which LangGraph's async runs call) run the sync
-    ones on the saver's own bounded thread pool, on SQLite and on PostgreSQL alike (not
-    psycopg's async driver): the event loop never waits on the database, and at most
-    `max_workers` connections serve them."""
+    How the async methods (`aput`, `alist`, …, which LangGraph's async runs call) run:
+    `put`, `put_writes`, `get_tuple` and `list` are plans (`memvault.store.plan`), written
+    once; given an `AsyncVault` on PostgreSQL they run on psycopg's async pool, each step one
+    pipelined round trip; otherwise (SQLite, or a sync `Vault`) on a bounded thread pool, one
+    thread hop per call. The rarer `delete_thread`, `copy_thread`, `prune` and
+    `delete_for_runs` always run on the thread pool. Either way the event loop never waits
+    on the database."""
 
     def __init__(
         self,
-        vault: Vault,
+        vault: Vault | AsyncVault,
         *,
         user_id: str | None = None,
+        session_id: str | None = None,
         serde: SerializerProtocol | None = None,
         max_workers: int = 4,
     ) -> None:
         super().__init__(serde=serde)
         if user_id is not None:
             validate.id_("user_id", user_id)
-        self.vault = vault
-        self.store = vault.store
+        if session_id is not None:
+            validate.id_("session_id", session_id)
+        from memvault.aio import AsyncVault
+
+        self.avault = vault if isinstance(vault, AsyncVault) else None
+        self.vault: Vault = vault.sync if isinstance(vault, AsyncVault) else vault
+        self.store = self.vault.store
         self.user_id = user_id
+        self.session_id = session_id
         self._owns_vault = False
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="memvault-lg")
 
@@ -112,6 +160,8 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     # --- writing ---------------------------------------------------------------------------
+    # put, put_writes, get_tuple and list are plans (`memvault.store.plan`): written once, run
+    # by the sync methods on a `Tx` and by the async ones natively on PostgreSQL.
 
     def put(
         self,
@@ -121,17 +171,30 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Store a checkpoint and the channel values of `new_versions`; returns its config."""
+        with self.store.write() as tx:
+            return plans.run(tx, self._put_plan(tx, config, checkpoint, metadata, new_versions))
+
+    def _put_plan(
+        self,
+        values: Values,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Plan[RunnableConfig]:
         conf = config["configurable"]
         thread_id = str(conf["thread_id"])
         ns = str(conf.get("checkpoint_ns", ""))
         stored: dict[str, Any] = dict(checkpoint)
-        values: dict[str, Any] = stored.pop("channel_values", {})
+        channel_values: dict[str, Any] = stored.pop("channel_values", {})
         kind, data = self.serde.dumps_typed(stored)
         meta = _plain_json(get_serializable_checkpoint_metadata(config, metadata))
         blobs = []
         for channel, version in new_versions.items():
             vkind, vdata = (
-                self.serde.dumps_typed(values[channel]) if channel in values else ("empty", None)
+                self.serde.dumps_typed(channel_values[channel])
+                if channel in channel_values
+                else ("empty", None)
             )
             blobs.append(
                 {"t": thread_id, "ns": ns, "ch": channel, "v": str(version), "k": vkind, "b": vdata}
@@ -140,20 +203,15 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         owner = conf.get(USER_KEY, self.user_id)
         if owner is not None:
             owner = validate.id_(USER_KEY, owner)
-        with self.store.write() as tx:
-            if blobs:
-                tx.executemany(
-                    f"INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob)"
-                    " VALUES (:t, :ns, :ch, :v, :k, :b) ON CONFLICT DO NOTHING",
-                    blobs,
-                )
-            tx.execute(
-                f"INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id,"
-                " parent_checkpoint_id, run_id, user_id, type, checkpoint, metadata, created_at)"
-                " VALUES (:t, :ns, :id, :parent, :run, :u, :k, :b, :m, :at)"
-                " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET"
-                " type = excluded.type, checkpoint = excluded.checkpoint,"
-                " metadata = excluded.metadata, run_id = excluded.run_id",
+        session = conf.get(SESSION_KEY, self.session_id)
+        if session is not None:
+            meta[SESSION_KEY] = validate.id_(SESSION_KEY, session)
+        step = []
+        if blobs:
+            step.append(Query(INSERT_BLOBS, many=blobs))
+        step.append(
+            Query(
+                UPSERT_CHECKPOINT,
                 {
                     "t": thread_id,
                     "ns": ns,
@@ -163,10 +221,12 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                     "u": owner,
                     "k": kind,
                     "b": data,
-                    "m": tx.json(meta),
-                    "at": tx.ts(utcnow()),
+                    "m": values.json(meta),
+                    "at": values.ts(utcnow()),
                 },
             )
+        )
+        yield step
         return _config(thread_id, ns, checkpoint["id"])
 
     def put_writes(
@@ -180,6 +240,16 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         (task, index): writing it again changes nothing; a special write (error, interrupt,
         scheduled, resume: LangGraph's `WRITES_IDX_MAP`) takes its fixed negative index and
         replaces the one stored, as LangGraph's own savers do."""
+        with self.store.write() as tx:
+            plans.run(tx, self._put_writes_plan(config, writes, task_id, task_path))
+
+    def _put_writes_plan(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> Plan[None]:
         conf = config["configurable"]
         keep: list[dict[str, Any]] = []
         replace: list[dict[str, Any]] = []
@@ -197,27 +267,26 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                 "b": data,
             }
             (replace if channel in WRITES_IDX_MAP else keep).append(row)
-        insert = (
-            f"INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
-            " task_path, channel, type, blob)"
-            " VALUES (:t, :ns, :id, :task, :idx, :path, :ch, :k, :b)"
-            " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) "
-        )
-        with self.store.write() as tx:
-            if keep:
-                tx.executemany(insert + "DO NOTHING", keep)
-            if replace:
-                tx.executemany(
-                    insert + "DO UPDATE SET task_path = excluded.task_path,"
-                    " channel = excluded.channel, type = excluded.type, blob = excluded.blob",
-                    replace,
-                )
+        step = []
+        if keep:
+            step.append(Query(INSERT_WRITES + "DO NOTHING", many=keep))
+        if replace:
+            step.append(Query(INSERT_WRITES + REPLACE_WRITE, many=replace))
+        if step:
+            yield step
 
     # --- reading ---------------------------------------------------------------------------
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint `config` names (its `checkpoint_id`), else the thread's latest in
         its namespace; None when there is none."""
+        with self.store.read() as tx:
+            return plans.run(tx, self._get_plan(tx, config))
+
+    def _get_plan(self, values: Values, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
+        # One step reads the checkpoint and its writes, the next its channel values: two
+        # round trips on PostgreSQL's async path (the blobs to read are named inside the
+        # checkpoint, which only Python can decode).
         conf = config["configurable"]
         params: dict[str, Any] = {
             "t": str(conf["thread_id"]),
@@ -227,11 +296,26 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         if checkpoint_id := get_checkpoint_id(config):
             sql += " AND checkpoint_id = :id"
             params["id"] = checkpoint_id
+            which = ":id"
         else:
             sql += " ORDER BY checkpoint_id DESC LIMIT 1"
-        with self.store.read() as tx:
-            row = tx.one(sql, params)
-            return None if row is None else self._tuple(tx, row)
+            which = (
+                f"(SELECT max(checkpoint_id) FROM {CHECKPOINTS}"
+                " WHERE thread_id = :t AND checkpoint_ns = :ns)"
+            )
+        found, writes = yield [
+            Query(sql, params, fetch=True),
+            Query(
+                SELECT_WRITES + f" AND checkpoint_id = {which}" + WRITES_ORDER, params, fetch=True
+            ),
+        ]
+        if not found:
+            return None
+        row = found[0]
+        if any(w["checkpoint_id"] != row["checkpoint_id"] for w in writes):
+            # A checkpoint was put between the two reads (async path, no shared snapshot).
+            return (yield from self._tuples_plan(values, found))[0]
+        return (yield from self._tuples_plan(values, found, [writes]))[0]
 
     def list(
         self,
@@ -244,6 +328,20 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         """Checkpoints, newest first: of `config`'s thread (and namespace and checkpoint, when
         it names them; every thread when None), whose metadata holds each `filter` key with
         that value, older than `before`'s checkpoint, at most `limit`."""
+        # Read in full inside the transaction: a generator holding it open across the
+        # caller's work would keep a snapshot (and on SQLite a WAL reader) alive.
+        with self.store.read() as tx:
+            found = plans.run(tx, self._list_plan(tx, config, filter, before, limit))
+        return iter(found)
+
+    def _list_plan(
+        self,
+        values: Values,
+        config: RunnableConfig | None,
+        filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Plan[list[CheckpointTuple]]:
         where: list[str] = []
         params: dict[str, Any] = {}
         if config is not None:
@@ -259,63 +357,86 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         if before is not None and (before_id := get_checkpoint_id(before)):
             where.append("checkpoint_id < :before")
             params["before"] = before_id
+        for i, (key, value) in enumerate((filter or {}).items()):
+            where.append(_metadata_equals(values, i, key, value, params))
         sql = f"SELECT * FROM {CHECKPOINTS}"
-        with self.store.read() as tx:
-            for i, (key, value) in enumerate((filter or {}).items()):
-                where.append(_metadata_equals(tx, i, key, value, params))
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY checkpoint_id DESC, thread_id, checkpoint_ns"
-            if limit is not None:
-                sql += " LIMIT :limit"
-                params["limit"] = max(int(limit), 0)
-            # Read in full inside the transaction: a generator holding it open across the
-            # caller's work would keep a snapshot (and on SQLite a WAL reader) alive.
-            found = [self._tuple(tx, row) for row in tx.all(sql, params)]
-        return iter(found)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY checkpoint_id DESC, thread_id, checkpoint_ns"
+        if limit is not None:
+            sql += " LIMIT :limit"
+            params["limit"] = max(int(limit), 0)
+        (rows,) = yield [Query(sql, params, fetch=True)]
+        return (yield from self._tuples_plan(values, rows))
 
-    def _tuple(self, tx: Tx, row: Row) -> CheckpointTuple:
-        thread_id, ns, checkpoint_id = row["thread_id"], row["checkpoint_ns"], row["checkpoint_id"]
-        stored: dict[str, Any] = self.serde.loads_typed((row["type"], bytes(row["checkpoint"])))
-        versions: ChannelVersions = stored.get("channel_versions", {})
-        stored["channel_values"] = self._channel_values(tx, thread_id, ns, versions)
-        writes = tx.all(
-            f"SELECT task_id, channel, type, blob FROM {WRITES} WHERE thread_id = :t"
-            " AND checkpoint_ns = :ns AND checkpoint_id = :id ORDER BY task_path, task_id, idx",
-            {"t": thread_id, "ns": ns, "id": checkpoint_id},
+    def _tuples_plan(
+        self, values: Values, rows: list[Row], writes: list[list[Row]] | None = None
+    ) -> Plan[list[CheckpointTuple]]:
+        """The tuples of checkpoint `rows`: one step reads every row's channel values (and
+        writes, unless given)."""
+        checkpoints = [
+            self.serde.loads_typed((row["type"], bytes(row["checkpoint"]))) for row in rows
+        ]
+        step = [
+            self._blobs_query(r["thread_id"], r["checkpoint_ns"], c.get("channel_versions", {}))
+            for r, c in zip(rows, checkpoints, strict=True)
+        ]
+        if writes is None:
+            step += [
+                Query(
+                    SELECT_WRITES + " AND checkpoint_id = :id" + WRITES_ORDER,
+                    {"t": r["thread_id"], "ns": r["checkpoint_ns"], "id": r["checkpoint_id"]},
+                    fetch=True,
+                )
+                for r in rows
+            ]
+        results = (yield step) if step else []
+        blobs, writes = results[: len(rows)], writes or results[len(rows) :]
+        return [
+            self._tuple(values, row, stored, blob_rows, write_rows)
+            for row, stored, blob_rows, write_rows in zip(
+                rows, checkpoints, blobs, writes, strict=True
+            )
+        ]
+
+    def _blobs_query(self, thread_id: str, ns: str, versions: ChannelVersions) -> Query:
+        params: dict[str, Any] = {"t": thread_id, "ns": ns}
+        pairs = []
+        for i, (channel, version) in enumerate(versions.items()):
+            params[f"c{i}"], params[f"v{i}"] = channel, str(version)
+            pairs.append(f"(channel = :c{i} AND version = :v{i})")
+        return Query(
+            f"SELECT channel, type, blob FROM {BLOBS} WHERE thread_id = :t"
+            f" AND checkpoint_ns = :ns AND ({' OR '.join(pairs) or 'FALSE'})",
+            params,
+            fetch=True,
         )
+
+    def _tuple(
+        self,
+        values: Values,
+        row: Row,
+        stored: dict[str, Any],
+        blobs: list[Row],
+        writes: list[Row],
+    ) -> CheckpointTuple:
+        thread_id, ns, checkpoint_id = row["thread_id"], row["checkpoint_ns"], row["checkpoint_id"]
+        stored["channel_values"] = {
+            b["channel"]: self.serde.loads_typed((b["type"], bytes(b["blob"])))
+            for b in blobs
+            if b["type"] != "empty"
+        }
         parent = row["parent_checkpoint_id"]
         return CheckpointTuple(
             config=_config(thread_id, ns, checkpoint_id),
             checkpoint=stored,  # type: ignore[arg-type]  # a Checkpoint, read back
-            metadata=tx.json_out(row["metadata"]),
+            metadata=values.json_out(row["metadata"]),
             parent_config=_config(thread_id, ns, parent) if parent else None,
             pending_writes=[
                 (w["task_id"], w["channel"], self.serde.loads_typed((w["type"], bytes(w["blob"]))))
                 for w in writes
             ],
         )
-
-    def _channel_values(
-        self, tx: Tx, thread_id: str, ns: str, versions: ChannelVersions
-    ) -> dict[str, Any]:
-        if not versions:
-            return {}
-        params: dict[str, Any] = {"t": thread_id, "ns": ns}
-        pairs = []
-        for i, (channel, version) in enumerate(versions.items()):
-            params[f"c{i}"], params[f"v{i}"] = channel, str(version)
-            pairs.append(f"(channel = :c{i} AND version = :v{i})")
-        rows = tx.all(
-            f"SELECT channel, type, blob FROM {BLOBS} WHERE thread_id = :t"
-            f" AND checkpoint_ns = :ns AND ({' OR '.join(pairs)})",
-            params,
-        )
-        return {
-            r["channel"]: self.serde.loads_typed((r["type"], bytes(r["blob"])))
-            for r in rows
-            if r["type"] != "empty"
-        }
 
     # --- deleting and copying ------------------------------------------------------------
 
@@ -438,15 +559,32 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             number = int(str(current).split(".")[0])
         return f"{number + 1:032}.{random.random():016}"
 
-    # --- async: the sync methods on the saver's threads ------------------------------------
+    def session_threads(self, session_id: str) -> list[str]:
+        """The threads with a checkpoint linked to the memvault session `session_id`."""
+        with self.store.read() as tx:
+            params: dict[str, Any] = {}
+            linked = _metadata_equals(tx, 0, SESSION_KEY, session_id, params)
+            rows = tx.all(
+                f"SELECT DISTINCT thread_id FROM {CHECKPOINTS} WHERE {linked} ORDER BY thread_id",
+                params,
+            )
+        return [str(r["thread_id"]) for r in rows]
+
+    # --- async -----------------------------------------------------------------------------
 
     async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
+    async def _plan(self, make: Callable[[Values], Plan[T]], *, write: bool) -> T:
+        """A plan natively async on PostgreSQL (given an AsyncVault), else on the threads."""
+        if self.avault is not None:
+            return await self.avault.run_plan(make, write=write)
+        return await self._run(functools.partial(plans.run_in, self.store, make, write=write))
+
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """`get_tuple`, off the event loop."""
-        return await self._run(self.get_tuple, config)
+        """`get_tuple`, awaited."""
+        return await self._plan(lambda v: self._get_plan(v, config), write=False)
 
     async def alist(
         self,
@@ -456,9 +594,9 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        """`list`, off the event loop."""
-        found = await self._run(
-            lambda: [*self.list(config, filter=filter, before=before, limit=limit)]
+        """`list`, awaited."""
+        found = await self._plan(
+            lambda v: self._list_plan(v, config, filter, before, limit), write=False
         )
         for item in found:
             yield item
@@ -470,8 +608,10 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """`put`, off the event loop."""
-        return await self._run(self.put, config, checkpoint, metadata, new_versions)
+        """`put`, awaited."""
+        return await self._plan(
+            lambda v: self._put_plan(v, config, checkpoint, metadata, new_versions), write=True
+        )
 
     async def aput_writes(
         self,
@@ -480,8 +620,10 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        """`put_writes`, off the event loop."""
-        await self._run(self.put_writes, config, writes, task_id, task_path)
+        """`put_writes`, awaited."""
+        await self._plan(
+            lambda v: self._put_writes_plan(config, writes, task_id, task_path), write=True
+        )
 
     async def adelete_thread(self, thread_id: str) -> None:
         """`delete_thread`, off the event loop."""
@@ -516,7 +658,7 @@ def _plain_json(metadata: CheckpointMetadata) -> dict[str, Any]:
     return plain
 
 
-def _metadata_equals(tx: Tx, i: int, key: str, value: Any, params: dict[str, Any]) -> str:
+def _metadata_equals(tx: Values, i: int, key: str, value: Any, params: dict[str, Any]) -> str:
     """SQL: the metadata's `key` holds `value` (as JSON compares them: 1 and 1.0 alike)."""
     params[f"fk{i}"] = key
     if tx.engine == "sqlite":

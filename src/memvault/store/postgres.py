@@ -121,7 +121,33 @@ class _TimeOrText(TimestamptzLoader):
             return UnreadableTime(bytes(data).decode())
 
 
-class PostgresTx(Tx):
+class PostgresValues:
+    """How PostgreSQL takes and gives values: shared by the sync `PostgresTx` and the async
+    `memvault.store.apostgres.AsyncPostgresTx`."""
+
+    engine = "postgresql"
+
+    def ts(self, value: datetime | None) -> Any:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @staticmethod
+    def ts_out(value: Any) -> datetime | None:
+        if value is None:
+            return None
+        result: datetime = value.astimezone(UTC)
+        return result
+
+    def json(self, value: Any) -> Any:
+        return Jsonb(value)
+
+    @staticmethod
+    def json_out(value: Any) -> Any:
+        return value
+
+
+class PostgresTx(PostgresValues, Tx):
     engine = "postgresql"
 
     def __init__(self, conn: psycopg.Connection[Any], writable: bool) -> None:
@@ -142,21 +168,6 @@ class PostgresTx(Tx):
         except psycopg.Error as exc:
             raise translate(exc, sql) from exc
 
-    def ts(self, value: datetime | None) -> Any:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-    @staticmethod
-    def ts_out(value: Any) -> datetime | None:
-        if value is None:
-            return None
-        result: datetime = value.astimezone(UTC)
-        return result
-
-    def json(self, value: Any) -> Any:
-        return Jsonb(value)
-
     @contextmanager
     def _savepoint(self, name: str) -> Iterator[None]:
         # psycopg's own nested transaction, so that its view of the connection's state stays
@@ -166,10 +177,6 @@ class PostgresTx(Tx):
                 yield
         except psycopg.Error as exc:
             raise translate(exc) from exc
-
-    @staticmethod
-    def json_out(value: Any) -> Any:
-        return value
 
     for_update = " FOR UPDATE"
 
