@@ -171,3 +171,30 @@ def test_checkpoints_travel_with_memvault_transfer(tmp_path: Path, vault_url: st
     with memvault.open(vault_url) as vault, _saver(vault) as saver:
         after = [(t.config, t.checkpoint, t.metadata, t.pending_writes) for t in saver.list(None)]
     assert after == before
+
+
+def test_a_thread_linked_to_a_session_is_found_by_it(graph_vault: memvault.Vault) -> None:
+    user = graph_vault.users.create("sessioned")
+    session = graph_vault.sessions.create(user.id)
+    other = graph_vault.sessions.create(user.id)
+    saver = _saver(graph_vault, user_id=user.id, session_id=session.id)
+    try:
+        _put(saver, "t-linked", 1)
+        _put(saver, "t-linked", 2)
+        # A call's configurable overrides the saver's session.
+        cp = _checkpoint(3, {"messages": ["m3"]})
+        conf = {"thread_id": "t-other", "checkpoint_ns": "", "memvault_session_id": other.id}
+        saver.put({"configurable": conf}, cp, {"step": 3}, cp["channel_versions"])
+        _saver(graph_vault).put(  # no session at all
+            {"configurable": {"thread_id": "t-none", "checkpoint_ns": ""}}, cp, {}, {}
+        )
+        assert saver.session_threads(session.id) == ["t-linked"]
+        assert saver.session_threads(other.id) == ["t-other"]
+        got = saver.get_tuple({"configurable": {"thread_id": "t-linked", "checkpoint_ns": ""}})
+        assert got.metadata["memvault_session_id"] == session.id
+        listed = list(saver.list(None, filter={"memvault_session_id": session.id}))
+        assert {t.config["configurable"]["thread_id"] for t in listed} == {"t-linked"}
+        with pytest.raises(memvault.errors.InvalidInput, match="session_id"):
+            _saver(graph_vault, session_id="not an id\x00")
+    finally:
+        saver.close()

@@ -14,6 +14,7 @@ connection from memvault's pool, so the event loop never waits on the database.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import functools
 import json
 import random
@@ -341,7 +342,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         filter: dict[str, Any] | None,
         before: RunnableConfig | None,
         limit: int | None,
-    ) -> Plan[list[CheckpointTuple]]:
+    ) -> Plan[builtins.list[CheckpointTuple]]:
         where: list[str] = []
         params: dict[str, Any] = {}
         if config is not None:
@@ -370,8 +371,11 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         return (yield from self._tuples_plan(values, rows))
 
     def _tuples_plan(
-        self, values: Values, rows: list[Row], writes: list[list[Row]] | None = None
-    ) -> Plan[list[CheckpointTuple]]:
+        self,
+        values: Values,
+        rows: builtins.list[Row],
+        writes: builtins.list[builtins.list[Row]] | None = None,
+    ) -> Plan[builtins.list[CheckpointTuple]]:
         """The tuples of checkpoint `rows`: one step reads every row's channel values (and
         writes, unless given)."""
         checkpoints = [
@@ -417,8 +421,8 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         values: Values,
         row: Row,
         stored: dict[str, Any],
-        blobs: list[Row],
-        writes: list[Row],
+        blobs: builtins.list[Row],
+        writes: builtins.list[Row],
     ) -> CheckpointTuple:
         thread_id, ns, checkpoint_id = row["thread_id"], row["checkpoint_ns"], row["checkpoint_id"]
         stored["channel_values"] = {
@@ -559,7 +563,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             number = int(str(current).split(".")[0])
         return f"{number + 1:032}.{random.random():016}"
 
-    def session_threads(self, session_id: str) -> list[str]:
+    def session_threads(self, session_id: str) -> builtins.list[str]:
         """The threads with a checkpoint linked to the memvault session `session_id`."""
         with self.store.read() as tx:
             params: dict[str, Any] = {}
