@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import memvault
-from memvault import NotFound
+from memvault import ANY, NotFound
 from memvault.compat.mem0 import AsyncMemory, Memory, MemoryNotFound
 from memvault.embed.base import HashingEmbedder
 
@@ -180,3 +180,33 @@ def test_async_memory_awaits_the_same_calls(vault_url: str) -> None:
             assert (await mem.get_all(filters={"user_id": "bob"})) == {"results": []}
 
     asyncio.run(run())
+
+
+def test_async_memory_has_memorys_calls_awaited_with_the_same_signatures() -> None:
+    import inspect
+
+    from memvault.compat.mem0 import AWAITED, NOT_AWAITED
+
+    public = {n for n, v in vars(Memory).items() if inspect.isfunction(v) and n[0] != "_"}
+    assert set(AWAITED) == public - NOT_AWAITED
+    assert {"add", "search", "get_all", "update", "delete", "history", "reset"} <= set(AWAITED)
+    for name in AWAITED:
+        mine = getattr(AsyncMemory, name)
+        assert inspect.iscoroutinefunction(mine), name
+        assert inspect.signature(mine) == inspect.signature(getattr(Memory, name)), name
+
+
+def test_async_memory_shares_an_async_vaults_pool(vault_url: str) -> None:
+    import memvault.aio
+
+    async def run() -> list[str]:
+        async with memvault.aio.open(vault_url, embedder=HashingEmbedder(64)) as avault:
+            mem = AsyncMemory(avault)
+            assert mem.aio is avault and mem.vault is avault.sync
+            await mem.add("Likes tea", user_id="alice", infer=False)
+            mine = await avault.memories.list(ANY, limit=10)
+            mem.close()  # leaves the shared vault open
+            assert await avault.memories.count(ANY) == 1
+            return [m.content for m in mine]
+
+    assert asyncio.run(run()) == ["Likes tea"]

@@ -55,8 +55,10 @@ class AsyncVault:
     """An open memvault store for asyncio code: `vault.memories`, `vault.sessions`, … with
     the sync `Vault`'s methods, signatures and records, each a coroutine function.
 
-    Open it with `memvault.aio.open(url)` (`async with` or `await`). `sync` is the
-    underlying `Vault`, `workers` the size of the thread pool the calls run on."""
+    Open it with `memvault.aio.open(url)` (`async with` or `await`), or wrap an open `Vault`
+    (`AsyncVault(vault)`: thread pool only, no async pool; `close_vault=False` leaves the
+    vault open when this closes). `sync` is the underlying `Vault`, `workers` the size of
+    the thread pool the calls run on."""
 
     users: AsyncDomain
     projects: AsyncDomain
@@ -76,9 +78,10 @@ class AsyncVault:
     search: AsyncDomain
     embeddings: AsyncDomain
 
-    def __init__(self, vault: Vault, *, workers: int = 4) -> None:
+    def __init__(self, vault: Vault, *, workers: int = 4, close_vault: bool = True) -> None:
         self.sync = vault
         self.workers = workers
+        self._close_vault = close_vault
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="memvault-aio")
         self._run = runner(self._executor)
         self.astore: AsyncPostgresStore | None = None
@@ -137,11 +140,14 @@ class AsyncVault:
         """Close the async pool, the thread pool and the vault."""
         if self.astore is not None:
             await self.astore.close()
-        await asyncio.get_running_loop().run_in_executor(None, self._close_sync)
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
 
-    def _close_sync(self) -> None:
+    def close(self) -> None:
+        """Close from sync code: the thread pool and the vault (an async pool needs
+        `aclose`)."""
         self._executor.shutdown(wait=True)
-        self.sync.close()
+        if self._close_vault:
+            self.sync.close()
 
     async def __aenter__(self) -> AsyncVault:
         return self

@@ -52,15 +52,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
+import inspect
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import memvault
+from memvault.aio import AsyncVault
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Memory as StoredMemory
@@ -497,122 +500,47 @@ class Memory:
 class AsyncMemory:
     """mem0's `AsyncMemory`: the same calls as `Memory`, awaited.
 
-    For now each call runs the synchronous `Memory` in a worker thread (`asyncio.to_thread`):
-    it does not block the event loop, but it is not natively asynchronous I/O, and calls run
-    no faster than `Memory`'s. Same parameters as `Memory`."""
+    Its methods are derived from `Memory`'s (same names, signatures and docstrings; a test
+    keeps them equal) and run on a `memvault.aio.AsyncVault`'s bounded thread pool: each
+    call embeds text (CPU work, best off the loop) and makes a few vault calls, so it is one
+    thread hop, and the event loop never waits. `vault`: a URL, a `Vault`, or an
+    `AsyncVault` whose pool to share; `workers`: the pool's threads when this makes one.
+    Other parameters as `Memory`'s."""
 
     def __init__(
         self,
-        vault: Vault | str | None = None,
+        vault: Vault | AsyncVault | str | None = None,
         *,
         extractor: Extractor | None = None,
         embedder: Any = None,
         kind: str = "fact",
+        workers: int = 4,
     ) -> None:
-        self.sync = Memory(vault, extractor=extractor, embedder=embedder, kind=kind)
+        shared = vault if isinstance(vault, AsyncVault) else None
+        where = vault.sync if isinstance(vault, AsyncVault) else vault
+        sync = Memory(where, extractor=extractor, embedder=embedder, kind=kind)
+        self._attach(sync, shared, workers)
+
+    def _attach(self, sync: Memory, shared: AsyncVault | None, workers: int) -> None:
+        self.sync = sync
+        self._owns_aio = shared is None
+        self.aio = shared or AsyncVault(sync.vault, workers=workers, close_vault=False)
 
     @classmethod
     def from_config(cls, config_dict: Mapping[str, Any]) -> AsyncMemory:
         """An AsyncMemory from a dict (see `Memory.from_config`)."""
         memory = cls.__new__(cls)
-        memory.sync = Memory.from_config(config_dict)
+        memory._attach(Memory.from_config(config_dict), None, 4)
         return memory
 
     @property
     def vault(self) -> Vault:
         return self.sync.vault
 
-    async def add(
-        self,
-        messages: str | dict[str, Any] | list[dict[str, Any]],
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        timestamp: Any = None,
-        expiration_date: Any = None,
-        infer: bool = True,
-        memory_type: str | None = None,
-        prompt: str | None = None,
-    ) -> dict[str, Any]:
-        """See `Memory.add`."""
-        return await asyncio.to_thread(
-            self.sync.add, messages, user_id=user_id, agent_id=agent_id, run_id=run_id,
-            metadata=metadata, timestamp=timestamp, expiration_date=expiration_date,
-            infer=infer, memory_type=memory_type, prompt=prompt,
-        )  # fmt: skip
-
-    async def get(self, memory_id: str) -> dict[str, Any] | None:
-        """See `Memory.get`."""
-        return await asyncio.to_thread(self.sync.get, memory_id)
-
-    async def get_all(
-        self,
-        *,
-        filters: dict[str, Any] | None = None,
-        top_k: int = 20,
-        show_expired: bool = False,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """See `Memory.get_all`."""
-        return await asyncio.to_thread(
-            self.sync.get_all, filters=filters, top_k=top_k, show_expired=show_expired, **kwargs
-        )
-
-    async def search(
-        self,
-        query: str,
-        *,
-        top_k: int = 20,
-        filters: dict[str, Any] | None = None,
-        threshold: float | None = 0.1,
-        rerank: bool = False,
-        explain: bool = False,
-        reference_date: Any = None,
-        show_expired: bool = False,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """See `Memory.search`."""
-        return await asyncio.to_thread(
-            self.sync.search, query, top_k=top_k, filters=filters, threshold=threshold,
-            rerank=rerank, explain=explain, reference_date=reference_date,
-            show_expired=show_expired, **kwargs,
-        )  # fmt: skip
-
-    async def update(
-        self,
-        memory_id: str,
-        text: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        expiration_date: Any = _UNSET,
-        data: str | None = None,
-    ) -> dict[str, Any]:
-        """See `Memory.update`."""
-        return await asyncio.to_thread(
-            self.sync.update, memory_id, text, metadata, expiration_date, data
-        )
-
-    async def delete(self, memory_id: str) -> dict[str, Any]:
-        """See `Memory.delete`."""
-        return await asyncio.to_thread(self.sync.delete, memory_id)
-
-    async def delete_all(
-        self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
-    ) -> dict[str, Any]:
-        """See `Memory.delete_all`."""
-        return await asyncio.to_thread(self.sync.delete_all, user_id, agent_id, run_id)
-
-    async def history(self, memory_id: str) -> list[dict[str, Any]]:
-        """See `Memory.history`."""
-        return await asyncio.to_thread(self.sync.history, memory_id)
-
-    async def reset(self) -> None:
-        """See `Memory.reset`."""
-        await asyncio.to_thread(self.sync.reset)
-
     def close(self) -> None:
-        """See `Memory.close`."""
+        """See `Memory.close`; stops the thread pool this AsyncMemory made."""
+        if self._owns_aio:
+            self.aio.close()
         self.sync.close()
 
     async def __aenter__(self) -> AsyncMemory:
@@ -624,11 +552,42 @@ class AsyncMemory:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        # Not on the pool `close` shuts down: a thread of its own.
+        await asyncio.to_thread(self.close)
 
     async def chat(self, query: str) -> Any:
         """Not implemented, as in mem0."""
         raise NotImplementedError("Chat function not implemented yet.")
+
+    if TYPE_CHECKING:  # the awaited methods below are made from Memory's
+
+        def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]: ...
+
+
+# `Memory`'s calls that `AsyncMemory` awaits: every public method but these.
+NOT_AWAITED: Final = frozenset({"close", "chat", "from_config"})
+
+
+def _awaited(name: str) -> Callable[..., Awaitable[Any]]:
+    method = getattr(Memory, name)
+
+    @functools.wraps(method)
+    async def call(self: AsyncMemory, *args: Any, **kwargs: Any) -> Any:
+        return await self.aio.run(getattr(self.sync, name), *args, **kwargs)
+
+    call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    return call
+
+
+AWAITED: Final = tuple(
+    sorted(
+        n
+        for n, v in vars(Memory).items()
+        if inspect.isfunction(v) and not n.startswith("_") and n not in NOT_AWAITED
+    )
+)
+for _name in AWAITED:
+    setattr(AsyncMemory, _name, _awaited(_name))
 
 
 # -- shapes ----------------------------------------------------------------------------------
