@@ -11,7 +11,7 @@ import memvault
 import memvault.aio
 from memvault.errors import NotFound
 from memvault.records import Memory
-from memvault.store.plan import Plan, Query, Values
+from memvault.store.plan import Final, Plan, Query, Values
 
 
 def test_the_domains_return_the_sync_records_and_errors(vault_url: str, engine: str) -> None:
@@ -62,18 +62,23 @@ def test_a_plan_gives_the_same_answer_async_and_sync(vault_url: str) -> None:
     assert asyncio.run(scenario()) == (3, 3)
 
 
-def test_a_failed_write_plan_stores_nothing(vault_url: str) -> None:
-    def insert_then_fail(values: Values, user_id: str) -> Plan[None]:
-        yield [
-            Query("UPDATE users SET display_name = 'changed' WHERE id = :u", {"u": user_id}),
-            Query("INSERT INTO users (id) VALUES (:u)", {"u": user_id}),  # duplicate key
-        ]
+@pytest.mark.parametrize("final", [True, False], ids=["one-pipeline", "transaction"])
+def test_a_failed_write_plan_stores_nothing(vault_url: str, final: bool) -> None:
+    def change_then_fail(values: Values, user_id: str) -> Plan[None]:
+        change = Query("UPDATE users SET display_name = 'changed' WHERE id = :u", {"u": user_id})
+        duplicate = Query("INSERT INTO users (id, handle) VALUES (:u, 'x')", {"u": user_id})
+        if final:  # one atomic pipeline
+            yield Final([change, duplicate])
+        else:  # two steps in a transaction
+            _, rows = yield [change, Query("SELECT 1 AS one", fetch=True)]
+            assert rows[0]["one"] == 1
+            yield [duplicate]
 
     async def scenario() -> str | None:
         async with memvault.aio.open(vault_url) as vault:
             user = await vault.users.create("dave-aio", display_name="Dave")
             with pytest.raises(memvault.errors.MemvaultError):
-                await vault.run_plan(lambda v: insert_then_fail(v, user.id), write=True)
+                await vault.run_plan(lambda v: change_then_fail(v, user.id), write=True)
             return (await vault.users.get(user.id)).display_name
 
     assert asyncio.run(scenario()) == "Dave"

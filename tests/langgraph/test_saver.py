@@ -198,3 +198,42 @@ def test_a_thread_linked_to_a_session_is_found_by_it(graph_vault: memvault.Vault
             _saver(graph_vault, session_id="not an id\x00")
     finally:
         saver.close()
+
+
+def test_a_savers_hint_of_its_last_put_never_hides_another_savers_checkpoint(
+    graph_vault: memvault.Vault,
+) -> None:
+    """`aget_tuple` reads the channel values a saver's own last put named in the same round
+    trip as the checkpoint; what another saver (process) put since must still win."""
+    import asyncio
+
+    import memvault.aio
+    from memvault.langgraph import MemvaultSaver
+
+    async def scenario() -> list[Any]:
+        async with memvault.aio.open(graph_vault.url) as avault:
+            mine, theirs = MemvaultSaver(avault), MemvaultSaver(graph_vault)
+            latest = {"configurable": {"thread_id": "hinted", "checkpoint_ns": ""}}
+            seen = []
+            try:
+                cp1 = _checkpoint(1, {"messages": ["mine"]})
+                await mine.aput(latest, cp1, {}, cp1["channel_versions"])
+                seen.append(await mine.aget_tuple(latest))
+                cp2 = _checkpoint(2, {"messages": ["theirs"]})
+                theirs.put(latest, cp2, {}, cp2["channel_versions"])
+                seen.append(await mine.aget_tuple(latest))
+                # The same checkpoint id put again by the other saver, naming new versions.
+                again = _checkpoint(1, {"messages": ["rewritten"]})
+                again["channel_versions"] = {"messages": f"{7:032}.0"}
+                theirs.put(latest, again, {}, again["channel_versions"])
+                by_id = {"configurable": {**latest["configurable"], "checkpoint_id": cp1["id"]}}
+                seen.append(await mine.aget_tuple(by_id))
+            finally:
+                mine.close()
+                theirs.close()
+            return seen
+
+    first, second, third = asyncio.run(scenario())
+    assert first.checkpoint["channel_values"] == {"messages": ["mine"]}
+    assert second.checkpoint["channel_values"] == {"messages": ["theirs"]}
+    assert third.checkpoint["channel_values"] == {"messages": ["rewritten"]}

@@ -130,8 +130,7 @@ class AsyncVault:
         thread pool on SQLite."""
         if self.astore is not None:
             if write:
-                async with self.astore.write() as atx:
-                    return await atx.run(make(atx))
+                return await self.astore.run_write(make(self.astore.values))
             async with self.astore.read() as atx:
                 return await atx.run(make(atx))
         return await self.run(plans.run_in, self.sync.store, make, write=write)

@@ -18,7 +18,7 @@ import builtins
 import functools
 import json
 import random
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -40,7 +40,7 @@ from memvault.clock import utcnow
 from memvault.errors import InvalidInput
 from memvault.store import plan as plans
 from memvault.store.base import Row, Tx
-from memvault.store.plan import Plan, Query, Values
+from memvault.store.plan import Final, Plan, Query, Values
 
 if TYPE_CHECKING:
     from memvault.aio import AsyncVault
@@ -86,6 +86,7 @@ SELECT_WRITES = (
     " WHERE thread_id = :t AND checkpoint_ns = :ns"
 )
 WRITES_ORDER = " ORDER BY task_path, task_id, idx"
+LATEST_HINTS = 4096  # threads whose latest checkpoint a saver remembers (see `_get_plan`)
 
 
 class MemvaultSaver(BaseCheckpointSaver[str]):
@@ -131,6 +132,8 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         self.user_id = user_id
         self.session_id = session_id
         self._owns_vault = False
+        # (thread, namespace) -> (checkpoint id, its channel versions) this saver last put.
+        self._latest: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="memvault-lg")
 
     @classmethod
@@ -207,7 +210,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         session = conf.get(SESSION_KEY, self.session_id)
         if session is not None:
             meta[SESSION_KEY] = validate.id_(SESSION_KEY, session)
-        step = []
+        step = Final()
         if blobs:
             step.append(Query(INSERT_BLOBS, many=blobs))
         step.append(
@@ -228,6 +231,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             )
         )
         yield step
+        self._remember(thread_id, ns, checkpoint["id"], checkpoint.get("channel_versions", {}))
         return _config(thread_id, ns, checkpoint["id"])
 
     def put_writes(
@@ -268,7 +272,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                 "b": data,
             }
             (replace if channel in WRITES_IDX_MAP else keep).append(row)
-        step = []
+        step = Final()
         if keep:
             step.append(Query(INSERT_WRITES + "DO NOTHING", many=keep))
         if replace:
@@ -285,38 +289,55 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             return plans.run(tx, self._get_plan(tx, config))
 
     def _get_plan(self, values: Values, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
-        # One step reads the checkpoint and its writes, the next its channel values: two
-        # round trips on PostgreSQL's async path (the blobs to read are named inside the
-        # checkpoint, which only Python can decode).
+        # One step reads the checkpoint and its writes — and, when this saver put the
+        # thread's latest checkpoint, the channel values that checkpoint named then; if the
+        # row read back names the same versions (verified, never assumed), that is the whole
+        # read: one round trip on PostgreSQL's async path. Otherwise a second step reads the
+        # channel values the checkpoint names (only Python can decode it).
         conf = config["configurable"]
-        params: dict[str, Any] = {
-            "t": str(conf["thread_id"]),
-            "ns": str(conf.get("checkpoint_ns", "")),
-        }
+        thread_id, ns = str(conf["thread_id"]), str(conf.get("checkpoint_ns", ""))
+        params: dict[str, Any] = {"t": thread_id, "ns": ns}
         sql = f"SELECT * FROM {CHECKPOINTS} WHERE thread_id = :t AND checkpoint_ns = :ns"
+        guess = self._latest.get((thread_id, ns))
         if checkpoint_id := get_checkpoint_id(config):
             sql += " AND checkpoint_id = :id"
             params["id"] = checkpoint_id
             which = ":id"
+            if guess is not None and guess[0] != checkpoint_id:
+                guess = None
         else:
             sql += " ORDER BY checkpoint_id DESC LIMIT 1"
             which = (
                 f"(SELECT max(checkpoint_id) FROM {CHECKPOINTS}"
                 " WHERE thread_id = :t AND checkpoint_ns = :ns)"
             )
-        found, writes = yield [
+        step = [
             Query(sql, params, fetch=True),
             Query(
                 SELECT_WRITES + f" AND checkpoint_id = {which}" + WRITES_ORDER, params, fetch=True
             ),
         ]
+        if guess is not None:
+            step.append(self._blobs_query(thread_id, ns, guess[1]))
+        found, writes, *guessed = yield step
         if not found:
             return None
         row = found[0]
         if any(w["checkpoint_id"] != row["checkpoint_id"] for w in writes):
             # A checkpoint was put between the two reads (async path, no shared snapshot).
             return (yield from self._tuples_plan(values, found))[0]
+        if guess is not None and guess[0] == row["checkpoint_id"]:
+            stored = self.serde.loads_typed((row["type"], bytes(row["checkpoint"])))
+            if _versions(stored.get("channel_versions", {})) == guess[1]:
+                return self._tuple(values, row, stored, guessed[0], writes)
         return (yield from self._tuples_plan(values, found, [writes]))[0]
+
+    def _remember(self, thread_id: str, ns: str, checkpoint_id: str, versions: Any) -> None:
+        """Note the checkpoint this saver just put as its thread's latest (a hint for
+        `_get_plan`, checked against what is read)."""
+        if len(self._latest) >= LATEST_HINTS:
+            self._latest.pop(next(iter(self._latest)))
+        self._latest[(thread_id, ns)] = (checkpoint_id, _versions(versions))
 
     def list(
         self,
@@ -403,7 +424,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             )
         ]
 
-    def _blobs_query(self, thread_id: str, ns: str, versions: ChannelVersions) -> Query:
+    def _blobs_query(self, thread_id: str, ns: str, versions: Mapping[str, Any]) -> Query:
         params: dict[str, Any] = {"t": thread_id, "ns": ns}
         pairs = []
         for i, (channel, version) in enumerate(versions.items()):
@@ -654,6 +675,10 @@ def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
             "checkpoint_id": checkpoint_id,
         }
     }
+
+
+def _versions(versions: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in versions.items()}
 
 
 def _plain_json(metadata: CheckpointMetadata) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from memvault.errors import StoreBusy, StoreError
 from memvault.store.base import Location, Row
-from memvault.store.plan import Plan, Query, Results, Step
+from memvault.store.plan import Final, Plan, Query, Results, Step
 from memvault.store.postgres import PostgresValues, to_pyformat, translate
 
 T = TypeVar("T")
@@ -31,10 +31,11 @@ class AsyncPostgresTx(PostgresValues):
         self.conn = conn
         self.writable = writable
 
-    async def run(self, plan: Plan[T]) -> T:
-        """Drive `plan`: each step in one pipeline (one round trip)."""
+    async def run(self, plan: Plan[T], step: Step | None = None) -> T:
+        """Drive `plan` (whose first step is `step` when already taken): each step in one
+        pipeline (one round trip)."""
         try:
-            step = next(plan)
+            step = next(plan) if step is None else step
             while True:
                 results = await self._step(step)
                 step = plan.send(results)
@@ -42,8 +43,8 @@ class AsyncPostgresTx(PostgresValues):
             result: T = done.value
             return result
 
-    async def _step(self, step: Step) -> Results:
-        if len(step) == 1 and step[0].many is None:
+    async def _step(self, step: Step, *, pipeline: bool = False) -> Results:
+        if len(step) == 1 and step[0].many is None and not pipeline:
             return [await self._one(step[0])]
         try:
             async with self.conn.pipeline():
@@ -82,6 +83,7 @@ class AsyncPostgresStore:
 
     def __init__(self, location: Location, *, max_size: int = 10, timeout: float = 10.0) -> None:
         self.location = location
+        self.values = PostgresValues()  # what plans build their parameters with
         self._pid = os.getpid()
         self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             location.conninfo or "",
@@ -101,13 +103,24 @@ class AsyncPostgresStore:
         """Close every connection."""
         await self.pool.close()
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncPostgresTx]:
-        """A write transaction; its BEGIN and COMMIT are pipelined with the steps."""
+    async def run_write(self, plan: Plan[T]) -> T:
+        """Run a write plan atomically: a `Final` first step as one pipeline (PostgreSQL runs
+        the statements before a pipeline's sync as one implicit transaction: one round
+        trip), any other plan in a transaction (each step one pipelined round trip)."""
+        step = next(plan)
         async with self._connection() as conn:
+            tx = AsyncPostgresTx(conn, writable=True)
+            if isinstance(step, Final):
+                results = await tx._step(step, pipeline=True)
+                try:
+                    plan.send(results)
+                except StopIteration as done:
+                    result: T = done.value
+                    return result
+                raise StoreError("a plan yielded a step after its Final one")
             try:
-                async with conn.pipeline(), conn.transaction():
-                    yield AsyncPostgresTx(conn, writable=True)
+                async with conn.transaction():
+                    return await tx.run(plan, step)
             except psycopg.Error as exc:
                 raise translate(exc) from exc
 

@@ -10,9 +10,13 @@ for the others) before it yields the next one; its return value is the plan's re
         return int(rows[0]["n"])
 
 `run(tx, plan)` drives it on a sync `Tx` (one query after another, inside the caller's
-transaction); `memvault.store.apostgres.AsyncPostgresTx.run` drives the same generator on
+transaction); `memvault.store.apostgres.AsyncPostgresStore` drives the same generator on
 psycopg's async connection, sending each step's queries in one pipeline (one round trip).
 The logic — SQL, parameters, decoding — exists once; only the two small drivers know I/O.
+
+A write plan whose first step is its only one says so by yielding `Final([...])`: the
+async driver then sends it as one pipeline that PostgreSQL runs as one implicit
+transaction (all or nothing), without a BEGIN and a COMMIT round trip of its own.
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ class Query:
 
 
 Step = list[Query]
+
+
+class Final(list[Query]):
+    """A step after which the plan yields no other: it may run as one atomic pipeline."""
+
 Results = list[list[Row]]
 Plan = Generator[Step, Results, T]
 
