@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import header  # noqa: E402
+from _common import header
 
 STEPS = 100
 
 
 def _payload(step: int) -> dict[str, Any]:
-    text = ("step %d: the assistant considered the request and wrote a note. " % step) * 40
+    text = f"step {step}: the assistant considered the request and wrote a note. " * 40
     return {
         "messages": [
             {"role": "user", "content": text[:1500]},
