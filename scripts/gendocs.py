@@ -58,6 +58,12 @@ NOT_DOMAINS = frozenset({"store"})
 HELP_WIDTH = 80  # click's default: the text `TYPER_USE_RICH=0 memvault … --help` prints
 # Adapter pages: page -> (module, public classes, one line on what the page holds).
 ADAPTERS = {
+    "aio": (
+        "memvault.aio",
+        ("AsyncVault",),
+        "asyncio: `memvault.aio.open(url)` gives an `AsyncVault` whose domains are the ones on "
+        "these pages, every method awaited (see the module's docstring for how calls run).",
+    ),
     "langgraph": (
         "memvault.langgraph",
         ("MemvaultSaver",),
