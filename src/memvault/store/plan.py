@@ -48,6 +48,7 @@ Step = list[Query]
 class Final(list[Query]):
     """A step after which the plan yields no other: it may run as one atomic pipeline."""
 
+
 Results = list[list[Row]]
 Plan = Generator[Step, Results, T]
 
