@@ -1,7 +1,8 @@
 """Retention: per-entity policies (`retention_policies`) and `prune`, with a dry run.
 
 A policy names an entity and one or two limits: `max_age_days` (rows older than that go) and
-`keep_last` (only the newest N rows of each owner stay — of each trait for trait changes).
+`keep_last` (only the newest N rows of each owner stay — of each trait for trait changes, of
+each LangGraph thread and namespace for `graph_checkpoints`).
 With both, a row goes when it breaks either limit. `prune` applies every policy in one write
 transaction and reports the rows removed per entity; `dry_run` counts without deleting.
 """
@@ -19,14 +20,18 @@ from memvault.records import PruneReport, RetentionPolicy
 from memvault.store.base import Tx
 from memvault.store.rows import columns, row_decoder
 
-# entity → (time column, keep_last partition column)
+# entity → (time column, keep_last partition columns)
 ENTITIES: dict[str, tuple[str, str]] = {
     "actions": ("created_at", "user_id"),
     "emotion_events": ("occurred_at", "user_id"),
     "agent_messages": ("created_at", "user_id"),
     "requests": ("created_at", "user_id"),  # with their task lists and subtasks
     "trait_changes": ("changed_at", "trait_id"),
+    # LangGraph checkpoints (memvault.langgraph), with their pending writes; see `_after`.
+    "graph_checkpoints": ("created_at", "thread_id, checkpoint_ns"),
 }
+# The key of an entity's rows, where it is not `id`.
+KEYS: dict[str, str] = {"graph_checkpoints": "thread_id, checkpoint_ns, checkpoint_id"}
 POLICY_COLUMNS = columns(RetentionPolicy)
 
 
@@ -37,18 +42,39 @@ def doomed_sql(policy: RetentionPolicy, params: dict[str, Any], tx: Tx, now: dat
     """A SELECT of the ids `policy` removes."""
     table = policy.entity
     column, partition = ENTITIES[table]
+    key = KEYS.get(table, "id")
+    last = key.rsplit(", ", 1)[-1]
     parts = []
     if policy.max_age_days is not None:
         params[f"{table}_cutoff"] = tx.ts(now - timedelta(days=policy.max_age_days))
-        parts.append(f"SELECT id FROM {table} WHERE {column} < :{table}_cutoff")
+        parts.append(f"SELECT {key} FROM {table} WHERE {column} < :{table}_cutoff")
     if policy.keep_last is not None:
         params[f"{table}_keep"] = policy.keep_last
         parts.append(
-            f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {partition} "
-            f"ORDER BY {column} DESC, id DESC) AS rn FROM {table}) AS ranked "
+            f"SELECT {key} FROM (SELECT {key}, ROW_NUMBER() OVER (PARTITION BY {partition} "
+            f"ORDER BY {column} DESC, {last} DESC) AS rn FROM {table}) AS ranked "
             f"WHERE rn > :{table}_keep"
         )
     return " UNION ".join(parts)
+
+
+def _after(tx: Tx, entity: str) -> None:
+    """What goes with an entity's pruned rows, where no foreign key cascades: a checkpoint's
+    pending writes, and the channel values of a thread with no checkpoint left. (A thread
+    that keeps checkpoints keeps its channel values: which ones the survivors still name is
+    written inside them, in LangGraph's encoding; `MemvaultSaver.prune` reclaims those.)"""
+    if entity != "graph_checkpoints":
+        return
+    same_checkpoint = "AND c.checkpoint_id = graph_checkpoint_writes.checkpoint_id"
+    for table, also in (
+        ("graph_checkpoint_writes", same_checkpoint),
+        ("graph_checkpoint_blobs", ""),
+    ):
+        tx.execute(
+            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM graph_checkpoints c"
+            f" WHERE c.thread_id = {table}.thread_id AND c.checkpoint_ns = {table}.checkpoint_ns"
+            f" {also})"
+        )
 
 
 class Retention(Domain):
@@ -126,8 +152,12 @@ class Retention(Domain):
                         tx.scalar(f"SELECT COUNT(*) FROM ({doomed}) AS doomed", params)
                     )
                 else:
-                    cur = tx.execute(f"DELETE FROM {policy.entity} WHERE id IN ({doomed})", params)
+                    key = KEYS.get(policy.entity, "id")
+                    cur = tx.execute(
+                        f"DELETE FROM {policy.entity} WHERE ({key}) IN ({doomed})", params
+                    )
                     removed[policy.entity] = int(cur.rowcount)
+                    _after(tx, policy.entity)
             if not dry_run and any(removed.values()):
                 self._emit(tx, "retention.pruned", None, {}, {"removed": dict(removed)})
         return PruneReport(dry_run, at, removed, policies)

@@ -237,3 +237,47 @@ def test_a_savers_hint_of_its_last_put_never_hides_another_savers_checkpoint(
     assert first.checkpoint["channel_values"] == {"messages": ["mine"]}
     assert second.checkpoint["channel_values"] == {"messages": ["theirs"]}
     assert third.checkpoint["channel_values"] == {"messages": ["rewritten"]}
+
+
+def test_retention_prunes_checkpoints_with_their_writes_and_orphaned_blobs(
+    graph_vault: memvault.Vault,
+) -> None:
+    from datetime import timedelta
+
+    saver = _saver(graph_vault)
+    try:
+        parent = None
+        for n in range(1, 5):
+            parent = _put(saver, "long", n, parent)["configurable"]["checkpoint_id"]
+            saver.put_writes(_at("long", parent), [("messages", f"w{n}")], f"task{n}")
+        _put(saver, "short", 9)
+        graph_vault.retention.set("graph_checkpoints", keep_last=2)
+        assert graph_vault.retention.prune(dry_run=True).removed == {"graph_checkpoints": 2}
+        assert graph_vault.retention.prune().removed == {"graph_checkpoints": 2}
+        kept = [t.checkpoint["id"] for t in saver.list(_at("long"))]
+        assert kept == [_checkpoint(4)["id"], _checkpoint(3)["id"]]
+        latest = saver.get_tuple(_at("long"))
+        assert latest.checkpoint["channel_values"] == {"messages": ["m4"]}
+        assert [w[2] for w in latest.pending_writes] == ["w4"]
+        with graph_vault.store.read() as tx:
+            writes = tx.scalar("SELECT count(*) FROM graph_checkpoint_writes")
+        assert writes == 2  # the pruned checkpoints' writes went with them
+        # Age: everything is older than 5 days ten days from now; the threads' blobs go too.
+        graph_vault.retention.set("graph_checkpoints", max_age_days=5)
+        later = graph_vault.clock() + timedelta(days=10)
+        assert graph_vault.retention.prune(now=later).removed == {"graph_checkpoints": 3}
+        with graph_vault.store.read() as tx:
+            left = [
+                tx.scalar(f"SELECT count(*) FROM {t}")
+                for t in ("graph_checkpoints", "graph_checkpoint_writes", "graph_checkpoint_blobs")
+            ]
+        assert left == [0, 0, 0]
+    finally:
+        saver.close()
+
+
+def _at(thread: str, checkpoint_id: str | None = None) -> Any:
+    conf: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ""}
+    if checkpoint_id:
+        conf["checkpoint_id"] = checkpoint_id
+    return {"configurable": conf}

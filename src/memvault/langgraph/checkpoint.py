@@ -61,8 +61,9 @@ PRUNE_STRATEGIES = ("keep_latest", "delete")
 
 INSERT_BLOBS = (
     f"INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob)"
-    " VALUES (:t, :ns, :ch, :v, :k, :b) ON CONFLICT DO NOTHING"
+    " VALUES {rows} ON CONFLICT DO NOTHING"
 )
+BLOB_ROW = ("t", "ns", "ch", "v", "k", "b")
 UPSERT_CHECKPOINT = (
     f"INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id,"
     " parent_checkpoint_id, run_id, user_id, type, checkpoint, metadata, created_at)"
@@ -74,9 +75,11 @@ UPSERT_CHECKPOINT = (
 INSERT_WRITES = (
     f"INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
     " task_path, channel, type, blob)"
-    " VALUES (:t, :ns, :id, :task, :idx, :path, :ch, :k, :b)"
+    " VALUES {rows}"
     " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) "
 )
+WRITE_ROW = ("t", "ns", "id", "task", "idx", "path", "ch", "k", "b")
+ROWS_PER_INSERT = 500  # rows of one multi-row INSERT (SQLite allows 32,766 parameters)
 REPLACE_WRITE = (
     "DO UPDATE SET task_path = excluded.task_path,"
     " channel = excluded.channel, type = excluded.type, blob = excluded.blob"
@@ -212,7 +215,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             meta[SESSION_KEY] = validate.id_(SESSION_KEY, session)
         step = Final()
         if blobs:
-            step.append(Query(INSERT_BLOBS, many=blobs))
+            step += _inserts(INSERT_BLOBS, BLOB_ROW, blobs)
         step.append(
             Query(
                 UPSERT_CHECKPOINT,
@@ -274,9 +277,9 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             (replace if channel in WRITES_IDX_MAP else keep).append(row)
         step = Final()
         if keep:
-            step.append(Query(INSERT_WRITES + "DO NOTHING", many=keep))
+            step += _inserts(INSERT_WRITES + "DO NOTHING", WRITE_ROW, keep)
         if replace:
-            step.append(Query(INSERT_WRITES + REPLACE_WRITE, many=replace))
+            step += _inserts(INSERT_WRITES + REPLACE_WRITE, WRITE_ROW, replace)
         if step:
             yield step
 
@@ -675,6 +678,20 @@ def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
             "checkpoint_id": checkpoint_id,
         }
     }
+
+
+def _inserts(sql: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[Query]:
+    """`rows` as multi-row INSERTs (`sql` with `{rows}` for the VALUES list): one statement,
+    not one per row as `executemany` sends them (psycopg syncs its pipeline after each)."""
+    queries = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        params: dict[str, Any] = {}
+        tuples = []
+        for i, row in enumerate(rows[start : start + ROWS_PER_INSERT]):
+            params.update({f"{n}{i}": row[n] for n in names})
+            tuples.append("(" + ", ".join(f":{n}{i}" for n in names) + ")")
+        queries.append(Query(sql.format(rows=", ".join(tuples)), params))
+    return queries
 
 
 def _versions(versions: Any) -> dict[str, str]:
