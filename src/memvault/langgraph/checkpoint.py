@@ -213,9 +213,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         session = conf.get(SESSION_KEY, self.session_id)
         if session is not None:
             meta[SESSION_KEY] = validate.id_(SESSION_KEY, session)
-        step = Final()
-        if blobs:
-            step += _inserts(INSERT_BLOBS, BLOB_ROW, blobs)
+        step = Final(_inserts(INSERT_BLOBS, BLOB_ROW, blobs))
         step.append(
             Query(
                 UPSERT_CHECKPOINT,
@@ -233,6 +231,17 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                 },
             )
         )
+        if values.engine == "postgresql" and len(step) == 2:
+            # One statement (a data-modifying WITH): atomic alone, one round trip, no pipeline.
+            blobs_insert, upsert = step
+            step = Final(
+                [
+                    Query(
+                        f"WITH blobs AS ({blobs_insert.sql}) {upsert.sql}",
+                        {**(blobs_insert.params or {}), **(upsert.params or {})},
+                    )
+                ]
+            )
         yield step
         self._remember(thread_id, ns, checkpoint["id"], checkpoint.get("channel_versions", {}))
         return _config(thread_id, ns, checkpoint["id"])

@@ -111,7 +111,8 @@ class AsyncPostgresStore:
         async with self._connection() as conn:
             tx = AsyncPostgresTx(conn, writable=True)
             if isinstance(step, Final):
-                results = await tx._step(step, pipeline=True)
+                # One statement is atomic as it is; several go as one pipeline.
+                results = await tx._step(step, pipeline=len(step) > 1)
                 try:
                     plan.send(results)
                 except StopIteration as done:
