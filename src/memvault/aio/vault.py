@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from memvault.aio.domains import AsyncDomain, awaitable, public_methods, runner
+from memvault.domain import Domain
 from memvault.scope import DOMAINS, UNSCOPED_DOMAINS
 from memvault.store import plan as plans
 from memvault.store.plan import Plan, Values
@@ -98,7 +99,10 @@ class AsyncVault:
 
     def __getattr__(self, name: str) -> Any:
         # Domains are made on first use: `search` and `embeddings` load numpy.
-        if name in DOMAINS or name in UNSCOPED_DOMAINS:
+        known = name in DOMAINS or name in UNSCOPED_DOMAINS
+        if known or (
+            not name.startswith("_") and isinstance(getattr(self.sync, name, None), Domain)
+        ):
             domain = AsyncDomain(name, getattr(self.sync, name), self._run)
             setattr(self, name, domain)
             return domain

@@ -4,11 +4,15 @@ schema (revision 0008), on every engine memvault runs on.
     vault = memvault.open(url)
     graph = builder.compile(checkpointer=MemvaultSaver(vault))
 
-Every method runs in one `Store.write()` / `Store.read()` transaction, so it works alike on
-SQLite and PostgreSQL and joins an open `vault.transaction()`. The async methods run the
-sync ones on a small thread pool owned by the saver (`max_workers`, 4 by default), on both
-engines: SQLite has one connection per thread, and on PostgreSQL each worker borrows a
-connection from memvault's pool, so the event loop never waits on the database.
+Every sync method runs in one `Store.write()` / `Store.read()` transaction, so it works alike
+on SQLite and PostgreSQL and joins an open `vault.transaction()`. The per-step calls (`put`,
+`put_writes`, `get_tuple`, `list`) are written once as plans (`memvault.store.plan`); given a
+`memvault.aio` vault on PostgreSQL, their async twins run them on psycopg's async pool, one
+round trip each (`aget_tuple` of the checkpoint this saver just put included); otherwise the
+async methods run on a small thread pool. The event loop never waits on the database.
+
+    async with memvault.aio.open(url) as avault:
+        graph = builder.compile(checkpointer=MemvaultSaver(avault))
 """
 
 from __future__ import annotations
