@@ -29,6 +29,8 @@ ENTITIES: dict[str, tuple[str, str]] = {
     "trait_changes": ("changed_at", "trait_id"),
     # LangGraph checkpoints (memvault.langgraph), with their pending writes; see `_after`.
     "graph_checkpoints": ("created_at", "thread_id, checkpoint_ns"),
+    # a memory's history, deleted memories' included (it outlives them since revision 0009)
+    "memory_history": ("changed_at", "memory_id"),
 }
 # The key of an entity's rows, where it is not `id`.
 KEYS: dict[str, str] = {"graph_checkpoints": "thread_id, checkpoint_ns, checkpoint_id"}

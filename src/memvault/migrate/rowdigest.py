@@ -15,6 +15,7 @@ bytes from rows read from SQLite or PostgreSQL (`RowDigest`):
     id     lower-case text (uuid::text)
     text   the text itself
     int    decimal (int::text)
+    bool   `true` / `false` (bool::text; SQLite's 1 / 0)
     float  the 16 hex digits of the IEEE-754 binary64 (float8send), -0.0 folded into 0.0
     time   PostgreSQL's own output with TimeZone UTC and DateStyle ISO
            (`2025-01-01 10:00:00.5+00`: trailing zeros of the fraction dropped); a time that
@@ -207,8 +208,16 @@ def _r_blob(v: Any) -> str:
     return _bad("blob", v)
 
 
+def _r_bool(v: Any) -> str:
+    # SQLite stores a boolean as 0/1, PostgreSQL as a bool printed 'true'/'false'.
+    if isinstance(v, bool) or (isinstance(v, int) and v in (0, 1)):
+        return "true" if v else "false"
+    return _bad("bool", v)
+
+
 RENDER: dict[str, Callable[[Any], str]] = {
     "id": _r_id,
+    "bool": _r_bool,
     "text": _r_text,
     "int": _r_int,
     "float": _r_float,

@@ -47,6 +47,8 @@ def _kind(column: sa.Column[Any]) -> str:
         return "json"
     if isinstance(column.type, sa.LargeBinary):
         return "blob"
+    if isinstance(column.type, sa.Boolean):
+        return "bool"
     if isinstance(column.type, sa.Float) or "DOUBLE" in name:
         return "float"
     if isinstance(column.type, sa.Integer):

@@ -95,6 +95,8 @@ def converters(spec: TableSpec, src: str, dst: str) -> list[Converter | None]:
             fn = text_to_pg
         elif col.kind == "json" and src == "sqlite":
             fn = json_check
+        elif col.kind == "bool" and dst == "postgresql" and src == "sqlite":
+            fn = _bool_to_pg
         elif col.kind == "float" and dst == "sqlite":
             fn = float_to_sqlite
         elif col.kind == "blob" and src == "postgresql" and dst == "sqlite":
@@ -138,3 +140,8 @@ def convert(
             values.append(vec_literal(values[blob_at]))
         out.append(tuple(values))
     return out
+
+
+def _bool_to_pg(v: Any) -> Any:
+    """SQLite's 0/1 of a boolean column as the bool PostgreSQL's column takes."""
+    return bool(v) if isinstance(v, int) else v
