@@ -333,12 +333,12 @@ class MemvaultVectorStore(VectorStore):
         found = self._search(embedding, max(fetch_k, k), filter)
         if not found:
             return []
-        vectors = []
+        vectors: list[list[float]] = []
         for memory, _ in found:
             vec = self.vault.embeddings.get(
                 model=self.model, memory_id=memory.id, user_id=self.user_id
             )
-            vectors.append(vec if vec is not None else np.zeros(len(embedding), np.float32))
+            vectors.append([0.0] * len(embedding) if vec is None else vec.tolist())
         chosen = maximal_marginal_relevance(
             np.asarray(embedding, dtype=np.float32), vectors, lambda_mult=lambda_mult, k=k
         )
