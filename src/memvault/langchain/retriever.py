@@ -95,6 +95,8 @@ class MemvaultRetriever(BaseRetriever):
             raise TypeError(f"MemvaultRetriever got unknown search options: {unknown}")
         opts = {name: getattr(self, name) for name in ("k", *SEARCH_OPTIONS)}
         opts.update(overrides)
+        if opts["key_prefix"] is None:
+            del opts["key_prefix"]
         return opts
 
     def _search(
