@@ -111,6 +111,7 @@ class MemvaultVectorStore(VectorStore):
 
     @property
     def embeddings(self) -> Embeddings:
+        """The LangChain embedding documents and queries are embedded with."""
         return self.embedding
 
     # -- identity ---------------------------------------------------------------------------
