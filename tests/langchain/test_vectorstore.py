@@ -184,7 +184,10 @@ def test_max_marginal_relevance_prefers_diverse_documents(vault: memvault.Vault)
         ids=["1", "2", "3", "4"],
     )
     plain = [d.id for d in store.similarity_search("red apples", k=2)]
-    diverse = [d.id for d in store.max_marginal_relevance_search("red apples", k=2, fetch_k=4)]
+    diverse = [
+        d.id
+        for d in store.max_marginal_relevance_search("red apples", k=2, fetch_k=4, lambda_mult=0.25)
+    ]
     assert plain[0] == diverse[0] == "1"
     assert plain[1] in ("2", "3") and diverse[1] == "4"
 
