@@ -241,3 +241,20 @@ def test_async_writers_at_once_lose_nothing(store: MemvaultVectorStore) -> None:
     asyncio.run(store.adelete(ids[:10]))
     assert len(store.get_by_ids(ids)) == 20
     assert np.isfinite(store.similarity_search_with_score("doc 1-1", k=1)[0][1])
+
+
+def test_from_documents_and_langchains_own_retriever(vault: memvault.Vault) -> None:
+    emb = MemvaultEmbeddings(HashingEmbedder(64, "hash-64"))
+    docs = [
+        Document("apples and pears", id="fruit", metadata={"n": 1}),
+        Document("trains and buses", id="transport", metadata={"n": 2}),
+    ]
+    store = MemvaultVectorStore.from_documents(docs, emb, vault=vault, collection="fd")
+    assert sorted(str(d.id) for d in store.get_by_ids(["fruit", "transport"])) == [
+        "fruit",
+        "transport",
+    ]
+    retriever = store.as_retriever(search_kwargs={"k": 1})
+    assert retriever.invoke("pears") == [docs[0]]
+    scored = store.similarity_search_with_relevance_scores("buses and", k=2)
+    assert scored[0][0] == docs[1] and 0 <= scored[1][1] < scored[0][1] <= 1.0001
