@@ -11,9 +11,11 @@ What is written, all of it derived from the code (never edit the output by hand)
   ``vault.sessions``, …): every public method with its signature, docstring, parameters and the
   errors it can raise.
 - ``docs/reference/api/records.md``: the record types those methods take and return.
-- ``docs/reference/api/langgraph.md``: the adapters for frameworks (`memvault.langgraph`'s
-  `MemvaultSaver`), documented like a domain; they need their extra (``memvault[langgraph]``,
-  part of ``memvault[test]``, which ``make setup`` installs).
+- ``docs/reference/api/langgraph.md`` and ``langchain.md``: the adapters for frameworks
+  (`memvault.langgraph`'s `MemvaultSaver`, `memvault.langchain`'s vector store, retriever,
+  embeddings and chat history), documented like a domain; they need their extra
+  (``memvault[langgraph]``, ``memvault[langchain]``, part of ``memvault[test]``, which
+  ``make setup`` installs).
 - ``docs/reference/cli.md``: every command and subcommand with its ``--help`` text.
 
 The domains are found by opening a throw-away SQLite store and looking at the `Vault`'s public
@@ -68,6 +70,17 @@ ADAPTERS = {
         "memvault.langgraph",
         ("MemvaultSaver",),
         "LangGraph's persistence on a memvault store (`pip install 'memvault[langgraph]'`).",
+    ),
+    "langchain": (
+        "memvault.langchain",
+        (
+            "MemvaultVectorStore",
+            "MemvaultRetriever",
+            "MemvaultEmbeddings",
+            "MemvaultChatMessageHistory",
+        ),
+        "LangChain's vector store, retriever, embeddings and chat history on a memvault store"
+        " (`pip install 'memvault[langchain]'`).",
     ),
 }
 

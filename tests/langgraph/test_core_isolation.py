@@ -1,4 +1,5 @@
-"""The memvault core never imports LangGraph or LangChain: only `memvault.langgraph` does."""
+"""The memvault core never imports LangGraph or LangChain: only `memvault.langgraph` and
+`memvault.langchain` do."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import memvault
 
 SRC = Path(memvault.__file__).parent
-ADAPTERS = ("langgraph",)  # packages of memvault allowed to import them
+ADAPTERS = ("langgraph", "langchain")  # packages of memvault allowed to import them
 FOREIGN = ("langgraph", "langchain_core", "langchain")
 IMPORT = re.compile(r"^\s*(?:from|import)\s+(langgraph|langchain\w*)\b", re.MULTILINE)
 
