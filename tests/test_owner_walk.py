@@ -52,7 +52,7 @@ def make_a(vault: memvault.Vault) -> A:
     user = vault.users.create("alice").id
     project = vault.projects.create("shared-name", user_id=user).id
     session = vault.sessions.create(user, title=f"{MARK} plans", project_id=project,
-                                    legacy_key="legacy-1").id  # fmt: skip
+                                    key="legacy-1").id  # fmt: skip
     child = vault.sessions.create(user, parent_id=session).id
     message = vault.messages.append(session, "user", f"my {MARK} zebra", emotion="joy").id
     memory = vault.memories.add(user, "fact", f"{MARK} zebra farm", session_id=session).id
@@ -102,8 +102,8 @@ CALLS: dict[str, tuple[str, Call]] = {
     "projects.find": (CLEAN, lambda v, a, o: v.projects.find("shared-name", **o)),
     "projects.get": (MISSING, lambda v, a, o: v.projects.get(a.project, **o)),
     "projects.list": (CLEAN, lambda v, a, o: v.projects.list(**o)),
-    "sessions.by_legacy_key": (CLEAN, lambda v, a, o: v.sessions.by_legacy_key(
-        legacy_key="legacy-1", **o)),
+    "sessions.by_key": (CLEAN, lambda v, a, o: v.sessions.by_key(
+        key="legacy-1", **o)),
     "sessions.create": (MISSING, lambda v, a, o: v.sessions.create(parent_id=a.session, **o)),
     "sessions.delete": (MISSING, lambda v, a, o: v.sessions.delete(a.child, **o)),
     "sessions.end": (MISSING, lambda v, a, o: v.sessions.end(a.session, **o)),

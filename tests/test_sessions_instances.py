@@ -125,10 +125,10 @@ def test_upgrade_renumbers_duplicate_instances_then_downgrades(vault_url: str) -
         with pytest.raises(Conflict):
             vault.sessions.create(USER, parent_id=PARENT, instance_no=2)
         assert vault.sessions.create(USER, parent_id=PARENT).instance_no == 6
-        kept = vault.sessions.by_legacy_key(USER, "c1")
+        kept = vault.sessions.by_key(USER, "c1")
         assert kept is not None and kept.id == _child(50)
         dup = vault.sessions.get(_child(51))
-        assert dup.legacy_key is None and dup.metadata["legacy_duplicate_of"] == _child(50)
+        assert dup.key is None and dup.metadata["legacy_duplicate_of"] == _child(50)
         assert [h.item.id for h in vault.sessions.search(USER, "login")] == [PARENT]
         counts = vault.stats().counts
         assert vault.check() == []
@@ -145,7 +145,7 @@ def test_upgrade_renumbers_duplicate_instances_then_downgrades(vault_url: str) -
         with store.read() as tx:
             row = tx.one("SELECT * FROM sessions WHERE id = :id", {"id": _child(1)})
             columns = set(row.keys())  # a sqlite3.Row's `in` looks at values, not names
-            assert not columns & {"instance_no", "instance_count", "legacy_key"}
+            assert not columns & {"instance_no", "instance_count", "legacy_key", "key"}
             meta = tx.json_out(row["metadata"])
             assert meta["instanceId"] == 0 and meta["instance_renumbered"]["to"] == 3
             n = tx.scalar("SELECT count(*) FROM sessions")

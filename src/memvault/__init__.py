@@ -12,6 +12,7 @@ import typing
 
 from memvault.errors import (
     Conflict,
+    Duplicate,
     Forbidden,
     IntegrityViolation,
     InvalidInput,
@@ -95,6 +96,7 @@ __all__ = [
     "AgentSubscription",
     "Conflict",
     "ConversationContext",
+    "Duplicate",
     "EmotionEvent",
     "EmotionPattern",
     "EmotionalPatterns",

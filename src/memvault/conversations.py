@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import builtins
+import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from memvault import scope
 from memvault import validate as v
-from memvault.domain import Domain, insert_sql
+from memvault.domain import Domain, insert_sql, key_prefix_sql
 from memvault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Message, Session
 from memvault.scope import ANY, Owner
+from memvault.search.filters import compile_filters
 from memvault.store.base import Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import ROLES, SESSION_KINDS, SESSION_STATUSES
@@ -26,6 +29,9 @@ BUMP_SESSION = (
 _BUMP_ANY = BUMP_SESSION.format(owner="")
 INSERT_MESSAGE = insert_sql("messages", MESSAGE_COLUMNS)
 
+
+_KEY_CLASH = re.compile(r"sessions\.key|sessions_(user_id|base)_key")
+MESSAGE_FIELDS = frozenset({"role", "content", "emotion", "metadata", "created_at"})
 
 session_from_row = row_decoder(Session)
 message_from_row = row_decoder(Message)
@@ -46,19 +52,20 @@ class Sessions(Domain):
         metadata: dict[str, Any] | None = None,
         started_at: datetime | None = None,
         instance_no: int | None = None,
-        legacy_key: str | None = None,
+        key: str | None = None,
     ) -> Session:
         """Open a session for `user_id` (None: an unowned, base-layer session).
 
         A child session (`parent_id`) is an instance with a number unique within its parent:
         `instance_no`, or the parent's next free number (0, 1, …); a number already taken is
-        `Conflict`. `legacy_key` names the legacy record the session mirrors (unique per
-        owner, found again with `by_legacy_key`)."""
+        `Conflict`. `key` is the caller's name for the session (the legacy record an import
+        or the dual-write mirrors, an adapter's thread id, …): unique per owner (the base
+        layer is one owner), found again with `by_key`; a key already taken is `Conflict`."""
         if instance_no is not None:
             instance_no = v.integer("instance_no", instance_no, minimum=0, bits=32)
             if parent_id is None:
                 raise InvalidInput("instance_no", instance_no, "only a child session has one")
-        legacy_key = v.optional_text("legacy_key", legacy_key, max_len=1000)
+        key = v.optional_key("key", key)
         user_id = v.optional_id("user_id", user_id)
         kind = v.choice("kind", kind, SESSION_KINDS)
         status = v.choice("status", status, SESSION_STATUSES)
@@ -105,7 +112,7 @@ class Sessions(Domain):
                 "updated_at": tx.ts(started),
                 "ended_at": None,
                 "instance_no": instance_no,
-                "legacy_key": legacy_key,
+                "key": key,
             }
             try:
                 row = tx.returning(insert_sql("sessions", SESSION_COLUMNS, "*"), values)
@@ -114,8 +121,8 @@ class Sessions(Domain):
                     raise Conflict(
                         f"session {parent_id} already has an instance {instance_no}"
                     ) from exc
-                if legacy_key is not None and "legacy_key" in str(exc):
-                    raise Conflict(f"a session already mirrors legacy key {legacy_key!r}") from exc
+                if key is not None and _KEY_CLASH.search(str(exc)):
+                    raise Conflict(f"this owner already has a session with key {key!r}") from exc
                 raise
             session = session_from_row(tx, row)
             self._emit(tx, "session.created", user_id, {"session_id": session.id})
@@ -127,14 +134,76 @@ class Sessions(Domain):
         with self._store.read() as tx:
             return session_from_row(tx, scope.row(tx, "sessions", "session", session_id, user_id))
 
-    def by_legacy_key(self, user_id: Owner, legacy_key: str) -> Session | None:
-        """The session of `user_id` that mirrors legacy record `legacy_key`, or None (one
-        lookup in the unique (user_id, legacy_key) index)."""
-        params: dict[str, Any] = {"k": v.text("legacy_key", legacy_key, max_len=1000)}
-        sql = scope.where("SELECT * FROM sessions WHERE legacy_key = :k", user_id, params)
+    def by_key(self, user_id: Owner, key: str) -> Session | None:
+        """The session of `user_id` (None: the base layer) with key `key`, or None (one
+        lookup in the unique (user_id, key) index). With `ANY`, the first by id of any owner."""
+        params: dict[str, Any] = {"k": v.key("key", key)}
+        sql = scope.where("SELECT * FROM sessions WHERE key = :k", user_id, params)
         with self._store.read() as tx:
-            row = tx.one(sql, params)
+            row = tx.one(sql + " ORDER BY id LIMIT 1", params)
             return None if row is None else session_from_row(tx, row)
+
+    def put(
+        self,
+        user_id: str | None,
+        key: str,
+        *,
+        kind: str = "chat",
+        title: str | None = None,
+        status: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        project_id: str | None = None,
+    ) -> Session:
+        """The session of `user_id` with key `key`, created when missing (with `kind`,
+        `title`, `status` or "active", `metadata`, `project_id`); an existing one gets the
+        `title`, `status` and `metadata` given (metadata replaced exactly, not merged), the
+        rest left as it is. `put(user_id, key)` alone is get-or-create."""
+        key = v.key("key", key)
+        user_id = v.optional_id("user_id", user_id)
+        for _ in range(3):  # a concurrent create of the same key: read it again
+            found = self.by_key(user_id, key)
+            if found is None:
+                try:
+                    return self.create(
+                        user_id, kind=kind, title=title, status=status or "active",
+                        metadata=metadata, project_id=project_id, key=key,
+                    )  # fmt: skip
+                except Conflict:
+                    continue
+            if title is None and status is None and metadata is None:
+                return found
+            return self._replace(found, title, status, metadata)
+        raise Conflict(f"session key {key!r} kept changing; retry")
+
+    def _replace(
+        self,
+        found: Session,
+        title: str | None,
+        status: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> Session:
+        sets = ["updated_at = :now"]
+        params: dict[str, Any] = {"id": found.id}
+        if title is not None:
+            params["title"] = v.text("title", title, allow_empty=True)
+            sets.append("title = :title")
+        if status is not None:
+            params["status"] = v.choice("status", status, SESSION_STATUSES)
+            sets.append("status = :status")
+        meta = None if metadata is None else v.json_object("metadata", metadata)
+        with self._store.write() as tx:
+            params["now"] = tx.ts(self._now())
+            if meta is not None:
+                params["metadata"] = tx.json(meta)
+                sets.append("metadata = :metadata")
+            row = tx.one(
+                f"UPDATE sessions SET {', '.join(sets)} WHERE id = :id RETURNING *", params
+            )
+            if row is None:
+                raise NotFound("session", found.id)
+            session = session_from_row(tx, row)
+            self._emit(tx, "session.updated", session.user_id, {"session_id": session.id})
+            return session
 
     def instance(self, parent_id: str, instance_no: int, *, user_id: Owner = ANY) -> Session | None:
         """The child session numbered `instance_no` of `parent_id`, or None."""
@@ -162,12 +231,19 @@ class Sessions(Domain):
         parent_id: str | None = None,
         kind: str | None = None,
         status: str | None = None,
-        with_legacy_key: bool = False,
+        key_prefix: str | None = None,
+        filters: Any = None,
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Session]:
-        """Sessions, most recently updated first (`with_legacy_key`: only the sessions that
-        mirror a legacy record)."""
+        """Sessions, most recently updated first.
+
+        `key_prefix`: only the sessions whose key starts with it, matched literally (`""`:
+        every session that has a key). `filters`: the filter language of
+        `memvault.search.filters` on `metadata.<key>` and the columns kind, status, title,
+        key, project_id, parent_id, message_count, started_at, updated_at, ended_at, with
+        eq/ne/gt/gte/lt/lte/in/contains (or `$eq`, `$ne`, …), e.g.
+        `{"metadata.topic": "food", "message_count": {"$gte": 2}}`."""
         params: dict[str, Any] = {
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
@@ -185,10 +261,11 @@ class Sessions(Domain):
         if status is not None:
             params["status"] = v.choice("status", status, SESSION_STATUSES)
             where.append("status = :status")
-        if with_legacy_key:
-            where.append("legacy_key IS NOT NULL")
-        clause = " AND ".join(w for w in where if w)
+        if key_prefix is not None:
+            where.append(key_prefix_sql(v.key_prefix("key_prefix", key_prefix), params))
         with self._store.read() as tx:
+            where.append(compile_filters(tx, "sessions", filters, params, alias="sessions"))
+            clause = " AND ".join(w for w in where if w)
             rows = tx.all(
                 "SELECT * FROM sessions"
                 + (f" WHERE {clause}" if clause else "")
@@ -312,6 +389,98 @@ class Messages(Domain):
         return Message(message_id, session_id, owner_id, seq, role, content, emotion, meta,
                        created, None)  # fmt: skip
 
+    def append_many(
+        self,
+        session_id: str,
+        messages: Iterable[Mapping[str, Any]],
+        *,
+        user_id: Owner = ANY,
+    ) -> builtins.list[Message]:
+        """Append several messages in one write transaction, in order: all or none.
+
+        Each item is a mapping with `role` and `content`, and optionally `emotion`,
+        `metadata` and `created_at` (as `append` takes them); anything else is
+        `InvalidInput` naming the item (`messages[3].colour`)."""
+        session_id = v.id_("session_id", session_id)
+        rows = [_message_values(i, item) for i, item in enumerate(messages)]
+        if not rows:
+            _ = self._vault.sessions.get(session_id, user_id=user_id)
+            return []
+        params: dict[str, Any] = {"sid": session_id}
+        owner = scope.clause(user_id, params)
+        where = f" AND {owner}" if owner else ""
+        now = self._now()
+        out: builtins.list[Message] = []
+        with self._store.write() as tx:
+            params["now"] = tx.ts(now)
+            params["n"] = len(rows)
+            row = tx.one(
+                "UPDATE sessions SET message_count = message_count + :n, "
+                f"last_seq = last_seq + :n, updated_at = :now WHERE id = :sid{where} "
+                "RETURNING last_seq, user_id",
+                params,
+            )
+            if row is None:
+                raise NotFound("session", session_id)
+            first = int(row["last_seq"]) - len(rows) + 1
+            owner_id = tx.id_out(row["user_id"])
+            for offset, (role, content, emotion, meta, created) in enumerate(rows):
+                message = Message(new_id(), session_id, owner_id, first + offset, role, content,
+                                  emotion, meta, created or now, None)  # fmt: skip
+                tx.execute(
+                    INSERT_MESSAGE,
+                    {
+                        "id": message.id,
+                        "session_id": session_id,
+                        "user_id": owner_id,
+                        "seq": message.seq,
+                        "role": role,
+                        "content": content,
+                        "emotion": emotion,
+                        "metadata": tx.json(meta),
+                        "created_at": tx.ts(message.created_at),
+                    },
+                )
+                out.append(message)
+                self._emit(
+                    tx,
+                    "message.appended",
+                    owner_id,
+                    {"session_id": session_id, "message_id": message.id},
+                    {"seq": message.seq, "role": role},
+                )
+        return out
+
+    def clear(self, session_id: str, *, user_id: Owner = ANY) -> int:
+        """Delete every message of a session in one transaction; returns how many went. The
+        session stays (message_count 0); sequence numbers go on from where they were."""
+        session_id = v.id_("session_id", session_id)
+        params: dict[str, Any] = {"sid": session_id}
+        owner = scope.clause(user_id, params)
+        where = f" AND {owner}" if owner else ""
+        with self._store.write() as tx:
+            params["now"] = tx.ts(self._now())
+            row = tx.one(
+                "UPDATE sessions SET message_count = 0, updated_at = :now "
+                f"WHERE id = :sid{where} RETURNING user_id",
+                params,
+            )
+            if row is None:
+                raise NotFound("session", session_id)
+            removed = int(
+                tx.execute(
+                    "DELETE FROM messages WHERE session_id = :sid", {"sid": session_id}
+                ).rowcount
+            )
+            self._emit(
+                tx,
+                "session.cleared",
+                tx.id_out(row["user_id"]),
+                {"session_id": session_id},
+                {"removed": removed},
+            )
+            return removed
+
     def get(self, message_id: str, *, user_id: Owner = ANY) -> Message:
         """A message by id (scoped to `user_id` when given)."""
         message_id = v.id_("message_id", message_id)
@@ -427,3 +596,26 @@ def _require_session(tx: Tx, session_id: str, user_id: Owner) -> None:
     """NotFound unless the session exists and `user_id` sees it (an empty page of messages
     must not look like an unknown session, nor another owner's like an empty one)."""
     scope.row(tx, "sessions", "session", session_id, user_id, columns="1")
+
+
+def _message_values(
+    i: int, item: Mapping[str, Any]
+) -> tuple[str, str, str | None, dict[str, Any], datetime | None]:
+    """One item of `append_many`, validated: (role, content, emotion, metadata, created_at)."""
+    name = f"messages[{i}]"
+    if not isinstance(item, Mapping):
+        raise InvalidInput(name, item, "expected a mapping with role and content")
+    unknown = set(item) - MESSAGE_FIELDS
+    if unknown:
+        field = sorted(map(str, unknown))[0]
+        raise InvalidInput(
+            f"{name}.{field}", item[field], f"allowed: {', '.join(sorted(MESSAGE_FIELDS))}"
+        )
+    role = item.get("role")
+    if role not in ROLES:
+        raise InvalidInput(f"{name}.role", role, f"expected one of {', '.join(ROLES)}")
+    content = v.text(f"{name}.content", item.get("content"), allow_empty=True)
+    emotion = v.optional_text(f"{name}.emotion", item.get("emotion"), max_len=100)
+    meta = v.json_object(f"{name}.metadata", item.get("metadata"))
+    created = v.optional_when(f"{name}.created_at", item.get("created_at"))
+    return str(role), content, emotion, meta, created

@@ -29,7 +29,18 @@ def insert_sql(
     return f"INSERT INTO {table} ({cols}) VALUES ({values}){tail}"
 
 
-__all__ = ["ANY", "Domain", "Owner", "_AnyOwner", "insert_sql"]
+def key_prefix_sql(prefix: str, params: dict[str, Any], column: str = "key") -> str:
+    """Rows whose `column` starts with `prefix`, matched literally ("": every row with a
+    key). `substr` rather than LIKE: no wildcard to escape, and case-sensitive on both
+    engines (SQLite's LIKE folds ASCII case)."""
+    if not prefix:
+        return f"{column} IS NOT NULL"
+    params["key_prefix"] = prefix
+    params["key_prefix_len"] = len(prefix)
+    return f"substr({column}, 1, CAST(:key_prefix_len AS INTEGER)) = :key_prefix"
+
+
+__all__ = ["ANY", "Domain", "Owner", "_AnyOwner", "insert_sql", "key_prefix_sql"]
 
 
 class Domain:

@@ -37,6 +37,15 @@ class Conflict(MemvaultError):
     """The write would break a uniqueness rule or an allowed state transition."""
 
 
+class Duplicate(Conflict):
+    """`memories.add(..., dedupe="raise")` met the same content already stored for that owner
+    and kind; `existing` is the stored memory."""
+
+    def __init__(self, existing: Any) -> None:
+        self.existing = existing
+        super().__init__(f"memory {existing.id} already holds this content for this owner and kind")
+
+
 class Forbidden(MemvaultError):
     """The caller may not do this (for example a user writing the shared base layer)."""
 

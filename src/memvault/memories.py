@@ -2,22 +2,27 @@
 
 A memory with no owner belongs to the shared base layer. Reads are scoped to one owner; a
 *layered* read returns the user's layer first, then the base layer. The same content added
-twice for one owner and kind is stored once (content hash), and every change is recorded in
-`memory_history` in the same transaction as the change.
+twice for one owner and kind is stored once (content hash) unless the caller turns that off
+(`dedupe=False`, or a memory written by key with `put`). A memory may carry a key of the
+caller's choosing, unique per owner. Every change — the delete included — is recorded in
+`memory_history` in the same transaction as the change, and the history outlives the memory.
+A memory may expire at a fixed time (`expires_at`) or slide (`ttl`: each refreshing read
+pushes the expiry back).
 """
 
 from __future__ import annotations
 
 import builtins
 import hashlib
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from memvault import scope
 from memvault import validate as v
-from memvault.domain import Domain, insert_sql
-from memvault.errors import Conflict, InvalidInput, NotFound
+from memvault.domain import Domain, insert_sql, key_prefix_sql
+from memvault.errors import Conflict, Duplicate, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.scope import ANY, Owner
@@ -32,6 +37,12 @@ HISTORY_COLUMNS = (
     "changed_at",
 )  # fmt: skip
 UNSET: Any = object()
+Dedupe = bool | Literal["raise"]
+# What put_many takes per item, besides key, kind and content (all optional).
+PUT_FIELDS = frozenset({
+    "key", "kind", "content", "context", "confidence", "importance", "metadata",
+    "expires_at", "ttl", "session_id", "message_id", "embedding", "embedding_model",
+})  # fmt: skip
 
 
 def content_hash(content: str) -> str:
@@ -68,10 +79,20 @@ class Memories(Domain):
         created_at: datetime | None = None,
         embedding: Any = None,
         embedding_model: str | None = None,
+        key: str | None = None,
+        dedupe: Dedupe = True,
+        ttl: timedelta | None = None,
     ) -> Memory:
         """Store a memory for `user_id` (None: the shared base layer).
 
-        Adding the same content again for the same owner and kind returns the stored memory.
+        `dedupe`: True (default) — the same content (case and spacing folded) already stored
+        for this owner and kind is returned instead of a new memory; "raise" — that case
+        raises `Duplicate` (a `Conflict`) whose `existing` is the stored memory; False —
+        always store a new memory, outside de-duplication for good (later adds never return
+        it, `update` never refuses its text). De-duplication is checked before the key.
+        `key`: the caller's name for the memory, unique per owner (`by_key`, `put`); a key
+        already taken is `Conflict`. `ttl`: a sliding expiry (`expires_at` = now + ttl,
+        pushed back by reads with `refresh_ttl=True`); not together with `expires_at`.
         `embedding`: None (default) embeds the content (and context) with the vault's
         embedder when the vault embeds memories on write (`memvault.open(...,
         embed_memories=True)`, the default) and has an embedder; True always embeds (an
@@ -87,8 +108,12 @@ class Memories(Domain):
         session_id = v.optional_id("session_id", session_id)
         message_id = v.optional_id("message_id", message_id)
         meta = v.json_object("metadata", metadata)
-        expires = v.optional_when("expires_at", expires_at)
+        key = v.optional_key("key", key)
+        if dedupe not in (True, False, "raise"):
+            raise InvalidInput("dedupe", dedupe, 'expected True, False or "raise"')
         now = self._now()
+        ttl_seconds = _ttl("ttl", ttl)
+        expires = _expiry(expires_at, ttl_seconds, now)
         created = v.optional_when("created_at", created_at) or now
         digest = content_hash(content)
         text = embed_text(content, context)
@@ -124,19 +149,32 @@ class Memories(Domain):
                     "created_at": tx.ts(created),
                     "updated_at": tx.ts(now),
                     "expires_at": tx.ts(expires),
+                    "key": key,
+                    "dedupe": bool(dedupe),
+                    "ttl_seconds": ttl_seconds,
                 },
             )
-            if row is None:  # already known: de-duplicated
+            if row is None:  # a unique index refused it: the same content, or the key
                 params: dict[str, Any] = {"kind": kind, "h": digest}
-                row = tx.one(
-                    scope.where(
-                        "SELECT * FROM memories WHERE kind = :kind AND content_hash = :h",
-                        user_id, params,
-                    ),
-                    params,
-                )  # fmt: skip
+                row = (
+                    tx.one(
+                        scope.where(
+                            "SELECT * FROM memories WHERE kind = :kind AND content_hash = :h "
+                            "AND dedupe",
+                            user_id,
+                            params,
+                        ),
+                        params,
+                    )
+                    if dedupe
+                    else None
+                )
                 if row is None:
+                    if key is not None and self._key_taken(tx, user_id, key):
+                        raise Conflict(f"this owner already has a memory with key {key!r}")
                     raise Conflict("memory de-duplication raced with a delete; retry")
+                if dedupe == "raise":
+                    raise Duplicate(memory_from_row(tx, row))
                 if embedding is not None:
                     self._embed_duplicate(
                         tx, row, embedding, str(embedding_model), text if computed else None
@@ -150,6 +188,191 @@ class Memories(Domain):
             self._record(tx, memory.id, user_id, "create", None, content, {}, None)
             self._emit(tx, "memory.added", user_id, {"memory_id": memory.id}, {"kind": kind})
             return memory
+
+    def put(
+        self,
+        user_id: str | None,
+        key: str,
+        kind: str,
+        content: str,
+        *,
+        context: str | None = None,
+        confidence: float = 1.0,
+        importance: float = 0.5,
+        metadata: dict[str, Any] | None = None,
+        expires_at: datetime | None = None,
+        ttl: timedelta | None = None,
+        session_id: str | None = None,
+        message_id: str | None = None,
+        embedding: Any = None,
+        embedding_model: str | None = None,
+        reason: str | None = None,
+    ) -> Memory:
+        """Write the memory of `user_id` (None: the base layer) named `key`: create it, or
+        replace every field listed here of the one already there (metadata replaced
+        exactly, not merged; a field not given goes back to its default), recording an
+        `update` in its history with `reason` when anything changed.
+
+        A memory written by key is never content-de-duplicated (two keys, the same text:
+        two memories) and its text never clashes (no `Conflict`). Its vector follows its
+        text as in `add` (`embedding`: None, True, False or a vector of `embedding_model`);
+        an unchanged text keeps its vector."""
+        item = {
+            "key": key, "kind": kind, "content": content, "context": context,
+            "confidence": confidence, "importance": importance, "metadata": metadata,
+            "expires_at": expires_at, "ttl": ttl, "session_id": session_id,
+            "message_id": message_id, "embedding": embedding, "embedding_model": embedding_model,
+        }  # fmt: skip
+        return self._put(user_id, [item], reason, named=False)[0]
+
+    def put_many(
+        self,
+        user_id: str | None,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        reason: str | None = None,
+    ) -> builtins.list[Memory]:
+        """`put` for many memories of one owner in one write transaction (all or none), in
+        order; returns the memories as written, one per item. Each item is a mapping with
+        `key`, `kind`, `content` and optionally put's other keywords (context, confidence,
+        importance, metadata, expires_at, ttl, session_id, message_id, embedding,
+        embedding_model); a bad one is `InvalidInput` naming it (`items[3].kind`). The same
+        key twice: the later item wins. Texts are embedded in one batch before the write."""
+        return self._put(user_id, list(items), reason, named=True)
+
+    def _put(
+        self,
+        user_id: str | None,
+        items: builtins.list[Mapping[str, Any]],
+        reason: str | None,
+        *,
+        named: bool,
+    ) -> builtins.list[Memory]:
+        user_id = v.optional_id("user_id", user_id)
+        reason = v.optional_text("reason", reason, allow_empty=True)
+        now = self._now()
+        specs = [_put_spec(f"items[{i}]." if named else "", item, now)
+                 for i, item in enumerate(items)]  # fmt: skip
+        if not specs:
+            return []
+        self._embed_specs(user_id, specs)
+        out: builtins.list[Memory] = []
+        with self._store.write() as tx:
+            self._require_user(tx, user_id)
+            for spec in specs:
+                self._require_links(tx, user_id, spec["session_id"], spec["message_id"])
+                out.append(self._put_one(tx, user_id, spec, now, reason))
+        return out
+
+    def _embed_specs(self, user_id: str | None, specs: builtins.list[dict[str, Any]]) -> None:
+        """Give each spec its vector (`vector`, `model`) before the write transaction: the
+        caller's, or the embedder's for a text not already stored under that key."""
+        stored: dict[str, str] = {}
+        wanted = [s for s in specs if s["embedding"] is None or s["embedding"] is True]
+        auto = self._auto_embedder()
+        if any(s["embedding"] is None for s in wanted) and auto is not None:
+            keys = [s["key"] for s in wanted]
+            with self._store.read() as tx:
+                for i in range(0, len(keys), 500):
+                    params: dict[str, Any] = {}
+                    listed = tx.expand("k", keys[i : i + 500], params)
+                    sql = scope.where(
+                        f"SELECT key, content, context FROM memories WHERE key IN ({listed})",
+                        user_id, params,
+                    )  # fmt: skip
+                    for r in tx.all(sql, params):
+                        stored[r["key"]] = embed_text(r["content"], r["context"])
+        batches: dict[Any, builtins.list[dict[str, Any]]] = {}
+        for spec in specs:
+            mode = spec["embedding"]
+            if mode is False:
+                continue
+            if mode is None:
+                if auto is None or stored.get(spec["key"]) == spec["text"]:
+                    continue  # no embedder, or the stored text (and its vector) unchanged
+                batches.setdefault(auto, []).append(spec)
+            elif mode is True:
+                emb = self._vault.search._require_embedder(spec["embedding_model"])
+                batches.setdefault(emb, []).append(spec)
+            else:
+                spec["vector"], spec["model"] = mode, spec["embedding_model"]
+        for emb, group in batches.items():
+            vectors = emb.embed([s["text"] for s in group])
+            for spec, vector in zip(group, vectors, strict=True):
+                spec["vector"], spec["model"] = vector, emb.name
+
+    def _put_one(
+        self,
+        tx: Tx,
+        user_id: str | None,
+        spec: dict[str, Any],
+        now: datetime,
+        reason: str | None,
+    ) -> Memory:
+        values = {
+            "kind": spec["kind"], "content": spec["content"], "context": spec["context"],
+            "confidence": spec["confidence"], "importance": spec["importance"],
+            "session_id": spec["session_id"], "message_id": spec["message_id"],
+            "content_hash": content_hash(spec["content"]), "metadata": tx.json(spec["metadata"]),
+            "updated_at": tx.ts(now), "expires_at": tx.ts(spec["expires_at"]),
+            "ttl_seconds": spec["ttl_seconds"],
+        }  # fmt: skip
+        row = tx.one(
+            insert_sql("memories", MEMORY_COLUMNS, "*", conflict=True),
+            {
+                **values,
+                "id": new_id(),
+                "user_id": user_id,
+                "created_at": tx.ts(now),
+                "key": spec["key"],
+                "dedupe": False,
+            },
+        )
+        if row is not None:
+            memory = memory_from_row(tx, row)
+            if spec.get("vector") is not None:
+                self._vault.embeddings.put_in(tx, "memory", memory.id, user_id, spec["vector"],
+                                              str(spec["model"]), text=spec["text"])  # fmt: skip
+            self._record(tx, memory.id, user_id, "create", None, memory.content, {}, reason)
+            self._emit(tx, "memory.added", user_id, {"memory_id": memory.id},
+                       {"kind": memory.kind})  # fmt: skip
+            return memory
+        params: dict[str, Any] = {"k": spec["key"]}
+        row = tx.one(
+            scope.where("SELECT * FROM memories WHERE key = :k", user_id, params) + tx.for_update,
+            params,
+        )
+        if row is None:
+            raise Conflict(f"memory key {spec['key']!r} raced with a delete; retry")
+        old = memory_from_row(tx, row)
+        sets = ", ".join(f"{c} = :{c}" for c in values)
+        row = tx.returning(
+            f"UPDATE memories SET {sets}, dedupe = :dedupe WHERE id = :id RETURNING *",
+            {**values, "id": old.id, "dedupe": False},
+        )
+        memory = memory_from_row(tx, row)
+        changes = {
+            f: [_jsonable(getattr(old, f)), _jsonable(getattr(memory, f))]
+            for f in ("kind", "context", "confidence", "importance", "metadata", "expires_at",
+                      "ttl_seconds", "session_id", "message_id")
+            if getattr(old, f) != getattr(memory, f)
+        }  # fmt: skip
+        text_changed = spec["text"] != embed_text(old.content, old.context)
+        if text_changed:
+            tx.execute("DELETE FROM embeddings WHERE memory_id = :id", {"id": old.id})
+        if spec.get("vector") is not None:
+            self._vault.embeddings.put_in(tx, "memory", old.id, user_id, spec["vector"],
+                                          str(spec["model"]), text=spec["text"])  # fmt: skip
+        if old.content != memory.content or changes:
+            self._record(tx, old.id, user_id, "update", old.content, memory.content, changes,
+                         reason)  # fmt: skip
+            self._emit(tx, "memory.updated", user_id, {"memory_id": old.id})
+        return memory
+
+    def _key_taken(self, tx: Tx, user_id: str | None, key: str) -> bool:
+        params: dict[str, Any] = {"k": key}
+        return tx.one(scope.where("SELECT 1 FROM memories WHERE key = :k", user_id, params),
+                      params) is not None  # fmt: skip
 
     def _auto_embedder(self) -> Any:
         """The embedder that writes embed memories with by default: the vault's, unless the
@@ -231,11 +454,18 @@ class Memories(Domain):
         user_id: Owner = ANY,
         layered: bool = False,
         track_access: bool = True,
+        refresh_ttl: bool = False,
     ) -> Memory:
-        """A memory by id, visible to `user_id` (and the base layer when `layered`)."""
+        """A memory by id, visible to `user_id` (and the base layer when `layered`), expired
+        or not. `refresh_ttl`: a memory with a `ttl` gets `expires_at` = now + ttl."""
         memory_id = v.id_("memory_id", memory_id)
         params: dict[str, Any] = {"id": memory_id}
         cond = scope.where("id = :id", user_id, params, layered=layered)
+        if refresh_ttl:
+            found = self._read(f"SELECT * FROM memories WHERE {cond}", params, track_access, True)
+            if not found:
+                raise NotFound("memory", memory_id)
+            return found[0]
         if not track_access:
             with self._store.read() as tx:
                 row = tx.one(f"SELECT * FROM memories WHERE {cond}", params)
@@ -253,6 +483,86 @@ class Memories(Domain):
                 raise NotFound("memory", memory_id)
             return memory_from_row(tx, row)
 
+    def by_key(
+        self,
+        user_id: Owner,
+        key: str,
+        *,
+        include_expired: bool = False,
+        refresh_ttl: bool = False,
+        track_access: bool = False,
+    ) -> Memory | None:
+        """The memory of `user_id` (None: the base layer) with key `key`, or None — also when
+        it has expired, unless `include_expired`. With `ANY`, the first by id of any owner.
+        `refresh_ttl`: a memory with a `ttl` gets `expires_at` = now + ttl; `track_access`:
+        count the read as an access (as `get` does by default)."""
+        params: dict[str, Any] = {"k": v.key("key", key)}
+        sql = scope.where("SELECT * FROM memories WHERE key = :k", user_id, params)
+        if not include_expired:
+            params["now"] = None  # set by _read, in its transaction
+            sql += " AND (expires_at IS NULL OR expires_at > :now)"
+        found = self._read(sql + " ORDER BY id LIMIT 1", params, track_access, refresh_ttl)
+        return found[0] if found else None
+
+    def _read(
+        self, sql: str, params: dict[str, Any], track_access: bool, refresh_ttl: bool
+    ) -> builtins.list[Memory]:
+        """Run a SELECT of memories (`:now`, when bound to None, is set to the time), then
+        record the access and/or refresh the sliding expiries, in one transaction."""
+        writes = track_access or refresh_ttl
+        with self._store.write() if writes else self._store.read() as tx:
+            if "now" in params and params["now"] is None:
+                params["now"] = tx.ts(self._now())
+            memories = [memory_from_row(tx, r) for r in tx.all(sql, params)]
+            if track_access:
+                memories = self.touch(tx, memories)
+            if refresh_ttl:
+                memories = self._refresh(tx, memories)
+            return memories
+
+    def _refresh(self, tx: Tx, memories: Sequence[Memory]) -> builtins.list[Memory]:
+        """Push back the expiry of each memory that has a ttl: now + ttl (no history entry,
+        `updated_at` unchanged: a read, not a change)."""
+        now = self._now()
+        by_ttl: dict[float, builtins.list[str]] = {}
+        for m in memories:
+            if m.ttl_seconds is not None:
+                by_ttl.setdefault(m.ttl_seconds, []).append(m.id)
+        for seconds, ids in by_ttl.items():
+            params: dict[str, Any] = {"e": tx.ts(now + timedelta(seconds=seconds))}
+            listed = tx.expand("id", ids, params)
+            tx.execute(f"UPDATE memories SET expires_at = :e WHERE id IN ({listed})", params)
+        return [
+            m
+            if m.ttl_seconds is None
+            else replace(m, expires_at=now + timedelta(seconds=m.ttl_seconds))
+            for m in memories
+        ]
+
+    def extend(
+        self, memory_id: str, by: timedelta | None = None, *, user_id: Owner = ANY
+    ) -> Memory:
+        """Push one memory's expiry to now + `by` (None: now + its ttl; InvalidInput when it
+        has none). A read's bookkeeping, like an access: no history entry."""
+        memory_id = v.id_("memory_id", memory_id)
+        seconds = _ttl("by", by)
+        params: dict[str, Any] = {"id": memory_id}
+        with self._store.write() as tx:
+            row = tx.one(scope.where("SELECT * FROM memories WHERE id = :id", user_id, params),
+                         params)  # fmt: skip
+            if row is None:
+                raise NotFound("memory", memory_id)
+            memory = memory_from_row(tx, row)
+            seconds = seconds if seconds is not None else memory.ttl_seconds
+            if seconds is None:
+                raise InvalidInput("by", None, f"memory {memory_id} has no ttl: say how long")
+            expires = self._now() + timedelta(seconds=seconds)
+            tx.execute(
+                "UPDATE memories SET expires_at = :e WHERE id = :id",
+                {"e": tx.ts(expires), "id": memory_id},
+            )
+            return replace(memory, expires_at=expires)
+
     def list(
         self,
         user_id: Owner,
@@ -265,13 +575,23 @@ class Memories(Domain):
         include_expired: bool = False,
         session_id: str | None = None,
         filters: Any = None,
+        key_prefix: str | None = None,
+        keys: Iterable[str] | None = None,
         limit: int = 100,
         offset: int = 0,
         track_access: bool = True,
+        refresh_ttl: bool = False,
     ) -> builtins.list[Memory]:
         """Memories of `user_id` (None: base layer), newest first; with `layered`, the
-        user's layer first, then the base layer. `filters`: the filters of search
-        (`memvault.search.filters`, e.g. `{"metadata.topic": "food"}`)."""
+        user's layer first, then the base layer.
+
+        `filters`: the filter language of `memvault.search.filters` on `metadata.<key>` and
+        the columns (kind, content, confidence, key, created_at, …) with eq, ne, gt, gte,
+        lt, lte, in, contains — or `$eq`, `$ne`, … and `$and`/`$or` — e.g.
+        `{"metadata.topic": "food", "importance": {"$gte": 0.7}}`. `key_prefix`: only the
+        memories whose key starts with it, matched literally (`""`: every keyed memory);
+        `keys`: only those keys. `refresh_ttl`: each returned memory with a `ttl` gets
+        `expires_at` = now + ttl."""
         params: dict[str, Any] = {
             "limit": v.integer("limit", limit, minimum=1),
             "offset": v.integer("offset", offset, minimum=0),
@@ -279,6 +599,7 @@ class Memories(Domain):
         where = [scope.clause(user_id, params, layered=layered)]
         with self._store.read() as tx:
             where += self._filters(tx, params, kinds, since, until, min_confidence, session_id)
+            where += _key_filters(tx, params, key_prefix, keys)
             where.append(compile_filters(tx, "memories", filters, params, alias="memories"))
             if not include_expired:
                 params["now"] = tx.ts(self._now())
@@ -289,12 +610,7 @@ class Memories(Domain):
             f"SELECT * FROM memories WHERE {clause} "
             f"ORDER BY {layer_order}created_at DESC, id DESC LIMIT :limit OFFSET :offset"
         )
-        if not track_access:
-            with self._store.read() as tx:
-                return [memory_from_row(tx, r) for r in tx.all(sql, params)]
-        with self._store.write() as tx:
-            memories = [memory_from_row(tx, r) for r in tx.all(sql, params)]
-            return self.touch(tx, memories)
+        return self._read(sql, params, track_access, refresh_ttl)
 
     def _filters(
         self,
@@ -336,8 +652,6 @@ class Memories(Domain):
             params,
         )
         now = self._now()
-        from dataclasses import replace
-
         return [replace(m, access_count=m.access_count + 1, last_accessed_at=now) for m in memories]
 
     def update(
@@ -353,9 +667,11 @@ class Memories(Domain):
         reason: str | None = None,
         user_id: Owner = ANY,
         embedding: bool | None = None,
+        ttl: timedelta | None = UNSET,
     ) -> Memory:
         """Change a memory; the change (old text, new text, other fields, reason, time) is
-        recorded in its history in the same transaction.
+        recorded in its history in the same transaction. `ttl`: a new sliding expiry
+        (expires_at = now + ttl unless `expires_at` is given too), or None to drop it.
 
         When the embedded text (content and context) changes, the memory's vectors change
         with it in the same transaction: vectors of other models are dropped (they embed
@@ -377,6 +693,10 @@ class Memories(Domain):
             new["metadata"] = v.json_object("metadata", metadata)
         if expires_at is not UNSET:
             new["expires_at"] = v.optional_when("expires_at", expires_at)
+        if ttl is not UNSET:
+            new["ttl_seconds"] = _ttl("ttl", ttl)
+            if new["ttl_seconds"] is not None and "expires_at" not in new:
+                new["expires_at"] = self._now() + timedelta(seconds=new["ttl_seconds"])
         params: dict[str, Any] = {"id": memory_id}
         select = scope.where("SELECT * FROM memories WHERE id = :id", user_id, params)
         emb: Any = None
@@ -423,7 +743,8 @@ class Memories(Domain):
             if content_changed:
                 values["content_hash"] = digest = content_hash(values["content"])
                 sets.append("content_hash = :content_hash")
-                self._refuse_duplicate(tx, old, digest)
+                if old.dedupe:
+                    self._refuse_duplicate(tx, old, digest)
             row = tx.returning(
                 f"UPDATE memories SET {', '.join(sets)} WHERE id = :id RETURNING *", values
             )
@@ -465,7 +786,8 @@ class Memories(Domain):
         params: dict[str, Any] = {"kind": old.kind, "h": digest, "id": old.id}
         clash = tx.one(
             scope.where(
-                "SELECT id FROM memories WHERE kind = :kind AND content_hash = :h AND id <> :id",
+                "SELECT id FROM memories WHERE kind = :kind AND content_hash = :h AND dedupe "
+                "AND id <> :id",
                 old.user_id, params,
             ),
             params,
@@ -473,29 +795,109 @@ class Memories(Domain):
         if clash is not None:
             raise Conflict(f"memory {clash['id']} already holds this content for this owner")
 
-    def delete(self, memory_id: str, *, user_id: Owner = ANY) -> None:
-        """Delete a memory with its history and vectors."""
+    def delete(self, memory_id: str, *, user_id: Owner = ANY, reason: str | None = None) -> None:
+        """Delete a memory and its vectors; its history stays, ending with a `delete` entry
+        (the last text as `old_content`, `reason`). `erase_user` removes the history too."""
         memory_id = v.id_("memory_id", memory_id)
+        reason = v.optional_text("reason", reason, allow_empty=True)
         params: dict[str, Any] = {"id": memory_id}
         with self._store.write() as tx:
-            row = tx.one(
-                scope.where("DELETE FROM memories WHERE id = :id", user_id, params)
-                + " RETURNING user_id",
+            rows = self._delete_where(tx, scope.where("id = :id", user_id, params), params, reason)
+            if not rows:
+                raise NotFound("memory", memory_id)
+
+    def delete_many(
+        self,
+        user_id: Owner,
+        *,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        key_prefix: str | None = None,
+        kinds: Iterable[str] | None = None,
+        filters: Any = None,
+        reason: str | None = None,
+    ) -> int:
+        """Delete the memories of `user_id` (None: the base layer) that match every selector
+        given, in one transaction; returns how many went. Each leaves a `delete` entry in its
+        history. Ids or keys that match nothing are not an error. At least one selector is
+        required (`filters={}` selects all of the owner's memories); `ANY` (every owner)
+        only with `ids` or `keys`."""
+        reason = v.optional_text("reason", reason, allow_empty=True)
+        if all(x is None for x in (ids, keys, key_prefix, kinds, filters)):
+            raise InvalidInput(
+                "filters", None, "name what to delete: ids, keys, key_prefix, kinds or filters"
+            )
+        if user_id is ANY and ids is None and keys is None:
+            raise InvalidInput("user_id", "ANY", "deleting across owners needs ids or keys")
+        params: dict[str, Any] = {}
+        where = [scope.clause(user_id, params)]
+        with self._store.write() as tx:
+            if ids is not None:
+                listed = [v.id_("ids", i) for i in ids]
+                where.append(f"id IN ({tx.expand('id', listed, params)})" if listed else "1 = 0")
+            where += _key_filters(tx, params, key_prefix, keys)
+            where += self._filters(tx, params, kinds, None, None, None, None)
+            where.append(compile_filters(tx, "memories", filters, params, alias="memories"))
+            clause = " AND ".join(w for w in where if w) or "1 = 1"
+            return len(self._delete_where(tx, clause, params, reason))
+
+    def _delete_where(
+        self, tx: Tx, clause: str, params: dict[str, Any], reason: str | None
+    ) -> builtins.list[Row]:
+        """Delete the memories matching `clause`, each with its `delete` history entry and
+        event, in the caller's transaction."""
+        rows = tx.all(f"DELETE FROM memories WHERE {clause} RETURNING id, user_id, content", params)
+        if not rows:
+            return rows
+        now = tx.ts(self._now())
+        tx.executemany(
+            insert_sql("memory_history", HISTORY_COLUMNS),
+            [
+                {
+                    "id": new_id(), "memory_id": str(r["id"]), "user_id": tx.id_out(r["user_id"]),
+                    "op": "delete", "old_content": r["content"], "new_content": None,
+                    "changes": tx.json({}), "reason": reason, "changed_at": now,
+                }
+                for r in rows
+            ],
+        )  # fmt: skip
+        for r in rows:
+            self._emit(tx, "memory.deleted", tx.id_out(r["user_id"]), {"memory_id": str(r["id"])})
+        return rows
+
+    def purge_expired(self, user_id: Owner = ANY, *, now: datetime | None = None) -> int:
+        """The sweeper: delete the memories whose expiry has passed (of `user_id`, or every
+        owner's), with their history and vectors — expiry is retention, nothing is kept.
+        Returns how many went."""
+        at = v.optional_when("now", now) or self._now()
+        params: dict[str, Any] = {}
+        owner = scope.clause(user_id, params)
+        with self._store.write() as tx:
+            params["now"] = tx.ts(at)
+            cond = "expires_at IS NOT NULL AND expires_at <= :now" + (
+                f" AND {owner}" if owner else ""
+            )
+            tx.execute(
+                "DELETE FROM memory_history WHERE memory_id IN "
+                f"(SELECT id FROM memories WHERE {cond})",
                 params,
             )
-            if row is None:
-                raise NotFound("memory", memory_id)
-            self._emit(tx, "memory.deleted", tx.id_out(row["user_id"]), {"memory_id": memory_id})
+            rows = tx.all(f"DELETE FROM memories WHERE {cond} RETURNING id, user_id", params)
+            for r in rows:
+                self._emit(tx, "memory.deleted", tx.id_out(r["user_id"]),
+                           {"memory_id": str(r["id"])}, {"expired": True})  # fmt: skip
+            return len(rows)
 
     def history(self, memory_id: str, *, user_id: Owner = ANY) -> builtins.list[MemoryChange]:
-        """Every recorded change of a memory, oldest first."""
+        """Every recorded change of a memory, oldest first — of a deleted one too, ending
+        with its `delete` entry (another owner's or an unknown id: NotFound)."""
         memory_id = v.id_("memory_id", memory_id)
+        params: dict[str, Any] = {"id": memory_id}
+        sql = scope.where("SELECT * FROM memory_history WHERE memory_id = :id", user_id, params)
         with self._store.read() as tx:
-            scope.row(tx, "memories", "memory", memory_id, user_id, columns="1")
-            rows = tx.all(
-                "SELECT * FROM memory_history WHERE memory_id = :id ORDER BY changed_at, id",
-                {"id": memory_id},
-            )
+            rows = tx.all(sql + " ORDER BY changed_at, id", params)
+            if not rows:
+                scope.row(tx, "memories", "memory", memory_id, user_id, columns="1")
             return [change_from_row(tx, r) for r in rows]
 
     def search(self, user_id: str | None, query: str, **options: Any) -> builtins.list[Any]:
@@ -516,3 +918,77 @@ class Memories(Domain):
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _ttl(field: str, ttl: Any) -> float | None:
+    """A sliding expiry as seconds (> 0), or None."""
+    if ttl is None:
+        return None
+    if not isinstance(ttl, timedelta):
+        raise InvalidInput(field, ttl, "expected a datetime.timedelta")
+    seconds = ttl.total_seconds()
+    if seconds <= 0:
+        raise InvalidInput(field, ttl, "must be positive")
+    return seconds
+
+
+def _expiry(expires_at: Any, ttl_seconds: float | None, now: datetime) -> datetime | None:
+    expires = v.optional_when("expires_at", expires_at)
+    if ttl_seconds is None:
+        return expires
+    if expires is not None:
+        raise InvalidInput("ttl", ttl_seconds, "give expires_at or ttl, not both")
+    return now + timedelta(seconds=ttl_seconds)
+
+
+def _key_filters(
+    tx: Tx, params: dict[str, Any], key_prefix: str | None, keys: Iterable[str] | None
+) -> builtins.list[str]:
+    where = []
+    if key_prefix is not None:
+        where.append(key_prefix_sql(v.key_prefix("key_prefix", key_prefix), params))
+    if keys is not None:
+        listed = [v.key("keys", k) for k in keys]
+        where.append(f"key IN ({tx.expand('key', listed, params)})" if listed else "1 = 0")
+    return where
+
+
+def _put_spec(prefix: str, item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """One item of `put`/`put_many`, validated; field names in errors carry `prefix`."""
+    if not isinstance(item, Mapping):
+        raise InvalidInput(prefix.rstrip(".") or "item", item, "expected a mapping")
+    unknown = set(item) - PUT_FIELDS
+    if unknown:
+        field = sorted(map(str, unknown))[0]
+        raise InvalidInput(prefix + field, item[field], f"allowed: {', '.join(sorted(PUT_FIELDS))}")
+    for required in ("key", "kind", "content"):
+        if required not in item:
+            raise InvalidInput(prefix + required, None, "required")
+    ttl_seconds = _ttl(prefix + "ttl", item.get("ttl"))
+    expires = v.optional_when(prefix + "expires_at", item.get("expires_at"))
+    if ttl_seconds is not None:
+        if expires is not None:
+            raise InvalidInput(prefix + "ttl", item.get("ttl"), "give expires_at or ttl, not both")
+        expires = now + timedelta(seconds=ttl_seconds)
+    content = v.text(prefix + "content", item["content"])
+    context = v.optional_text(prefix + "context", item.get("context"), allow_empty=True)
+    embedding = item.get("embedding")
+    model = item.get("embedding_model")
+    if embedding is not None and embedding is not True and embedding is not False and model is None:
+        raise InvalidInput(prefix + "embedding_model", None, "name the model of the embedding")
+    return {
+        "key": v.key(prefix + "key", item["key"]),
+        "kind": v.choice(prefix + "kind", item["kind"], MEMORY_KINDS),
+        "content": content,
+        "context": context,
+        "confidence": v.unit(prefix + "confidence", item.get("confidence", 1.0)),
+        "importance": v.unit(prefix + "importance", item.get("importance", 0.5)),
+        "metadata": v.json_object(prefix + "metadata", item.get("metadata")),
+        "expires_at": expires,
+        "ttl_seconds": ttl_seconds,
+        "session_id": v.optional_id(prefix + "session_id", item.get("session_id")),
+        "message_id": v.optional_id(prefix + "message_id", item.get("message_id")),
+        "embedding": embedding,
+        "embedding_model": model,
+        "text": embed_text(content, context),
+    }

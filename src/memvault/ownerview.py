@@ -99,7 +99,7 @@ class OwnerView:
 
     def session_by_key(self, key: str) -> Session | None:
         """This user's session mirroring `key`, or None."""
-        return self._v.sessions.by_legacy_key(legacy_key=key, **self._own)
+        return self._v.sessions.by_key(key=key, **self._own)
 
     def session(self, session_id: str) -> Session:
         """One of this user's sessions by id."""
@@ -119,7 +119,7 @@ class OwnerView:
         try:
             return self._v.sessions.create(
                 kind=kind, title=title, project_id=project_id, metadata=metadata,
-                started_at=started_at, legacy_key=key, **self._own,
+                started_at=started_at, key=key, **self._own,
             )  # fmt: skip
         except Conflict:  # a concurrent hook created it first
             found = self.session_by_key(key)

@@ -82,7 +82,7 @@ class Session:
     ended_at: datetime | None
     instance_no: int | None = None  # a sub-agent instance's number, unique within its parent
     instance_count: int = 0  # child sessions (instances)
-    legacy_key: str | None = None  # the legacy record this session mirrors (dual-write)
+    key: str | None = None  # the caller's name for the session, unique per owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +117,9 @@ class Memory:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime | None
+    key: str | None = None  # the caller's name for the memory, unique per owner
+    dedupe: bool = True  # takes part in content de-duplication (see Memories.add)
+    ttl_seconds: float | None = None  # sliding expiry: a refreshing read sets now + ttl
 
     @property
     def is_base(self) -> bool:

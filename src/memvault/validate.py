@@ -43,6 +43,24 @@ def optional_text(field: str, value: Any, **kw: Any) -> str | None:
     return None if value is None else text(field, value, **kw)
 
 
+MAX_KEY = 1000
+
+
+def key(field: str, value: Any) -> str:
+    """A caller-chosen key (of a memory or a session): non-empty text of at most MAX_KEY
+    characters, kept exactly as given (no case or spacing folded)."""
+    return text(field, value, max_len=MAX_KEY)
+
+
+def optional_key(field: str, value: Any) -> str | None:
+    return None if value is None else key(field, value)
+
+
+def key_prefix(field: str, value: Any) -> str:
+    """A key prefix: any text ("" matches every key), at most MAX_KEY characters."""
+    return text(field, value, allow_empty=True, max_len=MAX_KEY)
+
+
 def choice(field: str, value: Any, allowed: Iterable[str]) -> str:
     allowed = tuple(allowed)
     if value not in allowed:

@@ -46,7 +46,7 @@ def test_a_session_of_events(vault: memvault.Vault) -> None:
 
     [session] = vault.sessions.list(user_id=view.user_id)
     assert session.kind == "agent" and session.status == "completed"
-    assert session.legacy_key == "agent:claude-code:c0ffee-1"
+    assert session.key == "agent:claude-code:c0ffee-1"
     assert session.metadata["claude_session_id"] == "c0ffee-1"
     assert session.metadata["source"] == "startup"
     project = vault.projects.get(session.project_id or "")

@@ -56,7 +56,7 @@ def test_sessions_and_instances_are_dual_written(tmp_path: Path, vault: memvault
     assert dw.sessions() == [("s1", "competition", "Fix the login bug", "completed")]
     assert dw.instances("s1") == [(0, "claude #0", "running"), (1, "codex #1", "completed")]
     assert dw.stats.mismatches == []
-    parent = vault.sessions.by_legacy_key(dw.user_id, "s1")
+    parent = vault.sessions.by_key(dw.user_id, "s1")
     assert parent is not None and parent.instance_count == 2 and parent.message_count == 1
     assert [h.item.id for h in vault.sessions.search(dw.user_id, "login")] == [parent.id]
     dw.set_stage("primary")

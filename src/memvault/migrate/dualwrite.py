@@ -32,8 +32,8 @@ The legacy side is the `LegacyStore` protocol: sessions (AIT42's tasks, keyed by
 id) with their numbered sub-agent instances, the messages of a conversation (a session's
 key), memories. `JsonFileLegacy` implements it over one JSON file in the style of AIT42's,
 Workly's and Lilith's stores, but written atomically (temporary file + rename) instead of
-rewritten in place. On memvault's side a legacy key is `sessions.legacy_key`, found through
-its unique (user_id, legacy_key) index: one lookup whatever the number of sessions (the
+rewritten in place. On memvault's side a legacy key is the session's `key`, found through
+its unique (user_id, key) index: one lookup whatever the number of sessions (the
 first version scanned the 1,000 most recent and created a second session beyond them), and an
 instance is a child session found by its parent and `instance_no`.
 
@@ -329,7 +329,7 @@ class DualWrite:
             log.warning("dual-write: the %s write failed (%s); drift until reconciled", other, exc)
 
     def _find(self, key: str) -> Session | None:
-        return self.vault.sessions.by_legacy_key(self.user_id, key)
+        return self.vault.sessions.by_key(self.user_id, key)
 
     def _session(self, conversation: str, **create: Any) -> str:
         """memvault's session for a legacy key: an index lookup, else a new session (another
@@ -341,7 +341,7 @@ class DualWrite:
                 create.setdefault("metadata", {"legacy_conversation": conversation})
                 try:
                     found = self.vault.sessions.create(
-                        self.user_id, legacy_key=conversation, **create
+                        self.user_id, key=conversation, **create
                     )
                 except Conflict:
                     found = self._find(conversation)
@@ -452,10 +452,10 @@ class DualWrite:
         seen = 0
         while True:
             page = self.vault.sessions.list(
-                user_id=self.user_id, with_legacy_key=True, limit=1000, offset=seen
+                user_id=self.user_id, key_prefix="", limit=1000, offset=seen
             )
             seen += len(page)
-            out += [(s.legacy_key or "", s.kind, s.title, s.status) for s in page
+            out += [(s.key or "", s.kind, s.title, s.status) for s in page
                     if conversations or s.metadata.get("legacy_session")]  # fmt: skip
             if len(page) < 1000:
                 return sorted(out)

@@ -8,7 +8,11 @@ in one dict are ANDed. A field maps to a value (equality) or to `{operator: valu
      "or": [{"confidence": {"gte": 0.8}}, {"metadata.tags": {"contains": "urgent"}}]}
 
 Operators: eq, ne, lt, lte, gt, gte, in, contains (substring of a text, or member of a JSON
-array). Fields: the columns listed per table below, and `metadata.<key>[.<key>…]` with keys of
+array). Each may be written with a leading `$` (`$eq`, `$gte`, …, and `$and` / `$or`), as
+LangGraph, MongoDB and Chroma write them. On a metadata key, `ne` with a value also matches
+the rows where the key is absent or holds another type (as LangGraph's and MongoDB's `$ne`
+do); the ordering operators compare numbers with numbers and text with text only.
+Fields: the columns listed per table below, and `metadata.<key>[.<key>…]` with keys of
 letters, digits, `_` and `-`. Anything else raises `InvalidInput` naming the filter; no value
 or key is ever spliced into SQL (JSON paths are bound parameters too).
 """
@@ -32,7 +36,12 @@ FIELDS: dict[str, dict[str, str]] = {
         "kind": "text", "content": "text", "context": "text", "confidence": "number",
         "importance": "number", "access_count": "number", "created_at": "time",
         "updated_at": "time", "last_accessed_at": "time", "expires_at": "time",
-        "session_id": "id", "message_id": "id",
+        "session_id": "id", "message_id": "id", "key": "text",
+    },
+    "sessions": {
+        "kind": "text", "status": "text", "title": "text", "key": "text",
+        "project_id": "id", "parent_id": "id", "message_count": "number",
+        "started_at": "time", "updated_at": "time", "ended_at": "time",
     },
     "messages": {
         "role": "text", "content": "text", "emotion": "text", "seq": "number",
@@ -76,6 +85,8 @@ class Compiler:
             raise self.error(spec, "expected a dict of field: condition")
         parts = []
         for key, cond in spec.items():
+            if isinstance(key, str) and key in ("$and", "$or"):
+                key = key[1:]
             if key in ("and", "or"):
                 if not isinstance(cond, list | tuple) or not cond:
                     raise self.error({key: cond}, f"{key!r} takes a non-empty list of filters")
@@ -95,6 +106,8 @@ class Compiler:
             op, value = next(iter(cond.items()))
         else:
             op, value = "eq", cond
+        if isinstance(op, str) and op.startswith("$"):
+            op = op[1:]
         if op not in ALL_OPS:
             raise self.error({key: cond}, f"unknown operator {op!r}; allowed: {', '.join(ALL_OPS)}")
         if key.startswith("metadata."):
@@ -146,6 +159,10 @@ class Compiler:
         path = key.split(".")[1:]
         if not path or not all(META_KEY.match(p) for p in path):
             raise self.error(key, "metadata keys are 1-64 letters, digits, '_' or '-'")
+        if op == "ne" and self._json_scalar(key, value) is not None:
+            # Absent, null or of another type is "not equal" too: NOT (equal, unknown = no).
+            false = "0" if self.tx.engine == "sqlite" else "false"
+            return f"NOT coalesce({self.meta(key, 'eq', value)}, {false})"
         if self.tx.engine == "sqlite":
             return self._meta_sqlite(key, path, op, value)
         return self._meta_pg(key, path, op, value)

@@ -134,7 +134,9 @@ sessions = sa.Table(
     # the key of the legacy record a session mirrors (dual-write), found through its index.
     sa.Column("instance_no", sa.Integer),
     sa.Column("instance_count", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("legacy_key", sa.Text),
+    # Revision 0009: `legacy_key` became `key`, the caller's name for the session (importers,
+    # the dual-write, the hook and adapters alike), unique per owner, the base layer included.
+    sa.Column("key", sa.Text),
     sa.Index(
         "uq_sessions_parent_id_instance_no",
         "parent_id",
@@ -144,12 +146,19 @@ sessions = sa.Table(
         postgresql_where=sa.text("instance_no IS NOT NULL"),
     ),
     sa.Index(
-        "uq_sessions_user_id_legacy_key",
+        "uq_sessions_user_id_key",
         "user_id",
-        "legacy_key",
+        "key",
         unique=True,
-        sqlite_where=sa.text("legacy_key IS NOT NULL"),
-        postgresql_where=sa.text("legacy_key IS NOT NULL"),
+        sqlite_where=sa.text("key IS NOT NULL"),
+        postgresql_where=sa.text("key IS NOT NULL"),
+    ),
+    sa.Index(
+        "uq_sessions_base_key",
+        "key",
+        unique=True,
+        sqlite_where=sa.text("user_id IS NULL AND key IS NOT NULL"),
+        postgresql_where=sa.text("user_id IS NULL AND key IS NOT NULL"),
     ),
 )
 
@@ -199,14 +208,43 @@ memories = sa.Table(
     sa.CheckConstraint(_unit("importance"), name="importance"),
     sa.CheckConstraint("access_count >= 0", name="access_count"),
     sa.CheckConstraint("length(content) > 0", name="content_not_empty"),
-    sa.Index("uq_memories_user_kind_hash", "user_id", "kind", "content_hash", unique=True),
+    # Revision 0009: the caller's key (unique per owner), whether the memory takes part in
+    # content de-duplication (the content-hash indexes cover only those), a sliding expiry.
+    sa.Column("key", sa.Text),
+    sa.Column("dedupe", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("ttl_seconds", Float),
+    sa.CheckConstraint("ttl_seconds IS NULL OR ttl_seconds > 0", name="ttl_positive"),
+    sa.Index(
+        "uq_memories_user_kind_hash",
+        "user_id",
+        "kind",
+        "content_hash",
+        unique=True,
+        sqlite_where=sa.text("dedupe"),
+        postgresql_where=sa.text("dedupe"),
+    ),
     sa.Index(
         "uq_memories_base_kind_hash",
         "kind",
         "content_hash",
         unique=True,
-        sqlite_where=sa.text("user_id IS NULL"),
-        postgresql_where=sa.text("user_id IS NULL"),
+        sqlite_where=sa.text("user_id IS NULL AND dedupe"),
+        postgresql_where=sa.text("user_id IS NULL AND dedupe"),
+    ),
+    sa.Index(
+        "uq_memories_user_id_key",
+        "user_id",
+        "key",
+        unique=True,
+        sqlite_where=sa.text("key IS NOT NULL"),
+        postgresql_where=sa.text("key IS NOT NULL"),
+    ),
+    sa.Index(
+        "uq_memories_base_key",
+        "key",
+        unique=True,
+        sqlite_where=sa.text("user_id IS NULL AND key IS NOT NULL"),
+        postgresql_where=sa.text("user_id IS NULL AND key IS NOT NULL"),
     ),
     sa.Index("ix_memories_user_id_created_at", "user_id", "created_at"),
     sa.Index("ix_memories_user_id_kind_created_at", "user_id", "kind", "created_at"),
@@ -224,7 +262,9 @@ memory_history = sa.Table(
     "memory_history",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    sa.Column("memory_id", Id, sa.ForeignKey("memories.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key since revision 0009: a memory's history outlives it, ending with its
+    # delete entry (erase_user and purge_expired remove it; retention can age it).
+    sa.Column("memory_id", Id, nullable=False),
     _owner(),
     sa.Column("op", sa.Text, nullable=False),
     sa.Column("old_content", sa.Text),
