@@ -473,7 +473,7 @@ class TTLContract:
         try:
             assert isinstance(future, concurrent.futures.Future)
             deadline = time.monotonic() + TTL_MINUTES * 60 + 10
-            while time.monotonic() < deadline and store.search(("s",)) != []:
+            while time.monotonic() < deadline and store.search(("s",), refresh_ttl=False):
                 time.sleep(0.5)
             assert store.get(("s",), "k", refresh_ttl=False) is None
         finally:
