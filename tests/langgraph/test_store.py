@@ -146,9 +146,9 @@ def test_semantic_search_with_memvaults_embedder(vault_url: str, embed: str) -> 
 
 
 def test_dims_must_match_memvaults_embedder(vault_url: str) -> None:
-    with memvault.open(vault_url, embedder=HashingEmbedder(32)) as vault:
-        with pytest.raises(InvalidInput, match="dims"):
-            _store(vault, None, index={"dims": 64, "embed": "memvault"})
+    vault = memvault.open(vault_url, embedder=HashingEmbedder(32))
+    with vault, pytest.raises(InvalidInput, match="dims"):
+        _store(vault, None, index={"dims": 64, "embed": "memvault"})
 
 
 # -- random namespaces and filters against InMemoryStore --------------------------------------
@@ -182,19 +182,35 @@ def _apply(store: Any, writes: list[Any], chunk: int) -> None:
         store.batch(ops[start : start + chunk])
 
 
-@settings(
+SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(writes=WRITES, chunk=st.integers(1, 5), prefix=st.lists(LABELS, max_size=2).map(tuple),
-       flt=FILTERS, limit=st.integers(1, 8), offset=st.integers(0, 4), space_prefix=st.none() | PATHS,
-       space_suffix=st.none() | PATHS, depth=st.none() | st.integers(1, 3))  # fmt: skip
+
+
+@SETTINGS
+@given(
+    writes=WRITES,
+    chunk=st.integers(1, 5),
+    prefix=st.lists(LABELS, max_size=2).map(tuple),
+    flt=FILTERS,
+    page=st.tuples(st.integers(1, 8), st.integers(0, 4)),
+    spaces=st.fixed_dictionaries(
+        {"prefix": st.none() | PATHS, "suffix": st.none() | PATHS,
+         "max_depth": st.none() | st.integers(1, 3)}
+    ),
+)  # fmt: skip
 def test_random_stores_answer_like_in_memory_store(
-    vault: memvault.Vault, writes: list[Any], chunk: int, prefix: tuple[str, ...],
-    flt: dict[str, Any] | None, limit: int, offset: int, space_prefix: Any, space_suffix: Any,
-    depth: int | None,
-) -> None:  # fmt: skip
+    vault: memvault.Vault,
+    writes: list[Any],
+    chunk: int,
+    prefix: tuple[str, ...],
+    flt: dict[str, Any] | None,
+    page: tuple[int, int],
+    spaces: dict[str, Any],
+) -> None:
     from langgraph.store.memory import InMemoryStore
 
+    limit, offset = page
     oracle_writes = InMemoryStore()
     _apply(oracle_writes, writes, chunk)
     oracle = InMemoryStore()  # without the namespaces InMemoryStore keeps after a delete
@@ -205,16 +221,15 @@ def test_random_stores_answer_like_in_memory_store(
         _apply(store, writes, chunk)
         for ns_key in contract.keys(oracle.search((), limit=1000)):
             assert store.get(*ns_key).value == oracle.get(*ns_key).value
-        assert contract.keys(store.search(prefix, filter=flt, limit=1000)) == contract.keys(
-            oracle.search(prefix, filter=flt, limit=1000))  # fmt: skip
         every = contract.keys(store.search(prefix, filter=flt, limit=1000))
-        page = contract.keys(store.search(prefix, filter=flt, limit=limit, offset=offset))
-        assert page <= every and len(page) == len(oracle.search(prefix, filter=flt,
-                                                                  limit=limit, offset=offset))  # fmt: skip
-        spaces = {"prefix": space_prefix, "suffix": space_suffix, "max_depth": depth}
+        assert every == contract.keys(oracle.search(prefix, filter=flt, limit=1000))
+        paged = store.search(prefix, filter=flt, limit=limit, offset=offset)
+        expected = oracle.search(prefix, filter=flt, limit=limit, offset=offset)
+        assert contract.keys(paged) <= every and len(paged) == len(expected)
         assert store.list_namespaces(**spaces) == oracle.list_namespaces(**spaces)
         assert store.list_namespaces(**spaces, limit=limit, offset=offset) == (
-            oracle.list_namespaces(**spaces, limit=limit, offset=offset))  # fmt: skip
+            oracle.list_namespaces(**spaces, limit=limit, offset=offset)
+        )
 
 
 # -- a real graph -----------------------------------------------------------------------------
@@ -268,11 +283,11 @@ def test_a_graph_remembers_across_threads_and_processes(vault: memvault.Vault,
 
     async def later() -> list[str]:  # another vault on the same database, async
         with memvault.open(vault_url) as again:
-            async with MemvaultSaver(again) as saver2:
-                async with _store(again, alice, index=index) as store2:
-                    result = await _graph(saver2, store2).ainvoke(
-                        {"said": "green tea", "recalled": []},
-                        {"configurable": {"thread_id": "t1"}})  # fmt: skip
-                    return list(result["recalled"])
+            saver2, store2 = MemvaultSaver(again), _store(again, alice, index=index)
+            async with saver2, store2:
+                result = await _graph(saver2, store2).ainvoke(
+                    {"said": "green tea", "recalled": []}, {"configurable": {"thread_id": "t1"}}
+                )
+                return list(result["recalled"])
 
     assert asyncio.run(later())[-1] == "alice drinks green tea"

@@ -288,9 +288,12 @@ class MemvaultStore(BaseStore):
     # -- embeddings -------------------------------------------------------------------------
 
     def _to_embed(self, plan: _Plan) -> tuple[list[Any], list[str], list[Any], list[str]]:
-        put_keys, put_texts, query_keys, queries = [], [], [], []
-        for (namespace, key), op in plan.writes.items():
-            texts = self._texts(op)
+        put_keys: list[Any] = []
+        put_texts: list[str] = []
+        query_keys: list[Any] = []
+        queries: list[str] = []
+        for (namespace, key), put in plan.writes.items():
+            texts = self._texts(put)
             if texts:
                 put_keys.append(("put", namespace, key))
                 put_texts.append("\n".join(texts))
