@@ -12,8 +12,8 @@ What is written, all of it derived from the code (never edit the output by hand)
   errors it can raise.
 - ``docs/reference/api/records.md``: the record types those methods take and return.
 - ``docs/reference/api/langgraph.md``: the adapters for frameworks (`memvault.langgraph`'s
-  `MemvaultSaver`), documented like a domain; they need their extra (``memvault[langgraph]``,
-  part of ``memvault[test]``, which ``make setup`` installs).
+  `MemvaultSaver`, `MemvaultStore`), documented like a domain; they need their extra
+  (``memvault[langgraph]``, part of ``memvault[test]``, which ``make setup`` installs).
 - ``docs/reference/cli.md``: every command and subcommand with its ``--help`` text.
 
 The domains are found by opening a throw-away SQLite store and looking at the `Vault`'s public
@@ -60,7 +60,7 @@ HELP_WIDTH = 80  # click's default: the text `TYPER_USE_RICH=0 memvault … --he
 ADAPTERS = {
     "langgraph": (
         "memvault.langgraph",
-        ("MemvaultSaver",),
+        ("MemvaultSaver", "MemvaultStore"),
         "LangGraph's persistence on a memvault store (`pip install 'memvault[langgraph]'`).",
     ),
 }
