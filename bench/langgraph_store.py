@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import header  # noqa: E402
+from bench._common import header
 
 DIMS = 64
 TAGS = ["tea", "coffee", "trains", "jazz", "garden", "cats", "budget", "travel"]
@@ -45,12 +45,14 @@ def value(i: int) -> dict[str, Any]:
     return {"text": f"note {i} about {tag} and {TAGS[(i * 7) % len(TAGS)]}", "n": i, "tag": tag}
 
 
-def phases(store: Any, root: str, items: int) -> dict[str, float]:
+def phases(store: Any, root: str, items: int, wanted: list[str]) -> dict[str, float]:
     """Operations per second of each phase on `store`."""
     ns = [(root, f"u{i % 10}") for i in range(items)]
     rates: dict[str, float] = {}
 
     def timed(name: str, calls: int, run: Callable[[int], Any]) -> None:
+        if name not in wanted:
+            return
         start = time.perf_counter()
         for i in range(calls):
             run(i)
@@ -61,8 +63,8 @@ def phases(store: Any, root: str, items: int) -> dict[str, float]:
     queries = max(items // 10, 1)
     flt = lambda i: {"n": {"$gte": (i * 37) % items}, "tag": TAGS[i % len(TAGS)]}  # noqa: E731
     timed("filter", queries, lambda i: store.search((root,), filter=flt(i), limit=10))
-    timed("semantic", queries,
-          lambda i: store.search((root,), query=f"{TAGS[i % 8]} {TAGS[(i + 3) % 8]}", limit=10))  # fmt: skip
+    ask = lambda i: f"{TAGS[i % 8]} {TAGS[(i + 3) % 8]}"  # noqa: E731
+    timed("semantic", queries, lambda i: store.search((root,), query=ask(i), limit=10))
     return rates
 
 
@@ -80,6 +82,7 @@ def main() -> None:
     ap.add_argument("--pg", required=True, help="a PostgreSQL server URL (with pgvector)")
     ap.add_argument("--items", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--phases", default="put,get,filter,semantic")
     args = ap.parse_args()
 
     from langgraph.store.memory import InMemoryStore
@@ -103,15 +106,15 @@ def main() -> None:
         header(f"LangGraph stores, {args.items} items, {args.rounds} rounds (ops/s)")
         results: dict[str, list[dict[str, float]]] = {name: [] for name in stores}
         names = list(stores)
+        kinds = args.phases.split(",")
         for r in range(args.rounds):
             order = names[r % len(names) :] + names[: r % len(names)]
             for name in order:
-                results[name].append(phases(stores[name], f"r{r}{uuid.uuid4().hex[:6]}",
-                                            args.items))  # fmt: skip
+                root = f"r{r}{uuid.uuid4().hex[:6]}"
+                results[name].append(phases(stores[name], root, args.items, kinds))
             print(f"round {r + 1}: " + ", ".join(
                 f"{n} put {results[n][-1]['put']:.0f}" for n in order))  # fmt: skip
     print()
-    kinds = ["put", "get", "filter", "semantic"]
     med = {n: {k: statistics.median(x[k] for x in results[n]) for k in kinds} for n in stores}
     print("| phase | MemvaultStore | PostgresStore | InMemoryStore | memvault / Postgres |"
           " memvault / InMemory |")  # fmt: skip

@@ -145,6 +145,19 @@ def test_semantic_search_with_memvaults_embedder(vault_url: str, embed: str) -> 
         assert found[0].item.id == memory.id
 
 
+def test_a_put_with_index_false_drops_the_items_vector(vault: memvault.Vault) -> None:
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice, index=contract.index_config()) as store:
+        store.put(("v",), "k", {"text": "black coffee beans"})
+        store.put(("v",), "other", {"text": "green tea"})
+        assert store.search(("v",), query="black coffee beans")[0].key == "k"
+        store.put(("v",), "k", {"text": "black coffee beans"}, index=False)
+        hits = store.search(("v",), query="black coffee beans")
+        assert [h.key for h in hits] == ["other"]  # k has no vector any more
+        memory = vault.memories.by_key(alice, "langgraph/v..k")
+        assert vault.embeddings.get(model=store._model, memory_id=memory.id) is None
+
+
 def test_dims_must_match_memvaults_embedder(vault_url: str) -> None:
     vault = memvault.open(vault_url, embedder=HashingEmbedder(32))
     with vault, pytest.raises(InvalidInput, match="dims"):

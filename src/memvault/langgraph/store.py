@@ -171,21 +171,27 @@ class MemvaultStore(BaseStore):
     # -- reads ------------------------------------------------------------------------------
 
     def _get(self, gets: list[tuple[int, GetOp]], results: list[Result]) -> None:
-        for refresh in (True, False):
-            wanted = [(i, op) for i, op in gets if bool(op.refresh_ttl) is refresh]
-            if not wanted:
-                continue
-            names = {items.memory_key(op.namespace, op.key) for _, op in wanted}
-            found = {
-                m.key: m
-                for m in self.memories.list(
-                    self.user_id, keys=sorted(names), kinds=[KIND], limit=len(names),
-                    refresh_ttl=refresh, track_access=False,
-                )
-            }  # fmt: skip
-            for i, op in wanted:
-                memory = found.get(items.memory_key(op.namespace, op.key))
-                results[i] = _item(memory) if memory is not None else None
+        names = sorted({items.memory_key(op.namespace, op.key) for _, op in gets})
+        found = {
+            m.key: m
+            for m in self.memories.list(
+                self.user_id, keys=names, kinds=[KIND], limit=len(names), track_access=False
+            )
+        }
+        for i, op in gets:
+            memory = found.get(items.memory_key(op.namespace, op.key))
+            results[i] = _item(memory) if memory is not None else None
+        refreshed = {items.memory_key(op.namespace, op.key) for _, op in gets if op.refresh_ttl}
+        self._refresh([found[n] for n in refreshed if n in found])
+
+    def _refresh(self, memories: Sequence[Memory]) -> None:
+        """Push back the expiry of the memories read that have a TTL. Read first, refresh
+        only those: a read of items without TTL (the common case) stays a read transaction."""
+        timed = [str(m.key) for m in memories if m.ttl_seconds is not None]
+        if timed:
+            self.memories.list(
+                self.user_id, keys=timed, limit=len(timed), refresh_ttl=True, track_access=False
+            )
 
     def _search(self, op: SearchOp, query_vector: Any) -> list[SearchItem]:
         limit = validate.integer("limit", op.limit, minimum=0)
@@ -198,8 +204,10 @@ class MemvaultStore(BaseStore):
             return self._semantic(op, prefix, filters, limit, offset, query_vector)
         found = self.memories.list(
             self.user_id, key_prefix=prefix, kinds=[KIND], filters=filters, limit=limit,
-            offset=offset, refresh_ttl=bool(op.refresh_ttl), track_access=False,
+            offset=offset, track_access=False,
         )  # fmt: skip
+        if op.refresh_ttl:
+            self._refresh(found)
         return [_item(m, SearchItem) for m in found]
 
     def _semantic(
@@ -218,11 +226,8 @@ class MemvaultStore(BaseStore):
             self.user_id, str(op.query), mode="vector", k=offset + limit, kinds=[KIND],
             filters=filters, key_prefix=prefix, track_access=False, **options,
         )[offset:]  # fmt: skip
-        if op.refresh_ttl and hits:
-            self.memories.list(
-                self.user_id, keys=[h.item.key for h in hits], limit=len(hits),
-                refresh_ttl=True, track_access=False,
-            )  # fmt: skip
+        if op.refresh_ttl:
+            self._refresh([h.item for h in hits])
         return [_item(h.item, SearchItem, float(h.vector_score)) for h in hits]
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
@@ -268,7 +273,9 @@ class MemvaultStore(BaseStore):
                 put["embedding"] = plan.vectors[("put", namespace, key)]
                 put["embedding_model"] = self._model
             puts.append(put)
-        with self.vault.transaction():
+        # One transaction; the API calls inside join it without savepoints (any failure rolls
+        # the whole batch back, so a savepoint per call would be pure cost).
+        with self.vault.store.write(savepoints=False):
             if deletes:
                 self.memories.delete_many(self.user_id, keys=deletes)
             if puts:
