@@ -124,14 +124,19 @@ def test_base_layer_and_layered_reads(vault: memvault.Vault, alice: memvault.Use
     assert vault.memories.get(mine.id, track_access=False).content == "Alice likes tea"
 
 
-def test_delete_removes_history(vault: memvault.Vault, alice: memvault.User) -> None:
+def test_delete_leaves_a_delete_entry_in_history(
+    vault: memvault.Vault, alice: memvault.User
+) -> None:
     memory = vault.memories.add(alice.id, "fact", "to forget")
     vault.memories.update(memory.id, content="to forget soon")
-    vault.memories.delete(memory.id)
+    vault.memories.delete(memory.id, reason="asked to")
     with pytest.raises(NotFound):
         vault.memories.get(memory.id)
     counts = vault.stats().counts
-    assert counts["memories"] == 0 and counts["memory_history"] == 0
+    assert counts["memories"] == 0 and counts["memory_history"] == 3
+    ops = [(c.op, c.old_content, c.new_content, c.reason) for c in vault.memories.history(memory.id)]
+    assert ops[-1] == ("delete", "to forget soon", None, "asked to")
+    assert [o[0] for o in ops] == ["create", "update", "delete"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 import memvault
 from memvault import ANY, Forbidden, InvalidInput, NotFound
 from memvault.domain import Domain
+from memvault.clock import utcnow
 from memvault.embed.base import HashingEmbedder
 from memvault.scope import ADMIN_ONLY, DOMAINS, UNSCOPED_DOMAINS
 
@@ -55,7 +57,8 @@ def make_a(vault: memvault.Vault) -> A:
                                     key="legacy-1").id  # fmt: skip
     child = vault.sessions.create(user, parent_id=session).id
     message = vault.messages.append(session, "user", f"my {MARK} zebra", emotion="joy").id
-    memory = vault.memories.add(user, "fact", f"{MARK} zebra farm", session_id=session).id
+    memory = vault.memories.add(user, "fact", f"{MARK} zebra farm", session_id=session,
+                                key="walk-key", ttl=timedelta(days=1)).id  # fmt: skip
     vault.memories.update(memory, content=f"{MARK} zebra ranch", reason="moved")
     vault.embeddings.put([1.0, 0.0, 0.0], model="walk-3", memory_id=memory)
     vault.embeddings.put([0.0, 1.0, 0.0], model="walk-3", message_id=message)
@@ -104,6 +107,7 @@ CALLS: dict[str, tuple[str, Call]] = {
     "projects.list": (CLEAN, lambda v, a, o: v.projects.list(**o)),
     "sessions.by_key": (CLEAN, lambda v, a, o: v.sessions.by_key(
         key="legacy-1", **o)),
+    "sessions.put": (CLEAN, lambda v, a, o: v.sessions.put(key="legacy-1", title="b", **o)),
     "sessions.create": (MISSING, lambda v, a, o: v.sessions.create(parent_id=a.session, **o)),
     "sessions.delete": (MISSING, lambda v, a, o: v.sessions.delete(a.child, **o)),
     "sessions.end": (MISSING, lambda v, a, o: v.sessions.end(a.session, **o)),
@@ -113,6 +117,9 @@ CALLS: dict[str, tuple[str, Call]] = {
     "sessions.search": (CLEAN, lambda v, a, o: v.sessions.search(query=MARK, **o)),
     "sessions.update": (MISSING, lambda v, a, o: v.sessions.update(a.session, title="x", **o)),
     "messages.append": (MISSING, lambda v, a, o: v.messages.append(a.session, "user", "x", **o)),
+    "messages.append_many": (MISSING, lambda v, a, o: v.messages.append_many(
+        a.session, [{"role": "user", "content": "x"}], **o)),
+    "messages.clear": (MISSING, lambda v, a, o: v.messages.clear(a.session, **o)),
     "messages.delete": (MISSING, lambda v, a, o: v.messages.delete(a.message, **o)),
     "messages.edit": (MISSING, lambda v, a, o: v.messages.edit(a.message, "x", **o)),
     "messages.get": (MISSING, lambda v, a, o: v.messages.get(a.message, **o)),
@@ -122,6 +129,18 @@ CALLS: dict[str, tuple[str, Call]] = {
         query=MARK, mode="text", session_id=a.session, **o)),
     "memories.add": (MISSING, lambda v, a, o: v.memories.add(
         kind="fact", content="x", session_id=a.session, **o)),
+    "memories.by_key": (CLEAN, lambda v, a, o: v.memories.by_key(
+        key="walk-key", refresh_ttl=True, track_access=True, **o)),
+    "memories.delete_many": (CLEAN, lambda v, a, o: v.memories.delete_many(
+        keys=["walk-key"], ids=[a.memory], **o)),
+    "memories.extend": (MISSING, lambda v, a, o: v.memories.extend(
+        a.memory, timedelta(days=9), **o)),
+    "memories.purge_expired": (CLEAN, lambda v, a, o: v.memories.purge_expired(
+        now=utcnow() + timedelta(days=30), **o)),
+    "memories.put": (CLEAN, lambda v, a, o: v.memories.put(
+        key="walk-key", kind="fact", content="x", **o)),
+    "memories.put_many": (CLEAN, lambda v, a, o: v.memories.put_many(
+        items=[{"key": "walk-key", "kind": "fact", "content": "y"}], **o)),
     "memories.count": (CLEAN, lambda v, a, o: v.memories.count(**o)),
     "memories.delete": (MISSING, lambda v, a, o: v.memories.delete(a.memory, **o)),
     "memories.get": (MISSING, lambda v, a, o: v.memories.get(a.memory, layered=True, **o)),

@@ -340,9 +340,7 @@ class DualWrite:
             if found is None:
                 create.setdefault("metadata", {"legacy_conversation": conversation})
                 try:
-                    found = self.vault.sessions.create(
-                        self.user_id, key=conversation, **create
-                    )
+                    found = self.vault.sessions.create(self.user_id, key=conversation, **create)
                 except Conflict:
                     found = self._find(conversation)
                     if found is None:

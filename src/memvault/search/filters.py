@@ -197,7 +197,9 @@ class Compiler:
             value = int(value)
             typed = f"json_type({col}, {p}) IN ('true', 'false')"
             return f"({typed} AND {ext} {OPS[op]} {self.bind(value)})"
-        return f"{ext} {OPS[op]} {self.bind(value)}"
+        # SQLite orders any text above any number: compare like with like, as PostgreSQL does.
+        types = "'text'" if isinstance(value, str) else "'integer', 'real'"
+        return f"(json_type({col}, {p}) IN ({types}) AND {ext} {OPS[op]} {self.bind(value)})"
 
     def _meta_pg(self, key: str, path: list[str], op: str, value: Any) -> str:
         from psycopg.types.json import Jsonb  # PostgreSQL only: SQLite never loads psycopg

@@ -35,11 +35,11 @@ ENTITY_TABLES = (
     "graph_checkpoint_blobs", "graph_checkpoint_writes",
     "import_runs", "retention_policies", "users", "vector_clock", "vector_tombstones",
     "api_keys", "dualwrite_rollouts", "emotion_rollups", "emotion_trigger_rollups",
-    "graph_checkpoints", "import_checkpoints", "projects",
+    "graph_checkpoints", "import_checkpoints", "memory_history", "projects",
     "quarantine", "response_patterns", "routing_scores", "subscriptions", "traits",
     "agent_messages", "pattern_uses", "sessions", "trait_changes", "actions", "emotion_events",
     "message_reads", "messages", "requests", "memories", "task_lists", "embeddings",
-    "memory_history", "subtasks",
+    "subtasks",
 )  # fmt: skip
 
 # Tables holding rows of one user, in the order erase() deletes them (children first).
