@@ -7,6 +7,7 @@ Each round runs the same phases on the three stores in turn (the order rotates e
 so the machine's load falls on all alike), each store on a fresh namespace root:
 - put: `--items` single `put` calls (a value of a few fields, one text field indexed),
 - get: one `get` per item,
+- batch: the same number of items again in `batch` calls of 50 `PutOp` (items per second),
 - filter: `search(prefix, filter={"n": {"$gte": …}, "tag": …}, limit=10)`, `--items`/10 calls,
 - semantic: `search(prefix, query=…, limit=10)`, `--items`/10 calls.
 Semantic search embeds with the same deterministic `HashingEmbedder` (64 dims) on all three,
@@ -47,6 +48,8 @@ def value(i: int) -> dict[str, Any]:
 
 def phases(store: Any, root: str, items: int, wanted: list[str]) -> dict[str, float]:
     """Operations per second of each phase on `store`."""
+    from langgraph.store.base import PutOp
+
     ns = [(root, f"u{i % 10}") for i in range(items)]
     rates: dict[str, float] = {}
 
@@ -60,6 +63,13 @@ def phases(store: Any, root: str, items: int, wanted: list[str]) -> dict[str, fl
 
     timed("put", items, lambda i: store.put(ns[i], f"k{i}", value(i)))
     timed("get", items, lambda i: store.get(ns[i], f"k{i}"))
+
+    def put_batch(b: int) -> None:  # 50 puts in one batch (items counted, not batches)
+        store.batch([PutOp(ns[i], f"b{i}", value(i)) for i in range(b * 50, b * 50 + 50)])
+
+    timed("batch", items // 50, put_batch)
+    if "batch" in rates:
+        rates["batch"] *= 50
     queries = max(items // 10, 1)
     flt = lambda i: {"n": {"$gte": (i * 37) % items}, "tag": TAGS[i % len(TAGS)]}  # noqa: E731
     timed("filter", queries, lambda i: store.search((root,), filter=flt(i), limit=10))
@@ -82,7 +92,7 @@ def main() -> None:
     ap.add_argument("--pg", required=True, help="a PostgreSQL server URL (with pgvector)")
     ap.add_argument("--items", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--phases", default="put,get,filter,semantic")
+    ap.add_argument("--phases", default="put,get,batch,filter,semantic")
     args = ap.parse_args()
 
     from langgraph.store.memory import InMemoryStore
