@@ -134,7 +134,8 @@ def test_delete_leaves_a_delete_entry_in_history(
         vault.memories.get(memory.id)
     counts = vault.stats().counts
     assert counts["memories"] == 0 and counts["memory_history"] == 3
-    ops = [(c.op, c.old_content, c.new_content, c.reason) for c in vault.memories.history(memory.id)]
+    history = vault.memories.history(memory.id)
+    ops = [(c.op, c.old_content, c.new_content, c.reason) for c in history]
     assert ops[-1] == ("delete", "to forget soon", None, "asked to")
     assert [o[0] for o in ops] == ["create", "update", "delete"]
 

@@ -20,8 +20,8 @@ import pytest
 
 import memvault
 from memvault import ANY, Forbidden, InvalidInput, NotFound
-from memvault.domain import Domain
 from memvault.clock import utcnow
+from memvault.domain import Domain
 from memvault.embed.base import HashingEmbedder
 from memvault.scope import ADMIN_ONLY, DOMAINS, UNSCOPED_DOMAINS
 

@@ -14,7 +14,8 @@ def test_public_names_are_pinned() -> None:
     assert sorted(memvault.__all__) == sorted(
         [
             "ANY", "Action", "AgentMessage", "AgentSubscription", "Conflict",
-            "ConversationContext", "Duplicate", "EmotionEvent", "EmotionPattern", "EmotionalPatterns", "Event",
+            "ConversationContext", "Duplicate", "EmotionEvent", "EmotionPattern",
+            "EmotionalPatterns", "Event",
             "EventBus", "Owner", "ScopedVault", "Subscription", "to_dict", "to_json",
             "Forbidden", "Hit", "Hits", "IntegrityViolation", "InvalidInput", "Memory",
             "MemoryChange", "MemvaultError", "Message", "NotFound", "Pattern", "PatternUse",

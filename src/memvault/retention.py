@@ -26,6 +26,8 @@ ENTITIES: dict[str, tuple[str, str]] = {
     "agent_messages": ("created_at", "user_id"),
     "requests": ("created_at", "user_id"),  # with their task lists and subtasks
     "trait_changes": ("changed_at", "trait_id"),
+    # a memory's history, deleted memories' included (it outlives them since revision 0009)
+    "memory_history": ("changed_at", "memory_id"),
 }
 POLICY_COLUMNS = columns(RetentionPolicy)
 

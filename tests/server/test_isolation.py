@@ -11,11 +11,11 @@ from tests.server.conftest import Served
 def alice_world(s: Served) -> dict[str, Any]:
     """Alice's rows of every kind, written through the API with her key."""
     with s.client(s.alice_key) as c:
-        session = c.post("/api/sessions", json={"title": "secret plans"}).json()
+        session = c.post("/api/sessions", json={"title": "secret plans", "key": "k-1"}).json()
         message = c.post(f"/api/sessions/{session['id']}/messages",
                          json={"role": "user", "content": "my secret zebra"}).json()  # fmt: skip
         memory = c.post("/api/memories", json={"kind": "fact", "content": "secret zebra farm",
-                                               "confidence": 0.8}).json()  # fmt: skip
+                                               "confidence": 0.8, "key": "k-1"}).json()  # fmt: skip
         c.patch(f"/api/memories/{memory['id']}", json={"content": "secret zebra ranch"})
         emotion = c.post("/api/emotions", json={"emotion": "joy", "intensity": 0.7}).json()
         c.put("/api/traits/curiosity", json={"value": 0.9})

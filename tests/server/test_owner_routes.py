@@ -56,6 +56,12 @@ ROUTES: dict[str, tuple[str, Request]] = {
     "PATCH /api/sessions/{session_id}": (MISSING, _json(lambda w: {"title": "pwned"})),
     "DELETE /api/sessions/{session_id}": (MISSING, _none),
     "GET /api/sessions/{session_id}/messages": (MISSING, _none),
+    "DELETE /api/sessions/{session_id}/messages": (MISSING, _none),
+    "POST /api/sessions/{session_id}/messages/batch": (MISSING, _json(
+        lambda w: {"messages": [{"role": "user", "content": "pwned"}]})),
+    "GET /api/sessions/by-key/{key}": (CLEAN, _none),
+    "GET /api/memories/by-key/{key}": (CLEAN, _none),
+    "PUT /api/memories/by-key/{key}": (CLEAN, _json(lambda w: {"kind": "fact", "content": "b"})),
     "POST /api/sessions/{session_id}/messages": (MISSING, _json(
         lambda w: {"role": "user", "content": "pwned"})),
     "GET /api/messages/{message_id}": (MISSING, _none),
@@ -151,7 +157,7 @@ def _path(template: str, w: W) -> str:
         "name": "curiosity", "pattern_id": w["pattern"], "action_id": w["action"],
         "request_id": w["request"], "task_list_id": w["wave"], "subtask_id": w["subtask"],
         "agent_id": "a2", "topic": "zebra", "key_id": w["key"], "project_id": w["project"],
-        "run_id": "01a23a92-f2f7-728b-93d9-72ea55f43a29",
+        "run_id": "01a23a92-f2f7-728b-93d9-72ea55f43a29", "key": "k-1",
     }  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,6 +28,31 @@ UserOption = Annotated[str | None, typer.Option("--user", help="Owner: a handle 
 BaseOption = Annotated[
     bool, typer.Option("--base", help="The shared base layer (memories of no user).")
 ]
+KeyPrefixOption = Annotated[
+    str | None,
+    typer.Option("--key-prefix", help='Only keys starting with this ("" : every keyed one).'),
+]
+WhereOption = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        help='Filters as JSON, e.g. \'{"metadata.topic": "food", "metadata.n": {"$gte": 2}}\' '
+        "(eq ne gt gte lt lte in contains, also written $eq …).",
+    ),
+]
+
+
+def where_filters(raw: str | None) -> Any:
+    """The --where option's JSON object, or None; bad JSON fails naming the option."""
+    if raw is None:
+        return None
+    try:
+        value = jsonlib.loads(raw)
+    except ValueError as exc:
+        fail(f"--where: not JSON ({exc})")
+    if not isinstance(value, dict):
+        fail("--where: expected a JSON object")
+    return value
 
 
 def _when(value: datetime | None) -> str:
@@ -41,6 +67,8 @@ def _owner(vault: Vault, user: str | None, base: bool) -> str | None:
 
 def _show(memory: Memory, owner: str) -> None:
     console.print(f"[bold]{memory.kind}[/] {memory.id}  ({owner})", highlight=False)
+    if memory.key is not None:
+        console.print(f"key: {escape(memory.key)}", highlight=False)
     console.print(escape(memory.content), highlight=False)
     if memory.context:
         console.print(f"context: {escape(memory.context)}", highlight=False)
@@ -62,15 +90,22 @@ def add(
     context: Annotated[str | None, typer.Option("--context", help="Where it came from.")] = None,
     confidence: Annotated[float, typer.Option("--confidence", help="0 to 1.")] = 1.0,
     importance: Annotated[float, typer.Option("--importance", help="0 to 1.")] = 0.5,
+    key: Annotated[
+        str | None, typer.Option("--key", help="Your name for it, unique per owner.")
+    ] = None,
+    no_dedupe: Annotated[
+        bool, typer.Option("--no-dedupe", help="Store it even if the same text is stored.")
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Remember something for a user (--user U) or for everyone (--base). The same content
-    again returns the memory already stored."""
+    again returns the memory already stored, unless --no-dedupe."""
     with open_vault(db) as vault:
         owner = _owner(vault, user, base)
         memory = vault.memories.add(owner, kind, content, context=context,
-                                    confidence=confidence, importance=importance)  # fmt: skip
+                                    confidence=confidence, importance=importance, key=key,
+                                    dedupe=not no_dedupe)  # fmt: skip
     if json:
         print_json(to_dict(memory))
         return
@@ -85,15 +120,19 @@ def list_(
     layered: Annotated[
         bool, typer.Option("--layered", help="The user's memories, then the base layer's.")
     ] = False,
+    key_prefix: KeyPrefixOption = None,
+    where: WhereOption = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many.", min=1)] = 100,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """A user's memories (or the base layer's), newest first."""
+    filters = where_filters(where)
     with open_vault(db) as vault:
         owner = _owner(vault, user, base)
         memories = vault.memories.list(owner, kinds=kind or None, layered=layered, limit=limit,
-                                       track_access=False)  # fmt: skip
+                                       track_access=False, key_prefix=key_prefix,
+                                       filters=filters)  # fmt: skip
     if json:
         print_json([to_dict(m) for m in memories])
         return
@@ -154,7 +193,8 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Delete a memory, with its history and vectors (asks first)."""
+    """Delete a memory and its vectors (asks first); its history stays, ending with the
+    deletion (`memvault memories history ID`)."""
     with open_vault(db) as vault:
         memory = vault.memories.get(memory_id, track_access=False)
         if not yes and not typer.confirm(f"Delete memory {memory.content!r}?", default=False):

@@ -11,7 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
+from memvault.cli.memories import KeyPrefixOption, WhereOption, where_filters
 from memvault.records import Message, to_dict
+from memvault.scope import ANY
 
 sessions_app = typer.Typer(help="Conversations: list them, show one.", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
@@ -28,16 +30,17 @@ def list_(
     user: Annotated[str | None, typer.Option("--user", help="Only this user's (handle or id).")] = (
         None
     ),
+    key_prefix: KeyPrefixOption = None,
+    where: WhereOption = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many.", min=1)] = 50,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Sessions, most recently active first."""
+    filters = where_filters(where)
     with open_vault(db) as vault:
-        if user is None:
-            sessions = vault.sessions.list(limit=limit)
-        else:
-            sessions = vault.sessions.list(user_id=vault.users.resolve(user).id, limit=limit)
+        owner = ANY if user is None else vault.users.resolve(user).id
+        sessions = vault.sessions.list(owner, key_prefix=key_prefix, filters=filters, limit=limit)
         owners = {s.user_id for s in sessions if s.user_id}
         handles = {uid: vault.users.get(uid).handle for uid in owners}
     if json:

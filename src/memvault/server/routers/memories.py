@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from memvault.errors import InvalidInput
+from memvault.errors import InvalidInput, NotFound
 from memvault.records import Memory, MemoryChange, Message
 from memvault.scope import ANY, ScopedVault
 from memvault.server.auth import Caller, View
@@ -61,6 +62,29 @@ class MemoryIn(Body):
     metadata: JsonObject | None = None
     expires_at: When | None = None
     embed: bool = True  # embed the content with the server's model (for vector search)
+    key: Text | None = None  # the caller's name for it, unique per owner
+    dedupe: bool | Literal["raise"] = True  # "raise": 409 when the content is already stored
+    ttl: timedelta | None = None  # sliding expiry: seconds or an ISO 8601 duration
+
+
+class MemoryPut(Body):
+    """The memory named by the path's key, written whole (PUT semantics)."""
+
+    feeds = "memories.put"
+    derived = frozenset({"embed"})
+    user_id: Text | None = None  # an admin key: None writes the shared base layer
+    kind: Text
+    content: Text
+    context: Text | None = None
+    confidence: Unit = 1.0
+    importance: Unit = 0.5
+    session_id: Text | None = None
+    message_id: Text | None = None
+    metadata: JsonObject | None = None
+    expires_at: When | None = None
+    ttl: timedelta | None = None
+    reason: Text | None = None
+    embed: bool = True
 
 
 class MemoryPatch(Body):
@@ -87,7 +111,7 @@ class MessageHit(BaseModel):
     matched: list[str]
 
 
-def _filters(raw: str | None) -> Any:
+def json_filters(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
@@ -118,12 +142,20 @@ def list_memories(
     session_id: Text | None = None,
     layered: bool = False,
     base: Annotated[bool, Query(description="Admin: the base layer")] = False,
+    key_prefix: Annotated[
+        Text | None, Query(description='Only keys starting with this ("": every keyed one)')
+    ] = None,
+    key: Annotated[list[Text] | None, Query(description="Only these keys (repeatable)")] = None,
+    filters: Filters = None,
 ) -> Any:
-    """Memories, newest first; `layered` adds the shared base layer after the user's."""
+    """Memories, newest first; `layered` adds the shared base layer after the user's.
+    `filters`: metadata and column conditions with eq/ne/gt/gte/lt/lte/in/contains (also
+    `$eq`, …), e.g. `{"metadata.topic": "food", "metadata.n": {"$gte": 2}}`."""
     owner = None if base and caller.admin else caller.read_owner(user_id)
     return paging.page(vault.memories.list(
         owner, kinds=kind, min_confidence=min_confidence, since=since, until=until,
-        session_id=session_id, layered=layered, track_access=False, **paging.args,
+        session_id=session_id, layered=layered, track_access=False, key_prefix=key_prefix,
+        keys=key, filters=json_filters(filters), **paging.args,
     ))  # fmt: skip
 
 
@@ -132,6 +164,37 @@ def add_memory(body: MemoryIn, vault: View, caller: Caller) -> Any:
     """Store a memory (the same content twice for one owner and kind returns the first)."""
     owner = caller.write_owner(body.user_id)
     return vault.memories.add(**body.fields(user_id=owner, embedding=_embedding(vault, body.embed)))
+
+
+BY_KEY = "/api/memories/by-key/{key:path}"  # before ONE: a key may hold "/" or "history"
+MemoryKey = Annotated[Text, Path(description="A memory's key (its owner's name for it)")]
+
+
+@router.get(BY_KEY, response_model=Memory)
+def get_memory_by_key(
+    key: MemoryKey,
+    vault: View,
+    caller: Caller,
+    user_id: UserParam = None,
+    base: Annotated[bool, Query(description="The base layer's memory")] = False,
+    refresh_ttl: Annotated[bool, Query(description="Push a sliding expiry back")] = False,
+) -> Any:
+    """The memory with this key (404 when none, or expired)."""
+    owner = None if base else caller.read_owner(user_id)
+    found = vault.memories.by_key(owner, key, refresh_ttl=refresh_ttl)
+    if found is None:
+        raise NotFound("memory", key)
+    return found
+
+
+@router.put(BY_KEY, response_model=Memory)
+def put_memory(key: MemoryKey, body: MemoryPut, vault: View, caller: Caller) -> Any:
+    """Create or replace the memory with this key (every field; history records the change;
+    never de-duplicated by content)."""
+    owner = caller.write_owner(body.user_id)
+    return vault.memories.put(
+        **body.fields(user_id=owner, key=key, embedding=_embedding(vault, body.embed))
+    )
 
 
 ONE = "/api/memories/{memory_id}"
@@ -178,7 +241,7 @@ def search_memories(
     owner = caller.write_owner(user_id)
     hits = vault.search.memories(owner, q, k=_top(limit, k), mode=mode, kinds=kind,
                                  min_confidence=min_confidence, since=since, until=until,
-                                 base=base, filters=_filters(filters),
+                                 base=base, filters=json_filters(filters),
                                  session_id=session_id)  # fmt: skip
     _notes(response, hits.notes)
     return [{"memory": h.item, "score": h.score, "matched": list(h.matched),

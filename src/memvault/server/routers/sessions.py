@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
 
+from memvault.errors import NotFound
 from memvault.records import ConversationContext, Message, Session, TrajectoryPoint
 from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON, one
+from memvault.server.routers.memories import Filters, json_filters
 from memvault.server.schemas import (
     MAX_PAGE,
     Body,
@@ -35,6 +38,7 @@ class SessionIn(Body):
     project_id: Text | None = None
     metadata: JsonObject | None = None
     started_at: When | None = None
+    key: Text | None = None  # the caller's name for it, unique per owner
 
 
 class SessionPatch(Body):
@@ -53,6 +57,11 @@ class MessageIn(Body):
     created_at: When | None = None
 
 
+class MessagesIn(Body):
+    feeds = "messages.append_many"
+    messages: list[MessageIn] = Field(max_length=MAX_PAGE)
+
+
 @router.get("/api/sessions", response_model=Page[Session])
 def list_sessions(
     vault: View,
@@ -63,17 +72,36 @@ def list_sessions(
     status: Text | None = None,
     project_id: Text | None = None,
     parent_id: Text | None = None,
+    key_prefix: Annotated[
+        Text | None, Query(description='Only keys starting with this ("": every keyed one)')
+    ] = None,
+    filters: Filters = None,
 ) -> Any:
-    """Sessions, most recently updated first."""
+    """Sessions, most recently updated first. `filters`: as for memories, on metadata and
+    the columns (kind, status, title, key, message_count, started_at, …)."""
     return paging.page(vault.sessions.list(
         caller.read_owner(user_id), kind=kind, status=status, project_id=project_id,
-        parent_id=parent_id, **paging.args,
+        parent_id=parent_id, key_prefix=key_prefix, filters=json_filters(filters), **paging.args,
     ))  # fmt: skip
 
 
 @router.post("/api/sessions", response_model=Session, status_code=201)
 def create_session(body: SessionIn, vault: View, caller: Caller) -> Any:
     return vault.sessions.create(**body.fields(user_id=caller.write_owner(body.user_id)))
+
+
+@router.get("/api/sessions/by-key/{key:path}", response_model=Session)
+def get_session_by_key(
+    key: Annotated[Text, Path(description="A session's key")],
+    vault: View,
+    caller: Caller,
+    user_id: UserParam = None,
+) -> Any:
+    """The session with this key (404 when none)."""
+    found = vault.sessions.by_key(caller.read_owner(user_id), key)
+    if found is None:
+        raise NotFound("session", key)
+    return found
 
 
 ONE = "/api/sessions/{session_id}"
@@ -103,6 +131,20 @@ def append_message(session_id: SessionId, body: MessageIn, request: Request, vau
     # The core accepted it for this caller: the fast path may take the next ones itself.
     request.app.state.session_owners.remember(session_id, message.user_id)
     return message
+
+
+@router.post(
+    "/api/sessions/{session_id}/messages/batch", response_model=list[Message], status_code=201
+)
+def append_messages(session_id: SessionId, body: MessagesIn, vault: View) -> Any:
+    """Append several messages in one transaction, in order: all or none."""
+    return vault.messages.append_many(session_id, [m.fields() for m in body.messages])
+
+
+@router.delete("/api/sessions/{session_id}/messages")
+def clear_messages(session_id: SessionId, vault: View) -> dict[str, int]:
+    """Delete every message of the session (the session stays); how many went."""
+    return {"removed": vault.messages.clear(session_id)}
 
 
 one(router, "GET", "/api/messages/{message_id}", Message, "messages.get", name="get_message")
