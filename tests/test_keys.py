@@ -162,3 +162,25 @@ def test_session_key_is_one_concept_with_put_and_prefix(kv: memvault.Vault, alic
     assert sorted(s.key for s in kv.sessions.list(alice, key_prefix="")) == [
         "import:ait42:xyz", "lc-thread-1"
     ]  # fmt: skip
+
+
+def test_vectors_follow_texts_through_put_and_put_many(kv: memvault.Vault, alice: str) -> None:
+    """The vector invariant (tests/invariants.py) after every path of put: create, same
+    text, new text, new context, a caller's vector, embedding off, and put_many's batch."""
+    from tests.invariants import assert_vectors_current
+
+    kv.memories.put(alice, "a", "note", "first text")
+    kv.memories.put(alice, "a", "note", "first text")  # unchanged: keeps its vector
+    kv.memories.put(alice, "a", "note", "second text", context="with context")
+    kv.memories.put(alice, "b", "note", "no vector", embedding=False)
+    kv.memories.put(alice, "b", "note", "still none", embedding=False)
+    kv.memories.put(alice, "c", "note", "c text", embedding=True)
+    kv.memories.put_many(alice, [
+        {"key": "a", "kind": "note", "content": "third text"},
+        {"key": "d", "kind": "note", "content": "d text", "context": "dc"},
+        {"key": "a", "kind": "note", "content": "fourth text"},
+    ])  # fmt: skip
+    assert_vectors_current(kv)
+    model = HashingEmbedder(16).name
+    assert kv.embeddings.get(model=model, memory_id=kv.memories.by_key(alice, "b").id) is None  # type: ignore[union-attr]
+    assert kv.search.missing("memory", model) == 1  # "b": counted, so `memvault embed` repairs it

@@ -33,8 +33,8 @@ Where memvault differs, on purpose:
 
 - The same text (case and spacing folded) is stored once per user: adding it again
   answers event `NONE` with the stored memory (mem0 would store a copy).
-- `delete` removes the memory with its history (memvault erases what it deletes), so
-  `history` of a deleted memory is `[]`, not mem0's trail ending in `DELETE`.
+- `history` of a deleted memory ends in `DELETE`, as mem0's does, but its entries carry no
+  `actor_id`/`role` any more (they lived in the memory's metadata).
 - `search` ranks by cosine similarity of the vault's embedder and returns it as `score`;
   `threshold` is a minimum cosine similarity (mem0 gates on its vector similarity too, then
   reports a score fused with BM25). `rerank` does nothing (no reranker is configured, as in
@@ -61,8 +61,7 @@ from types import TracebackType
 from typing import Any, Final
 
 import memvault
-from memvault.errors import InvalidInput, NotFound
-from memvault.ids import new_id
+from memvault.errors import Duplicate, InvalidInput, NotFound
 from memvault.records import Memory as StoredMemory
 from memvault.scope import ANY
 from memvault.vault import Vault
@@ -241,13 +240,14 @@ class Memory:
     def _store(
         self, owner: str | None, content: Any, meta: dict[str, Any], expires_at: datetime | None
     ) -> tuple[StoredMemory, bool]:
-        """Add one memory; whether it is new (ids are time-ordered and strictly increasing in
-        this process, so an id above one taken just before was created by this call)."""
-        mark = new_id()
-        stored = self.vault.memories.add(
-            owner, self.kind, content, metadata=meta, expires_at=expires_at
-        )
-        return stored, stored.id > mark
+        """Add one memory; whether it is new (`dedupe="raise"` says when it was not)."""
+        try:
+            stored = self.vault.memories.add(
+                owner, self.kind, content, metadata=meta, expires_at=expires_at, dedupe="raise"
+            )
+        except Duplicate as dup:
+            return dup.existing, False
+        return stored, True
 
     def update(
         self,
@@ -287,7 +287,8 @@ class Memory:
         return {"message": "Memory updated successfully!"}
 
     def delete(self, memory_id: str) -> dict[str, Any]:
-        """Delete one memory (with its history). Unknown id: `MemoryNotFound`."""
+        """Delete one memory (its history stays, ending in `DELETE`). Unknown id:
+        `MemoryNotFound`."""
         try:
             self.vault.memories.delete(memory_id)
         except NotFound:
@@ -402,13 +403,17 @@ class Memory:
         return {"results": results}
 
     def history(self, memory_id: str) -> list[dict[str, Any]]:
-        """The changes of a memory, oldest first (`[]` for an unknown or deleted one)."""
+        """The changes of a memory, oldest first, a deleted one's ending in `DELETE` (`[]`
+        for an unknown one)."""
         try:
-            memory = self.vault.memories.get(memory_id, track_access=False)
             changes = self.vault.memories.history(memory_id)
         except NotFound:
             return []
-        created = _iso(memory.created_at)
+        try:
+            memory = self.vault.memories.get(memory_id, track_access=False)
+            meta, created = memory.metadata, _iso(memory.created_at)
+        except NotFound:  # deleted: its history stays, its metadata went with it
+            meta, created = {}, _iso(changes[0].changed_at)
         events = {"create": "ADD", "update": "UPDATE", "delete": "DELETE"}
         return [
             {
@@ -420,8 +425,8 @@ class Memory:
                 "created_at": created,
                 "updated_at": created if change.op == "create" else _iso(change.changed_at),
                 "is_deleted": change.op == "delete",
-                "actor_id": memory.metadata.get("actor_id"),
-                "role": memory.metadata.get("role"),
+                "actor_id": meta.get("actor_id"),
+                "role": meta.get("role"),
             }
             for change in changes
         ]
