@@ -24,6 +24,7 @@ import numpy as np
 from memvault import scope
 from memvault import validate as v
 from memvault.conversations import message_from_row, session_from_row
+from memvault.domain import key_prefix_sql
 from memvault.embed.base import Embedder
 from memvault.embed.cache import CachedEmbedder
 from memvault.errors import InvalidInput
@@ -286,6 +287,7 @@ class Search:
         min_similarity: float | None = None,
         track_access: bool = True,
         approximate: bool | None = None,
+        key_prefix: str | None = None,
     ) -> Hits[Memory]:
         """Memories of `user_id` (None: the base layer; `base=True` adds the base layer)
         matching `query`, best first. See the module doc. `Hits.notes` says when the vector
@@ -294,7 +296,8 @@ class Search:
         `approximate=True` (default: `vault.search.approximate`) lets the vector leg use a
         pgvector HNSW index built by `ann_index(model)`, or elsewhere the index files built
         by `ann_build(model)` (`memvault reindex --ann` builds either); without one the
-        search is exact, with the same API."""
+        search is exact, with the same API. `key_prefix`: only memories whose key starts
+        with it, matched literally (`""`: every memory that has a key), in both legs."""
         node, qvec, model, k = self._prepare(query, mode, k, query_vector, model)
         owners = scope.owners(v.optional_id("user_id", user_id), layered=base)
         assert owners is not None
@@ -323,6 +326,9 @@ class Search:
             flt = compile_filters(tx, "memories", filters, params)
             if flt:
                 conds.append(flt)
+            if key_prefix is not None:
+                prefix = v.key_prefix("key_prefix", key_prefix)
+                conds.append(key_prefix_sql(prefix, params, "t.key"))
             where = " AND ".join(conds)
             text: list[tuple[Any, float]] = []
             if mode != "vector" and node is not None:
