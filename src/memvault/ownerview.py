@@ -127,6 +127,10 @@ class OwnerView:
                 raise
             return found
 
+    def retitle(self, session_id: str, title: str) -> Session:
+        """Give one of this user's sessions a title."""
+        return self._v.sessions.update(session_id, title=title, **self._own)
+
     def conversation(self, name: str, *, create: bool) -> Session | None:
         """The conversation an MCP client calls `name`: this user's session of that id, or
         the one keyed by the name (created when `create`)."""

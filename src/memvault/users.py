@@ -67,8 +67,10 @@ class Users(Domain):
                                   "LIMIT 1", {"h": handle.strip()})  # fmt: skip
             if other is not None:
                 raise InvalidInput(
-                    "handle", handle, f"no such user, but there is {other!r} (handles are "
-                    "exact: case and spaces count); use that handle"
+                    "handle",
+                    handle,
+                    f"no such user, but there is {other!r} (handles are "
+                    "exact: case and spaces count); use that handle",
                 ) from None
             try:
                 return self.create(handle, display_name)

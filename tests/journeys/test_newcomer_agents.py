@@ -20,9 +20,10 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+
+from mcp import ClientSession, StdioServerParameters
 
 MV = shutil.which("memvault", path=os.path.dirname(sys.executable)) or "memvault"
 
@@ -99,12 +100,13 @@ def test_mcp_errors_inputs_and_delete_history(tmp_path: Path) -> None:
             listed = await s.call_tool("list_memories", {})
             assert listed.structured_content["memories"] == []  # nothing stored by the refusals
 
-            mid = (await s.call_tool("add_memory", {"content": "Alice's cat is Miso"}))
+            mid = await s.call_tool("add_memory", {"content": "Alice's cat is Miso"})
             mid = mid.structured_content["id"]
             same = await s.call_tool("update_memory", {"memory_id": mid, "reason": "nothing"})
             assert same.is_error and "nothing to change" in text_of(same)
-            empty = await s.call_tool("update_memory", {"memory_id": mid, "reason": "",
-                                                        "content": "Alice's cat is Mochi"})
+            empty = await s.call_tool(
+                "update_memory", {"memory_id": mid, "reason": "", "content": "Alice's cat is Mochi"}
+            )
             assert empty.is_error and "invalid reason=''" in text_of(empty)
             gone = await s.call_tool("delete_memory", {"memory_id": mid, "reason": "cat rehomed"})
             assert not gone.is_error, text_of(gone)
@@ -139,11 +141,11 @@ def test_mcp_http_announces_only_once_listening(tmp_path: Path) -> None:
         assert line.strip() == f"memvault MCP server for carol on http://127.0.0.1:{port}/mcp"
 
         async def go() -> None:
-            async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (r, w, *_):
-                async with ClientSession(r, w) as s:
-                    await s.initialize()
-                    res = await s.call_tool("add_memory", {"content": "Carol likes Fridays"})
-                    assert not res.is_error, text_of(res)
+            url = f"http://127.0.0.1:{port}/mcp"
+            async with streamable_http_client(url) as (r, w, *_), ClientSession(r, w) as s:
+                await s.initialize()
+                res = await s.call_tool("add_memory", {"content": "Carol likes Fridays"})
+                assert not res.is_error, text_of(res)
 
         anyio.run(go)
     finally:

@@ -59,9 +59,8 @@ def mcp(
         from memvault.mcp.server import run
     except ImportError as exc:
         fail(f"the MCP server needs the mcp extra: pip install 'memvault[mcp]' ({exc.name})")
-    from memvault.ownerview import OwnerView
-
     from memvault.mcp.server import LOOPBACK
+    from memvault.ownerview import OwnerView
 
     if http and host not in LOOPBACK:
         fail(f"invalid host={host!r}: the MCP server listens on loopback only "

@@ -8,8 +8,8 @@ imports it on demand, so that `memvault import` does not pay for `memvault serve
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson

@@ -18,7 +18,6 @@ import os
 import shlex
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 

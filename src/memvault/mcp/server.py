@@ -83,9 +83,10 @@ class Server(MCPServer[Any]):
         if known is not None:
             extra = sorted(set(arguments) - known)
             if extra:
-                why = ("the user is fixed by the server (memvault mcp --user); no tool takes one"
-                       if "user_id" in extra or "user" in extra
-                       else f"not an argument of {name}; it takes {', '.join(sorted(known))}")  # fmt: skip
+                if "user_id" in extra or "user" in extra:
+                    why = "the user is fixed by the server (memvault mcp --user); no tool takes one"
+                else:
+                    why = f"not an argument of {name}; it takes {', '.join(sorted(known))}"
                 raise ToolError(str(InvalidInput(extra[0], arguments[extra[0]], why)))
         try:
             return await super().call_tool(name, arguments, context)
