@@ -234,3 +234,38 @@ def test_a_stray_space_or_case_in_user_is_refused_everywhere(tmp_path: Path, han
         assert done.returncode == 1 and f"invalid handle={handle!r}" in done.stderr, args
     users = json.loads(mv("users", "list", "--db", db, "--json").stdout)
     assert [u["handle"] for u in users] == ["alice"]
+
+
+def test_hook_session_title_replays_odd_prompts_and_route(tmp_path: Path) -> None:
+    db = str(tmp_path / "hooks.db")
+    mv("init", "--db", db)
+    spool = tmp_path / "spool.jsonl"
+    base = {"session_id": "s-1", "cwd": "/home/alice/src/billing"}
+    tool = {**base, "hook_event_name": "PostToolUse", "tool_name": "Task",
+            "tool_use_id": "toolu_01D", "tool_input": {"subagent_type": "security-reviewer",
+                                                       "prompt": "review"},
+            "tool_response": {"totalDurationMs": 41250}}  # fmt: skip
+    events = [
+        {**base, "hook_event_name": "SessionStart", "source": "startup"},
+        {**base, "hook_event_name": "UserPromptSubmit", "prompt": 123},
+        {**base, "hook_event_name": "UserPromptSubmit",
+         "prompt": "review the webhook change for security"},
+        tool, tool,  # the same call sent twice (a replay): recorded once
+    ]  # fmt: skip
+    for event in events:
+        mv("hook", "--db", db, "--user", "alice", "--spool", str(spool), "--no-context",
+           stdin=json.dumps(event))  # fmt: skip
+    rejected = [json.loads(line) for line in Path(f"{spool}.rejected").read_text().splitlines()]
+    assert len(rejected) == 1 and rejected[0]["event"]["prompt"] == 123
+    assert "invalid prompt=123: expected a string" in rejected[0]["error"]
+    sessions = json.loads(mv("sessions", "list", "--db", db, "--json").stdout)
+    assert [s["title"] for s in sessions] == ["billing: review the webhook change for security"]
+    actions = json.loads(mv("actions", "list", "--db", db, "--json").stdout)
+    assert [a["tool_name"] for a in actions] == ["security-reviewer"]
+
+    found = json.loads(mv("route", "review the webhook change for security", "--user", "alice",
+                          "--db", db, "--json").stdout)  # fmt: skip
+    assert found[0]["tool_name"] == "security-reviewer"
+    assert (found[0]["usage_count"], found[0]["success_count"]) == (1, 1)  # one call, once
+    plain = mv("route", "review the webhook change for security", "--db", db)
+    assert "users with matching scores: alice" in plain.stdout

@@ -112,9 +112,13 @@ def route(
     json: JsonOption = False,
     user: Annotated[
         str | None,
-        typer.Option("--user", "-u", envvar="MEMVAULT_USER",
-                     help="Handle or id: that user's scores plus the global ones (default: "
-                     "global scores only; `memvault hook` learns per user)."),
+        typer.Option(
+            "--user",
+            "-u",
+            envvar="MEMVAULT_USER",
+            help="Handle or id: that user's scores plus the global ones (default: "
+            "global scores only; `memvault hook` learns per user).",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="How many tools.")] = 5,
 ) -> None:
@@ -126,16 +130,18 @@ def route(
         user_id = vault.users.resolve(user).id if user else None
         found = vault.routing.suggest(query, user_id=user_id, limit=limit)
         if not found and user is None:
-            others = [u.handle for u in vault.users.list(limit=200)
-                      if vault.routing.suggest(query, user_id=u.id, layered=False, limit=1)]  # fmt: skip
+            for u in vault.users.list(limit=200):
+                if vault.routing.suggest(query, user_id=u.id, layered=False, limit=1):
+                    others.append(u.handle)
     if json:
         print_json(to_json(found))
         return
     if not found:
         console.print("no suggestion: no learned score matches these keywords", highlight=False)
         if others:
-            console.print(f"(global scores only; users with matching scores: "
-                          f"{escape(', '.join(others))}: pass --user)", highlight=False)  # fmt: skip
+            names = escape(", ".join(others))
+            console.print(f"(global scores only; users with matching scores: {names}: "
+                          "pass --user)", highlight=False)  # fmt: skip
         return
     table = Table(title=f"tools for {query!r}")
     for column in ("tool", "type", "score", "why"):
