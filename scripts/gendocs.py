@@ -63,6 +63,12 @@ ADAPTERS = {
         ("MemvaultSaver",),
         "LangGraph's persistence on a memvault store (`pip install 'memvault[langgraph]'`).",
     ),
+    "mem0": (
+        "memvault.compat.mem0",
+        ("Memory", "AsyncMemory"),
+        "mem0's `Memory`/`AsyncMemory` API on a memvault store (no extra needed); "
+        "differences from mem0 are in each method's description.",
+    ),
 }
 
 Files = dict[str, str]  # path below docs/reference/ -> content
