@@ -82,6 +82,12 @@ ADAPTERS = {
         "LangChain's vector store, retriever, embeddings and chat history on a memvault store"
         " (`pip install 'memvault[langchain]'`).",
     ),
+    "mem0": (
+        "memvault.compat.mem0",
+        ("Memory", "AsyncMemory"),
+        "mem0's `Memory`/`AsyncMemory` API on a memvault store (no extra needed); "
+        "differences from mem0 are in each method's description.",
+    ),
 }
 
 Files = dict[str, str]  # path below docs/reference/ -> content

@@ -149,6 +149,7 @@ CALLS: dict[str, tuple[str, Call]] = {
     "memories.search": (CLEAN, lambda v, a, o: v.memories.search(
         query=MARK, mode="text", base=True, **o)),
     "memories.touch": (ADMIN, lambda v, a, o: v.memories.touch(None, [])),
+    "memories.touch_if_free": (ADMIN, lambda v, a, o: v.memories.touch_if_free([])),
     "memories.update": (MISSING, lambda v, a, o: v.memories.update(a.memory, content="x", **o)),
     "emotions.current": (CLEAN, lambda v, a, o: v.emotions.current(session_id=a.session, **o)),
     "emotions.delete": (MISSING, lambda v, a, o: v.emotions.delete(a.event, **o)),

@@ -58,3 +58,18 @@ def test_projects_unique_per_owner(vault: memvault.Vault) -> None:
         vault.projects.get(p1.id, user_id=bob.id)
     with pytest.raises(NotFound, match="user"):
         vault.projects.create("x", user_id=memvault.new_id())
+
+
+def test_handles_with_stray_spaces_or_another_case_are_refused_not_created(
+    vault: memvault.Vault,
+) -> None:
+    # Newcomer 15: `--user "  alice  "` / `--user ALICE` silently made new, empty users.
+    alice = vault.users.ensure("alice")
+    with pytest.raises(InvalidInput, match="must not start or end with whitespace"):
+        vault.users.create("  bob")
+    for handle in ("  alice  ", "ALICE", "Alice "):
+        with pytest.raises(InvalidInput, match="there is 'alice'") as caught:
+            vault.users.ensure(handle)
+        assert caught.value.field == "handle" and caught.value.value == handle
+    assert vault.users.ensure("alice").id == alice.id
+    assert [u.handle for u in vault.users.list()] == ["alice"]

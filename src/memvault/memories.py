@@ -22,7 +22,7 @@ from typing import Any, Literal
 from memvault import scope
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql, key_prefix_sql
-from memvault.errors import Conflict, Duplicate, InvalidInput, NotFound
+from memvault.errors import Conflict, Duplicate, InvalidInput, NotFound, StoreBusy
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.scope import ANY, Owner
@@ -509,16 +509,29 @@ class Memories(Domain):
     ) -> builtins.list[Memory]:
         """Run a SELECT of memories (`:now`, when bound to None, is set to the time), then
         record the access and/or refresh the sliding expiries, in one transaction."""
-        writes = track_access or refresh_ttl
-        with self._store.write() if writes else self._store.read() as tx:
+        with self._store.write() if refresh_ttl else self._store.read() as tx:
             if "now" in params and params["now"] is None:
                 params["now"] = tx.ts(self._now())
             memories = [memory_from_row(tx, r) for r in tx.all(sql, params)]
-            if track_access:
-                memories = self.touch(tx, memories)
             if refresh_ttl:
                 memories = self._refresh(tx, memories)
-            return memories
+                if track_access:
+                    memories = self.touch(tx, memories)
+        if track_access and not refresh_ttl:
+            memories = self.touch_if_free(memories)
+        return memories
+
+    def touch_if_free(self, memories: Sequence[Memory]) -> builtins.list[Memory]:
+        """Record one access of each memory when the write lock is free at once; a read
+        never waits for another writer for this bookkeeping (the memories come back
+        unchanged when the lock is taken)."""
+        if not memories:
+            return []
+        try:
+            with self._store.write(wait=False) as tx:
+                return self.touch(tx, memories)
+        except StoreBusy:
+            return builtins.list(memories)
 
     def _refresh(self, tx: Tx, memories: Sequence[Memory]) -> builtins.list[Memory]:
         """Push back the expiry of each memory that has a ttl: now + ttl (no history entry,

@@ -77,9 +77,9 @@ class OwnerView:
         """Change one of this user's memories; the change and its reason go to its history."""
         return self._v.memories.update(memory_id, **self._own, **fields)
 
-    def delete_memory(self, memory_id: str) -> None:
-        """Delete one of this user's memories."""
-        self._v.memories.delete(memory_id, **self._own)
+    def delete_memory(self, memory_id: str, *, reason: str | None = None) -> None:
+        """Delete one of this user's memories (its history keeps a `delete` entry)."""
+        self._v.memories.delete(memory_id, reason=reason, **self._own)
 
     def memory_history(self, memory_id: str) -> list[MemoryChange]:
         """The changes of one of this user's memories, oldest first."""
@@ -126,6 +126,10 @@ class OwnerView:
             if found is None:
                 raise
             return found
+
+    def retitle(self, session_id: str, title: str) -> Session:
+        """Give one of this user's sessions a title."""
+        return self._v.sessions.update(session_id, title=title, **self._own)
 
     def conversation(self, name: str, *, create: bool) -> Session | None:
         """The conversation an MCP client calls `name`: this user's session of that id, or

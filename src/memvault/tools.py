@@ -397,7 +397,8 @@ class Routing(Domain):
         """Tools ranked for `query`: each tool's score is the sum of the weights of its
         (keyword, tool) rows over the query's keywords — the user's rows and (with `layered`)
         the global ones. Only tools with a positive score are suggested; `matched` lists the
-        keywords that voted for the tool, strongest first."""
+        keywords that voted for the tool, strongest first; `usage_count`/`success_count` are
+        the calls learned from (the most of any matched keyword: a call counts once)."""
         limit = v.integer("limit", limit, minimum=1)
         user_id = v.optional_id("user_id", user_id)
         words = keywords(query)
@@ -420,8 +421,10 @@ class Routing(Domain):
             )
             weight = float(r["w"])
             t["score"] += weight
-            t["u"] += int(r["u"])
-            t["s"] += int(r["s"])
+            # One call bumps every keyword of its request: the calls seen are the most any
+            # one matched keyword counted, not the sum over keywords.
+            t["u"] = max(t["u"], int(r["u"]))
+            t["s"] = max(t["s"], int(r["s"]))
             if weight > 0:
                 t["kw"].append((weight, r["keyword"]))
         ranked = sorted(

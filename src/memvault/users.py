@@ -7,7 +7,7 @@ from typing import Any
 from memvault import scope
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql
-from memvault.errors import Conflict, NotFound
+from memvault.errors import Conflict, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Project, User
 from memvault.scope import ANY, Owner
@@ -29,8 +29,10 @@ class Users(Domain):
         display_name: str | None = None,
         profile: dict[str, Any] | None = None,
     ) -> User:
-        """Create a user; the handle must be unique."""
+        """Create a user; the handle must be unique, without leading or trailing spaces."""
         handle = v.text("handle", handle, max_len=200)
+        if handle != handle.strip():
+            raise InvalidInput("handle", handle, "must not start or end with whitespace")
         display_name = v.optional_text("display_name", display_name, allow_empty=True)
         profile = v.json_object("profile", profile)
         now = self._now()
@@ -53,10 +55,23 @@ class Users(Domain):
             return user
 
     def ensure(self, handle: str, display_name: str | None = None) -> User:
-        """The user with this handle, created if missing."""
+        """The user with this handle, created if missing. Handles are exact: one with
+        leading or trailing whitespace, or differing only in case from an existing user's,
+        is refused (InvalidInput naming the existing handle) rather than silently creating
+        a second, empty user."""
         try:
             return self.get_by_handle(handle)
         except NotFound:
+            with self._store.read() as tx:
+                other = tx.scalar("SELECT handle FROM users WHERE lower(handle) = lower(:h) "
+                                  "LIMIT 1", {"h": handle.strip()})  # fmt: skip
+            if other is not None:
+                raise InvalidInput(
+                    "handle",
+                    handle,
+                    f"no such user, but there is {other!r} (handles are "
+                    "exact: case and spaces count); use that handle",
+                ) from None
             try:
                 return self.create(handle, display_name)
             except Conflict:  # another process created it meanwhile

@@ -210,3 +210,13 @@ def test_async_memory_shares_an_async_vaults_pool(vault_url: str) -> None:
             return [m.content for m in mine]
 
     assert asyncio.run(run()) == ["Likes tea"]
+def test_search_says_why_it_is_empty_when_nothing_has_a_vector(
+    vault_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Newcomer 15: with embed_memories=False, search returned {"results": []} silently.
+    with memvault.open(vault_url, embed_memories=False) as vault:
+        mem = Memory(vault)
+        mem.add("Dana avoids mushrooms", user_id="dana", infer=False)
+        with caplog.at_level("WARNING", logger="memvault.compat.mem0"):
+            assert mem.search("mushrooms", filters={"user_id": "dana"}) == {"results": []}
+    assert "has a vector" in caplog.text and "memvault embed" in caplog.text

@@ -34,10 +34,10 @@ EXISTING: dict[str, Any] = {
 }
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("MEMVAULT_URL", "MEMVAULT_USER")}
     return subprocess.run([MEMVAULT, "hook", *args], capture_output=True, text=True, env=env,
-                          timeout=60)  # fmt: skip
+                          timeout=60, cwd=cwd)  # fmt: skip
 
 
 def ours(data: dict[str, Any]) -> dict[str, list[str]]:
@@ -52,13 +52,15 @@ def test_install_keeps_every_other_hook_and_is_idempotent(tmp_path: Path) -> Non
     path.parent.mkdir()
     path.write_text(json.dumps(EXISTING, indent=4))
     original = path.read_text()
-    done = cli("install", "--settings", str(path), "--db", "sqlite:///v.db", "--user", "me")
+    done = cli("install", "--settings", str(path), "--db", "sqlite:///v.db", "--user", "me",
+               cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "added: SessionStart, UserPromptSubmit, PostToolUse" in done.stdout
+    assert "created the store" in done.stderr and (tmp_path / "v.db").is_file()
     data = json.loads(path.read_text())
     command = ours(data)["PostToolUse"][0]
-    assert command.split()[1:] == ["hook", "--db", f"sqlite:///{Path.cwd() / 'v.db'}",
-                                   "--user", "me"]  # fmt: skip
+    assert command.split()[1:] == ["hook", "--db", f"sqlite:///{tmp_path / 'v.db'}",
+                                   "--user", "me", "--managed"]  # fmt: skip
     assert Path(command.split()[0]).name == "memvault"
     assert {e: len(c) for e, c in ours(data).items()} == {
         "PostToolUse": 1, "Stop": 0, "SessionStart": 1, "UserPromptSubmit": 1,
@@ -71,18 +73,20 @@ def test_install_keeps_every_other_hook_and_is_idempotent(tmp_path: Path) -> Non
     assert data["hooks"]["SessionStart"][0] == EXISTING["hooks"]["SessionStart"][0]
     assert data["hooks"]["PostToolUse"][2]["matcher"] == "*"
     assert "matcher" not in data["hooks"]["UserPromptSubmit"][0]
-    [backup] = path.parent.glob("settings.json.memvault-*.bak")
-    assert backup.read_text() == original
+    assert path.read_text().startswith('{\n    "model"')  # the file's 4-space indent is kept
+    [backup] = path.parent.glob("settings.json*.bak")
+    assert backup.name == "settings.json.memvault.bak" and backup.read_text() == original
 
     after_first = path.read_text()
-    again = cli("install", "--settings", str(path), "--db", "sqlite:///v.db", "--user", "me")
+    again = cli("install", "--settings", str(path), "--db", "sqlite:///v.db", "--user", "me",
+                cwd=tmp_path)  # fmt: skip
     assert again.returncode == 0 and "already installed" in again.stdout
     assert path.read_text() == after_first
-    assert len(list(path.parent.glob("*.bak"))) == 1  # nothing changed, no new backup
 
     # Installing with other options updates our entries in place, adds none.
-    moved = cli("install", "--settings", str(path), "--db", "sqlite:////data/v.db")
-    assert moved.returncode == 0 and "updated:" in moved.stdout
+    other = tmp_path / "data" / "v.db"
+    moved = cli("install", "--settings", str(path), "--db", f"sqlite:///{other}", cwd=tmp_path)
+    assert moved.returncode == 0 and "updated:" in moved.stdout, moved.stderr
     assert all(len(c) == (0 if e == "Stop" else 1) for e, c in ours(json.loads(
         path.read_text())).items())  # fmt: skip
 
@@ -90,11 +94,56 @@ def test_install_keeps_every_other_hook_and_is_idempotent(tmp_path: Path) -> Non
     assert gone.returncode == 0, gone.stderr
     assert json.loads(path.read_text()) == EXISTING  # exactly what was there before
     assert "no memvault hook" in cli("uninstall", "--settings", str(path)).stdout
+    assert len(list(path.parent.glob("*.bak"))) == 1  # one backup, not one per run
+
+
+def test_the_users_own_memvault_hook_commands_are_not_touched(tmp_path: Path) -> None:
+    # Newcomer 15, finding 1: any `memvault hook` command was taken for ours.
+    path = tmp_path / "mine.json"
+    mine = {"hooks": {
+        "Stop": [{"hooks": [{"type": "command",
+                             "command": "memvault hook --db /home/alice/other.db --user alice"}]}],
+        "PostToolUse": [{"matcher": "*", "hooks": [
+            {"type": "command", "command": "/usr/local/bin/memvault hook --no-context"}]}],
+    }}  # fmt: skip
+    path.write_text(json.dumps(mine, indent=2))
+    change = hs.install(path, f"{MEMVAULT} hook --db x.db --user alice --managed")
+    assert change.updated == [] and "PostToolUse" in change.added
+    data = json.loads(path.read_text())
+    assert data["hooks"]["Stop"] == mine["hooks"]["Stop"]
+    assert data["hooks"]["PostToolUse"][0] == mine["hooks"]["PostToolUse"][0]
+    assert len(data["hooks"]["PostToolUse"]) == 2
+    change = hs.uninstall(path)
+    assert "Stop" not in change.removed
+    assert json.loads(path.read_text()) == mine
+
+
+def test_an_entry_an_older_install_wrote_is_taken_over_not_duplicated(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    old = f"{MEMVAULT} hook --user me"
+    path.write_text(json.dumps({"hooks": {"SessionEnd": [{"hooks": [
+        {"type": "command", "command": old, "timeout": 10}]}]}}))  # fmt: skip
+    change = hs.install(path, old + " --managed")
+    assert change.updated == ["SessionEnd"]
+    [group] = json.loads(path.read_text())["hooks"]["SessionEnd"]
+    assert group["hooks"] == [{"type": "command", "command": old + " --managed", "timeout": 10}]
+
+
+def test_install_checks_the_store_and_refuses_a_bad_user(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    db = tmp_path / "fresh" / ".memvault" / "me.db"  # folder and store created
+    done = cli("install", "--settings", str(path), "--db", str(db), "--user", "me")
+    assert done.returncode == 0, done.stderr
+    assert db.is_file() and "backup" not in done.stdout and "created" in done.stdout
+    bad = tmp_path / "bad.json"
+    refused = cli("install", "--settings", str(bad), "--db", str(db), "--user", " me ")
+    assert refused.returncode == 1 and "invalid handle=' me '" in refused.stderr
+    assert not bad.exists()
 
 
 def test_install_into_a_missing_file_and_uninstall_back_to_nothing(tmp_path: Path) -> None:
     path = tmp_path / "new" / "settings.json"
-    change = hs.install(path, "memvault hook --user me")
+    change = hs.install(path, "memvault hook --user me --managed")
     assert change.backup is None and set(change.added) == set(hs.EVENTS)
     change = hs.uninstall(path)
     assert set(change.removed) == set(hs.EVENTS) and change.backup is not None
@@ -104,10 +153,10 @@ def test_install_into_a_missing_file_and_uninstall_back_to_nothing(tmp_path: Pat
 def test_a_group_shared_with_another_hook_keeps_the_other(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     shared = {"hooks": {"PostToolUse": [{"matcher": "*", "hooks": [
-        {"type": "command", "command": "/opt/venv/bin/memvault hook --user me"},
+        {"type": "command", "command": "/opt/venv/bin/memvault hook --user me --managed"},
         {"type": "command", "command": DCM}]}]}}  # fmt: skip
     path.write_text(json.dumps(shared))
-    change = hs.install(path, "/opt/venv/bin/memvault hook --user me")
+    change = hs.install(path, "/opt/venv/bin/memvault hook --user me --managed")
     assert change.updated == ["PostToolUse"]  # the timeout was added; no second entry
     hs.uninstall(path)
     expected = copy.deepcopy(shared)
@@ -130,19 +179,21 @@ def test_a_settings_file_that_is_not_json_is_left_alone(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ("memvault hook", True),
-        ("/home/me/.venv/bin/memvault hook --db sqlite:///x.db", True),
-        ("'/path with space/memvault' hook --user me", True),
-        ("memvault hooks", False),
+        ("memvault hook --managed", True),
+        ("/home/me/.venv/bin/memvault hook --db sqlite:///x.db --managed", True),
+        ("'/path with space/memvault' hook --user me --managed", True),
+        ("memvault hook", False),  # the user's own: no marker
+        ("/home/me/.venv/bin/memvault hook --db sqlite:///x.db", False),
+        ("memvault hooks --managed", False),
         ("memvault mcp --user me", False),
-        ("echo memvault", False),
+        ("echo memvault --managed", False),
         (DCM, False),
         ("unbalanced 'quote", False),
     ],
 )
 def test_which_entries_are_ours(command: str, expected: bool) -> None:
     assert hs.is_ours({"type": "command", "command": command}) is expected
-    assert hs.is_ours("memvault hook") is False
+    assert hs.is_ours("memvault hook --managed") is False
 
 
 def test_the_hook_event_path_loads_no_cli_library_and_no_heavy_dependency(
@@ -172,7 +223,7 @@ def test_the_hook_event_path_loads_no_cli_library_and_no_heavy_dependency(
 
 def test_install_background_writes_the_flag(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
-    done = cli("install", "--settings", str(path), "--user", "me", "--background")
+    done = cli("install", "--settings", str(path), "--user", "me", "--background", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     commands = ours(json.loads(path.read_text()))
-    assert all(c[0].endswith("hook --user me --background") for c in commands.values())
+    assert all(c[0].endswith("hook --user me --background --managed") for c in commands.values())

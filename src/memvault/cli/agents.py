@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from memvault.cli.app import DbOption, app, console, fail, open_vault
+from memvault.cli.app import DbOption, app, console, fail, open_or_create, open_vault
 
 UserOpt = Annotated[
     str | None,
@@ -59,14 +59,20 @@ def mcp(
         from memvault.mcp.server import run
     except ImportError as exc:
         fail(f"the MCP server needs the mcp extra: pip install 'memvault[mcp]' ({exc.name})")
+    from memvault.mcp.server import LOOPBACK
     from memvault.ownerview import OwnerView
 
-    with open_vault(db) as vault:
+    if http and host not in LOOPBACK:
+        fail(f"invalid host={host!r}: the MCP server listens on loopback only "
+             f"({', '.join(LOOPBACK)}): it has no authentication")  # fmt: skip
+
+    def announce(url: str) -> None:
+        console.print(f"memvault MCP server for {escape(user)} on {url}", highlight=False)
+
+    with open_or_create(db) as vault:
         view = OwnerView.for_handle(vault, user)
-        if http:
-            console.print(f"memvault MCP server for {escape(user)} on "
-                          f"http://{host}:{port}/mcp", highlight=False)  # fmt: skip
-        run(view, http=http, host=host, port=port, allow_delete_all=allow_delete_all)
+        run(view, http=http, host=host, port=port, allow_delete_all=allow_delete_all,
+            announce=announce)  # fmt: skip
 
 
 hook_app = typer.Typer(
@@ -97,6 +103,9 @@ def hook(
     background: Annotated[
         bool, typer.Option("--background", help="Spool, and store from a detached process.")
     ] = False,
+    managed: Annotated[
+        bool, typer.Option("--managed", help="Marks the entries `hook install` wrote.")
+    ] = False,
 ) -> None:
     """Read one hook event (JSON) on stdin and record it; always exits 0. When the store is
     busy or unreachable the event is spooled and replayed by the next call."""
@@ -113,6 +122,8 @@ def hook(
         argv.append("--no-context")
     if background:
         argv.append("--background")
+    if managed:
+        argv.append("--managed")
     raise typer.Exit(main(argv))
 
 
@@ -126,7 +137,7 @@ def hook_command(db: str | None, user: str | None, server: str | None, key: str 
             words += [flag, value]
     if background:
         words.append("--background")
-    return shlex.join(words)
+    return shlex.join([*words, "--managed"])
 
 
 def absolute_store(db: str | None) -> str | None:
@@ -171,6 +182,12 @@ def hook_install(
     from memvault.hook import settings as hs
 
     db = absolute_store(db)
+    if server is None:  # the hook must be able to store, not only spool: check it now
+        from memvault.hook.run import default_user
+        from memvault.ownerview import OwnerView
+
+        with open_or_create(db) as vault:
+            OwnerView.for_handle(vault, user or default_user())
     path = settings or hs.default_path()
     change = hs.install(path, hook_command(db, user, server, key, background))
     if not change.changed:
@@ -179,8 +196,18 @@ def hook_install(
     for verb, events in (("added", change.added), ("updated", change.updated)):
         if events:
             console.print(f"{verb}: {', '.join(events)}", highlight=False)
-    console.print(f"wrote {escape(str(path))} (backup: {escape(str(change.backup))})",
-                  highlight=False)  # fmt: skip
+    wrote(change)
+
+
+def wrote(change: object) -> None:
+    from memvault.hook.settings import Change
+
+    assert isinstance(change, Change)
+    where = escape(str(change.path))
+    if change.backup is None:
+        console.print(f"created {where}", highlight=False)
+    else:
+        console.print(f"wrote {where} (backup: {escape(str(change.backup))})", highlight=False)
 
 
 @hook_app.command("uninstall")
@@ -195,8 +222,7 @@ def hook_uninstall(settings: SettingsOpt = None) -> None:
         console.print(f"{escape(str(path))}: no memvault hook to remove", highlight=False)
         return
     console.print(f"removed: {', '.join(change.removed)}", highlight=False)
-    console.print(f"wrote {escape(str(path))} (backup: {escape(str(change.backup))})",
-                  highlight=False)  # fmt: skip
+    wrote(change)
 
 
 @hook_app.command("replay")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
@@ -129,7 +130,39 @@ def open_vault(db: str | None, *, create: bool = False, **options: Any) -> Vault
     from memvault.vault import Vault
 
     options.setdefault("auto_upgrade", create)
+    if create:
+        make_folder(db)
     return Vault(db, create=create, **options)
+
+
+def local_file(db: str | None) -> Path | None:
+    """The file of a SQLite store named by --db (None: PostgreSQL or in memory)."""
+    from memvault.store.engine import parse_url
+
+    location = parse_url(db)
+    if location.engine != "sqlite" or not location.path or location.path == ":memory:":
+        return None
+    return Path(location.path)
+
+
+def make_folder(db: str | None) -> None:
+    """Create the folder of a new SQLite store (`~/.memvault/me.db` on a fresh machine),
+    readable by its owner only."""
+    path = local_file(db)
+    if path is not None and not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def open_or_create(db: str | None) -> Vault:
+    """Open the store; a SQLite file that does not exist yet is created (with its folder),
+    saying so on stderr. For the agent entry points (`mcp`, `hook install`), which are
+    configured once and expected to work; other commands refuse a missing store."""
+    path = local_file(db)
+    if path is None or path.is_file():
+        return open_vault(db)
+    vault = open_vault(db, create=True)
+    err_console.print(f"memvault: created the store {escape(str(path))}", highlight=False)
+    return vault
 
 
 def print_json(value: Any) -> None:

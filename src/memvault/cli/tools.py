@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from memvault.cli.app import DbOption, JsonOption, app, console, open_vault, print_json
@@ -110,19 +111,37 @@ def route(
     db: DbOption = None,
     json: JsonOption = False,
     user: Annotated[
-        str | None, typer.Option("--user", "-u", help="Handle or id (default: global scores).")
+        str | None,
+        typer.Option(
+            "--user",
+            "-u",
+            envvar="MEMVAULT_USER",
+            help="Handle or id: that user's scores plus the global ones (default: "
+            "global scores only; `memvault hook` learns per user).",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="How many tools.")] = 5,
 ) -> None:
-    """Suggest tools for a request, with their scores and the keywords that matched."""
+    """Suggest tools for a request, with their scores and the keywords that matched. Without
+    --user, only global scores are used; when none matches, the users whose own scores do
+    are named (the hook learns per user)."""
+    others: list[str] = []
     with open_vault(db) as vault:
         user_id = vault.users.resolve(user).id if user else None
         found = vault.routing.suggest(query, user_id=user_id, limit=limit)
+        if not found and user is None:
+            for u in vault.users.list(limit=200):
+                if vault.routing.suggest(query, user_id=u.id, layered=False, limit=1):
+                    others.append(u.handle)
     if json:
         print_json(to_json(found))
         return
     if not found:
-        console.print("no suggestion: no learned score matches these keywords")
+        console.print("no suggestion: no learned score matches these keywords", highlight=False)
+        if others:
+            names = escape(", ".join(others))
+            console.print(f"(global scores only; users with matching scores: {names}: "
+                          "pass --user)", highlight=False)  # fmt: skip
         return
     table = Table(title=f"tools for {query!r}")
     for column in ("tool", "type", "score", "why"):

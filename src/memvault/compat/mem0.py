@@ -379,7 +379,14 @@ class Memory:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Memories of a scope most similar to `query`, best first: `score` is the cosine
-        similarity, and memories below `threshold` are left out."""
+        similarity, and memories below `threshold` are left out.
+
+        As in mem0, `threshold` applies to the vector store's raw score, so its useful range
+        depends on the embedder. memvault's default (multilingual e5) puts unrelated texts
+        near 0.8 and related ones at 0.83-0.9: thresholds tuned on OpenAI embeddings (mem0's
+        default 0.1, or 0.3) filter nothing; use about 0.84-0.86 here, or rank with `top_k`.
+        With embeddings turned off, nothing has a vector: the result is empty and a warning
+        says why."""
         if reference_date is not None:
             raise InvalidInput("reference_date", reference_date, "a mem0 platform option")
         _no_entity_kwargs(kwargs, "search")
@@ -394,6 +401,8 @@ class Memory:
             owner, query.strip(), k=top_k, mode="vector", kinds=[self.kind], filters=spec,
             include_expired=show_expired, min_similarity=threshold, track_access=False,
         )  # fmt: skip
+        if not hits and getattr(hits, "notes", None):
+            log.warning("search found nothing: %s", "; ".join(hits.notes))
         results = []
         for hit in hits:
             item = _item(hit.item, score=hit.score)

@@ -49,14 +49,42 @@ def agent_session(
         if value:
             meta[name] = value
     return view.open_session(key, kind="agent", project_id=project.id if project else None,
-                             metadata=meta, started_at=when)  # fmt: skip
+                             metadata=meta, started_at=when, title=project_name(cwd))  # fmt: skip
+
+
+def project_name(cwd: str | None) -> str | None:
+    """The project's folder name (`/home/me/src/billing` -> `billing`), the session's first
+    title; the first prompt completes it."""
+    name = (cwd or "").rstrip("/").rsplit("/", 1)[-1]
+    return name[:200] or None
+
+
+def first_prompt_title(view: OwnerView, session: Session, prompt: str) -> None:
+    """Title an untitled (or project-only) session after its first prompt."""
+    if session.message_count:
+        return
+    words = " ".join(prompt.split())
+    short = words if len(words) <= 60 else words[:59].rstrip() + "…"
+    base = project_name(text(session.metadata.get("cwd")) if session.metadata else None)
+    view.retitle(session.id, f"{base}: {short}" if base else short)
+
+
+def replayed(view: OwnerView, session: Session | None, tool_name: str, tool_use_id: Any) -> bool:
+    """Whether this very tool call (same `tool_use_id`, same session) is already recorded:
+    a spool replay, or an agent re-sending the event, records it once."""
+    if session is None or not isinstance(tool_use_id, str) or not tool_use_id:
+        return False
+    return any(
+        a.session_id == session.id and a.metadata.get("tool_use_id") == tool_use_id
+        for a in view.actions_since(tool_name, session.started_at, limit=1000)
+    )
 
 
 def record_tool_call(
     view: OwnerView, event: dict[str, Any], session: Session | None, when: datetime
 ) -> None:
     call = tool_call(event)
-    if call is None:
+    if call is None or replayed(view, session, call.tool_name, event.get("tool_use_id")):
         return
     meta = dict(call.metadata)
     meta["hook_event"] = text(event.get("hook_event_name")) or "PostToolUse"
@@ -144,7 +172,12 @@ def record(
         record_tool_call(view, event, session, when)
     elif name == "UserPromptSubmit":
         prompt = event.get("prompt")
-        if session is not None and isinstance(prompt, str) and prompt.strip():
+        if prompt is not None and not isinstance(prompt, str):
+            from memvault.errors import InvalidInput
+
+            raise InvalidInput("prompt", prompt, "expected a string")  # set aside, not lost
+        if session is not None and prompt and prompt.strip():
+            first_prompt_title(view, session, prompt)
             view.log_message(session.id, "user", prompt[:PROMPT_LIMIT],
                              metadata={"hook_event": name}, created_at=when)  # fmt: skip
     elif name == "SessionEnd" and session is not None:

@@ -42,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-context", dest="context", action="store_false")
     p.add_argument("--busy-timeout", type=float, default=BUSY_TIMEOUT)
     p.add_argument("--background", action="store_true")
+    p.add_argument("--managed", action="store_true")  # marks entries `hook install` wrote
     return p
 
 

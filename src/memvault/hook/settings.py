@@ -2,10 +2,13 @@
 `settings.json`: `{"hooks": {"EventName": [{"matcher": "*", "hooks": [{"type": "command",
 "command": "…"}]}]}}`).
 
-Installing adds one entry per event, or updates the command of the entry already there, and
-touches nothing else; a second install changes nothing. Uninstalling removes exactly the
-entries whose command is `… memvault hook …` (and a group or event left empty by that). Each
-change first copies the file to `<file>.memvault-<UTC time>.bak`, then replaces it atomically.
+The entries memvault adds carry a marker: their command runs `memvault hook … --managed`
+(`--managed` does nothing else). Installing adds one such entry per event, or updates the
+marked one already there; uninstalling removes exactly the marked entries (and a group or
+event left empty by that). Any other hook - including the user's own `memvault hook` commands
+without the marker - is kept as it is. A second install changes nothing. Each change first
+copies the file to `<file>.memvault.bak` (one backup, the file as it was before the last
+change), then replaces it atomically, keeping the file's indentation.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import os
 import shlex
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +39,36 @@ def default_path() -> Path:
     return Path(os.path.expanduser("~")) / ".claude" / "settings.json"
 
 
-def is_ours(hook: Any) -> bool:
-    """Whether a hook entry runs `memvault hook` (any path to memvault, any options)."""
+MARKER = "--managed"
+
+
+def _words(hook: Any) -> list[str] | None:
     if not isinstance(hook, dict) or not isinstance(hook.get("command"), str):
-        return False
+        return None
     try:
-        words = shlex.split(hook["command"])
+        return shlex.split(hook["command"])
     except ValueError:
-        return False
-    for i, word in enumerate(words[:-1]):
-        if os.path.basename(word) == "memvault" and words[i + 1] == "hook":
-            return True
-    return False
+        return None
+
+
+def _runs_memvault_hook(words: list[str]) -> bool:
+    return any(
+        os.path.basename(w) == "memvault" and words[i + 1] == "hook"
+        for i, w in enumerate(words[:-1])
+    )
+
+
+def is_ours(hook: Any) -> bool:
+    """Whether a hook entry is one `memvault hook install` added: a `memvault hook` command
+    carrying the `--managed` marker. A user's own `memvault hook` command is not ours."""
+    words = _words(hook)
+    return words is not None and MARKER in words and _runs_memvault_hook(words)
+
+
+def unmarked(command: str) -> str:
+    """`command` as installs before the marker wrote it (recognised only when exactly equal)."""
+    words = shlex.split(command)
+    return shlex.join([w for w in words if w != MARKER])
 
 
 @dataclass
@@ -84,20 +104,35 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def _indent(text: str) -> int | str:
+    """The indentation of the file's first indented line (2 when there is none)."""
+    for line in text.splitlines()[1:]:
+        stripped = line.lstrip(" \t")
+        if stripped and len(stripped) < len(line):
+            unit = line[: len(line) - len(stripped)]
+            return len(unit) if set(unit) == {" "} else unit
+    return 2
+
+
 def save(path: Path, data: dict[str, Any], change: Change) -> None:
-    """Back the file up, then replace it atomically."""
+    """Back the file up (one `<file>.memvault.bak`), then replace it atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    indent: int | str = 2
     if path.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        change.backup = path.with_name(f"{path.name}.memvault-{stamp}.bak")
+        change.backup = path.with_name(f"{path.name}.memvault.bak")
         shutil.copy2(path, change.backup)
+        indent = _indent(path.read_text(encoding="utf-8"))
     tmp = path.with_name(path.name + ".memvault-tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
 def install(path: Path, command: str, *, timeout: int = TIMEOUT) -> Change:
-    """Add (or update) the `memvault hook` entry of every event in `EVENTS`."""
+    """Add (or update) memvault's marked entry of every event in `EVENTS`; `command` must
+    carry the marker (see `hook_command`). An entry an older install wrote with exactly this
+    command minus the marker is taken over rather than duplicated."""
+    if MARKER not in shlex.split(command):
+        command = f"{command} {MARKER}"
     data = load(path)
     hooks = data.setdefault("hooks", {})
     change = Change(path)
@@ -105,8 +140,9 @@ def install(path: Path, command: str, *, timeout: int = TIMEOUT) -> Change:
         groups = hooks.setdefault(event, [])
         if not isinstance(groups, list):
             raise InvalidInput("settings", str(path), f"hooks.{event} is not a list; left as is")
+        legacy = unmarked(command)
         ours = [h for g in groups if isinstance(g, dict) for h in g.get("hooks") or []
-                if is_ours(h)]  # fmt: skip
+                if is_ours(h) or (isinstance(h, dict) and h.get("command") == legacy)]  # fmt: skip
         if not ours:
             group: dict[str, Any] = {} if matcher is None else {"matcher": matcher}
             group["hooks"] = [{"type": "command", "command": command, "timeout": timeout}]
@@ -121,7 +157,8 @@ def install(path: Path, command: str, *, timeout: int = TIMEOUT) -> Change:
 
 
 def uninstall(path: Path) -> Change:
-    """Remove every `memvault hook` entry; groups and events it leaves empty go too."""
+    """Remove every entry memvault installed (marked); groups and events it leaves empty go
+    too; everything else is kept as it is."""
     data = load(path)
     change = Change(path)
     hooks = data.get("hooks")

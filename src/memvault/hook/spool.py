@@ -124,9 +124,21 @@ class Spool:
                 with _locked(self._lock):
                     if rest:
                         tmp = self.path.with_name(self.path.name + ".tmp")
-                        tmp.write_bytes(_lines(rest) + _read_bytes(self.path))
+                        _write_private(tmp, _lines(rest) + _read_bytes(self.path))
                         os.replace(tmp, self.path)
                     self._replaying.unlink(missing_ok=True)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `path` readable by its owner only (0600, whatever the umask): spooled events
+    hold the user's prompts."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an older file left by a crash may have other bits
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_bytes(path: Path) -> bytes:

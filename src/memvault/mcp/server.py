@@ -12,6 +12,7 @@ generic tool failure, logged on the server, never a traceback sent to the client
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
@@ -19,9 +20,10 @@ from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from memvault.errors import MemvaultError, NotFound
+from memvault import validate as v
+from memvault.errors import InvalidInput, MemvaultError, NotFound
 from memvault.ownerview import OwnerView
 from memvault.records import to_json
 
@@ -56,6 +58,44 @@ def memvault_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def argument_error(tool: str, exc: ValidationError) -> str:
+    """A schema-level mistake in memvault's form: `invalid kind='gossip': …` per field."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in err["loc"]) or tool
+        if err["type"] == "missing":
+            lines.append(f"missing {field}: required")
+        else:
+            lines.append(str(InvalidInput(field, err.get("input"), err["msg"])))
+    return "; ".join(lines)
+
+
+class Server(MCPServer[Any]):
+    """MCPServer whose argument errors read like memvault's own, and which refuses arguments
+    a tool does not take (`user_id` above all: the user is fixed by the server)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parameters: dict[str, set[str]] = {}
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        known = self.parameters.get(name)
+        if known is not None:
+            extra = sorted(set(arguments) - known)
+            if extra:
+                if "user_id" in extra or "user" in extra:
+                    why = "the user is fixed by the server (memvault mcp --user); no tool takes one"
+                else:
+                    why = f"not an argument of {name}; it takes {', '.join(sorted(known))}"
+                raise ToolError(str(InvalidInput(extra[0], arguments[extra[0]], why)))
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(argument_error(name, exc.__cause__)) from exc.__cause__
+            raise
+
+
 def memory_out(memory: Any) -> dict[str, Any]:
     """A memory as the tools return it (no content hash, no owner: it is always the user)."""
     data: dict[str, Any] = to_json(memory)
@@ -75,14 +115,17 @@ def build_server(view: OwnerView, *, allow_delete_all: bool = False) -> MCPServe
     `delete_all_memories` tool (absent otherwise, so no client can call it)."""
     from importlib.metadata import version
 
-    server: MCPServer[Any] = MCPServer(
+    server = Server(
         "memvault", instructions=INSTRUCTIONS, version=version("memvault"), log_level="WARNING"
     )
 
     def tool(annotations: ToolAnnotations) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def register(fn: Callable[P, R]) -> Callable[P, R]:
             wrapped = memvault_errors(fn)
-            server.add_tool(wrapped, name=fn.__name__, annotations=annotations)
+            description = " ".join((fn.__doc__ or "").split())  # no docstring line breaks
+            server.add_tool(wrapped, name=fn.__name__, description=description,
+                            annotations=annotations)  # fmt: skip
+            server.parameters[fn.__name__] = set(inspect.signature(fn).parameters)
             return wrapped
 
         return register
@@ -163,18 +206,29 @@ def build_server(view: OwnerView, *, allow_delete_all: bool = False) -> MCPServe
     ) -> dict[str, Any]:
         """Change a memory that is no longer right; the old and new values and the reason
         are kept in the memory's history."""
+        memory_id = v.id_("memory_id", memory_id)
+        reason = v.text("reason", reason)
         fields: dict[str, Any] = {"content": content, "importance": importance,
                                   "confidence": confidence, "metadata": metadata}  # fmt: skip
         if context is not None:
             fields["context"] = context
+        if all(value is None for value in fields.values()):
+            raise InvalidInput("content", None, "nothing to change: give content, context, "
+                               "importance, confidence or metadata")  # fmt: skip
         return memory_out(view.update_memory(memory_id, reason=reason, **fields))
 
     @tool(DESTROY)
     def delete_memory(
         memory_id: Annotated[str, Field(description="The id of the memory to delete.")],
+        reason: Annotated[
+            str | None, Field(description="Why it is forgotten; kept in its history.")
+        ] = None,
     ) -> dict[str, Any]:
-        """Forget one memory of the user (its history records the deletion)."""
-        view.delete_memory(memory_id)
+        """Forget one memory of the user; its history stays and ends with the deletion
+        (memory_history still answers for it)."""
+        if reason is not None:
+            reason = v.text("reason", reason)
+        view.delete_memory(memory_id, reason=reason)
         return {"deleted": memory_id}
 
     @tool(READ)
@@ -194,6 +248,8 @@ def build_server(view: OwnerView, *, allow_delete_all: bool = False) -> MCPServe
         role: Annotated[Role, Field(description="Who said it.")] = "user",
     ) -> dict[str, Any]:
         """Append a message to one of the user's conversations."""
+        conversation = v.text("conversation", conversation)
+        content = v.text("content", content)
         session = view.conversation(conversation, create=True)
         assert session is not None
         return message_out(view.log_message(session.id, role, content))
@@ -218,6 +274,7 @@ def build_server(view: OwnerView, *, allow_delete_all: bool = False) -> MCPServe
     ) -> dict[str, Any]:
         """Tools ranked for a request by the routing scores learned from which tools
         followed the user's past requests (and whether they succeeded)."""
+        request = v.text("request", request)
         return {"request": request,
                 "suggestions": to_json(view.suggest_tools(request, limit=limit))}  # fmt: skip
 
@@ -242,15 +299,34 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 def run(
     view: OwnerView, *, http: bool = False, host: str = "127.0.0.1", port: int = 8765,
     path: str = "/mcp", allow_delete_all: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> None:  # fmt: skip
     """Serve until stdin closes (stdio) or the process is stopped (HTTP on loopback: the
-    server has no authentication, so it never listens beyond this machine)."""
+    server has no authentication, so it never listens beyond this machine). Over HTTP,
+    `announce` gets the URL once the port is bound (a busy port fails before it)."""
     if http and host not in LOOPBACK:
-        from memvault.errors import InvalidInput
-
         raise InvalidInput("host", host, "the MCP server listens on loopback only")
     server = build_server(view, allow_delete_all=allow_delete_all)
-    if http:
-        server.run("streamable-http", host=host, port=port, streamable_http_path=path)
-    else:
+    if not http:
         server.run()
+        return
+    import socket
+
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InvalidInput("port", port, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(128)
+    bound_port = sock.getsockname()[1]
+    app = server.streamable_http_app(streamable_http_path=path, host=host)
+    config = uvicorn.Config(app, log_level="warning")
+    url_host = f"[{host}]" if ":" in host else host
+    if announce is not None:
+        announce(f"http://{url_host}:{bound_port}{path}")
+    uvicorn.Server(config).run(sockets=[sock])

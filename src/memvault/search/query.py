@@ -352,8 +352,7 @@ class Search:
         ordered = [f for f in fused if f[0] in items]
         memories = [items[f[0]] for f in ordered]
         if track_access and memories:
-            with self._vault.store.write() as wtx:
-                memories = self._vault.memories.touch(wtx, memories)
+            memories = self._vault.memories.touch_if_free(memories)
         return Hits(
             (Hit(mem, f[1], f[2], **f[3]) for mem, f in zip(memories, ordered, strict=True)),
             notes,

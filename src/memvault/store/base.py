@@ -264,7 +264,7 @@ class Store(ABC):
         self._local = threading.local()
 
     @contextmanager
-    def write(self, *, savepoints: bool = True) -> Iterator[Tx]:
+    def write(self, *, savepoints: bool = True, wait: bool = True) -> Iterator[Tx]:
         """A write transaction (`BEGIN IMMEDIATE` on SQLite). A nested call (inside
         `vault.transaction()` or another API call) runs in a SAVEPOINT of the outer one, as
         sqlite-utils' `atomic()` does: if it fails, nothing it wrote stays and none of its
@@ -272,7 +272,10 @@ class Store(ABC):
 
         `savepoints=False` (on the outermost call) lets nested calls join as they are: for a
         caller that rolls the whole transaction back on any failure inside it anyway (the
-        append writer's batches, replayed one by one), savepoints would be pure cost."""
+        append writer's batches, replayed one by one), savepoints would be pure cost.
+
+        `wait=False` (for best-effort bookkeeping such as access counts): raise `StoreBusy`
+        at once instead of waiting when another writer holds the lock."""
         current: Tx | None = getattr(self._local, "tx", None)
         if current is not None:
             if not current.writable:
@@ -283,7 +286,7 @@ class Store(ABC):
             with current.savepoint():
                 yield current
             return
-        with self._transaction(writable=True) as tx:
+        with self._transaction(writable=True, wait=wait) as tx:
             tx.nest_savepoints = savepoints
             self._local.tx = tx
             try:
@@ -312,8 +315,9 @@ class Store(ABC):
         return None
 
     @abstractmethod
-    def _transaction(self, writable: bool) -> Any:
-        """Context manager opening, committing or rolling back one transaction."""
+    def _transaction(self, writable: bool, wait: bool = True) -> Any:
+        """Context manager opening, committing or rolling back one transaction (`wait=False`:
+        StoreBusy at once rather than waiting for another writer's lock)."""
 
     @abstractmethod
     def close(self) -> None:

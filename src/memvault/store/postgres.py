@@ -303,7 +303,7 @@ class PostgresStore(Store):
             ) from exc
 
     @contextmanager
-    def _transaction(self, writable: bool) -> Iterator[Tx]:
+    def _transaction(self, writable: bool, wait: bool = True) -> Iterator[Tx]:
         if os.getpid() != self._pid:
             raise StoreError(
                 f"this Vault was opened in process {self._pid} and is being used in process "
@@ -311,6 +311,8 @@ class PostgresStore(Store):
             )
         try:
             with self.pool.connection() as conn, conn.transaction():
+                if not wait:  # row locks held by another writer: fail at once, not queue
+                    conn.execute("SET LOCAL lock_timeout = '1ms'")
                 yield PostgresTx(conn, writable)
         except PoolTimeout as exc:
             raise StoreBusy(f"no PostgreSQL connection free in time: {exc}") from exc

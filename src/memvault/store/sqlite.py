@@ -409,14 +409,20 @@ class SQLiteStore(Store):
     # -- transactions -----------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, writable: bool) -> Iterator[Tx]:
+    def _transaction(self, writable: bool, wait: bool = True) -> Iterator[Tx]:
         conn = self._connection()
         lock = self._write_lock if (writable or self.memory) else None
-        if lock is not None:
-            lock.acquire()
+        if lock is not None and not lock.acquire(blocking=wait):
+            raise StoreBusy("another thread of this process is writing")
         try:
             try:
-                conn.execute("BEGIN IMMEDIATE" if writable else "BEGIN")
+                if not wait:
+                    conn.execute("PRAGMA busy_timeout=0")
+                try:
+                    conn.execute("BEGIN IMMEDIATE" if writable else "BEGIN")
+                finally:
+                    if not wait:
+                        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             except sqlean.Error as exc:
                 raise translate(exc) from exc
             tx = SQLiteTx(conn, writable)
