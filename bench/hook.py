@@ -1,6 +1,6 @@
 """`memvault hook` process time per event, from spawn to exit (issue 15: p95 ≤ 150 ms).
 
-    .venv/bin/python bench/hook.py [--events 200] [--pg URL]
+    .venv/bin/python bench/hook.py [--events 200] [--pg URL] [--before OTHER_TREE/src]
 
 A coding agent runs the hook once per tool call and waits for it, so the whole process
 counts: interpreter start, imports, opening the store, the writes, exit. Each event is a
@@ -20,6 +20,7 @@ import argparse
 import compileall
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -68,18 +69,27 @@ def events(n: int) -> list[dict[str, object]]:
     return out
 
 
-def timed(argv: list[str], stdin: bytes, env: dict[str, str]) -> float:
+def timed(argv: list[str], stdin: bytes, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system of the process and its waited-for children) seconds."""
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
     elapsed = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or b"spooled" in done.stderr or b"set aside" in done.stderr:
         raise SystemExit(f"{argv}: {done.returncode} {done.stderr.decode()[-500:]}")
-    return elapsed
+    cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    return elapsed, cpu
 
 
-def row(name: str, xs: list[float]) -> None:
-    print(f"| {name} | {len(xs)} | {pct(xs, 50) * 1e3:.1f} | {pct(xs, 95) * 1e3:.1f} | "
-          f"{pct(xs, 99) * 1e3:.1f} |")  # fmt: skip
+def row(name: str, xs: list[tuple[float, float]]) -> None:
+    wall, cpu = [x[0] for x in xs], [x[1] for x in xs]
+    ms = [pct(wall, 50), pct(wall, 95), pct(wall, 99), pct(cpu, 50), pct(cpu, 95)]
+    print(f"| {name} | {len(xs)} | " + " | ".join(f"{1e3 * x:.1f}" for x in ms) + " |")
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _empty(url: str) -> None:
@@ -95,6 +105,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--pg", help="also measure against this PostgreSQL URL (emptied first)")
+    ap.add_argument("--before", help="a source tree (its src/) to time side by side, e.g. main's")
     args = ap.parse_args()
     compileall.compile_dir(str(SRC), quiet=1)
     env = {
@@ -103,51 +114,71 @@ def main() -> None:
         if k not in ("MEMVAULT_URL", "MEMVAULT_USER", "PYTHONDONTWRITEBYTECODE")
     }
     header(f"memvault hook: process time per event ({args.events} events a store)")
-    print("| case | n | p50 ms | p95 ms | p99 ms |\n| --- | --- | --- | --- | --- |")
+    print(f"load average at start: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
-        floor = [timed([sys.executable, "-c", "pass"], b"", env) for _ in range(30)]
-        row("floor: `python -c pass`", floor)
-        package = [timed([sys.executable, "-c", "import memvault"], b"", env) for _ in range(30)]
-        row("floor: `python -c 'import memvault'` (the package's own imports)", package)
-        version = [timed([MEMVAULT, "--version"], b"", env) for _ in range(30)]
-        row("floor: `memvault --version` (Typer CLI)", version)
-        stores = [("SQLite", f"sqlite:///{tmp}/hook.db")]
+        # Every case in turn for each event (floors, each hook mode, and with --before SRC
+        # the same hook from that source tree), so that the load hits them all alike.
+        cases: dict[str, tuple[list[str], dict[str, str], str | None]] = {
+            "floor: `python -c pass`": ([sys.executable, "-c", "pass"], env, None),
+            "floor: `python -c 'import memvault'`": (
+                [sys.executable, "-c", "import memvault"], env, None),
+            "floor: `memvault --version` (Typer CLI)": ([MEMVAULT, "--version"], env, None),
+        }  # fmt: skip
+        sides = [("", env)]
+        if args.before:
+            compileall.compile_dir(args.before, quiet=1)
+            sides.append((" (before)", {**env, "PYTHONPATH": args.before}))
+        stores = [("SQLite", "sqlite")]
         if args.pg:
             stores.append(("PostgreSQL", args.pg))
-        import memvault
-
+        pg_used = False
+        for label, kind in stores:
+            for side, side_env in sides:
+                for mode in ("", "--background"):
+                    if kind == "sqlite":
+                        url = f"sqlite:///{tmp}/hook{mode}{side.strip(' ()')}.db"
+                    elif pg_used:
+                        continue  # one PostgreSQL database: the first side and mode only
+                    else:
+                        url, pg_used = kind, True
+                    # The store made by the side's own code (its schema revision).
+                    make = f"import memvault; memvault.open({url!r}).close()"
+                    subprocess.run([sys.executable, "-c", make], env=side_env, check=True)
+                    spool = f"{tmp}/spool-{label}{mode}{side.strip(' ()')}.jsonl"
+                    argv = [MEMVAULT, "hook", "--db", url, "--user", "dev", "--spool", spool]
+                    argv += [mode] if mode else []
+                    name = f"`memvault hook {mode}` on {label}{side}".replace(" `", "`")
+                    cases[name] = (argv, side_env, spool)
+        payloads = [json.dumps(e).encode() for e in events(args.events)]
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+        for i, p in enumerate(payloads):
+            for name, (argv, case_env, spool) in cases.items():
+                x = timed(argv, p if spool else b"", case_env)
+                if i:  # the first event creates the user, session and project
+                    results[name].append(x)
+                # An agent's tool calls are seconds apart: let the detached writer finish
+                # (untimed) so that it does not steal the next case's CPU on 2 cores.
+                while spool and Path(spool).exists():
+                    time.sleep(0.01)
+        print(f"load average at end: {load()}\n")
+        print("| case | n | p50 ms | p95 ms | p99 ms | CPU p50 ms | CPU p95 ms |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for name, xs in results.items():
+            row(name, xs)
         notes = []
-        for label, url in stores:
-            for mode in ("", "--background"):
-                if url.startswith("sqlite"):
-                    url = f"sqlite:///{tmp}/hook{mode}.db"
-                memvault.open(url).close()
-                spool = f"{tmp}/spool-{label}{mode}.jsonl"
-                argv = [MEMVAULT, "hook", "--db", url, "--user", "dev", "--spool", spool]
-                argv += [mode] if mode else []
-                payloads = [json.dumps(e).encode() for e in events(args.events)]
-                timed(argv, payloads[0], env)  # creates the user, session and project
-                xs = []
-                for p in payloads[1:]:
-                    xs.append(timed(argv, p, env))
-                    # An agent's tool calls are seconds apart: let the detached writer finish
-                    # (untimed) so that it does not steal the next event's CPU on 2 cores.
-                    while mode and Path(spool).exists():
-                        time.sleep(0.01)
-                row(f"`memvault hook {mode}` on {label}".replace(" `", "`"), xs)
-                deadline = time.monotonic() + 120
-                while Path(spool).exists() and time.monotonic() < deadline:
-                    time.sleep(0.2)  # the background writer finishing
-                with memvault.open(url) as vault:
-                    n = len(vault.actions.list(memvault.ANY, limit=100_000))
-                notes.append(
-                    f"{label} {mode or 'foreground'}: {n} actions stored, spool "
-                    f"{'empty' if not Path(spool).exists() else 'NOT EMPTY'}"
-                )
-                if url == args.pg:
-                    _empty(url)
+        for name, (argv, case_env, spool) in cases.items():
+            if spool is None:
+                continue
+            url = argv[argv.index("--db") + 1]
+            code = (f"import memvault; v = memvault.open({url!r}); "
+                    "print(len(v.actions.list(memvault.ANY, limit=100_000)))")  # fmt: skip
+            n = subprocess.run([sys.executable, "-c", code], env=case_env, capture_output=True,
+                               text=True, check=True).stdout.strip()  # fmt: skip
+            left = "empty" if not Path(spool).exists() else "NOT EMPTY"
+            notes.append(f"{name}: {n} actions stored, spool {left}")
+        if args.pg:
+            _empty(args.pg)
         print("\n" + "; ".join(notes))
-
 
 if __name__ == "__main__":
     main()

@@ -51,14 +51,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def service(url: str, fast: bool = True) -> Iterator[int]:
+def service(url: str, fast: bool = True, workers: int = 1) -> Iterator[int]:
     """A `memvault serve` process on a free loopback port; yields the port. `fast=False`:
-    with `--no-fast-append` (every append through the generic route: the baseline)."""
+    with `--no-fast-append` (every append through the generic route: the baseline);
+    `workers`: `--workers N` (N processes on the one port, PostgreSQL)."""
     port = free_port()
     exe = Path(sys.executable).parent / "memvault"
     args = [str(exe), "serve", "--host", HOST, "--port", str(port), "--db", url]
     if not fast:
         args.append("--no-fast-append")
+    if workers > 1:
+        args += ["--workers", str(workers)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -165,13 +168,17 @@ async def appends(ports: list[int], key: str, sessions: list[str], per_client: i
 
 
 def bench_appends(name: str, url: str, clients: int, per_client: int, processes: int = 1,
-                  fast: bool = True) -> dict[str, Any]:  # fmt: skip
+                  fast: bool = True, workers: int = 1) -> dict[str, Any]:  # fmt: skip
     key, sessions = prepare(url, clients)
-    with contextmanager_stack(url, processes, fast) as ports:
+    one_port = workers > 1
+    stack = service(url, fast, workers) if one_port else contextmanager_stack(url, processes, fast)
+    with stack as ports_or_port:
+        ports = [ports_or_port] if isinstance(ports_or_port, int) else ports_or_port
         asyncio.run(appends(ports, key, sessions[:2], 20))  # warm-up
         quiet_gc()
         lat, errors, secs = asyncio.run(appends(ports, key, sessions, per_client))
     return {"store": name, "path": "fast" if fast else "route", "processes": processes,
+            "workers": workers,
             "clients": clients, "appends": len(lat),
             "errors": errors, "appends/s": len(lat) / secs, "p50 ms": pct(lat, 50) * 1e3,
             "p99 ms": pct(lat, 99) * 1e3}  # fmt: skip
@@ -241,7 +248,21 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=1000, help="per client")
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--writes", type=int, default=50, help="fan-out writes")
+    parser.add_argument("--workers-rounds", type=int, default=0,
+                        help="only `serve --workers 1` vs `--workers 2` on --pg (fast path), "
+                        "alternated this many rounds")  # fmt: skip
     args = parser.parse_args()
+    if args.workers_rounds:
+        header("memvault service: HTTP appends, `serve --workers 1` vs `--workers 2` (PostgreSQL)")
+        rows = []
+        for _ in range(args.workers_rounds):
+            for workers in (1, 2):
+                empty_pg(args.pg)
+                rows.append(bench_appends("postgresql", args.pg, args.clients, args.appends,
+                                          workers=workers))  # fmt: skip
+                rows[-1]["load"] = f"{os.getloadavg()[0]:.2f}"
+        table(rows)
+        return
     header("memvault service: HTTP appends and WebSocket fan-out (loopback)")
     tmp = Path(tempfile.mkdtemp(prefix="mv-bench-"))
     rows = []

@@ -10,7 +10,7 @@ scale; legacy 0–100 values are converted on the way in when the caller says so
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,7 @@ def _user_scope(user_id: Any, params: dict[str, Any]) -> str:
 
 
 LEGACY_TRENDS = frozenset({"increasing", "decreasing", "stable"})
+LEGACY_TREND_INDEX = "ix_emotion_events_legacy_trend"  # revision 0010
 
 
 class Emotions(Domain):
@@ -355,31 +356,8 @@ class Emotions(Domain):
                 if k and parts
                 else []
             )
-        legacy = self._legacy_trends(params["owner"], acc)
+            legacy = _legacy_trends(tx, params["owner"], acc)
         return _assemble(params["owner"], since, until, window, acc, triggers, legacy)
-
-    def _legacy_trends(self, owner: str, acc: dict[str, dict[str, Any]]) -> dict[str, str]:
-        """The trend a legacy system had recorded for an emotion (an imported EdgeSoul
-        pattern keeps it on its first baseline event, metadata.legacy_pattern.trend), for
-        the emotions whose trend window has too few events to compute one."""
-        emotions = sorted(e for e, a in acc.items() if not (a["en"] and a["ln"]))
-        if not emotions:
-            return {}
-        params: dict[str, Any] = {"owner": owner}
-        with self._store.read() as tx:
-            listed = tx.expand("e", emotions, params)
-            trend = (
-                "metadata->'legacy_pattern'->>'trend'"
-                if tx.engine == "postgresql"
-                else "json_extract(metadata, '$.legacy_pattern.trend')"
-            )
-            rows = tx.all(
-                f"SELECT emotion, {trend} AS trend FROM emotion_events "
-                f"WHERE user_id = :owner AND emotion IN ({listed}) AND {trend} IS NOT NULL "
-                "ORDER BY occurred_at",
-                params,
-            )
-        return {r["emotion"]: r["trend"] for r in rows if r["trend"] in LEGACY_TRENDS}
 
     def rebuild_rollups(self, user_id: Owner = ANY) -> int:
         """Recompute the daily emotion rollups (all users: ANY, or one) from the events;
@@ -403,6 +381,38 @@ class Emotions(Domain):
         params: dict[str, Any] = {"sid": v.id_("session_id", session_id)}
         with self._store.read() as tx:
             return session_trajectory(tx, params, user_id)
+
+
+def _legacy_trends(tx: Tx, owner: str, acc: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The trend a legacy system had recorded for an emotion (an imported EdgeSoul pattern
+    keeps it on its first baseline event, metadata.legacy_pattern.trend), for the emotions
+    whose trend window has too few events to compute one; the latest such event wins."""
+    emotions = sorted(e for e, a in acc.items() if not (a["en"] and a["ln"]))
+    if not emotions:
+        return {}
+    params: dict[str, Any] = {"owner": owner}
+    rows = tx.all(legacy_trend_sql(tx, emotions, params), params)
+    # Few rows (one per imported pattern): put in time order here, not by the planner.
+    rows.sort(key=lambda r: tx.ts_out(r["occurred_at"]) or datetime.min.replace(tzinfo=UTC))
+    return {r["emotion"]: r["trend"] for r in rows if r["trend"] in LEGACY_TRENDS}
+
+
+def legacy_trend_sql(tx: Tx, emotions: Sequence[str], params: dict[str, Any]) -> str:
+    """The look-up of `_legacy_trends` (binds :owner's `emotions` into `params`). It reads the
+    partial index of revision 0010, which holds only the events carrying a legacy trend: the
+    predicate is the index's own (SQLite uses a partial index only for the same term), and
+    SQLite is told the index so that a change to either fails loudly instead of scanning
+    every event of the emotions (tests/test_emotion_legacy_trends.py checks both plans)."""
+    listed = tx.expand("e", emotions, params)
+    if tx.engine == "postgresql":
+        trend, source = "metadata->'legacy_pattern'->>'trend'", "emotion_events"
+    else:
+        trend = "json_extract(metadata, '$.legacy_pattern.trend')"
+        source = f"emotion_events INDEXED BY {LEGACY_TREND_INDEX}"
+    return (
+        f"SELECT emotion, occurred_at, {trend} AS trend FROM {source} "
+        f"WHERE user_id = :owner AND emotion IN ({listed}) AND ({trend}) IS NOT NULL"
+    )
 
 
 HOURS = tuple(f"h{h:02d}" for h in range(24))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+# `typing` only for the type checker: `memvault hook --background` imports this module and
+# exits before anything heavy; typing alone is a fifth of a bare interpreter's start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class MemvaultError(Exception):

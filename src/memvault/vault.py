@@ -9,28 +9,49 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from memvault import admin, paths
-from memvault.agents import Agents
 from memvault.clock import Clock, utcnow
-from memvault.contexts import Contexts
-from memvault.conversations import Messages, Sessions
-from memvault.emotions import Emotions
 from memvault.events import EventBus
-from memvault.memories import Memories
-from memvault.patterns import Patterns
-from memvault.profiles import Profiles
-from memvault.records import Stats
-from memvault.retention import Retention
 from memvault.scope import ScopedVault
 from memvault.store import migrator
 from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
-from memvault.tasks import Tasks
-from memvault.tools import Actions, Routing
-from memvault.traits import Traits
-from memvault.users import Projects, Users
 
 if TYPE_CHECKING:
+    from memvault.agents import Agents
+    from memvault.contexts import Contexts
+    from memvault.conversations import Messages, Sessions
+    from memvault.emotions import Emotions
+    from memvault.memories import Memories
+    from memvault.patterns import Patterns
+    from memvault.profiles import Profiles
+    from memvault.records import Stats
+    from memvault.retention import Retention
     from memvault.search.query import Embeddings, Search
+    from memvault.tasks import Tasks
+    from memvault.tools import Actions, Routing
+    from memvault.traits import Traits
+    from memvault.users import Projects, Users
+
+
+class DomainAttribute:
+    """A domain attribute of the vault (`vault.memories`, …), made on first use: a process
+    that touches two domains (`memvault hook`, started on every tool call of a coding agent)
+    does not import the other thirteen. Stateless wrappers, so a race makes one spare."""
+
+    def __init__(self, module: str, cls: str) -> None:
+        self.module, self.cls = module, cls
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, vault: Vault | None, owner: type) -> Any:
+        if vault is None:
+            return self
+        # __import__, not importlib.import_module: `python -X importtime` lists only the
+        # former, and this is where the hook's import chain is profiled.
+        value = getattr(__import__(self.module, fromlist=[self.cls]), self.cls)(vault)
+        vault.__dict__[self.name] = value  # a plain attribute from now on
+        return value
 
 
 class Vault:
@@ -74,11 +95,6 @@ class Vault:
         # Where backup, restore, import, export and report paths must lie (None: anywhere).
         self.files_root = paths.files_root(files_root)
         self.events = EventBus()
-        self.users = Users(self)
-        self.projects = Projects(self)
-        self.sessions = Sessions(self)
-        self.messages = Messages(self)
-        self.memories = Memories(self)
         # `search` and `embeddings` are made on first use: they load numpy (see below).
         self._embedder = embedder
         # Memories get their vector when written (`memories.add`, `update`, imports) when an
@@ -88,16 +104,39 @@ class Vault:
         self._embeddings: Embeddings | None = None
         self._lazy_lock = threading.Lock()
         self._scoped: dict[str, ScopedVault] = {}  # views are stateless: one per user will do
-        self.emotions = Emotions(self)
-        self.traits = Traits(self)
-        self.profiles = Profiles(self)
-        self.contexts = Contexts(self)
-        self.patterns = Patterns(self)
-        self.actions = Actions(self)
-        self.routing = Routing(self)
-        self.tasks = Tasks(self)
-        self.agents = Agents(self)
-        self.retention = Retention(self)
+
+    if TYPE_CHECKING:
+        users: Users
+        projects: Projects
+        sessions: Sessions
+        messages: Messages
+        memories: Memories
+        emotions: Emotions
+        traits: Traits
+        profiles: Profiles
+        contexts: Contexts
+        patterns: Patterns
+        actions: Actions
+        routing: Routing
+        tasks: Tasks
+        agents: Agents
+        retention: Retention
+    else:
+        users = DomainAttribute("memvault.users", "Users")
+        projects = DomainAttribute("memvault.users", "Projects")
+        sessions = DomainAttribute("memvault.conversations", "Sessions")
+        messages = DomainAttribute("memvault.conversations", "Messages")
+        memories = DomainAttribute("memvault.memories", "Memories")
+        emotions = DomainAttribute("memvault.emotions", "Emotions")
+        traits = DomainAttribute("memvault.traits", "Traits")
+        profiles = DomainAttribute("memvault.profiles", "Profiles")
+        contexts = DomainAttribute("memvault.contexts", "Contexts")
+        patterns = DomainAttribute("memvault.patterns", "Patterns")
+        actions = DomainAttribute("memvault.tools", "Actions")
+        routing = DomainAttribute("memvault.tools", "Routing")
+        tasks = DomainAttribute("memvault.tasks", "Tasks")
+        agents = DomainAttribute("memvault.agents", "Agents")
+        retention = DomainAttribute("memvault.retention", "Retention")
 
     @property
     def search(self) -> Search:

@@ -230,3 +230,57 @@ def test_a_damaged_spool_line_is_set_aside_and_the_rest_replayed(
     done = hook("--db", store, "--user", "me", "--spool", str(spool), event=used("Bash"))
     assert done.returncode == 0 and done.stderr == ""
     assert actions(store) == ["Grep", "Edit", "Bash"]
+
+
+# What the agent waits for must stay small: the interpreter, argparse and json, the spool.
+HEAVY = ("typing", "sqlite3", "dataclasses", "memvault.records", "memvault.vault",
+         "memvault.store", "typer", "pydantic", "numpy", "psycopg")  # fmt: skip
+
+
+def _imported(stderr: str) -> set[str]:
+    """Module names in `python -X importtime` lines."""
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_the_background_parent_exits_before_any_heavy_import(store: str, tmp_path: Path) -> None:
+    """`--background`: the process the agent waits for spools the event and forks; only the
+    detached child (whose stderr is closed, so its imports are not listed) opens the store.
+    The parent's own import list is checked, and the event still arrives."""
+    spool = tmp_path / "spool.jsonl"
+    event = used("Read", file_path="/w/p/a.py")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", MEMVAULT, "hook", "--db", store, "--user", "me",
+         "--spool", str(spool), "--background"],
+        input=json.dumps(event).encode(), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0
+    parent = _imported(done.stderr.decode())
+    assert "memvault.hook.run" in parent and "memvault.hook.spool" in parent, parent
+    assert not parent & set(HEAVY), parent & set(HEAVY)
+    deadline = time.monotonic() + 30
+    while actions(store) != ["Read"] or spool.exists():
+        assert time.monotonic() < deadline, (actions(store), spool.exists())
+        time.sleep(0.1)
+
+
+def test_the_foreground_hook_loads_only_the_domains_it_writes(store: str, tmp_path: Path) -> None:
+    """A tool call opens the store and writes an action: no CLI framework, no server, no
+    numpy, and not the domains it does not touch (memories, emotions, tasks, ...)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", MEMVAULT, "hook", "--db", store, "--user", "me",
+         "--spool", str(tmp_path / "spool.jsonl")],
+        input=json.dumps(used("Grep", pattern="x")).encode(), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0
+    loaded = _imported(done.stderr.decode())
+    assert "memvault.tools" in loaded and "memvault.store.sqlite" in loaded, loaded
+    unwanted = {"typer", "rich", "click", "fastapi", "starlette", "uvicorn", "pydantic",
+                "numpy", "memvault.cli", "memvault.server", "memvault.search",
+                "memvault.memories", "memvault.emotions", "memvault.tasks", "memvault.agents",
+                "memvault.contexts"}  # fmt: skip
+    assert not loaded & unwanted, loaded & unwanted
+    assert actions(store) == ["Grep"]

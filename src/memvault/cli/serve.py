@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import ipaddress
+import os
 import signal
 import socket
 import threading
@@ -90,9 +92,17 @@ def serve(
             "any other address they still need a key.",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Service processes sharing the port (PostgreSQL only: events cross them "
+            "through LISTEN/NOTIFY; a SQLite store has one writing process).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the REST API, the /ws event stream and the dashboard over an existing store
-    (`--init` creates it first)."""
+    (`--init` creates it first); `--workers N` runs N processes on one port (PostgreSQL)."""
     try:
         import uvicorn
 
@@ -101,6 +111,14 @@ def serve(
     except ImportError as exc:
         fail(f"the service needs the server extra: pip install 'memvault[server]' ({exc.name})")
     vault = open_vault(db, create=init)
+    if workers > 1 and vault.engine != "postgresql":
+        vault.close()
+        fail(
+            f"--workers {workers} needs a PostgreSQL store: on SQLite one process writes and "
+            "events do not cross processes (WebSocket subscribers of one worker would miss "
+            "the others' writes). Serve SQLite with one worker, or move the store to "
+            "PostgreSQL (`memvault transfer`)."
+        )
     try:
         active = ApiKeys(vault).list(include_revoked=False)
         if not is_loopback(host) and not active:
@@ -124,6 +142,10 @@ def serve(
                 f"act as user {dcm_user!r}"
             )
         console.print(f"memvault serving {vault.url} on http://{host}:{port}/  (Ctrl-C stops)")
+        if workers > 1:
+            console.print(f"{workers} worker processes share the port")
+            vault.close()  # a connection pool must not cross fork(): each worker opens its own
+            raise typer.Exit(_supervise(workers, listener, db, max_body, fast_append, dcm_user_id))
         service_app = create_app(vault, max_body_bytes=max_body, fast_append=fast_append,
                                  dcm_user=dcm_user_id)  # fmt: skip
         vault.search  # noqa: B018  (made on first use; the first search request should not pay)
@@ -139,6 +161,71 @@ def serve(
             raise typer.Exit(3)  # uvicorn's status when it could not start
     finally:
         vault.close()
+
+
+def _run(vault: Any, listener: socket.socket, max_body: int, fast_append: bool,
+         dcm_user_id: str | None) -> bool:  # fmt: skip
+    """Serve on `listener` until stopped; False when uvicorn could not start."""
+    import uvicorn
+
+    from memvault.server import create_app
+    from memvault.server.app import uvicorn_options
+
+    service_app = create_app(vault, max_body_bytes=max_body, fast_append=fast_append,
+                             dcm_user=dcm_user_id)  # fmt: skip
+    vault.search  # noqa: B018  (made on first use; the first search request should not pay)
+    gc.collect()
+    gc.freeze()
+    config = uvicorn.Config(service_app, **uvicorn_options())
+    server = _server_class()(config)
+    server.run(sockets=[listener])
+    return bool(server.started)
+
+
+def _supervise(workers: int, listener: socket.socket, db: str | None, max_body: int,
+               fast_append: bool, dcm_user_id: str | None) -> int:  # fmt: skip
+    """`--workers N`: N forked processes accept on the one listening socket (the kernel
+    spreads the connections), each with its own vault and event relay (PostgreSQL
+    LISTEN/NOTIFY carries every worker's events to the others' WebSocket subscribers).
+    SIGTERM or SIGINT here stops them all; the exit status is the first failing worker's."""
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own vault, its own loop, the shared socket
+            code = 3
+            try:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_DFL)
+                vault = open_vault(db)
+                try:
+                    code = 0 if _run(vault, listener, max_body, fast_append, dcm_user_id) else 3
+                finally:
+                    vault.close()
+            finally:
+                os._exit(code)
+        children.append(pid)
+    listener.close()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
+    status = 0
+    for child in children:
+        while True:
+            try:
+                _, raw = os.waitpid(child, 0)
+                break
+            except InterruptedError:
+                continue
+        code = os.waitstatus_to_exitcode(raw)
+        if code != 0 and status == 0:
+            status = code if code > 0 else 1
+            forward(signal.SIGTERM, None)  # one worker gone: stop the rest, say so
+    return status
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -9,41 +9,92 @@ Typer, no Rich; the Vault only when there is an event to store): this runs on ev
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import getpass
-import hashlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
 
 from memvault.hook.spool import Spool, default_dir
 
+# `typing` only for the type checker: with --background this process exits before any heavy
+# import (the detached child stores the event), so it loads no more than it must.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+    from typing import Any
+
     from memvault.ownerview import OwnerView
 
 BUSY_TIMEOUT = 0.5  # seconds a write waits for SQLite's lock before the event is spooled
 CONNECT_TIMEOUT = "2"  # seconds to reach a PostgreSQL server (libpq's PGCONNECT_TIMEOUT)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="memvault hook", add_help=False)
-    p.add_argument("--db", default=os.environ.get("MEMVAULT_URL"))
-    p.add_argument("--user", default=os.environ.get("MEMVAULT_USER"))
-    p.add_argument("--agent", default="claude-code")
-    p.add_argument("--spool", default=os.environ.get("MEMVAULT_HOOK_SPOOL"))
-    p.add_argument("--server", default=os.environ.get("MEMVAULT_SERVER"))
-    p.add_argument("--key", default=os.environ.get("MEMVAULT_KEY"))
-    p.add_argument("--no-context", dest="context", action="store_false")
-    p.add_argument("--busy-timeout", type=float, default=BUSY_TIMEOUT)
-    p.add_argument("--background", action="store_true")
-    p.add_argument("--managed", action="store_true")  # marks entries `hook install` wrote
-    return p
+# The hook's options: name -> (attribute, default, type; None: a flag setting `value`).
+# Parsed by hand, not by argparse: argparse loads gettext, locale and shutil (with zlib, bz2
+# and lzma) on every call, a third of what `--background` imports before the agent may go on.
+def _options() -> dict[str, tuple[str, Any, Any]]:
+    env = os.environ.get
+    return {
+        "--db": ("db", env("MEMVAULT_URL"), str),
+        "--user": ("user", env("MEMVAULT_USER"), str),
+        "--agent": ("agent", "claude-code", str),
+        "--spool": ("spool", env("MEMVAULT_HOOK_SPOOL"), str),
+        "--server": ("server", env("MEMVAULT_SERVER"), str),
+        "--key": ("key", env("MEMVAULT_KEY"), str),
+        "--no-context": ("context", True, None),
+        "--busy-timeout": ("busy_timeout", BUSY_TIMEOUT, float),
+        "--background": ("background", False, None),
+        "--managed": ("managed", False, None),  # marks the entries `hook install` wrote
+    }
+
+
+def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """`argv`'s options (``--name value``, ``--name=value``, or a unique prefix of a name,
+    as argparse took them) and the arguments it did not know. The options are a plain
+    namespace with argparse's type for the type checker (`memvault hook replay` and the
+    `--server` path take either)."""
+    spec = _options()
+    opts: argparse.Namespace = SimpleNamespace(  # type: ignore[assignment]
+        **{attr: default for attr, default, _ in spec.values()}
+    )
+    unknown: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        matches = [o for o in spec if o == name] or [o for o in spec if o.startswith(name)]
+        if not name.startswith("--") or len(matches) != 1:
+            unknown.append(arg)
+            continue
+        attr, default, kind = spec[matches[0]]
+        if kind is None:  # a flag: --no-context clears `context`, --background sets its own
+            setattr(opts, attr, not default)
+            continue
+        if not eq:
+            value = next(args, None)  # type: ignore[assignment]
+            if value is None:
+                raise ValueError(f"{matches[0]} needs a value")
+        setattr(opts, attr, kind(value))
+    return opts, unknown
+
+
+def _sha256(data: bytes) -> Any:
+    """hashlib's sha256 without hashlib: it loads OpenSSL (and blake2), the slowest import
+    left on the path of `--background`; CPython's own sha256 gives the same digest (the
+    spool's file name, which must not change: spooled events are replayed by that name)."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # CPython 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found]  # 3.11
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
 
 
 def default_user() -> str:
@@ -61,7 +112,7 @@ def spool_for(opts: argparse.Namespace) -> Spool:
     target = f"{opts.server or opts.db or 'memvault.db'}|{opts.user}|{opts.agent}"
     if not opts.server and not opts.db:
         target += "|" + os.getcwd()  # ./memvault.db is relative to where the agent runs
-    digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+    digest = _sha256(target.encode()).hexdigest()[:16]
     return Spool(default_dir() / f"hook-{digest}.jsonl")
 
 
@@ -222,7 +273,7 @@ def read_event(raw: bytes) -> dict[str, Any] | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the hook on `argv` (without `memvault hook`); always returns 0."""
     try:
-        opts, unknown = parser().parse_known_args(sys.argv[2:] if argv is None else argv)
+        opts, unknown = parse(sys.argv[2:] if argv is None else argv)
         if unknown:
             warn(f"ignoring unknown arguments {unknown}")
         opts.user = opts.user or default_user()

@@ -16,7 +16,12 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+# `typing` only for the type checker: `memvault hook --background` imports this module and
+# exits before anything heavy; typing alone is a fifth of a bare interpreter's start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 try:
     import fcntl

@@ -296,6 +296,14 @@ class Store(ABC):
         tx.run_after_commit()
 
     @contextmanager
+    def write_one(self) -> Iterator[Tx]:
+        """A write of exactly one statement: `write()` where a statement cannot commit by
+        itself. PostgreSQL overrides it to send the statement alone (no BEGIN/COMMIT: one
+        round trip instead of three). Events registered with `after_commit` run after it."""
+        with self.write() as tx:
+            yield tx
+
+    @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read transaction: one consistent snapshot; joins an open transaction."""
         current: Tx | None = getattr(self._local, "tx", None)

@@ -303,21 +303,45 @@ class PostgresStore(Store):
             ) from exc
 
     @contextmanager
-    def _transaction(self, writable: bool, wait: bool = True) -> Iterator[Tx]:
+    def _transaction(
+        self, writable: bool, wait: bool = True, *, statement: bool = False
+    ) -> Iterator[Tx]:
         if os.getpid() != self._pid:
             raise StoreError(
                 f"this Vault was opened in process {self._pid} and is being used in process "
                 f"{os.getpid()} after fork(); open a new Vault in the child process"
             )
         try:
-            with self.pool.connection() as conn, conn.transaction():
-                if not wait:  # row locks held by another writer: fail at once, not queue
-                    conn.execute("SET LOCAL lock_timeout = '1ms'")
-                yield PostgresTx(conn, writable)
+            with self.pool.connection() as conn:
+                if statement:  # autocommit: the one statement is its own transaction
+                    yield PostgresTx(conn, writable)
+                else:
+                    with conn.transaction():
+                        if not wait:  # row locks held by another writer: fail at once, not queue
+                            conn.execute("SET LOCAL lock_timeout = '1ms'")
+                        yield PostgresTx(conn, writable)
         except PoolTimeout as exc:
             raise StoreBusy(f"no PostgreSQL connection free in time: {exc}") from exc
         except psycopg.Error as exc:
             raise translate(exc) from exc
+
+    @contextmanager
+    def write_one(self) -> Iterator[Tx]:
+        """One statement, sent alone on an autocommit connection: PostgreSQL runs it as its
+        own transaction (all of it or none), without the BEGIN and COMMIT round trips. Inside
+        an open transaction it joins that one, as `write()` does."""
+        if getattr(self._local, "tx", None) is not None:
+            with self.write() as tx:
+                yield tx
+            return
+        with self._transaction(writable=True, statement=True) as tx:
+            tx.nest_savepoints = False  # no SAVEPOINT outside a transaction block
+            self._local.tx = tx
+            try:
+                yield tx
+            finally:
+                self._local.tx = None
+        tx.run_after_commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[Tx]:

@@ -355,6 +355,15 @@ emotion_events = sa.Table(
     sa.Index("ix_emotion_events_user_id_occurred_at", "user_id", "occurred_at"),
     sa.Index("ix_emotion_events_user_id_emotion_occurred_at", "user_id", "emotion", "occurred_at"),
     sa.Index("ix_emotion_events_session_id_occurred_at", "session_id", "occurred_at"),
+    # Revision 0010: the events carrying an imported legacy trend (Emotions._legacy_trends).
+    sa.Index(
+        "ix_emotion_events_legacy_trend",
+        "user_id",
+        "emotion",
+        "occurred_at",
+        sqlite_where=sa.text("json_extract(metadata, '$.legacy_pattern.trend') IS NOT NULL"),
+        postgresql_where=sa.text("(metadata->'legacy_pattern'->>'trend') IS NOT NULL"),
+    ),
 )
 
 # Revision 0005: daily rollups of emotion_events per (user, emotion, UTC day), kept by triggers
