@@ -164,7 +164,10 @@ def main() -> None:
     ap.add_argument("--pg", default=None, help="PostgreSQL 18 URL with pgvector")
     ap.add_argument("--probes", default="8,16,32,64")
     ap.add_argument("--skip-files", action="store_true")
+    ap.add_argument("--min-scan", type=int, default=None, help="rows scanned at least")
     args = ap.parse_args()
+    if args.min_scan is not None:
+        ann.MIN_SCAN = args.min_scan
     if args.partial:
         x, q = partial()
     else:
@@ -174,7 +177,7 @@ def main() -> None:
     sample = x[np.random.default_rng(0).choice(x.shape[0], min(2000, x.shape[0]), replace=False)]
     sims = sample @ sample.T
     mean = (sims.sum() - len(sample)) / (len(sample) * (len(sample) - 1))
-    print(f"mean pairwise cosine {mean:.3f}")
+    print(f"mean pairwise cosine {mean:.3f}; rows scanned at least {ann.MIN_SCAN:,}")
     n = x.shape[0]
     old = max(1, min(4096, round(n**0.5)))
     if not args.skip_files:

@@ -1,8 +1,8 @@
 """Approximate vector search without pgvector: an inverted file of k-means lists, on disk.
 
 Derived data, like the full-text tables. `build` reads one owner's vectors of one model and
-kind (rows up to the owner's change counter, `vector_clock`), clusters them into about √N
-lists with spherical k-means and writes the rows grouped by list, their ids, the centroids
+kind (rows up to the owner's change counter, `vector_clock`), clusters them into about 2·√N
+lists with spherical k-means (around the rows' mean) and writes the rows grouped by list, their ids, the centroids
 and the list bounds as `.npy` files in a folder beside the store (`<db>.ann/`). A small
 pointer file per (owner, model, kind) names the current build and the counter value it
 covers (its watermark); it is replaced atomically, so readers see the old or the new build,
@@ -12,7 +12,9 @@ page cache.
 A query scores the centroids, then scans the rows of the `probes` nearest lists (one BLAS
 product per list) and takes the top k. Rows written after the watermark (new and updated
 vectors, by `embeddings.seq`) are searched exactly in a small in-memory matrix, and rows
-deleted or replaced after it (tombstones, newer seq) are never returned from the file.
+deleted or replaced after it (tombstones, newer seq) are never returned from the file. Once
+those rows reach a fifth of the build (`FileIndex.rebuild_fraction`, `rebuild_min`), the vault
+rebuilds the files in the background.
 Filters are checked on growing candidate sets; when too few pass, the caller falls back to the
 exact matrix. A missing, unreadable or foreign file (another database, counters reset) is
 ignored: the search is exact, never wrong.
@@ -90,16 +92,18 @@ def _assign(x: F32, cent: F32, chunk: int = 32_768, centre: F32 | None = None) -
 
 
 def lists_for(n: int) -> int:
-    """Lists of an index of `n` rows: about 2·√n (measured on real embeddings, see
-    bench/README_search.md), at most 8192."""
+    """Lists of an index of `n` rows: about 2·√n, at most 8192. On real embeddings more,
+    smaller lists gave a better recall for the same rows scanned (bench/README_search.md,
+    "Approximate search on real embeddings")."""
     return max(1, min(8192, round(2 * math.sqrt(n))))
 
 
 def organise(x: F32, lists: int) -> tuple[I64, F32, I64, F32]:
     """Cluster the unit rows `x` around their mean: (row order grouped by list, centroids,
     list bounds, mean). Embeddings of one model share a large common component (mean
-    pairwise cosine ~0.8 for e5): clustering the raw rows splits that cone badly, clustering
-    the directions from the mean does not."""
+    pairwise cosine ~0.82 for e5); the lists are the directions from the mean. Measured on
+    real embeddings, this is on a par with k-means on the raw rows (bench/README_search.md):
+    a query probes by q·c either way, so the files of either build are read alike."""
     centre = np.ascontiguousarray(x.mean(axis=0, dtype=np.float64).astype(np.float32))
     cent = kmeans(x, lists, centre=centre)
     assign = _assign(x, cent, centre=centre)

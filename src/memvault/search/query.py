@@ -90,7 +90,7 @@ class Search:
         # that `ann_build` writes (search/ann.py) in `ann_dir`, scanning `ann_probes` lists.
         self.ann = ann.FileIndex()
         self.ann.on_stale = self._ann_rebuild
-        self.ann_probes = 8
+        self.ann_probes = 16  # with 2·√N lists: the rows 8 probes of √N lists scanned
         self.ann_dir: Path | None = None
         self._ann_rebuilds: list[threading.Thread] = []
 
