@@ -4,9 +4,9 @@ Derived data, like the full-text tables. `build` reads one owner's vectors of on
 kind (rows up to the owner's change counter, `vector_clock`), clusters them into about 2·√N
 lists with spherical k-means (around the rows' mean) and writes the rows grouped by list,
 their ids, the centroids and the list bounds as `.npy` files in a folder beside the store
-(`<db>.ann/`). A small pointer file per (owner, model, kind) names the current build and the counter value it
-covers (its watermark); it is replaced atomically, so readers see the old or the new build,
-never half of one. Files are memory-mapped: opening costs nothing, and processes share the
+(`<db>.ann/`). A small pointer file per (owner, model, kind) names the current build and the
+counter value it covers (its watermark); it is replaced atomically, so readers see the old or
+the new build, never half of one. Files are memory-mapped: opening costs nothing, and processes share the
 page cache.
 
 A query scores the centroids, then scans the rows of the `probes` nearest lists (one BLAS
