@@ -6,8 +6,8 @@ lists with spherical k-means (around the rows' mean) and writes the rows grouped
 their ids, the centroids and the list bounds as `.npy` files in a folder beside the store
 (`<db>.ann/`). A small pointer file per (owner, model, kind) names the current build and the
 counter value it covers (its watermark); it is replaced atomically, so readers see the old or
-the new build, never half of one. Files are memory-mapped: opening costs nothing, and processes share the
-page cache.
+the new build, never half of one. Files are memory-mapped: opening costs nothing, and
+processes share the page cache.
 
 A query scores the centroids, then scans the rows of the `probes` nearest lists (one BLAS
 product per list) and takes the top k. Rows written after the watermark (new and updated
