@@ -12,7 +12,9 @@ embed their content.
 writing) on a fresh copy of one SQLite store holding `--rows` memories without vectors; rows/s.
 Service: a real `memvault serve` on a free loopback port, on a fresh copy of an empty store;
 `--clients` keep-alive clients each POST `--posts` memories (distinct texts, embedded on write),
-all at once; requests/s over the batch and the latency of each POST. `--hog`: a subprocess
+all at once; requests/s over the batch and the latency of each POST. Beside the rates, the CPU
+time per row (the `embed` process) and per POST (the server process, during the load): less
+sensitive than wall time to a shared machine's load. `--hog`: a subprocess
 spinning on one core during every measurement (started by the bench, killed at the end).
 Loops are bounded in count and time; only 127.0.0.1 is used.
 """
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -83,21 +86,30 @@ def make_store(path: Path, rows: int) -> None:
                 vault.memories.add(user, "fact", sentence(i))
 
 
-def run_embed(src: str, store: Path, work: Path) -> float:
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid`."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_embed(src: str, store: Path, work: Path) -> tuple[float, float]:
     db = work / "embed.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     shutil.copy(store, db)
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", CLI, "embed", "--db", f"sqlite:///{db}", "--json"],
         env=env_for(src), capture_output=True, text=True, timeout=MAX_SECONDS,
     )  # fmt: skip
     took = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise SystemExit(f"memvault embed failed: {out.stderr[-2000:]}")
     done = json.loads(out.stdout)["embedded"]["memory"]
-    return float(done) / took
+    cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    return float(done) / took, cpu * 1000 / done
 
 
 # -- the service ------------------------------------------------------------------------------
@@ -150,7 +162,7 @@ async def load(port: int, key: str, clients: int, posts: int, tag: str
 
 
 def run_service(src: str, store: Path, key: str, work: Path, clients: int, posts: int,
-                tag: str) -> tuple[list[float], float]:  # fmt: skip
+                tag: str) -> tuple[list[float], float, float]:  # fmt: skip
     db = work / "serve.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -171,8 +183,10 @@ def run_service(src: str, store: Path, key: str, work: Path, clients: int, posts
                     raise RuntimeError("the service did not start") from None
                 time.sleep(0.1)
         asyncio.run(load(port, key, 1, 2, f"warm {tag}"))  # loads the model
+        cpu0 = proc_cpu(proc.pid)
         lat, took = asyncio.run(load(port, key, clients, posts, tag))
-        return lat, clients * posts / took
+        cpu = proc_cpu(proc.pid) - cpu0
+        return lat, clients * posts / took, cpu * 1000 / (clients * posts)
     finally:
         proc.terminate()
         try:
@@ -212,21 +226,28 @@ def main() -> None:
         rates: dict[str, list[float]] = {s: [] for s in sides}
         served: dict[str, list[float]] = {s: [] for s in sides}
         lats: dict[str, list[float]] = {s: [] for s in sides}
+        cpus: dict[str, list[float]] = {s: [] for s in sides}
+        scpus: dict[str, list[float]] = {s: [] for s in sides}
         try:
             for r in range(args.rounds):
                 order = list(sides) if r % 2 == 0 else list(reversed(sides))
                 for side in order:
                     if args.skip != "embed":
-                        rate = run_embed(sides[side], store, work)
+                        rate, cpu = run_embed(sides[side], store, work)
                         rates[side].append(rate)
-                        print(f"round {r + 1} {side:6} memvault embed: {rate:7.1f} rows/s",
-                              flush=True)  # fmt: skip
+                        cpus[side].append(cpu)
+                        print(f"round {r + 1} {side:6} memvault embed: {rate:7.1f} rows/s, "
+                              f"{cpu:.1f} CPU ms/row", flush=True)  # fmt: skip
                     if args.skip != "serve":
-                        lat, rps = run_service(sides[side], empty, key, work, args.clients,
-                                               args.posts, f"{side}-{r}")  # fmt: skip
+                        tag = f"{side}-{r}"
+                        lat, rps, cpu = run_service(
+                            sides[side], empty, key, work, args.clients, args.posts, tag
+                        )
                         served[side].append(rps)
+                        scpus[side].append(cpu)
                         lats[side] += lat
-                        print(f"round {r + 1} {side:6} serve: {rps:6.1f} POST/s, p50 "
+                        print(f"round {r + 1} {side:6} serve: {rps:6.1f} POST/s, "
+                              f"{cpu:.1f} server CPU ms/POST, p50 "
                               f"{pct(lat, 50) * 1e3:.0f} ms, p95 {pct(lat, 95) * 1e3:.0f} ms",
                               flush=True)  # fmt: skip
         finally:
@@ -240,11 +261,15 @@ def main() -> None:
     if args.skip != "embed":
         b, a = statistics.median(rates["before"]), statistics.median(rates["after"])
         print(f"memvault embed ({args.rows:,} memories), median rows/s: before {b:.1f}, "
-              f"after {a:.1f}: {a / b:.2f}x")  # fmt: skip
+              f"after {a:.1f}: {a / b:.2f}x; CPU ms/row before "
+              f"{statistics.median(cpus['before']):.1f}, after "
+              f"{statistics.median(cpus['after']):.1f}")  # fmt: skip
     if args.skip != "serve":
         b, a = statistics.median(served["before"]), statistics.median(served["after"])
         print(f"serve, {args.clients} clients x {args.posts} POST /api/memories (embedded), "
-              f"median POST/s: before {b:.1f}, after {a:.1f}: {a / b:.2f}x; latency p50/p95 "
+              f"median POST/s: before {b:.1f}, after {a:.1f}: {a / b:.2f}x; server CPU ms/POST "
+              f"before {statistics.median(scpus['before']):.1f}, after "
+              f"{statistics.median(scpus['after']):.1f}; latency p50/p95 "
               f"before {pct(lats['before'], 50) * 1e3:.0f}/{pct(lats['before'], 95) * 1e3:.0f} "
               f"ms, after {pct(lats['after'], 50) * 1e3:.0f}/"
               f"{pct(lats['after'], 95) * 1e3:.0f} ms")  # fmt: skip
