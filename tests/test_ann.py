@@ -265,3 +265,50 @@ def test_cli_search_approximate(tmp_path: Path) -> None:
     assert approx.exit_code == 0, approx.output
     ids = [[h["item"]["id"] for h in json.loads(o.output)] for o in (exact, approx)]
     assert ids[0] == ids[1] and len(ids[0]) == 5
+
+
+def test_rebuilt_automatically_once_enough_rows_arrived(
+    vault: memvault.Vault, engine: str, tmp_path: Path
+) -> None:
+    """A growing collection: once the rows written after the build reach the threshold, a
+    search starts one rebuild in the background; the next searches use the new build (the
+    rows no longer sit in the exact side matrix), and the answers stay right throughout."""
+    if engine != "sqlite":
+        vault.search.ann_dir = tmp_path / "ann"
+    u, ids, mat = fill(vault, 1200, seed=5)
+    first = vault.search.ann_build(MODEL, min_rows=1)
+    assert [b["count"] for b in first] == [1200]
+    folder = vault.search.ann_folder()
+    assert folder is not None
+    vault.search.ann.rebuild_min = 200
+    vault.search.ann.rebuild_fraction = 0.25  # 300 rows of the 1,200 built
+    more = clustered(400, seed=6)
+
+    def meta() -> dict[str, Any]:
+        (pointer,) = folder.glob("*.json")
+        return dict(json.loads(pointer.read_text()))
+
+    def add(rows: np.ndarray, start: int) -> None:
+        with vault.transaction():
+            for i, vec in enumerate(rows):
+                mem = vault.memories.add(u, "fact", f"b{start + i}", embedding=vec,
+                                         embedding_model=MODEL)  # fmt: skip
+                ids.append(mem.id)
+
+    add(more[:250], 0)  # below the threshold: no rebuild
+    vsearch(vault, u, more[0], approximate=True)
+    vault.search.ann_wait(60)
+    assert meta()["count"] == 1200
+    add(more[250:], 250)  # 400 rows since the build: the next search asks for a rebuild
+    got = vsearch(vault, u, more[300], approximate=True)
+    assert got[0].item.id == ids[1200 + 300]
+    vault.search.ann_wait(60)
+    assert meta()["count"] == 1600 and meta()["seq"] >= 1600
+    allm = np.vstack([mat, more])
+    for q in (more[390], mat[7]):  # the new build answers, rows after the old one included
+        hits = vsearch(vault, u, q, approximate=True)
+        assert [h.item.id for h in hits][:3] == [ids[i] for i in brute(allm, q, 3)]
+    with vault.store.read() as tx:
+        live = vault.search.ann._get(folder, u, MODEL, "memory")
+        vault.search.ann._refresh(tx, live, u, MODEL, "memory")
+    assert live.built is not None and live.built.data.shape[0] == 1600 and live.delta.n == 0

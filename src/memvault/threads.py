@@ -9,6 +9,11 @@ with 2 engine threads on 2 busy cores against 26 ms with 1, and hybrid search p9
 
 - `embed_threads(n)`: one engine thread for a single text or a small batch (the work is too
   short to share), more only for large batches, and only as many as there are idle cores.
+- `engine_threads(n)`: fixes the engine's threads for the embedding calls of the calling
+  thread for the duration (workers that each embed with one engine thread: several
+  single-thread calls side by side scale better than one call spread over the cores, whose
+  threads wait on each other at every layer and stall whenever one of them is descheduled).
+- `embed_workers()`: how many such workers a bulk embedding runs (one per idle core).
 - `one_blas_thread()`: BLAS on the calling thread's product limited to one thread for the
   duration (a scan of 10k x 384 floats takes ~1 ms on one core; the results are the same:
   each row's dot product is computed by one thread either way).
@@ -59,11 +64,37 @@ def idle_cores() -> int:
     return max(1, min(n, int(n - busy + 0.5)))
 
 
+_local = threading.local()
+
+
+@contextmanager
+def engine_threads(n: int) -> Iterator[None]:
+    """Embedding calls made by this thread inside the block use `n` engine threads (unless
+    `MEMVAULT_EMBED_THREADS` fixes them)."""
+    before = getattr(_local, "engine", None)
+    _local.engine = max(1, n)
+    try:
+        yield
+    finally:
+        _local.engine = before
+
+
+def embed_workers() -> int:
+    """Workers, each with one engine thread, for a bulk embedding: one per idle core (one
+    worker calling the engine with the fixed count when `MEMVAULT_EMBED_THREADS` is set)."""
+    if _env_int(EMBED_ENV) is not None:
+        return 1
+    return idle_cores()
+
+
 def embed_threads(n_texts: int) -> int:
     """Engine threads for embedding `n_texts` texts in one call (0: the engine's default)."""
     fixed = _env_int(EMBED_ENV)
     if fixed is not None:
         return fixed
+    local = getattr(_local, "engine", None)
+    if local is not None:
+        return int(local)
     if n_texts < SMALL_BATCH:
         return 1
     return max(1, min(idle_cores(), n_texts // SMALL_BATCH))

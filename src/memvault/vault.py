@@ -211,7 +211,9 @@ class Vault:
         return admin.backup(self, os.fspath(path), overwrite=overwrite)
 
     def close(self) -> None:
-        """Close every connection."""
+        """Close every connection (after any index file being rebuilt in the background)."""
+        if self._search is not None:
+            self._search.ann_wait()
         self.store.close()
 
     def __enter__(self) -> Vault:

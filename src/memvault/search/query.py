@@ -13,8 +13,12 @@ have their access recorded.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,6 +42,7 @@ from memvault.search.fusion import rrf
 from memvault.store.base import Tx
 from memvault.store.rows import row_decoder
 from memvault.store.vocab import MEMORY_KINDS
+from memvault.threads import embed_workers, engine_threads
 
 if TYPE_CHECKING:
     from memvault.vault import Vault
@@ -46,6 +51,7 @@ T = TypeVar("T")
 MODES = ("hybrid", "text", "vector")
 ANN_DIR_ENV = "MEMVAULT_ANN_DIR"
 MAX_K = 1000
+log = logging.getLogger(__name__)
 
 pattern_from_row = row_decoder(Pattern)
 
@@ -84,8 +90,10 @@ class Search:
         # Elsewhere (SQLite, PostgreSQL without pgvector) `approximate=True` reads the files
         # that `ann_build` writes (search/ann.py) in `ann_dir`, scanning `ann_probes` lists.
         self.ann = ann.FileIndex()
-        self.ann_probes = 8
+        self.ann.on_stale = self._ann_rebuild
+        self.ann_probes = 16  # with 2·√N lists: the rows 8 probes of √N lists scanned
         self.ann_dir: Path | None = None
+        self._ann_rebuilds: list[threading.Thread] = []
 
     # -- embedders --------------------------------------------------------------------------
 
@@ -527,6 +535,30 @@ class Search:
         keep = ("owner", "kind", "model", "count", "lists", "seq", "build_s")
         return [{k: b[k] for k in keep} for b in self.ann_build(model, min_rows=min_rows)]
 
+    def _ann_rebuild(self, user_id: str | None, model: str, kind: str) -> None:
+        """Rebuild one index file in a background thread (FileIndex.on_stale): searches go
+        on with the old build and the rows written since, then pick up the new one."""
+        folder = self.ann_folder()
+        if folder is None:
+            return
+
+        def run() -> None:
+            try:
+                self.ann_build(model, user_id=user_id, kinds=[kind])
+            except Exception:  # the old build keeps answering; logged, asked again later
+                log.exception("rebuilding the approximate index of %s failed", kind)
+            finally:
+                self.ann.rebuilt(folder, vectors.owner_key(user_id), model, kind)
+
+        thread = threading.Thread(target=run, name="ann-rebuild", daemon=True)
+        self._ann_rebuilds = [t for t in self._ann_rebuilds if t.is_alive()] + [thread]
+        thread.start()
+
+    def ann_wait(self, timeout: float | None = None) -> None:
+        """Wait for the index files being rebuilt in the background (see `_ann_rebuild`)."""
+        for thread in list(self._ann_rebuilds):
+            thread.join(timeout)
+
     def ann_folder(self) -> Path | None:
         """Where the approximate index files live: `ann_dir`, else `$MEMVAULT_ANN_DIR`,
         else `<database file>.ann` beside a SQLite file (None for in-memory SQLite and
@@ -610,12 +642,19 @@ class Search:
         batch: int = 64,
         limit: int | None = None,
         progress: Any = None,
+        workers: int | None = None,
     ) -> int:
         """Embed rows that have no vector for the embedder's model, `batch` per transaction.
 
         Resumable: each batch commits with its vectors, and the next run starts from what is
-        still missing. `progress(n)` is called after each batch. Returns rows embedded."""
+        still missing. `progress(n)` is called after each batch. Returns rows embedded.
+
+        `workers` (default: one per idle core, `memvault.threads.embed_workers`) embed
+        batches side by side, each with one engine thread, while this thread reads the next
+        rows and writes the finished batches in order: the cores embed all the time instead
+        of waiting on each other inside one call, and on the database."""
         emb = self._require_embedder(None)
+        count = embed_workers() if workers is None else v.integer("workers", workers, minimum=1)
         table, col = ("memories", "memory_id") if kind == "memory" else ("messages", "message_id")
         text_sql = (
             "t.content || CASE WHEN t.context IS NULL OR t.context = '' THEN '' "
@@ -623,31 +662,68 @@ class Search:
             if kind == "memory"
             else "t.content"
         )
-        done = 0
-        while limit is None or done < limit:
-            size = batch if limit is None else min(batch, limit - done)
+        after: str | None = None  # keyset: rows being embedded are not read again
+
+        def read(size: int) -> list[tuple[str, str | None, str]]:
+            nonlocal after
+            params: dict[str, Any] = {"m": emb.name, "n": size}
+            past = ""
+            if after is not None:
+                params["after"] = after
+                past = (
+                    "AND t.id > CAST(:after AS uuid) " if self._vault.engine == "postgresql"
+                    else "AND t.id > :after "
+                )  # fmt: skip
             with self._vault.store.read() as tx:
                 found = tx.all(
                     f"SELECT t.id, t.user_id, {text_sql} AS body FROM {table} t "
                     f"WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.{col} = t.id "
-                    f"AND e.model = :m) ORDER BY t.id LIMIT :n",
-                    {"m": emb.name, "n": size},
+                    f"AND e.model = :m) {past}ORDER BY t.id LIMIT :n",
+                    params,
                 )
                 rows = [(str(r["id"]), tx.id_out(r["user_id"]), r["body"] or "") for r in found]
-            if not rows:
-                break
-            vecs = emb.embed([r[2] for r in rows])
+            if rows:
+                after = rows[-1][0]
+            return rows
+
+        def work(texts: list[str]) -> Any:
+            with engine_threads(1):
+                return emb.embed(texts)
+
+        def write(rows: list[tuple[str, str | None, str]], vecs: Any) -> None:
             with self._vault.store.write() as tx:
                 now = tx.ts(self._vault.clock())
                 for (rid, owner, body), vec in zip(rows, vecs, strict=True):
                     vectors.put(
                         tx, embedding_id=new_id(), user_id=owner, kind=kind, target_id=rid,
-                        model=emb.name, vector=vectors.as_vector("vector", vec), created_at=now,
-                        text=body,
+                        model=emb.name, vector=vectors.as_vector("vector", vec),
+                        created_at=now, text=body,
                     )  # fmt: skip
-            done += len(rows)
             if progress is not None:
                 progress(len(rows))
+
+        done = 0
+        queued = 0
+        pending: deque[tuple[list[tuple[str, str | None, str]], Future[Any]]] = deque()
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="embed") as pool:
+            try:
+                while True:
+                    while len(pending) <= count and (limit is None or queued < limit):
+                        size = batch if limit is None else min(batch, limit - queued)
+                        rows = read(size)
+                        if not rows:
+                            limit = queued  # nothing more to read
+                            break
+                        pending.append((rows, pool.submit(work, [r[2] for r in rows])))
+                        queued += len(rows)
+                    if not pending:
+                        break
+                    rows, fut = pending.popleft()
+                    write(rows, fut.result())
+                    done += len(rows)
+            finally:
+                for _, fut in pending:
+                    fut.cancel()
         return done
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, WebSocket
 
 from memvault import __version__
+from memvault.embed.batch import BatchingEmbedder
+from memvault.embed.cache import CachedEmbedder
 from memvault.keys import ApiKeys
 from memvault.server import errors
 from memvault.server.auth import AuthCache, SessionOwners
@@ -48,6 +50,17 @@ Live events: WebSocket `/ws` (see the dashboard's app.js for a client).
 """
 
 
+def batch_embeddings(vault: Vault) -> None:
+    """Concurrent requests that embed share engine calls (`memvault.embed.batch`): the
+    vault's embedder, if any, is put behind a BatchingEmbedder (once)."""
+    emb = vault.search.embedder
+    if emb is None:
+        return
+    inner = emb.inner if isinstance(emb, CachedEmbedder) else emb
+    if not isinstance(inner, BatchingEmbedder):
+        vault.search.embedder = BatchingEmbedder(inner)
+
+
 def create_app(
     vault: Vault,
     *,
@@ -70,6 +83,7 @@ def create_app(
     compatible mode, in which DCM's hook and checks work without a key from loopback, as that
     user (`auth.dcm_principal`).
     """
+    batch_embeddings(vault)
     keys = ApiKeys(vault)
     hub = Hub(vault, keys, max_ws_message_bytes)
     writer = AppendWriter(vault)
