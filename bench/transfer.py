@@ -1,16 +1,19 @@
 """Transfer benchmark: a 1M-row memvault SQLite store → PostgreSQL, memvault vs pgloader.
 
     eval "$(python3 scripts/pgservers.py env)"
-    .venv/bin/python bench/transfer.py [--rows 1000000] [--server pg18] [--skip-pgloader]
+    .venv/bin/python bench/transfer.py [--rows 1000000] [--server pg18] [--rounds 3]
 
 Builds (once, cached under $TMPDIR/memvault_bench/) a realistic store: users, sessions,
 ~80% messages (unicode, emoji), memories, 384-dim embeddings, emotion events, actions and
 routing scores. Then, each into a fresh database of the same server:
 
 * `memvault transfer` (COPY, verification of counts + content checksums included);
-* `pgloader` (Debian package) on the same file and the same tables, its defaults.
+* `pgloader` (Debian package) on the same file and the same tables, its defaults, then the
+  same work memvault does for search: the tsvector column and its GIN index on messages and
+  memories (`PEER_FTS`); plain pgloader is kept as a second line.
 
-Both are timed wall-clock end to end; rows lost are counted per table afterwards.
+Both are timed wall-clock end to end; rows lost are counted per table afterwards. With
+`--rounds N` the sides alternate who goes first and the medians are printed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -210,12 +214,44 @@ def run_pgloader(db: Path, url: str, tables: list[str]) -> tuple[float, int, str
     return time.perf_counter() - t, proc.returncode, (proc.stdout + proc.stderr)[-3000:]
 
 
+# What a pgloader user adds to get memvault's full-text search on the loaded tables: the same
+# tsvector ('simple', accents folded by unaccent) as a stored generated column, and its GIN
+# index on (user_id, fts) (btree_gin), as memvault's schema has on messages and memories.
+PEER_FTS = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
+    "CREATE OR REPLACE FUNCTION peer_tsv(text) RETURNS tsvector LANGUAGE sql IMMUTABLE "
+    "PARALLEL SAFE AS $$ SELECT to_tsvector('simple'::regconfig, "
+    "public.unaccent('public.unaccent'::regdictionary, coalesce($1, ''))) $$",
+    "ALTER TABLE messages ADD COLUMN fts tsvector GENERATED ALWAYS AS (peer_tsv(content)) STORED",
+    "CREATE INDEX ix_peer_messages_fts ON messages USING gin (user_id, fts)",
+    "ALTER TABLE memories ADD COLUMN fts tsvector GENERATED ALWAYS AS "
+    "(setweight(peer_tsv(content), 'A') || setweight(peer_tsv(context), 'B')) STORED",
+    "CREATE INDEX ix_peer_memories_fts ON memories USING gin (user_id, fts)",
+)
+
+
+def peer_fts(url: str) -> float:
+    """Seconds to add the tsvector columns and GIN indexes after pgloader."""
+    t = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        for sql in PEER_FTS:
+            conn.execute(sql)  # type: ignore[arg-type]
+    return time.perf_counter() - t
+
+
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--server", default="pg18")
     ap.add_argument("--skip-pgloader", action="store_true")
     ap.add_argument("--batch", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=1, help="side-by-side rounds (alternating)")
     args = ap.parse_args()
     cache = Path(tempfile.gettempdir()) / "memvault_bench"
     cache.mkdir(exist_ok=True)
@@ -236,42 +272,76 @@ def main() -> None:
     counts = {k: v for k, v in counts.items() if v}
     total = sum(counts.values())
     base = postgres_urls()[args.server]
+    peer = not args.skip_pgloader and shutil.which("pgloader") is not None
+    label = "pgloader"
+    if peer:
+        version = subprocess.run(["pgloader", "--version"], capture_output=True, text=True)
+        label = " ".join(version.stdout.split()[:3])
     print(
         f"## SQLite → PostgreSQL ({args.server}), {total:,} rows, {db.stat().st_size / 1e6:.0f} MB"
     )
-    print(f"{os.cpu_count()} cores · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
-    print("| tool | seconds | rows/s | rows lost | exit | notes |")
-    print("|---|---:|---:|---:|---:|---|")
-    name = f"mv_bench_transfer_{os.getpid()}"
-    url = fresh_database(base, name)
-    try:
-        t = time.perf_counter()
-        result = transfer(f"sqlite:///{db}", url, batch=args.batch)
-        secs = time.perf_counter() - t
-        got = pg_counts(url, list(counts))
-        lost = sum(max(0, counts[k] - got.get(k, 0)) for k in counts)
-        print(f"| memvault transfer (verified) | {secs:.1f} | {total / secs:,.0f} | {lost} | 0 | "
-              f"copy {result.copy_seconds:.1f} s + verify {result.verify_seconds:.1f} s, "
-              f"{result.indexes_rebuilt} indexes rebuilt, checksums ok={result.ok} |")  # fmt: skip
-    finally:
-        drop_database(base, name)
-    if args.skip_pgloader or shutil.which("pgloader") is None:
-        print("| pgloader | – | – | – | – | not run |")
+    print(f"{os.cpu_count()} cores · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · "
+          f"load before {load()}\n")  # fmt: skip
+    print("| round | tool | seconds | rows/s | rows lost | exit | notes |")
+    print("|---:|---|---:|---:|---:|---:|---|")
+    times: dict[str, list[float]] = {}
+
+    def memvault_side(rnd: int) -> None:
+        name = f"mv_bench_transfer_{os.getpid()}"
+        url = fresh_database(base, name)
+        try:
+            t = time.perf_counter()
+            result = transfer(f"sqlite:///{db}", url, batch=args.batch)
+            secs = time.perf_counter() - t
+            got = pg_counts(url, list(counts))
+            lost = sum(max(0, counts[k] - got.get(k, 0)) for k in counts)
+            times.setdefault("memvault", []).append(secs)
+            print(f"| {rnd} | memvault transfer (verified) | {secs:.1f} | {total / secs:,.0f} | "
+                  f"{lost} | 0 | copy {result.copy_seconds:.1f} s + verify "
+                  f"{result.verify_seconds:.1f} s, {result.indexes_rebuilt} indexes rebuilt, "
+                  f"checksums ok={result.ok}, load {load()} |")  # fmt: skip
+        finally:
+            drop_database(base, name)
+
+    def peer_side(rnd: int) -> None:
+        name = f"mv_bench_pgloader_{os.getpid()}"
+        url = fresh_database(base, name)
+        try:
+            secs, code, log = run_pgloader(db, url, list(counts))
+            got = pg_counts(url, list(counts))
+            lost = sum(max(0, counts[k] - got.get(k, 0)) for k in counts)
+            fts = peer_fts(url) if {"messages", "memories"} <= {k for k, v in got.items() if v} \
+                else float("nan")  # fmt: skip
+            times.setdefault("pgloader", []).append(secs)
+            times.setdefault("same", []).append(secs + fts)
+            print(f"| {rnd} | {label} | {secs:.1f} | {total / secs:,.0f} | {lost} | {code} | "
+                  f"no verification, no full-text column |")  # fmt: skip
+            print(f"| {rnd} | {label} + tsvector/GIN (same work) | {secs + fts:.1f} | "
+                  f"{total / (secs + fts):,.0f} | {lost} | {code} | pgloader {secs:.1f} s + "
+                  f"tsvector columns and GIN on messages, memories {fts:.1f} s, "
+                  f"load {load()} |")  # fmt: skip
+            if code != 0 or lost:
+                print("\n```\n" + log + "\n```\n")
+        finally:
+            drop_database(base, name)
+
+    for rnd in range(1, args.rounds + 1):
+        sides = (memvault_side, peer_side) if rnd % 2 else (peer_side, memvault_side)
+        for side in sides:
+            if side is peer_side and not peer:
+                continue
+            side(rnd)
+    print(f"\nload after: {load()}")
+    if not times.get("memvault"):
         return
-    name = f"mv_bench_pgloader_{os.getpid()}"
-    url = fresh_database(base, name)
-    try:
-        secs, code, log = run_pgloader(db, url, list(counts))
-        got = pg_counts(url, list(counts))
-        lost = sum(max(0, counts[k] - got.get(k, 0)) for k in counts)
-        version = subprocess.run(["pgloader", "--version"], capture_output=True, text=True)
-        label = " ".join(version.stdout.split()[:3])
-        print(f"| {label} | {secs:.1f} | {total / secs:,.0f} | {lost} | {code} | "
-              "no verification |")  # fmt: skip
-        if code != 0 or lost:
-            print("\n```\n" + log + "\n```")
-    finally:
-        drop_database(base, name)
+    mv = statistics.median(times["memvault"])
+    print(f"\nmedians of {args.rounds} round(s): memvault {mv:.1f} s", end="")
+    if peer:
+        same, plain = statistics.median(times["same"]), statistics.median(times["pgloader"])
+        print(f"; {label} + tsvector/GIN {same:.1f} s (**{same / mv:.2f}x** the same work); "
+              f"plain {label} {plain:.1f} s ({plain / mv:.2f}x)")  # fmt: skip
+    else:
+        print()
 
 
 if __name__ == "__main__":

@@ -49,10 +49,18 @@ def new_id() -> str:
 
 def derived_id(key: str, at: datetime | None = None) -> str:
     """A deterministic UUIDv7 for `key`, time-ordered by `at` (epoch when unknown)."""
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    d = hashlib.sha256(key.encode("utf-8")).digest()
     ms = int(at.timestamp() * 1000) if at is not None else 0
-    ms = max(ms, 0)
-    return _format(ms, int.from_bytes(digest[:2], "big"), int.from_bytes(digest[2:10], "big"))
+    if ms < 0:
+        ms = 0
+    # `_format(ms, digest[:2], digest[2:10])` laid out byte by byte (one hex() instead of the
+    # integer arithmetic; an import derives one id per record).
+    h = (
+        (ms & 0xFFFF_FFFF_FFFF).to_bytes(6, "big")
+        + bytes((0x70 | d[0] & 0x0F, d[1], 0x80 | d[2] & 0x3F))
+        + d[3:10]
+    ).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_id(value: object) -> bool:

@@ -70,3 +70,31 @@ def test_the_cli_reports_them_without_a_traceback(tmp_path: Path) -> None:
     run = json.loads(result.output)["run"]
     assert run["status"] == "quarantined" and run["quarantined"] == len(BAD)
     assert {q["field"] for q in run["quarantine"]} == {"metadata"}
+
+
+def test_plain_fields_are_checked_without_the_slow_path(
+    vault: memvault.Vault, tmp_path: Path
+) -> None:
+    """`storable` skips the call for ordinary text, numbers and None: NUL in a field the
+    loader does not repair (a session title) is still refused naming that field, non-ASCII
+    text in one still stored, NUL in the content still repaired."""
+    root = tmp_path / "src"
+    root.mkdir()
+    lines = [
+        {"id": "a", "thread": "t1", "title": "Réunion à Lyon ☕", "text": "déjà vu 🚀"},
+        {"id": "b", "thread": "t2", "title": "bad\u0000title", "text": "x"},
+        {"id": "c", "thread": "t3", "title": "plain", "text": "nul\u0000inside"},
+    ]
+    (root / "chats.ndjson").write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    mapping = {**MAPPING, "title": "title"}
+    result = import_source(vault, root, format="generic", mapping=mapping, backup=False)
+    # The session (its title) and the message (its record keeps the title) are refused.
+    assert result.status == "quarantined" and result.quarantined == 2, result.error
+    fields = {q["field"]: q["reason"] for q in result.quarantine}
+    assert set(fields) == {"title", "metadata"}, fields
+    assert fields["title"].startswith("generic:session:t2: title") and "NUL" in fields["title"]
+    with vault.store.read() as tx:
+        titles = sorted(str(r["title"]) for r in tx.all("SELECT title FROM sessions"))
+        contents = sorted(str(r["content"]) for r in tx.all("SELECT content FROM messages"))
+    assert titles == ["Réunion à Lyon ☕", "plain"]
+    assert contents == ["déjà vu 🚀", "nul\ufffdinside"]

@@ -185,6 +185,13 @@ _IS_METADATA = {t: tuple(c == "metadata" for c in cols) for t, cols in DIGEST.it
 
 def digest(table: str, values: Sequence[Any]) -> bytes:
     """The 16-byte content digest of a row of `table` (values in `DIGEST[table]` order)."""
+    if table == "messages" and len(values) == 4:
+        # The row an import builds 100k times: session id, seq, role, content (text, int,
+        # text, text) joined as `norm` would, without the generic loop.
+        sid, seq, role, content = values
+        if type(sid) is str and type(seq) is int and type(role) is str and type(content) is str:
+            text = f"{sid}\x1f{float(seq)!r}\x1f{role}\x1f{content}"
+            return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
     flags = _IS_METADATA[table]
     if len(values) != len(flags):
         raise ValueError(f"{table}: {len(values)} values for {len(flags)} digest columns")

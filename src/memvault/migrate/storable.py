@@ -27,10 +27,24 @@ def storable(rec: Record, scan: Scan) -> Record:
     file `scan` was reading)."""
     if isinstance(rec, Quarantined):
         return rec
-    for spec in fields(rec):
-        value = getattr(rec, spec.name)
+    for name in _names(type(rec)):
+        value = getattr(rec, name)
+        kind = type(value)
+        # Plain values need no call: text without NUL (or in a field the loader repairs)
+        # that encodes as UTF-8 (no lone surrogate), numbers, None. `_check` says why not.
+        if kind is str:
+            if "\x00" not in value or name in REPAIRED:
+                if value.isascii():
+                    continue
+                try:
+                    value.encode("utf-8")
+                    continue
+                except UnicodeEncodeError:
+                    pass
+        elif not isinstance(value, dict | list | tuple | str):
+            continue  # numbers, None, times: nothing `_check` refuses
         try:
-            _check(spec.name, value)
+            _check(name, value)
         except InvalidInput as exc:
             raw = repr(value).encode("utf-8", "backslashreplace")
             files = scan.files_read
@@ -38,12 +52,23 @@ def storable(rec: Record, scan: Scan) -> Record:
                 source_key=f"{rec.source_key}:unstorable",
                 format=scan.format,
                 file=files[-1] if files else "",
-                reason=f"{rec.source_key}: {spec.name} cannot be stored: {exc.reason}",
+                reason=f"{rec.source_key}: {name} cannot be stored: {exc.reason}",
                 raw=raw[:MAX_RAW],
                 raw_truncated=len(raw) > MAX_RAW,
-                field=spec.name,
+                field=name,
             )
     return rec
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(kind: type) -> tuple[str, ...]:
+    """The field names of a record class (`dataclasses.fields` rebuilds them at every call)."""
+    names = _NAMES.get(kind)
+    if names is None:
+        names = _NAMES[kind] = tuple(spec.name for spec in fields(kind))
+    return names
 
 
 def _check(name: str, value: Any) -> None:

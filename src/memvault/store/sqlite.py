@@ -159,6 +159,8 @@ class SQLiteTx(Tx):
     def ts(self, value: datetime | None) -> Any:
         if value is None:
             return None
+        if value.tzinfo is UTC:  # the common case (sources give UTC times): one call
+            return value.isoformat(timespec="microseconds")[:-6] + "Z"
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         # isoformat pads the year to four digits (strftime's %Y does not below 1000), so the
