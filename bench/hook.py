@@ -180,5 +180,6 @@ def main() -> None:
             _empty(args.pg)
         print("\n" + "; ".join(notes))
 
+
 if __name__ == "__main__":
     main()

@@ -4,7 +4,13 @@ Usage: python bench/import_ab.py ROUNDS LABEL=SRC_DIR LABEL=SRC_DIR  (each side 
 on a fresh database made by memvault.open; run bench/imports.py once first for the input).
 """
 
-import json, os, resource, subprocess, sys, time, statistics
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 W = Path("/tmp/memvault-bench-imports")

@@ -4,8 +4,11 @@ Usage: PYTHONPATH=src python bench/import_steps.py OLD_SRC  (OLD_SRC: e.g. `git 
 unpacked somewhere, its src directory). Medians of 5 rounds of 100k calls, CPU (process_time).
 """
 
-import importlib.util, sys, time, statistics, random
-from datetime import datetime, UTC
+import importlib.util
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
 
 
 def load(name, path):

@@ -12,8 +12,8 @@ What is written, all of it derived from the code (never edit the output by hand)
   errors it can raise.
 - ``docs/reference/api/records.md``: the record types those methods take and return.
 - ``docs/reference/api/langgraph.md`` and ``langchain.md``: the adapters for frameworks
-  (`memvault.langgraph`'s `MemvaultSaver` and `MemvaultStore`, `memvault.langchain`'s vector store, retriever,
-  embeddings and chat history), documented like a domain; they need their extra
+  (`memvault.langgraph`'s `MemvaultSaver` and `MemvaultStore`, `memvault.langchain`'s vector
+  store, retriever, embeddings and chat history), documented like a domain; they need their extra
   (``memvault[langgraph]``, ``memvault[langchain]``, part of ``memvault[test]``, which
   ``make setup`` installs).
 - ``docs/reference/cli.md``: every command and subcommand with its ``--help`` text.

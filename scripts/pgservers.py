@@ -636,13 +636,13 @@ deadlock_timeout = 1s
         """
         exts = [f"CREATE EXTENSION IF NOT EXISTS {e};" for e in self.required_ext]
         exts += [
-            f"SELECT 'CREATE EXTENSION IF NOT EXISTS {e}' WHERE EXISTS "  # noqa: S608
+            f"SELECT 'CREATE EXTENSION IF NOT EXISTS {e}' WHERE EXISTS "
             f"(SELECT FROM pg_available_extensions WHERE name = '{e}')\\gexec"
             for e in self.optional_ext
         ]
         ext_sql = "\n".join(exts)
         create_db = (
-            f"SELECT 'CREATE DATABASE {DB_NAME}' WHERE NOT EXISTS "  # noqa: S608
+            f"SELECT 'CREATE DATABASE {DB_NAME}' WHERE NOT EXISTS "
             f"(SELECT FROM pg_database WHERE datname = '{DB_NAME}')\\gexec"
         )
         script = "\n".join(

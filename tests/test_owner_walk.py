@@ -227,6 +227,7 @@ CALLS: dict[str, tuple[str, Call]] = {
     "agents.unsubscribe": (CLEAN, lambda v, a, o: v.agents.unsubscribe("worker", "news", **o)),
     "search.ann_build": (ADMIN, lambda v, a, o: v.search.ann_build("walk-3")),
     "search.ann_folder": (ADMIN, lambda v, a, o: v.search.ann_folder()),
+    "search.ann_wait": (ADMIN, lambda v, a, o: v.search.ann_wait()),
     "search.ann_index": (ADMIN, lambda v, a, o: v.search.ann_index("walk-3")),
     "search.build_approximate": (ADMIN, lambda v, a, o: v.search.build_approximate()),
     "search.embed": (ADMIN, lambda v, a, o: v.search.embed(["x"])),

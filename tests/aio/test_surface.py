@@ -13,13 +13,18 @@ import memvault.aio
 from memvault.aio.domains import public_methods
 from memvault.aio.vault import NOT_AWAITED
 from memvault.domain import Domain
+from memvault.vault import DomainAttribute
 
 
 def _domain_names(vault: memvault.Vault) -> list[str]:
     lazy = [n for n, v in vars(type(vault)).items() if isinstance(v, property)]
     # Lazy domains (`search`, `embeddings`) are properties giving a memvault object.
     lazy = [n for n in lazy if type(getattr(vault, n)).__module__.startswith("memvault.")]
-    return sorted({n for n, v in vars(vault).items() if isinstance(v, Domain)} | set(lazy))
+    # Domain attributes are made on first use (`vault.DomainAttribute`), not in vars(vault).
+    made = [n for n, v in vars(type(vault)).items() if isinstance(v, DomainAttribute)]
+    return sorted(
+        {n for n, v in vars(vault).items() if isinstance(v, Domain)} | set(lazy) | set(made)
+    )
 
 
 def _same_methods(sync: object, async_: object, names: list[str], where: str) -> None:

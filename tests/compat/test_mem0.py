@@ -210,6 +210,8 @@ def test_async_memory_shares_an_async_vaults_pool(vault_url: str) -> None:
             return [m.content for m in mine]
 
     assert asyncio.run(run()) == ["Likes tea"]
+
+
 def test_search_says_why_it_is_empty_when_nothing_has_a_vector(
     vault_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

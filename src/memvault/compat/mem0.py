@@ -65,7 +65,6 @@ from typing import TYPE_CHECKING, Any, Final
 import memvault
 from memvault.aio import AsyncVault
 from memvault.errors import Duplicate, InvalidInput, NotFound
-from memvault.ids import new_id
 from memvault.records import Memory as StoredMemory
 from memvault.scope import ANY
 from memvault.vault import Vault
