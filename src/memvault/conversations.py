@@ -15,7 +15,7 @@ from memvault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
 from memvault.ids import new_id
 from memvault.records import Message, Session
 from memvault.scope import ANY, Owner
-from memvault.search.filters import compile_filters
+from memvault.filters import compile_filters
 from memvault.store.base import Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import ROLES, SESSION_KINDS, SESSION_STATUSES
@@ -249,7 +249,7 @@ class Sessions(Domain):
 
         `key_prefix`: only the sessions whose key starts with it, matched literally (`""`:
         every session that has a key). `filters`: the filter language of
-        `memvault.search.filters` on `metadata.<key>` and the columns kind, status, title,
+        `memvault.filters` on `metadata.<key>` and the columns kind, status, title,
         key, project_id, parent_id, message_count, started_at, updated_at, ended_at, with
         eq/ne/gt/gte/lt/lte/in/contains (or `$eq`, `$ne`, …), e.g.
         `{"metadata.topic": "food", "message_count": {"$gte": 2}}`."""

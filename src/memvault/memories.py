@@ -26,7 +26,7 @@ from memvault.errors import Conflict, Duplicate, InvalidInput, NotFound, StoreBu
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.scope import ANY, Owner
-from memvault.search.filters import compile_filters
+from memvault.filters import compile_filters
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import MEMORY_KINDS
@@ -598,7 +598,7 @@ class Memories(Domain):
         """Memories of `user_id` (None: base layer), newest first; with `layered`, the
         user's layer first, then the base layer.
 
-        `filters`: the filter language of `memvault.search.filters` on `metadata.<key>` and
+        `filters`: the filter language of `memvault.filters` on `metadata.<key>` and
         the columns (kind, content, confidence, key, created_at, …) with eq, ne, gt, gte,
         lt, lte, in, contains — or `$eq`, `$ne`, … and `$and`/`$or` — e.g.
         `{"metadata.topic": "food", "importance": {"$gte": 0.7}}`. `key_prefix`: only the

@@ -735,7 +735,7 @@ def _check_search_params(threshold: float | None, top_k: int) -> None:
 
 
 def _filters(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """mem0's metadata filters as memvault filters (`memvault.search.filters`), ANDed."""
+    """mem0's metadata filters as memvault filters (`memvault.filters`), ANDed."""
     parts: list[dict[str, Any]] = []
     for key, value in spec.items():
         if key in ("AND", "OR"):

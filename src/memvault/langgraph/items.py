@@ -22,7 +22,7 @@ from memvault.errors import InvalidInput
 PREFIX = "langgraph/"
 END = ".."  # ends the namespace: labels are never empty and never hold "."
 OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
-# memvault's filter language names metadata keys of these characters (search/filters.py)
+# memvault's filter language names metadata keys of these characters (filters.py)
 FIELD = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 

@@ -1,2 +1,2 @@
-"""Search: query syntax, filters, fusion, the query API (see memvault.search.query) and the
+"""Search: query syntax, fusion, the query API (see memvault.search.query) and the
 indexes only the search reads: full-text with BM25, exact vectors, approximate vector files."""

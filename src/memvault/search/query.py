@@ -37,7 +37,7 @@ from memvault.memories import embed_text, memory_from_row
 from memvault.records import Hit, Hits, Memory, Message, Pattern, Session
 from memvault.scope import ANY, Owner
 from memvault.search import ann, bm25, fulltext, syntax, vectors
-from memvault.search.filters import compile_filters
+from memvault.filters import compile_filters
 from memvault.search.fusion import rrf
 from memvault.store.base import Tx
 from memvault.store.rows import row_decoder
