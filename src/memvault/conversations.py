@@ -12,10 +12,10 @@ from memvault import scope
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql, key_prefix_sql
 from memvault.errors import Conflict, IntegrityViolation, InvalidInput, NotFound
+from memvault.filters import compile_filters
 from memvault.ids import new_id
 from memvault.records import Message, Session
 from memvault.scope import ANY, Owner
-from memvault.filters import compile_filters
 from memvault.store.base import Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import ROLES, SESSION_KINDS, SESSION_STATUSES

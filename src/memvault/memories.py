@@ -23,10 +23,10 @@ from memvault import scope
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql, key_prefix_sql
 from memvault.errors import Conflict, Duplicate, InvalidInput, NotFound, StoreBusy
+from memvault.filters import compile_filters
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.scope import ANY, Owner
-from memvault.filters import compile_filters
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import MEMORY_KINDS

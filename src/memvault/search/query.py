@@ -32,12 +32,12 @@ from memvault.domain import key_prefix_sql
 from memvault.embed.base import Embedder
 from memvault.embed.cache import CachedEmbedder
 from memvault.errors import InvalidInput
+from memvault.filters import compile_filters
 from memvault.ids import new_id
 from memvault.memories import embed_text, memory_from_row
 from memvault.records import Hit, Hits, Memory, Message, Pattern, Session
 from memvault.scope import ANY, Owner
 from memvault.search import ann, bm25, fulltext, syntax, vectors
-from memvault.filters import compile_filters
 from memvault.search.fusion import rrf
 from memvault.store.base import Tx
 from memvault.store.rows import row_decoder
