@@ -72,6 +72,10 @@ CASES = [
     for name in READERS
     for argv in READERS[name]
 ]
+# `memvault mcp` is what an agent launches from its settings, usually before anyone ran
+# `memvault init`: on a SQLite path it creates the store and says so (tested below); on
+# PostgreSQL it refuses like every reader.
+SQLITE_CASES = [case for case in CASES if case.values[0][0] != "mcp"]
 
 
 def test_every_command_is_either_creating_or_checked_here() -> None:
@@ -95,11 +99,20 @@ def assert_refused(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("argv", CASES)
+@pytest.mark.parametrize("argv", SQLITE_CASES)
 def test_on_a_missing_sqlite_file_nothing_is_created(argv: list[str], tmp_path: Path) -> None:
     path = tmp_path / "typo.db"
     assert_refused(run(argv, f"sqlite:///{path}", tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_mcp_on_a_missing_sqlite_file_creates_the_store_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "agent.db"
+    result = run(["mcp", "--user", "alice"], f"sqlite:///{path}", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"created the store {path}" in result.stderr, result.stderr
+    assert path.exists()
+    assert run(["stats"], f"sqlite:///{path}", tmp_path).returncode == 0
 
 
 def test_a_sqlite_file_that_is_not_a_store_is_left_untouched(tmp_path: Path) -> None:
