@@ -1040,12 +1040,10 @@ def test_mem0_memories_are_the_users_memories_everywhere(tmp_path: Path) -> None
     assert "night shifts" in run(go())
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 27")
 def test_mem0_concurrent_first_adds_for_a_new_user_all_land(store_url: str) -> None:
+    """Finding 27: on PostgreSQL the callers that lost the race to create the user failed."""
     from memvault.compat.mem0 import Memory
 
-    if store_url.startswith("sqlite"):
-        pytest.skip("passes on SQLite; the race is PostgreSQL's")
     m = Memory(store_url)
     errors: list[str] = []
     for u in range(5):
