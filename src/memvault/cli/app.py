@@ -199,14 +199,15 @@ def make_folder(db: str | None) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def open_or_create(db: str | None) -> Vault:
+def open_or_create(db: str | None, **options: Any) -> Vault:
     """Open the store; a SQLite file that does not exist yet is created (with its folder),
     saying so on stderr. For the agent entry points (`mcp`, `hook install`), which are
-    configured once and expected to work; other commands refuse a missing store."""
+    configured once and expected to work; other commands refuse a missing store. `options`
+    go to the Vault (`busy_timeout`, …)."""
     path = local_file(db)
     if path is None or path.is_file():
-        return open_vault(db)
-    vault = open_vault(db, create=True)
+        return open_vault(db, **options)
+    vault = open_vault(db, create=True, **options)
     err_console.print(f"memvault: created the store {escape(str(path))}", highlight=False)
     return vault
 
