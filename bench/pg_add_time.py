@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import header, pct  # noqa: E402
+from bench._common import header, pct
 
 
 def main() -> None:
