@@ -20,6 +20,10 @@ from rich.markup import escape
 
 from memvault.cli.app import DbOption, app, console, fail, open_or_create, open_vault
 
+# How long an MCP tool call's write waits for another process's SQLite write lock: an agent
+# waiting on a tool call is better told at once that the store is busy than held 30 s.
+MCP_BUSY_TIMEOUT = 5.0
+
 UserOpt = Annotated[
     str | None,
     typer.Option("--user", "-u", envvar="MEMVAULT_USER",
@@ -52,6 +56,15 @@ def mcp(
             help="Offer the delete_all_memories tool (absent without this flag).",
         ),
     ] = False,
+    busy_timeout: Annotated[
+        float,
+        typer.Option(
+            "--busy-timeout",
+            min=0,
+            help="Seconds a tool's write waits for another process's SQLite write lock "
+            "before the tool fails with 'the store is busy' (reads never wait).",
+        ),
+    ] = MCP_BUSY_TIMEOUT,
 ) -> None:
     """MCP server for one user: memories, conversations and tool suggestions, over stdio
     (what coding agents launch) or streamable HTTP at http://HOST:PORT/mcp."""
@@ -69,7 +82,7 @@ def mcp(
     def announce(url: str) -> None:
         console.print(f"memvault MCP server for {escape(user)} on {url}", highlight=False)
 
-    with open_or_create(db) as vault:
+    with open_or_create(db, busy_timeout=busy_timeout) as vault:
         view = OwnerView.for_handle(vault, user)
         run(view, http=http, host=host, port=port, allow_delete_all=allow_delete_all,
             announce=announce)  # fmt: skip

@@ -126,10 +126,41 @@ def put(
     column = TARGET[kind]
     dim = model_dim(tx, model)
     if dim is not None and dim != vector.size:
-        raise InvalidInput(
-            "vector", f"<{vector.size} values>",
-            f"model {model!r} already stores {dim}-dimensional vectors",
-        )  # fmt: skip
+        raise dim_mismatch(model, dim, vector)
+    params = row_params(tx, embedding_id, user_id, target_id, model, vector, created_at, text)
+    vec_col, vec_val, vec_set = "", "", ""
+    if "vec" in params:
+        vec_col, vec_val, vec_set = ", vec", ", CAST(:vec AS vector)", ", vec = excluded.vec"
+    tx.execute(
+        f"INSERT INTO embeddings (id, user_id, {column}, model, dim, vector, created_at, "
+        f"metadata{vec_col}) VALUES (:id, :user_id, :target, :model, :dim, :vector, "
+        f":created_at, :meta{vec_val}) "
+        f"ON CONFLICT ({column}, model) DO UPDATE SET vector = excluded.vector, "
+        f"dim = excluded.dim, created_at = excluded.created_at, "
+        f"metadata = excluded.metadata{vec_set}",
+        params,
+    )
+
+
+def dim_mismatch(model: str, dim: int, vector: F32) -> InvalidInput:
+    """The error of a vector whose size is not the one `model` already stores."""
+    return InvalidInput(
+        "vector", f"<{vector.size} values>",
+        f"model {model!r} already stores {dim}-dimensional vectors",
+    )  # fmt: skip
+
+
+def row_params(
+    tx: Tx,
+    embedding_id: str,
+    user_id: str | None,
+    target_id: str | None,
+    model: str,
+    vector: F32,
+    created_at: Any,
+    text: str | None,
+) -> dict[str, Any]:
+    """The parameters of one `embeddings` row (`vec` too where pgvector mirrors vectors)."""
     params: dict[str, Any] = {
         "id": embedding_id,
         "user_id": user_id,
@@ -140,18 +171,20 @@ def put(
         "created_at": created_at,
         "meta": tx.json({TEXT_KEY: text_digest(text)} if text is not None else {}),
     }
-    vec_col, vec_val, vec_set = "", "", ""
     if has_pgvector(tx):
         params["vec"] = vec_literal(vector)
-        vec_col, vec_val, vec_set = ", vec", ", CAST(:vec AS vector)", ", vec = excluded.vec"
-    tx.execute(
-        f"INSERT INTO embeddings (id, user_id, {column}, model, dim, vector, created_at, "
-        f"metadata{vec_col}) VALUES (:id, :user_id, :target, :model, :dim, :vector, "
-        f":created_at, :meta{vec_val}) "
-        f"ON CONFLICT ({column}, model) DO UPDATE SET vector = excluded.vector, "
-        f"dim = excluded.dim, created_at = excluded.created_at, "
-        f"metadata = excluded.metadata{vec_set}",
-        params,
+    return params
+
+
+def insert_from(source: str, prefix: str, *, pgvector: bool) -> str:
+    """PostgreSQL: the INSERT of one new memory's vector whose memory id and owner are the
+    `id` and `user_id` of the CTE `source` (no row there: nothing inserted); its other
+    values are `row_params` with each name prefixed by `prefix`."""
+    vec_col, vec_val = (", vec", f", CAST(:{prefix}vec AS vector)") if pgvector else ("", "")
+    return (
+        f"INSERT INTO embeddings (id, user_id, memory_id, model, dim, vector, created_at, "
+        f"metadata{vec_col}) SELECT :{prefix}id, user_id, id, :{prefix}model, :{prefix}dim, "
+        f":{prefix}vector, :{prefix}created_at, :{prefix}meta{vec_val} FROM {source}"
     )
 
 
