@@ -284,3 +284,34 @@ def test_the_foreground_hook_loads_only_the_domains_it_writes(store: str, tmp_pa
                 "memvault.contexts"}  # fmt: skip
     assert not loaded & unwanted, loaded & unwanted
     assert actions(store) == ["Grep"]
+
+
+def test_a_refused_user_keeps_the_event_and_says_how_to_replay_it(
+    store: str, tmp_path: Path
+) -> None:
+    """A mistyped --user in the settings must not lose the session: every event is spooled
+    (the events are good, the setting is not), stderr says why and how to bring them back."""
+    with memvault.open(store) as vault:
+        vault.users.ensure("ana")
+    spool = tmp_path / "spool.jsonl"
+    for event in (prompt("deploy the staging cluster"), used("Bash", command="make deploy")):
+        done = hook("--db", store, "--user", " ana ", "--spool", str(spool), event=event)
+        assert done.returncode == 0 and "Traceback" not in done.stderr
+        assert "--user ' ana ' refused" in done.stderr and "no such user" in done.stderr
+        assert "spooled" in done.stderr and "memvault hook replay" in done.stderr, done.stderr
+    assert len(spool.read_text().splitlines()) == 2
+    assert actions(store) == []
+    env = {k: v for k, v in os.environ.items() if k != "MEMVAULT_URL"}
+    done = subprocess.run([MEMVAULT, "hook", "replay", "--db", store, "--user", "ana",
+                           "--spool", str(spool)], capture_output=True, text=True, env=env,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0 and "replayed 2 event" in done.stdout, done.stderr
+    assert actions(store) == ["Bash"]
+
+
+def test_a_bad_option_value_is_reported_and_the_event_kept(store: str, tmp_path: Path) -> None:
+    spool = tmp_path / "spool.jsonl"
+    done = hook("--db", store, "--user", "me", "--spool", str(spool), "--busy-timeout", "soon",
+                event=used("Read"))  # fmt: skip
+    assert done.returncode == 0 and "--busy-timeout" in done.stderr, done.stderr
+    assert actions(store) == ["Read"]
