@@ -23,12 +23,16 @@ MEMVAULT = shutil.which("memvault", path=os.path.dirname(sys.executable)) or "me
 SID = "5e55-1on"
 
 
-def hook(*args: str, event: Any = None, stdin: bytes | None = None,
-         timeout: float = 60) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k not in ("MEMVAULT_URL", "MEMVAULT_USER")}
+def hook(*args: str, event: Any = None, stdin: bytes | None = None, timeout: float = 60,
+         env: dict[str, str] | None = None, umask: int = -1,
+         ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """`memvault hook ARGS` fed `event` (or `stdin`); `env`: added to ours (less the
+    MEMVAULT_URL/USER a developer may have set)."""
+    full = {k: v for k, v in os.environ.items() if k not in ("MEMVAULT_URL", "MEMVAULT_USER")}
+    full.update(env or {})
     data = stdin if stdin is not None else json.dumps(event).encode()
     done = subprocess.run([MEMVAULT, "hook", *args], input=data, capture_output=True,
-                          timeout=timeout, env=env)  # fmt: skip
+                          timeout=timeout, env=full, umask=umask)  # fmt: skip
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(),
                                        done.stderr.decode())  # fmt: skip
 

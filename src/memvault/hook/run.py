@@ -253,9 +253,8 @@ def deliver(
             if out is not None:
                 sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     except transient as exc:
-        if entry is not None:
-            spool.append(entry)
-        warn(f"{unavailable} ({exc}); event spooled in {spool.path}")
+        # `headline`: a transient error's own cause (a refused key), else `unavailable`
+        keep(entry, spool, f"{getattr(exc, 'headline', unavailable)} ({exc})")
 
 
 def background(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> bool:
