@@ -319,3 +319,26 @@ def test_a_bad_option_value_is_reported_and_the_event_kept(store: str, tmp_path:
                 event=used("Read"))  # fmt: skip
     assert done.returncode == 0 and "--busy-timeout" in done.stderr, done.stderr
     assert actions(store) == ["Read"]
+
+
+def test_a_prompt_delivered_again_is_stored_once(store: str, tmp_path: Path) -> None:
+    """A crash between storing a spooled prompt and emptying the spool replays the same event
+    again: stored once, as a tool call (same tool_use_id) is. The same words typed again
+    later are a new prompt, kept."""
+    spool = tmp_path / "spool.jsonl"
+    base = ["--db", store, "--user", "me", "--spool", str(spool)]
+    entry = {"received_at": "2026-11-02T09:00:00+00:00", "event": prompt("rename the module")}
+    stamped = {"received_at": "2026-11-02T09:00:05+00:00",
+               "event": {**prompt("go on"), "timestamp": "2026-11-02T09:00:01Z"}}  # fmt: skip
+    for _ in range(2):  # the second time: what a crash before the truncate leaves
+        spool.write_text(json.dumps(entry) + "\n" + json.dumps(stamped) + "\n")
+        assert hook(*base, event=used("Read")).returncode == 0
+    again = {**stamped, "received_at": "2026-11-02T09:00:09+00:00"}  # the agent re-sent it
+    spool.write_text(json.dumps(again) + "\n")
+    assert hook(*base, event=used("Read")).returncode == 0
+    for _ in range(2):
+        assert hook(*base, event=prompt("continue")).returncode == 0
+    with memvault.open(store) as vault:
+        [session] = vault.sessions.list(memvault.ANY)
+        said = [m.content for m in vault.messages.last(session.id, 20)]
+    assert said == ["rename the module", "go on", "continue", "continue"]
