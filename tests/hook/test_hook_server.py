@@ -61,3 +61,22 @@ def test_an_event_the_service_refuses_is_set_aside(
     assert len(spool.with_name("spool.jsonl.rejected").read_text().splitlines()) == 1
     hook("--server", service.url, "--key", key, "--spool", str(spool), event=prompt("x"))
     assert tools(cli, "ana") == []
+
+
+def test_a_user_the_key_does_not_belong_to_is_refused(
+    served: tuple[Cli, Service, str], tmp_path: Path
+) -> None:
+    """--user bob with ana's key: the service would file bob's events under ana. They are
+    kept (spooled) and stderr says whose key it is; ana's own handle goes through."""
+    cli, service, key = served
+    spool = tmp_path / "spool.jsonl"
+    done = hook("--server", service.url, "--key", key, "--user", "bob", "--spool", str(spool),
+                event=used("Grep"))  # fmt: skip
+    assert done.returncode == 0 and "--user 'bob' but the key belongs to 'ana'" in done.stderr
+    assert "spooled" in done.stderr, done.stderr
+    assert len(spool.read_text().splitlines()) == 1
+    assert tools(cli, "ana") == [] and tools(cli, "bob") == []
+    done = hook("--server", service.url, "--key", key, "--user", "ana", event=used("Edit"),
+                env={"XDG_STATE_HOME": str(tmp_path / "state")})  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert tools(cli, "ana") == ["Edit"]

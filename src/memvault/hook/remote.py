@@ -41,6 +41,13 @@ class KeyRefused(Transient):
     headline = "the service refused --key (correct it; the next call replays the spool)"
 
 
+class UserMismatch(Transient):
+    """`--user` names another user than the key's: posting would file the events under the
+    key's user. They wait in the spool until the key or the option is corrected."""
+
+    headline = "--user does not match --key"
+
+
 class Refused(Exception):
     """The service refused the event for good (4xx other than 401 and 403)."""
 
@@ -87,8 +94,50 @@ def save_state(spool: Spool, state: dict[str, Any]) -> None:
     tmp.replace(state_path(spool))
 
 
+def key_owner(spool: Spool, opts: argparse.Namespace) -> str | None:
+    """The handle of the key's user (None: an admin key, which has none), asked of the
+    service once per key and kept beside the spool (by a digest of the key, not the key)."""
+    from memvault.hook.run import _sha256
+
+    digest = str(_sha256(f"{opts.server}|{opts.key}".encode()).hexdigest()[:32])
+    path = spool.path.with_name(spool.path.name + ".identity.json")
+    try:
+        known = json.loads(path.read_text("utf-8"))
+        if isinstance(known, dict) and known.get("key") == digest:
+            handle = known.get("handle")
+            return handle if isinstance(handle, str) else None
+    except (OSError, ValueError):
+        pass
+    me = request(opts, "GET", "/api/whoami")
+    user_id = me.get("user_id") if isinstance(me, dict) else None
+    handle = None
+    if isinstance(user_id, str):
+        user = request(opts, "GET", f"/api/users/{user_id}")
+        handle = user.get("handle") if isinstance(user, dict) else None
+    make_dir(path.parent)
+    write_private(path, json.dumps({"key": digest, "handle": handle}).encode())
+    return handle if isinstance(handle, str) else None
+
+
+def check_user(spool: Spool, opts: argparse.Namespace) -> None:
+    """An explicit `--user` must be the key's user: the service files what it is sent under
+    the key's user, whatever the hook is told."""
+    if not getattr(opts, "user_given", False):
+        return
+    owner = key_owner(spool, opts)
+    if owner == opts.user:
+        return
+    whose = f"belongs to {owner!r}" if owner else "is an admin key (it writes no user's rows)"
+    raise UserMismatch(
+        f"--user {opts.user!r} but the key {whose}: give {opts.user!r}'s key (the next call "
+        f"replays the spool), or replay the spool as the key's user with `memvault hook "
+        f"--server {opts.server} --key KEY --spool {spool.path} < /dev/null`"
+    )
+
+
 def post(entry: dict[str, Any], spool: Spool, opts: argparse.Namespace) -> dict[str, Any] | None:
     """Deliver one event; returns the JSON to print for the agent, if any."""
+    check_user(spool, opts)
     event = entry.get("event")
     if not isinstance(event, dict):
         return None

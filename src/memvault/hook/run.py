@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             warn(f"ignoring unknown arguments {unknown}")
         for problem in problems:
             warn(f"ignoring {problem}")
+        opts.user_given = bool(opts.user)  # --server checks a given --user against --key
         opts.user = opts.user or default_user()
         raw = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
         event = read_event(raw)
