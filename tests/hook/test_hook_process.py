@@ -155,6 +155,7 @@ def test_an_event_the_store_refuses_is_set_aside_not_retried(store: str, tmp_pat
     assert done.returncode == 0 and "set aside" in done.stderr
     rejected = spool.with_name("spool.jsonl.rejected").read_text().splitlines()
     assert "NUL" in json.loads(rejected[0])["error"]
+    assert json.loads(rejected[0])["error"].startswith("invalid prompt=")  # the field sent
     assert hook(*base, event=used("Read")).returncode == 0
     assert actions(store) == ["Read"]
 

@@ -198,6 +198,10 @@ def record(
             from memvault.errors import InvalidInput
 
             raise InvalidInput("prompt", prompt, "expected a string")  # set aside, not lost
+        if prompt and "\x00" in prompt:  # named here: the store would blame the title
+            from memvault.errors import InvalidInput
+
+            raise InvalidInput("prompt", prompt, "must not contain NUL characters")
         if session is not None and prompt and prompt.strip():
             event_id = prompt_event_id(event, session, prompt, when)
             if prompt_recorded(view, session, event_id):
