@@ -343,3 +343,17 @@ def test_a_prompt_delivered_again_is_stored_once(store: str, tmp_path: Path) -> 
         [session] = vault.sessions.list(memvault.ANY)
         said = [m.content for m in vault.messages.last(session.id, 20)]
     assert said == ["rename the module", "go on", "continue", "continue"]
+
+
+def test_a_failure_keeps_the_exit_code_its_error_text_gives(store: str, tmp_path: Path) -> None:
+    """Claude Code gives a failed Bash's code only inside `error`."""
+    base = ["--db", store, "--user", "me", "--spool", str(tmp_path / "spool.jsonl")]
+    errors = {"t128": "Command failed with exit code 128: fatal: could not read Username",
+              "t2": "Exit code 2", "t1": "Permission denied"}  # fmt: skip
+    for tool_use_id, error in errors.items():
+        event = {**used("Bash", command="git push"), "hook_event_name": "PostToolUseFailure",
+                 "error": error, "tool_use_id": tool_use_id}  # fmt: skip
+        assert hook(*base, event=event).returncode == 0
+    with memvault.open(store) as vault:
+        got = {a.metadata["tool_use_id"]: a.exit_code for a in vault.actions.list(memvault.ANY)}
+    assert got == {"t128": 128, "t2": 2, "t1": 1}
