@@ -41,3 +41,20 @@ def test_the_spool_keeps_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         spool_for(opts).path.name
         == f"hook-{hashlib.sha256(target.encode()).hexdigest()[:16]}.jsonl"
     )
+
+
+def test_help_lists_every_option_the_hook_takes() -> None:
+    """README and `memvault hook -h` name the same options the hook's own parser takes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from memvault.hook.run import _options
+
+    exe = shutil.which("memvault", path=os.path.dirname(sys.executable)) or "memvault"
+    shown = subprocess.run([exe, "hook", "-h"], capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    missing = [name for name in _options() if name not in shown.stdout]
+    assert missing == [], shown.stdout
