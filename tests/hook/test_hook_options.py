@@ -18,6 +18,7 @@ def test_options_in_every_form_argparse_took(monkeypatch: pytest.MonkeyPatch) ->
     assert (opts.db, opts.user, opts.agent, opts.context, opts.background) == (
         "sqlite:///env.db", None, "claude-code", True, False)  # fmt: skip
     assert opts.busy_timeout == BUSY_TIMEOUT and unknown == []
+    assert parse(["-u", "bo"])[0].user == "bo"  # as `memvault hook -h` shows it
     argv = ["--db", "a.db", "--user=ada", "--back", "--no-context", "--busy-timeout", "0.2",
             "stray", "--later", "--agent", "codex"]  # fmt: skip
     opts, unknown = parse(argv)

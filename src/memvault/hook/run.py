@@ -69,6 +69,8 @@ def parse(argv: list[str], problems: list[str] | None = None) -> tuple[argparse.
     unknown: list[str] = []
     args = iter(argv)
     for arg in args:
+        if arg == "-u":  # the short form `memvault hook -h` shows for --user
+            arg = "--user"
         name, eq, value = arg.partition("=")
         matches = [o for o in spec if o == name] or [o for o in spec if o.startswith(name)]
         if not name.startswith("--") or len(matches) != 1:
