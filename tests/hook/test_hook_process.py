@@ -357,3 +357,18 @@ def test_a_failure_keeps_the_exit_code_its_error_text_gives(store: str, tmp_path
     with memvault.open(store) as vault:
         got = {a.metadata["tool_use_id"]: a.exit_code for a in vault.actions.list(memvault.ANY)}
     assert got == {"t128": 128, "t2": 2, "t1": 1}
+
+
+def test_usage_count_counts_outcomes_learned_as_the_readme_says(store: str, tmp_path: Path) -> None:
+    """One prompt, three successful Bash calls: the route learned one outcome, and README says
+    that is what `usage_count` counts (it said calls)."""
+    base = ["--db", store, "--user", "me", "--spool", str(tmp_path / "spool.jsonl")]
+    assert hook(*base, event=prompt("deploy the staging cluster")).returncode == 0
+    for n in range(3):
+        assert hook(*base, event={**used("Bash"), "tool_use_id": f"t{n}"}).returncode == 0
+    with memvault.open(store) as vault:
+        me = vault.users.get_by_handle("me")
+        [bash] = vault.routing.suggest("deploy staging", user_id=me.id)
+    assert (bash.tool_name, bash.usage_count, bash.success_count) == ("Bash", 1, 1)
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "three successful `Bash` calls after one prompt count 1" in " ".join(readme.split())
