@@ -637,7 +637,7 @@ def _entity_id(value: Any, name: str) -> str | None:
     """mem0's id rules: None, or a non-empty string (numbers are coerced) without spaces."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value)  # not stripped: " bob " is not bob, as everywhere in memvault
     if not text or any(c.isspace() for c in text):
         raise InvalidInput(name, value, "must be a non-empty identifier without whitespace")
     return text
