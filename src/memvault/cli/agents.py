@@ -104,6 +104,10 @@ def hook(
         str | None, typer.Option("--server", help="Post to a running `memvault serve` at URL.")
     ] = None,
     key: Annotated[str | None, typer.Option("--key", help="API key for --server.")] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="The agent's name in session keys (default claude-code)."),
+    ] = None,
     spool: Annotated[
         Path | None,
         typer.Option(
@@ -113,6 +117,14 @@ def hook(
     no_context: Annotated[
         bool, typer.Option("--no-context", help="Print no memories at session start.")
     ] = False,
+    busy_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--busy-timeout",
+            help="Seconds to wait for a locked SQLite store before "
+            "spooling the event (default 0.5).",
+        ),
+    ] = None,
     background: Annotated[
         bool, typer.Option("--background", help="Spool, and store from a detached process.")
     ] = False,
@@ -128,7 +140,8 @@ def hook(
 
     argv: list[str] = []
     for flag, value in (("--db", db), ("--user", user), ("--server", server), ("--key", key),
-                        ("--spool", spool)):  # fmt: skip
+                        ("--agent", agent), ("--spool", spool),
+                        ("--busy-timeout", busy_timeout)):  # fmt: skip
         if value is not None:
             argv += [flag, str(value)]
     if no_context:
