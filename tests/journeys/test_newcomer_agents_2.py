@@ -206,7 +206,6 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
 # --------------------------------------------------------------------------- help
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 1")
 def test_help_descriptions_are_not_hard_wrapped_mid_sentence(cli: Cli) -> None:
     top = cli.ok("-h").stdout  # COLUMNS=200: every description fits on one line
     check_line = next(line for line in top.splitlines() if "│ check " in line)
@@ -216,12 +215,10 @@ def test_help_descriptions_are_not_hard_wrapped_mid_sentence(cli: Cli) -> None:
     assert "SessionEnd" in install_line
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 2")
 def test_hook_help_lists_the_busy_timeout_the_readme_names(cli: Cli) -> None:
     assert "--busy-timeout" in cli.ok("hook", "-h").stdout
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 3")
 def test_mcp_lets_the_user_shorten_the_30s_lock_wait(cli: Cli) -> None:
     assert "--busy-timeout" in cli.ok("mcp", "-h").stdout
 
@@ -664,7 +661,6 @@ def test_hook_session_start_gives_context_while_a_writer_holds_the_lock(tmp_path
     assert "ROUND_HALF_EVEN" in r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 8")
 def test_hook_keeps_the_exit_code_the_failure_names(tmp_path: Path) -> None:
     cli = Cli(tmp_path, hook_env(tmp_path / "home"))
     db = str(tmp_path / "hook.db")
@@ -674,8 +670,9 @@ def test_hook_keeps_the_exit_code_the_failure_names(tmp_path: Path) -> None:
     assert push["exit_code"] == 128
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 15")
-def test_route_usage_count_counts_calls(tmp_path: Path) -> None:
+def test_route_usage_count_counts_what_the_readme_says(tmp_path: Path) -> None:
+    """Finding 15: the README said calls; it counts (prompt, tool, outcome) once each, and
+    now says so: three Bash calls after one prompt teach one success."""
     cli = Cli(tmp_path, hook_env(tmp_path / "home"))
     db = str(tmp_path / "hook.db")
     cli.ok("init", "--db", db)
@@ -697,10 +694,11 @@ def test_route_usage_count_counts_calls(tmp_path: Path) -> None:
     ]
     feed(cli, events, "--db", db, "--user", "ana")
     top = cli.json("route", "deploy staging", "--db", db, "--user", "ana")[0]
-    assert (top["tool_name"], top["usage_count"], top["success_count"]) == ("Bash", 3, 3)
+    assert (top["tool_name"], top["usage_count"], top["success_count"]) == ("Bash", 1, 1)
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "once per prompt, tool and outcome" in readme
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 24")
 def test_hook_event_with_a_refused_user_is_kept(tmp_path: Path) -> None:
     home = tmp_path / "home"
     cli = Cli(tmp_path, hook_env(home))
@@ -713,7 +711,6 @@ def test_hook_event_with_a_refused_user_is_kept(tmp_path: Path) -> None:
     assert sum(len(p.read_text().splitlines()) for p in kept) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 25")
 def test_hook_nul_prompt_is_refused_naming_prompt(tmp_path: Path) -> None:
     cli = Cli(tmp_path, hook_env(tmp_path / "home"))
     db = str(tmp_path / "hook.db")
@@ -827,7 +824,6 @@ def test_hook_posts_to_a_running_serve(tmp_path: Path, service: Any) -> None:
     assert cli.json("route", "run the tests", "--db", db, "--user", "ana")[0]["tool_name"] == "Bash"
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 11")
 def test_hook_server_mode_files_are_owner_only(tmp_path: Path, service: Any) -> None:
     home = tmp_path / "home"
     cli = Cli(tmp_path, hook_env(home))
@@ -843,7 +839,6 @@ def test_hook_server_mode_files_are_owner_only(tmp_path: Path, service: Any) -> 
     assert loose == {}
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 12")
 def test_hook_events_refused_for_a_bad_key_are_stored_once_the_key_is_right(
     tmp_path: Path, service: Any
 ) -> None:
@@ -855,7 +850,6 @@ def test_hook_events_refused_for_a_bad_key_are_stored_once_the_key_is_right(
     assert counts(cli, db)["actions"] == 12
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 13")
 def test_hook_server_mode_says_when_user_and_key_disagree(tmp_path: Path, service: Any) -> None:
     cli = Cli(tmp_path, hook_env(tmp_path / "home"))
     srv, _db, key = _server_setup(cli, service)
@@ -991,7 +985,6 @@ def test_mem0_script_ported_by_changing_one_import(tmp_path: Path, store_url: st
     assert out["reset"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 21")
 def test_mem0_history_entries_do_not_change_when_the_memory_is_deleted(tmp_path: Path) -> None:
     from memvault.compat.mem0 import Memory
 
@@ -1006,7 +999,6 @@ def test_mem0_history_entries_do_not_change_when_the_memory_is_deleted(tmp_path:
     assert after[: len(before)] == before
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 22")
 def test_mem0_user_id_with_spaces_is_refused(tmp_path: Path) -> None:
     from memvault.compat.mem0 import Memory
 
