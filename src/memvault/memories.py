@@ -3,7 +3,7 @@
 A memory with no owner belongs to the shared base layer. Reads are scoped to one owner; a
 *layered* read returns the user's layer first, then the base layer. The same content added
 twice for one owner and kind is stored once (content hash) unless the caller turns that off
-(`dedupe=False`, or a memory written by key with `put`). A memory may carry a key of the
+(`dedupe=False`, or a memory written by key). A memory may carry a key of the
 caller's choosing, unique per owner. Every change — the delete included — is recorded in
 `memory_history` in the same transaction as the change, and the history outlives the memory.
 A memory may expire at a fixed time (`expires_at`) or slide (`ttl`: each refreshing read
@@ -90,10 +90,13 @@ class Memories(Domain):
         for this owner and kind is returned instead of a new memory; "raise" — that case
         raises `Duplicate` (a `Conflict`) whose `existing` is the stored memory; False —
         always store a new memory, outside de-duplication for good (later adds never return
-        it, `update` never refuses its text). De-duplication is checked before the key.
+        it, `update` never refuses its text).
         `key`: the caller's name for the memory, unique per owner (`by_key`, `put`); a key
-        already taken is `Conflict`. `ttl`: a sliding expiry (`expires_at` = now + ttl,
-        pushed back by reads with `refresh_ttl=True`); not together with `expires_at`.
+        already taken is `Conflict`. A keyed memory is never de-duplicated by content (the
+        key is its identity, `dedupe` does not apply): it is stored even when its text is,
+        and a later add without a key never returns it — that add stores its own memory.
+        `ttl`: a sliding expiry (`expires_at` = now + ttl, pushed back by reads with
+        `refresh_ttl=True`); not together with `expires_at`.
         `embedding`: None (default) embeds the content (and context) with the vault's
         embedder when the vault embeds memories on write (`memvault.open(...,
         embed_memories=True)`, the default) and has an embedder; True always embeds (an
@@ -134,7 +137,7 @@ class Memories(Domain):
             "user_id": user_id, "kind": kind, "content": content, "context": context,
             "confidence": confidence, "importance": importance, "session_id": session_id,
             "message_id": message_id, "content_hash": digest, "key": key,
-            "dedupe": bool(dedupe), "ttl_seconds": ttl_seconds,
+            "dedupe": bool(dedupe) and key is None, "ttl_seconds": ttl_seconds,
         }  # fmt: skip
         times = {"created_at": created, "updated_at": now, "expires_at": expires}
         if self._store.engine == "postgresql" and session_id is None and message_id is None:
@@ -165,7 +168,7 @@ class Memories(Domain):
                         ),
                         params,
                     )
-                    if dedupe
+                    if dedupe and key is None
                     else None
                 )
                 if row is None:
