@@ -71,3 +71,30 @@ def test_sessions_by_key_batch_and_clear(served: Served) -> None:
         assert cleared.json() == {"removed": 2}
         assert c.get(f"/api/sessions/{sid}/messages").json()["items"] == []
         assert c.get(f"/api/sessions/{sid}").json()["message_count"] == 0
+
+
+def test_an_admin_put_by_key_writes_the_user_it_names_never_the_base_layer_by_default(
+    served: Served,
+) -> None:
+    """newcomer14 finding 15: `PUT …/by-key/K?user_id=A` with an admin key ignored the query
+    and wrote the shared base layer, which every user's layered reads then showed."""
+    alice = served.alice.id
+    body = {"kind": "note", "content": "rest doc", "embed": False}
+    with served.client(served.admin_key) as c:
+        r = c.put("/api/memories/by-key/rest/1", params={"user_id": alice}, json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["user_id"] == alice
+        nobody = c.put("/api/memories/by-key/rest/2", json=body)
+        assert nobody.status_code in (400, 422) and "user_id" in nobody.text, nobody.text
+        clash = c.put("/api/memories/by-key/rest/3", params={"user_id": alice},
+                      json={**body, "user_id": served.bob.id})  # fmt: skip
+        assert clash.status_code in (400, 422) and "user_id" in clash.text, clash.text
+        shared = c.put("/api/memories/by-key/rest/4", params={"base": "true"}, json=body)
+        assert shared.status_code == 200 and shared.json()["user_id"] is None, shared.text
+    with served.client(served.bob_key) as c:
+        seen = c.get("/api/memories", params={"layered": "true"}).json()["items"]
+        assert [m["key"] for m in seen] == ["rest/4"]
+        assert c.put("/api/memories/by-key/rest/5", params={"base": "true"},
+                     json=body).status_code == 403  # fmt: skip
+    with served.client(served.alice_key) as c:
+        assert c.get("/api/memories/by-key/rest/1").json()["content"] == "rest doc"

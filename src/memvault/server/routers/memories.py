@@ -188,13 +188,40 @@ def get_memory_by_key(
 
 
 @router.put(BY_KEY, response_model=Memory)
-def put_memory(key: MemoryKey, body: MemoryPut, vault: View, caller: Caller) -> Any:
+def put_memory(
+    key: MemoryKey,
+    body: MemoryPut,
+    vault: View,
+    caller: Caller,
+    user_id: UserParam = None,
+    base: Annotated[bool, Query(description="The base layer's memory (admin keys)")] = False,
+) -> Any:
     """Create or replace the memory with this key (every field; history records the change;
-    never de-duplicated by content)."""
-    owner = caller.write_owner(body.user_id)
+    never de-duplicated by content). The owner is named as for the GET of this path (query
+    `user_id`, or `base=true`) or by the body's `user_id`; an admin key must name one."""
     return vault.memories.put(
-        **body.fields(user_id=owner, key=key, embedding=_embedding(vault, body.embed))
-    )
+        **body.fields(user_id=_put_owner(caller, user_id, body.user_id, base), key=key,
+                      embedding=_embedding(vault, body.embed))
+    )  # fmt: skip
+
+
+def _put_owner(caller: Caller, query: str | None, sent: str | None, base: bool) -> str | None:
+    """Whose keyed memory a PUT writes. An admin key that names nobody is refused rather
+    than writing the shared base layer every user reads: that takes `base=true`."""
+    if query is not None and sent is not None and query != sent:
+        raise InvalidInput("user_id", sent, f"the query names user_id={query!r}")
+    named = query if query is not None else sent
+    if base:
+        if named is not None:
+            raise InvalidInput("base", True, "the base layer has no owner: drop user_id")
+        caller.require_admin()
+        return None
+    if caller.admin and named is None:
+        raise InvalidInput(
+            "user_id", None, "an admin key must name the user (user_id), or base=true"
+        )
+    return caller.write_owner(named)
+
 
 
 ONE = "/api/memories/{memory_id}"
