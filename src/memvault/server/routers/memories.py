@@ -223,7 +223,6 @@ def _put_owner(caller: Caller, query: str | None, sent: str | None, base: bool) 
     return caller.write_owner(named)
 
 
-
 ONE = "/api/memories/{memory_id}"
 one(router, "GET", ONE, Memory, "memories.get", name="get_memory", param=MemoryId, layered=True,
     doc="One memory (a user key also reads the shared base layer).")  # fmt: skip
