@@ -882,7 +882,6 @@ def test_rest_put_by_key_with_user_id_in_the_query_does_not_land_in_the_base_lay
         assert base.status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 16")
 def test_rest_unknown_body_fields_are_refused(cli: Cli, service: Any) -> None:
     served, admin_key, users = _rest_setup(cli, service)
     with served.client(admin_key) as admin:

@@ -18,6 +18,7 @@ from memvault.server import app as _app  # noqa: F401  (imports every router, so
 from memvault.server.routers import core
 from memvault.server.routers.tasks import StatusIn
 from memvault.server.schemas import Body
+from tests.server.conftest import Served
 
 # Core methods a body feeds besides its own `feeds` (a route reusing the body).
 ALSO: dict[type[Body], list[str]] = {StatusIn: ["tasks.set_wave_status"]}
@@ -64,7 +65,20 @@ def test_fields_all_or_sent_without_derived_with_given() -> None:
         b: int | None = None
         dropped: bool = True
 
-    body: Any = Sample.model_validate({"b": 2, "dropped": False, "unknown": 3})
+    body: Any = Sample.model_validate({"b": 2, "dropped": False})
     assert body.fields() == {"a": 1, "b": 2}
     assert body.fields(sent=True) == {"b": 2}
     assert body.fields(sent=True, a=5, c=6) == {"a": 5, "b": 2, "c": 6}
+
+
+def test_an_unknown_field_is_refused_by_name_not_dropped(served: Served) -> None:
+    """newcomer14 finding 16: `ttl_seconds` (the name the responses use) in a POST body was
+    dropped with a 201, so the memory never expired."""
+    with served.client(served.alice_key) as c:
+        body = {"kind": "note", "content": "expires soon", "embed": False, "ttl_seconds": 60}
+        r = c.post("/api/memories", json=body)
+        assert r.status_code == 422 and "ttl_seconds" in r.text, r.text
+        assert c.get("/api/memories").json()["items"] == []
+        body["ttl"] = body.pop("ttl_seconds")
+        r = c.post("/api/memories", json=body)
+        assert r.status_code == 201 and r.json()["expires_at"] is not None, r.text

@@ -41,7 +41,7 @@ ALICE_SESSION_CASES: list[tuple[str, Any]] = [
         },
     ),
     ("empty content", {"role": "user", "content": ""}),
-    ("unknown field ignored", {"role": "user", "content": "x", "colour": "blue"}),
+    ("unknown field refused", {"role": "user", "content": "x", "colour": "blue"}),
     ("role the core refuses", {"role": "robot", "content": "x"}),
     ("missing content", {"role": "user"}),
     ("content not text", {"role": "user", "content": 42}),
@@ -149,9 +149,9 @@ def test_the_fast_path_answers_exactly_like_the_route(pair: Pair) -> None:
         assert normal(a) == normal(b), name
         assert a.content == b.content or a.status_code == 201, name
     # The valid bodies (the core refusing three of them) went through the writer, not the route.
-    assert pair.writer.appends - before == 8
+    assert pair.writer.appends - before == 7
     seqs = [m.seq for m in s.vault.messages.list(session.id, limit=100)]
-    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 1 + 5 * 2
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 1 + 4 * 2
 
 
 def test_keys_and_owners_are_enforced_on_the_fast_path(pair: Pair) -> None:

@@ -72,7 +72,9 @@ UserParam = Annotated[
 
 
 class Body(BaseModel):
-    """Base of request bodies: unknown fields are ignored (old clients keep working).
+    """Base of request bodies: an unknown field is refused (422 naming it), never dropped:
+    a misspelt or guessed name (`ttl_seconds` for `ttl`) would otherwise store something
+    other than what the client meant, with a 200.
 
     A body's fields are named as the parameters of the core method it feeds (`feeds`, as
     "domain.method"), so a route passes them on with `**body.fields()` instead of naming each
@@ -80,7 +82,7 @@ class Body(BaseModel):
     tests/server/test_bodies.py holds every body to this, so a field cannot be dropped silently.
     """
 
-    model_config = ConfigDict(extra="ignore", ser_json_inf_nan="null")
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="null")
     feeds: ClassVar[str]
     derived: ClassVar[frozenset[str]] = frozenset()
 
