@@ -45,7 +45,8 @@ class MemvaultRetriever(BaseRetriever):
     """A LangChain retriever over one memvault owner's memories (see the module doc).
 
     `vault`: an open `memvault.Vault` (not a `memvault.aio` one: refused when made).
-    `user_id`: whose memories (None: the base layer; `base=True` adds the base layer to a user's). `k`: how many documents. `mode`:
+    `user_id`: whose memories (None: the base layer; `base=True` adds the base layer to a
+    user's). `k`: how many documents. `mode`:
     `hybrid` (default), `text` or `vector`. The other fields are `memories.search`'s
     filters. `embeddings`/`model`: embed queries with a LangChain embedding whose vectors
     are stored under `model` instead of the vault's embedder.
