@@ -41,7 +41,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from memvault import validate
 from memvault.clock import utcnow
-from memvault.errors import InvalidInput
+from memvault.errors import IntegrityViolation, InvalidInput, NotFound
 from memvault.store import plan as plans
 from memvault.store.base import Row, Tx
 from memvault.store.plan import Final, Plan, Query, Values
@@ -100,9 +100,14 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
     """A LangGraph checkpointer (`BaseCheckpointSaver`) storing into a memvault vault.
 
     `vault`: a `memvault.Vault`, or a `memvault.aio.AsyncVault` (see below).
-    `user_id`: the memvault user every thread this saver writes belongs to (None: no owner);
-    a call's `config["configurable"]["memvault_user_id"]` overrides it. A thread with an
-    owner is part of `vault.export_user` and goes with `vault.erase_user`.
+    `user_id`: the memvault user whose threads this saver reads and writes (None: the
+    threads with no owner); a call's `config["configurable"]["memvault_user_id"]` overrides
+    it. Threads are per owner: the same `thread_id` of two users is two threads, and every
+    method (`get_tuple`, `list`, `put`, `put_writes`, `delete_thread`, `copy_thread`,
+    `prune`, `delete_for_runs`, `session_threads`) sees only its owner's. A thread with an
+    owner is part of `vault.export_user` and goes with `vault.erase_user`. An unknown
+    `user_id` is `NotFound` when the saver is made (a call's unknown `memvault_user_id`: at
+    its `put`).
     `session_id`: the memvault session the threads belong to (a call's
     `configurable["memvault_session_id"]` overrides it); kept in each checkpoint's metadata
     under `memvault_session_id`, so `session_threads(session_id)` finds a session's threads.
@@ -136,6 +141,8 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         self.avault = vault if isinstance(vault, AsyncVault) else None
         self.vault: Vault = vault.sync if isinstance(vault, AsyncVault) else vault
         self.store = self.vault.store
+        if user_id is not None:
+            self.vault.users.get(user_id)  # NotFound now, not a foreign key error at first put
         self.user_id = user_id
         self.session_id = session_id
         self._owns_vault = False
@@ -148,7 +155,12 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         """A saver over `memvault.open(url, **options)`; `close()` closes that vault too."""
         from memvault.vault import Vault
 
-        saver = cls(Vault(url, **options), user_id=user_id)
+        vault = Vault(url, **options)
+        try:
+            saver = cls(vault, user_id=user_id)
+        except BaseException:
+            vault.close()
+            raise
         saver._owns_vault = True
         return saver
 
@@ -182,8 +194,11 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Store a checkpoint and the channel values of `new_versions`; returns its config."""
-        with self.store.write() as tx:
-            return plans.run(tx, self._put_plan(tx, config, checkpoint, metadata, new_versions))
+        try:
+            with self.store.write() as tx:
+                return plans.run(tx, self._put_plan(tx, config, checkpoint, metadata, new_versions))
+        except IntegrityViolation as e:
+            raise self._unknown_owner(config, e) from e
 
     def _put_plan(
         self,
@@ -637,6 +652,13 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         owner = conf.get(USER_KEY, self.user_id)
         return None if owner is None else validate.id_(USER_KEY, owner)
 
+    def _unknown_owner(self, config: RunnableConfig, error: IntegrityViolation) -> Exception:
+        """What a put's foreign key failure means: the owner is no memvault user (the only
+        foreign key a checkpoint has; a call's `memvault_user_id`, or a user erased since
+        this saver was made)."""
+        owner = self._owner(config)
+        return error if owner is None else NotFound("user", owner)
+
     def _owner_key(self, config: RunnableConfig | None) -> str:
         """The `owner` column of a call's rows: its user id, '' for none (revision 0011)."""
         return self._owner(config) or ""
@@ -705,9 +727,13 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """`put`, awaited."""
-        return await self._plan(
-            lambda v: self._put_plan(v, config, checkpoint, metadata, new_versions), write=True
-        )
+        try:
+            return await self._plan(
+                lambda v: self._put_plan(v, config, checkpoint, metadata, new_versions),
+                write=True,
+            )
+        except IntegrityViolation as e:
+            raise self._unknown_owner(config, e) from e
 
     async def aput_writes(
         self,
