@@ -61,7 +61,7 @@ COLUMNS = {
 }
 
 
-def _columns(table: str) -> list[sa.Column]:  # type: ignore[type-arg]
+def _columns(table: str) -> list[sa.schema.SchemaItem]:
     if table == CHECKPOINTS:
         return [
             sa.Column("thread_id", sa.Text, nullable=False),
