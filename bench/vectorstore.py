@@ -18,7 +18,9 @@ Measured, per round (the systems' order rotates each round, so none always runs 
   row and vector row per document, one transaction per batch);
 - search: p50/p99 of `--queries` top-k queries (`--inmemory-queries` for InMemoryVectorStore,
   whose pure-Python scan takes seconds per query at 100k) after 5 warm-up queries, and
-  recall@k against numpy's exact top-k; memvault exact (its in-memory matrix), and memvault
+  recall@k against numpy's exact top-k; memvault exact (its in-memory matrix: int8 first
+  pass then exact re-scoring, then again with the float32 first pass, and numpy's
+  `x @ q` + argpartition on one BLAS thread in the same process: the floor), and memvault
   approximate after `vault.search.build_approximate()` (index files of search/ann.py on
   SQLite and PostgreSQL without pgvector, pgvector HNSW on PostgreSQL with it), its build
   time reported.
@@ -51,6 +53,8 @@ from langchain_core.vectorstores import InMemoryVectorStore  # noqa: E402
 
 import memvault  # noqa: E402
 from memvault.langchain import MemvaultVectorStore  # noqa: E402
+from memvault.search.vectors import QUANTIZED_FROM  # noqa: E402
+from memvault.threads import one_blas_thread  # noqa: E402
 
 DIM = 384
 
@@ -139,6 +143,18 @@ def run_memvault(
         lambda v: [str(d.id) for d in store.similarity_search_by_vector(v, k)], queries, truth
     )
     out.update({f"exact {key}": val for key, val in exact.items()})
+    # The same exact search with a float32 first pass (the scan before the int8 one), and
+    # the numpy floor of that scan (x @ q and the top k, one BLAS thread), in this process
+    # at this load: what the exact path costs against memory bandwidth.
+    vault.search.index.quantized_from = 10**12
+    vault.search.index.clear()
+    f32 = searches(
+        lambda v: [str(d.id) for d in store.similarity_search_by_vector(v, k)], queries, truth
+    )
+    vault.search.index.quantized_from = QUANTIZED_FROM
+    vault.search.index.clear()
+    out["exact f32 p50 ms"] = f32["p50 ms"]
+    out["numpy floor p50 ms"] = floor(x, ids, queries, truth, k)["p50 ms"]
     t = time.perf_counter()
     built = vault.search.build_approximate("bench-384", min_rows=1000)
     out["ann build s"] = time.perf_counter() - t
@@ -154,6 +170,20 @@ def run_memvault(
     out.update({f"approx {key}": val for key, val in approx.items()})
     vault.close()
     return out
+
+
+def floor(
+    x: np.ndarray, ids: list[str], queries: np.ndarray, truth: list[set[str]], k: int
+) -> dict[str, float]:
+    """numpy's brute force: one float32 matrix-vector product and argpartition."""
+
+    def search(v: list[float]) -> list[str]:
+        with one_blas_thread():
+            scores = x @ np.asarray(v, dtype=np.float32)
+        top = np.argpartition(-scores, k)[:k]
+        return [ids[i] for i in top[np.argsort(-scores[top])]]
+
+    return searches(search, queries, truth)
 
 
 def run_chroma(
@@ -276,6 +306,11 @@ def main() -> None:
         print(f"| {name} | {m['add docs/s']:,.0f} | {cell('exact p50 ms')} | "
               f"{cell('exact p99 ms')} | {cell('approx p50 ms')} | {cell('approx p99 ms')} | "
               f"{cell('exact recall')} / {cell('approx recall')} |")  # fmt: skip
+    if "memvault" in med:
+        mv = med["memvault"]
+        print(f"memvault exact: int8 first pass {mv['exact p50 ms']:.3g} ms, float32 first "
+              f"pass {mv['exact f32 p50 ms']:.3g} ms, numpy floor {mv['numpy floor p50 ms']:.3g}"
+              " ms (p50, medians)")  # fmt: skip
     if "memvault" in med and "chroma" in med:
         mv, ch = med["memvault"], med["chroma"]
         print(f"\nmedians of {args.rounds} rounds. add: memvault / Chroma = "

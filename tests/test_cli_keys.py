@@ -30,13 +30,20 @@ def test_keys_dedupe_and_where_from_the_command_line(vault_url: str) -> None:
     first = json.loads(out)
     assert first["key"] == "doc/1"
     code, out = _run(vault_url, "memories", "add", "fact", "SAME", "--user", "al", "--json")
-    assert json.loads(out)["id"] == first["id"]  # de-duplicated
+    plain = json.loads(out)  # a keyed memory is no de-duplication target: a memory of its own
+    assert plain["id"] != first["id"] and plain["key"] is None
+    code, out = _run(vault_url, "memories", "add", "fact", "same", "--user", "al", "--json")
+    assert json.loads(out)["id"] == plain["id"]  # de-duplicated
     code, out = _run(vault_url, "memories", "add", "fact", "SAME", "--user", "al",
                      "--no-dedupe", "--json")  # fmt: skip
-    assert json.loads(out)["id"] != first["id"]
+    assert json.loads(out)["id"] not in {first["id"], plain["id"]}
+    code, out = _run(vault_url, "memories", "add", "fact", "same", "--user", "al",
+                     "--key", "doc/3", "--json")  # fmt: skip
+    third = json.loads(out)  # the same text again, by key: stored under that key
+    assert code == 0 and third["key"] == "doc/3" and third["id"] != first["id"]
     code, out = _run(vault_url, "memories", "list", "--user", "al", "--key-prefix", "doc/",
                      "--json")  # fmt: skip
-    assert sorted(m["key"] for m in json.loads(out)) == ["doc/1", "doc/2"]
+    assert sorted(m["key"] for m in json.loads(out)) == ["doc/1", "doc/2", "doc/3"]
     code, out = _run(vault_url, "memories", "list", "--user", "al", "--where",
                      '{"metadata.n": {"$gte": 2}}', "--json")  # fmt: skip
     assert [m["key"] for m in json.loads(out)] == ["doc/2"]

@@ -106,6 +106,32 @@ def test_put_never_deduplicates_nor_conflicts_on_equal_text(kv: memvault.Vault, 
     assert added.id not in {one.id, two.id, three.id} and added.dedupe
 
 
+def test_a_keyed_add_is_never_deduplicated_and_keeps_its_key(
+    kv: memvault.Vault, alice: str
+) -> None:
+    # the newcomer's finding: the key was silently dropped and another memory returned
+    plain = kv.memories.add(alice, "fact", "Zed is vegetarian")
+    diet = kv.memories.add(alice, "fact", "zed IS  vegetarian", key="diet")
+    assert diet.id != plain.id and diet.key == "diet" and not diet.dedupe
+    found = kv.memories.by_key(alice, "diet")
+    assert found is not None and found.id == diet.id
+    drink = kv.memories.add(alice, "fact", "Zed likes tea", key="drink")
+    drink2 = kv.memories.add(alice, "fact", "Zed likes tea", key="drink2", dedupe="raise")
+    assert drink2.id != drink.id and drink2.key == "drink2"
+    assert {m.key for m in kv.memories.list(alice, key_prefix="drink")} == {"drink", "drink2"}
+    # an add without a key never returns (nor alters) a keyed memory: it stores its own,
+    # which later unkeyed adds of that text do de-duplicate onto
+    tea = kv.memories.add(alice, "fact", "Zed likes tea")
+    assert tea.id not in {drink.id, drink2.id} and tea.key is None and tea.dedupe
+    assert kv.memories.add(alice, "fact", "ZED likes tea").id == tea.id
+    assert kv.memories.add(alice, "fact", "Zed is vegetarian").id == plain.id
+    kept = kv.memories.by_key(alice, "drink")
+    assert kept is not None and kept.content == "Zed likes tea" and kept.id == drink.id
+    # a taken key is still a Conflict, whatever the text
+    with pytest.raises(Conflict, match="drink"):
+        kv.memories.add(alice, "fact", "Zed likes tea", key="drink")
+
+
 def test_put_validates_and_names_the_field(kv: memvault.Vault, alice: str) -> None:
     with pytest.raises(InvalidInput) as err:
         kv.memories.put(alice, "", "note", "x")

@@ -73,3 +73,26 @@ def test_handles_with_stray_spaces_or_another_case_are_refused_not_created(
         assert caught.value.field == "handle" and caught.value.value == handle
     assert vault.users.ensure("alice").id == alice.id
     assert [u.handle for u in vault.users.list()] == ["alice"]
+
+
+def test_concurrent_first_ensures_of_a_new_handle_all_get_the_one_user(
+    vault: memvault.Vault,
+) -> None:
+    """Twelve callers meet a handle nobody created yet (mem0's first `add` for a new
+    user_id from a thread pool): one creates it, every other one gets that same user, none
+    is told "no such user, but there is 'newcomer'"."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    for round_ in range(3):
+        handle = f"newcomer{round_}"
+        start = Barrier(12)
+
+        def first(_: int, handle: str = handle, start: Barrier = start) -> str:
+            start.wait()
+            return vault.users.ensure(handle).id
+
+        with ThreadPoolExecutor(12) as pool:
+            ids = list(pool.map(first, range(12)))
+        assert len(set(ids)) == 1
+        assert vault.users.get_by_handle(handle).id == ids[0]

@@ -3,7 +3,7 @@
 A memory with no owner belongs to the shared base layer. Reads are scoped to one owner; a
 *layered* read returns the user's layer first, then the base layer. The same content added
 twice for one owner and kind is stored once (content hash) unless the caller turns that off
-(`dedupe=False`, or a memory written by key with `put`). A memory may carry a key of the
+(`dedupe=False`, or a memory written by key). A memory may carry a key of the
 caller's choosing, unique per owner. Every change — the delete included — is recorded in
 `memory_history` in the same transaction as the change, and the history outlives the memory.
 A memory may expire at a fixed time (`expires_at`) or slide (`ttl`: each refreshing read
@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from memvault import scope
@@ -89,10 +90,13 @@ class Memories(Domain):
         for this owner and kind is returned instead of a new memory; "raise" — that case
         raises `Duplicate` (a `Conflict`) whose `existing` is the stored memory; False —
         always store a new memory, outside de-duplication for good (later adds never return
-        it, `update` never refuses its text). De-duplication is checked before the key.
+        it, `update` never refuses its text).
         `key`: the caller's name for the memory, unique per owner (`by_key`, `put`); a key
-        already taken is `Conflict`. `ttl`: a sliding expiry (`expires_at` = now + ttl,
-        pushed back by reads with `refresh_ttl=True`); not together with `expires_at`.
+        already taken is `Conflict`. A keyed memory is never de-duplicated by content (the
+        key is its identity, `dedupe` does not apply): it is stored even when its text is,
+        and a later add without a key never returns it — that add stores its own memory.
+        `ttl`: a sliding expiry (`expires_at` = now + ttl, pushed back by reads with
+        `refresh_ttl=True`); not together with `expires_at`.
         `embedding`: None (default) embeds the content (and context) with the vault's
         embedder when the vault embeds memories on write (`memvault.open(...,
         embed_memories=True)`, the default) and has an embedder; True always embeds (an
@@ -129,29 +133,27 @@ class Memories(Domain):
             embedding = None
         elif embedding_model is None:
             raise InvalidInput("embedding_model", None, "name the model of the embedding")
+        fields = {
+            "user_id": user_id, "kind": kind, "content": content, "context": context,
+            "confidence": confidence, "importance": importance, "session_id": session_id,
+            "message_id": message_id, "content_hash": digest, "key": key,
+            "dedupe": bool(dedupe) and key is None, "ttl_seconds": ttl_seconds,
+        }  # fmt: skip
+        times = {"created_at": created, "updated_at": now, "expires_at": expires}
+        if self._store.engine == "postgresql" and session_id is None and message_id is None:
+            added = self._add_one(fields, meta, times, embedding, embedding_model, text)
+            if added is not None:
+                return added
         with self._store.write() as tx:
             self._require_user(tx, user_id)
             self._require_links(tx, user_id, session_id, message_id)
             row = tx.one(
                 insert_sql("memories", MEMORY_COLUMNS, "*", conflict=True),
                 {
+                    **fields,
                     "id": new_id(),
-                    "user_id": user_id,
-                    "kind": kind,
-                    "content": content,
-                    "context": context,
-                    "confidence": confidence,
-                    "importance": importance,
-                    "session_id": session_id,
-                    "message_id": message_id,
-                    "content_hash": digest,
                     "metadata": tx.json(meta),
-                    "created_at": tx.ts(created),
-                    "updated_at": tx.ts(now),
-                    "expires_at": tx.ts(expires),
-                    "key": key,
-                    "dedupe": bool(dedupe),
-                    "ttl_seconds": ttl_seconds,
+                    **{name: tx.ts(when) for name, when in times.items()},
                 },
             )
             if row is None:  # a unique index refused it: the same content, or the key
@@ -166,7 +168,7 @@ class Memories(Domain):
                         ),
                         params,
                     )
-                    if dedupe
+                    if dedupe and key is None
                     else None
                 )
                 if row is None:
@@ -187,6 +189,58 @@ class Memories(Domain):
                 )
             self._record(tx, memory.id, user_id, "create", None, content, {}, None)
             self._emit(tx, "memory.added", user_id, {"memory_id": memory.id}, {"kind": kind})
+            return memory
+
+    def _add_one(
+        self,
+        fields: dict[str, Any],
+        meta: dict[str, Any],
+        times: dict[str, datetime | None],
+        embedding: Any,
+        model: str | None,
+        text: str,
+    ) -> Memory | None:
+        """PostgreSQL: a new memory, its vector and its history entry in one statement sent
+        alone (`Store.write_one`, `ADD_ONE`): one round trip instead of seven (BEGIN, the
+        owner check, the memory, the model's dimension, the vector, the history, COMMIT). The
+        owner check and the dimension check are in the statement; what they find is raised
+        after it, nothing having been written. None when a unique index refused the memory
+        (the same content, or its key): nothing written, and `add` takes its general path,
+        which says which (the stored memory, `Duplicate` or `Conflict`)."""
+        from memvault.search import vectors  # numpy: only for a write that stores a vector
+
+        user_id = fields["user_id"]
+        vector = None
+        if embedding is not None:
+            model = vectors.check_model(str(model))
+            vector = vectors.as_vector("vector", embedding)
+        with self._store.write_one() as tx:
+            params: dict[str, Any] = {
+                **fields,
+                "id": new_id(),
+                "metadata": tx.json(meta),
+                **{name: tx.ts(when) for name, when in times.items()},
+                "h_id": new_id(),
+                "h_changes": tx.json({}),
+                "h_changed_at": tx.ts(self._now()),
+            }
+            pgvector = False
+            if vector is not None:
+                values = vectors.row_params(tx, new_id(), None, None, str(model), vector,
+                                            tx.ts(self._now()), text)  # fmt: skip
+                params.update({f"e_{name}": value for name, value in values.items()})
+                pgvector = "vec" in values
+            row = tx.one(_add_one_sql(user_id is not None, vector is not None, pgvector), params)
+            assert row is not None  # the statement always answers one row
+            if not row["owner_found"]:
+                raise NotFound("user", user_id)
+            if vector is not None and row["known_dim"] not in (None, vector.size):
+                raise vectors.dim_mismatch(str(model), int(row["known_dim"]), vector)
+            if row["id"] is None:
+                return None
+            memory = memory_from_row(tx, row)
+            self._emit(tx, "memory.added", user_id, {"memory_id": memory.id},
+                       {"kind": memory.kind})  # fmt: skip
             return memory
 
     def put(
@@ -927,6 +981,44 @@ class Memories(Domain):
                     "SELECT count(*) FROM memories" + (f" WHERE {where}" if where else ""), params
                 )
             )
+
+
+@lru_cache(maxsize=8)
+def _add_one_sql(owned: bool, embedded: bool, pgvector: bool) -> str:
+    """PostgreSQL: `Memories._add_one`'s statement (data-modifying CTEs). The memory is
+    inserted only when its owner exists (`owned`: a user, else the base layer) and, with a
+    vector (`embedded`), when the model's dimension is that vector's; the vector and the
+    history entry are inserted from the inserted memory, so a memory refused by a unique
+    index (ON CONFLICT DO NOTHING) leaves no trace. It answers one row: whether the owner
+    was found, the model's stored dimension, and the memory's columns (NULL when refused)."""
+    owner = "SELECT count(*) AS n FROM users WHERE id = :user_id" if owned else "SELECT 1 AS n"
+    known = (
+        "SELECT dim FROM embeddings WHERE model = :e_model LIMIT 1"
+        if embedded
+        else "SELECT CAST(NULL AS integer) AS dim WHERE false"
+    )
+    fits = "(SELECT n FROM owner) > 0"
+    if embedded:
+        fits += " AND NOT EXISTS (SELECT 1 FROM known WHERE dim <> :e_dim)"
+    cols = ", ".join(MEMORY_COLUMNS)
+    values = ", ".join(f":{c}" for c in MEMORY_COLUMNS)
+    parts = [
+        f"owner AS ({owner})",
+        f"known AS ({known})",
+        f"ins AS (INSERT INTO memories ({cols}) SELECT {values} WHERE {fits} "
+        "ON CONFLICT DO NOTHING RETURNING *)",
+        "hist AS (INSERT INTO memory_history (id, memory_id, user_id, op, old_content, "
+        "new_content, changes, reason, changed_at) SELECT :h_id, id, user_id, 'create', NULL, "
+        "content, :h_changes, NULL, :h_changed_at FROM ins)",
+    ]
+    if embedded:
+        from memvault.search import vectors
+
+        parts.append(f"emb AS ({vectors.insert_from('ins', 'e_', pgvector=pgvector)})")
+    return (
+        f"WITH {', '.join(parts)} SELECT (SELECT n FROM owner) AS owner_found, "
+        "(SELECT dim FROM known) AS known_dim, ins.* FROM (SELECT 1) AS one LEFT JOIN ins ON true"
+    )
 
 
 def _jsonable(value: Any) -> Any:

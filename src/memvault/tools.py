@@ -397,8 +397,9 @@ class Routing(Domain):
         """Tools ranked for `query`: each tool's score is the sum of the weights of its
         (keyword, tool) rows over the query's keywords — the user's rows and (with `layered`)
         the global ones. Only tools with a positive score are suggested; `matched` lists the
-        keywords that voted for the tool, strongest first; `usage_count`/`success_count` are
-        the calls learned from (the most of any matched keyword: a call counts once)."""
+        keywords that voted for the tool, strongest first; `usage_count`/`success_count` count
+        the outcomes learned (`update` calls; the hook makes one per prompt, tool and outcome,
+        not one per tool call), the most of any matched keyword: an outcome counts once."""
         limit = v.integer("limit", limit, minimum=1)
         user_id = v.optional_id("user_id", user_id)
         words = keywords(query)

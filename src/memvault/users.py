@@ -64,7 +64,10 @@ class Users(Domain):
         except NotFound:
             with self._store.read() as tx:
                 other = tx.scalar("SELECT handle FROM users WHERE lower(handle) = lower(:h) "
-                                  "LIMIT 1", {"h": handle.strip()})  # fmt: skip
+                                  "ORDER BY handle = :exact DESC LIMIT 1",
+                                  {"h": handle.strip(), "exact": handle})  # fmt: skip
+            if other == handle:  # another caller created it since the first read
+                return self.get_by_handle(handle)
             if other is not None:
                 raise InvalidInput(
                     "handle",

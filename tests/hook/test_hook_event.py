@@ -58,7 +58,11 @@ def test_a_successful_call_with_everything() -> None:
 def test_failures_get_a_nonzero_exit_code_and_keep_the_error() -> None:
     failed = tool_call({"hook_event_name": "PostToolUseFailure", "tool_name": "Bash",
                         "tool_input": {"command": "false"}, "error": "Exit code 2"})  # fmt: skip
-    assert failed is not None and failed.exit_code == 1 and not failed.succeeded
+    assert failed is not None and failed.exit_code == 2 and not failed.succeeded
+    # the text gives no code: 1, as for any failure
+    vague = tool_call({"hook_event_name": "PostToolUseFailure", "tool_name": "Bash",
+                       "error": "exit code 0? no: Permission denied"})  # fmt: skip
+    assert vague is not None and vague.exit_code == 1
     assert failed.metadata["error"] == "Exit code 2"
     explicit = tool_call({"tool_name": "Bash", "tool_response": {"exitCode": "2"}})
     assert explicit is not None and explicit.exit_code == 2

@@ -18,6 +18,7 @@ def test_options_in_every_form_argparse_took(monkeypatch: pytest.MonkeyPatch) ->
     assert (opts.db, opts.user, opts.agent, opts.context, opts.background) == (
         "sqlite:///env.db", None, "claude-code", True, False)  # fmt: skip
     assert opts.busy_timeout == BUSY_TIMEOUT and unknown == []
+    assert parse(["-u", "bo"])[0].user == "bo"  # as `memvault hook -h` shows it
     argv = ["--db", "a.db", "--user=ada", "--back", "--no-context", "--busy-timeout", "0.2",
             "stray", "--later", "--agent", "codex"]  # fmt: skip
     opts, unknown = parse(argv)
@@ -41,3 +42,20 @@ def test_the_spool_keeps_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         spool_for(opts).path.name
         == f"hook-{hashlib.sha256(target.encode()).hexdigest()[:16]}.jsonl"
     )
+
+
+def test_help_lists_every_option_the_hook_takes() -> None:
+    """README and `memvault hook -h` name the same options the hook's own parser takes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from memvault.hook.run import _options
+
+    exe = shutil.which("memvault", path=os.path.dirname(sys.executable)) or "memvault"
+    shown = subprocess.run([exe, "hook", "-h"], capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    missing = [name for name in _options() if name not in shown.stdout]
+    assert missing == [], shown.stdout

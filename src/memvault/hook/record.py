@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 CONTEXT_MEMORIES = 10
 PROMPT_LIMIT = 100_000
+REPLAY_WINDOW = 200  # last messages a re-delivered prompt is looked for in
 
 
 def agent_session(
@@ -77,6 +78,27 @@ def replayed(view: OwnerView, session: Session | None, tool_name: str, tool_use_
     return any(
         a.session_id == session.id and a.metadata.get("tool_use_id") == tool_use_id
         for a in view.actions_since(tool_name, session.started_at, limit=1000)
+    )
+
+
+def prompt_event_id(event: dict[str, Any], session: Session, prompt: str, when: datetime) -> str:
+    """The identity of one prompt event: its session, its text and its time (the agent's
+    `timestamp` when it sends one, else when the hook first received it, which a spooled
+    event keeps). The same event delivered again has it; the same words typed again later
+    (`continue`) do not."""
+    from memvault.hook.run import _sha256
+
+    at = text(event.get("timestamp")) or when.isoformat()
+    return str(_sha256(f"{session.id}\0{at}\0{prompt}".encode()).hexdigest()[:32])
+
+
+def prompt_recorded(view: OwnerView, session: Session, event_id: str) -> bool:
+    """Whether this very prompt event is already a message of the session: a replay after a
+    crash between storing and emptying the spool stores it once. Such a replay follows the
+    store at once: the session's last messages are where it would be."""
+    return any(
+        m.metadata.get("hook_event_id") == event_id
+        for m in view.recent_messages(session.id, REPLAY_WINDOW)
     )
 
 
@@ -176,10 +198,18 @@ def record(
             from memvault.errors import InvalidInput
 
             raise InvalidInput("prompt", prompt, "expected a string")  # set aside, not lost
+        if prompt and "\x00" in prompt:  # named here: the store would blame the title
+            from memvault.errors import InvalidInput
+
+            raise InvalidInput("prompt", prompt, "must not contain NUL characters")
         if session is not None and prompt and prompt.strip():
+            event_id = prompt_event_id(event, session, prompt, when)
+            if prompt_recorded(view, session, event_id):
+                return None
             first_prompt_title(view, session, prompt)
             view.log_message(session.id, "user", prompt[:PROMPT_LIMIT],
-                             metadata={"hook_event": name}, created_at=when)  # fmt: skip
+                             metadata={"hook_event": name, "hook_event_id": event_id},
+                             created_at=when)  # fmt: skip
     elif name == "SessionEnd" and session is not None:
         view.end_session(session.id)
     elif name == "SessionStart" and context:

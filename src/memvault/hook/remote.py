@@ -9,8 +9,9 @@ opening the store (the route DCM's own hook took, with the key's user as the own
 - `SessionStart` with context: the key's memories (`GET /api/memories`).
 
 Prompts are not stored as messages in this mode (the service keys no session by the agent's
-id). Unreachable service, 5xx or 429: the event is spooled and replayed by the next call; any
-other refusal sets it aside (`<spool>.rejected`). Standard library only (urllib).
+id). Unreachable service, 5xx or 429, or a key it refuses (401, 403: fix `--key`): the event is
+spooled and replayed by the next call; any other refusal (the event itself is bad) sets it
+aside (`<spool>.rejected`). Standard library only (urllib).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from memvault.hook.event import text, tool_call
-from memvault.hook.spool import Spool
+from memvault.hook.spool import Spool, make_dir, write_private
 
 TIMEOUT = 2.0  # seconds per request: DCM's hook used curl --max-time 2
 
@@ -33,8 +34,22 @@ class Transient(Exception):
     """The service could not take the event now (unreachable, 5xx, 429)."""
 
 
+class KeyRefused(Transient):
+    """The service refused the key (401, 403): the hook's setting, not the event, is wrong;
+    the event waits in the spool until the key is corrected."""
+
+    headline = "the service refused --key (correct it; the next call replays the spool)"
+
+
+class UserMismatch(Transient):
+    """`--user` names another user than the key's: posting would file the events under the
+    key's user. They wait in the spool until the key or the option is corrected."""
+
+    headline = "--user does not match --key"
+
+
 class Refused(Exception):
-    """The service refused the event for good (4xx)."""
+    """The service refused the event for good (4xx other than 401 and 403)."""
 
 
 def request(opts: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
@@ -50,6 +65,8 @@ def request(opts: argparse.Namespace, method: str, path: str, body: Any = None) 
         detail = exc.read()[:500].decode("utf-8", "replace")
         if exc.code >= 500 or exc.code == 429:
             raise Transient(f"HTTP {exc.code}: {detail}") from exc
+        if exc.code in (401, 403):
+            raise KeyRefused(f"HTTP {exc.code}: {detail}") from exc
         raise Refused(f"HTTP {exc.code}: {detail}") from exc
     except (OSError, ValueError) as exc:  # URLError, timeouts, refused connections
         raise Transient(str(exc)) from exc
@@ -72,13 +89,55 @@ def save_state(spool: Spool, state: dict[str, Any]) -> None:
     # Keep the last 50 agent sessions: a state file, not a history.
     state = dict(list(state.items())[-50:])
     tmp = state_path(spool).with_suffix(".tmp")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(json.dumps(state), "utf-8")
+    make_dir(tmp.parent)
+    write_private(tmp, json.dumps(state).encode())  # it holds prompts: 0600, as the spool
     tmp.replace(state_path(spool))
+
+
+def key_owner(spool: Spool, opts: argparse.Namespace) -> str | None:
+    """The handle of the key's user (None: an admin key, which has none), asked of the
+    service once per key and kept beside the spool (by a digest of the key, not the key)."""
+    from memvault.hook.run import _sha256
+
+    digest = str(_sha256(f"{opts.server}|{opts.key}".encode()).hexdigest()[:32])
+    path = spool.path.with_name(spool.path.name + ".identity.json")
+    try:
+        known = json.loads(path.read_text("utf-8"))
+        if isinstance(known, dict) and known.get("key") == digest:
+            handle = known.get("handle")
+            return handle if isinstance(handle, str) else None
+    except (OSError, ValueError):
+        pass
+    me = request(opts, "GET", "/api/whoami")
+    user_id = me.get("user_id") if isinstance(me, dict) else None
+    handle = None
+    if isinstance(user_id, str):
+        user = request(opts, "GET", f"/api/users/{user_id}")
+        handle = user.get("handle") if isinstance(user, dict) else None
+    make_dir(path.parent)
+    write_private(path, json.dumps({"key": digest, "handle": handle}).encode())
+    return handle if isinstance(handle, str) else None
+
+
+def check_user(spool: Spool, opts: argparse.Namespace) -> None:
+    """An explicit `--user` must be the key's user: the service files what it is sent under
+    the key's user, whatever the hook is told."""
+    if not getattr(opts, "user_given", False):
+        return
+    owner = key_owner(spool, opts)
+    if owner == opts.user:
+        return
+    whose = f"belongs to {owner!r}" if owner else "is an admin key (it writes no user's rows)"
+    raise UserMismatch(
+        f"--user {opts.user!r} but the key {whose}: give {opts.user!r}'s key (the next call "
+        f"replays the spool), or replay the spool as the key's user with `memvault hook "
+        f"--server {opts.server} --key KEY --spool {spool.path} < /dev/null`"
+    )
 
 
 def post(entry: dict[str, Any], spool: Spool, opts: argparse.Namespace) -> dict[str, Any] | None:
     """Deliver one event; returns the JSON to print for the agent, if any."""
+    check_user(spool, opts)
     event = entry.get("event")
     if not isinstance(event, dict):
         return None

@@ -54,11 +54,14 @@ def _options() -> dict[str, tuple[str, Any, Any]]:
     }
 
 
-def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+def parse(argv: list[str], problems: list[str] | None = None) -> tuple[argparse.Namespace,
+                                                                       list[str]]:  # fmt: skip
     """`argv`'s options (``--name value``, ``--name=value``, or a unique prefix of a name,
     as argparse took them) and the arguments it did not know. The options are a plain
     namespace with argparse's type for the type checker (`memvault hook replay` and the
-    `--server` path take either)."""
+    `--server` path take either). A missing or bad value raises ValueError, or, given
+    `problems`, is listed there and the option keeps its default (the hook still keeps the
+    event)."""
     spec = _options()
     opts: argparse.Namespace = SimpleNamespace(  # type: ignore[assignment]
         **{attr: default for attr, default, _ in spec.values()}
@@ -66,6 +69,8 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     unknown: list[str] = []
     args = iter(argv)
     for arg in args:
+        if arg == "-u":  # the short form `memvault hook -h` shows for --user
+            arg = "--user"
         name, eq, value = arg.partition("=")
         matches = [o for o in spec if o == name] or [o for o in spec if o.startswith(name)]
         if not name.startswith("--") or len(matches) != 1:
@@ -75,11 +80,16 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         if kind is None:  # a flag: --no-context clears `context`, --background sets its own
             setattr(opts, attr, not default)
             continue
-        if not eq:
-            value = next(args, None)  # type: ignore[assignment]
-            if value is None:
-                raise ValueError(f"{matches[0]} needs a value")
-        setattr(opts, attr, kind(value))
+        try:
+            if not eq:
+                value = next(args, None)  # type: ignore[assignment]
+                if value is None:
+                    raise ValueError(f"{matches[0]} needs a value")
+            setattr(opts, attr, kind(value))
+        except ValueError as exc:
+            if problems is None:
+                raise
+            problems.append(f"{matches[0]}: {exc}")
     return opts, unknown
 
 
@@ -135,6 +145,23 @@ def set_aside(spool: Spool, entry: dict[str, Any], error: str) -> None:
     warn(f"event set aside ({error}) in {spool.path}.rejected")
 
 
+def keep(entry: dict[str, Any] | None, spool: Spool, why: str, *, fix: str | None = None,
+         opts: argparse.Namespace | None = None) -> None:  # fmt: skip
+    """Spool `entry` (None: nothing new) because of `why`, and say so. `fix`: the hook's own
+    option is wrong (a refused --user or --db), so the next calls cannot replay it either:
+    say how to bring the events back once the option is corrected."""
+    if entry is not None:
+        spool.append(entry)
+    if fix is None:
+        warn(f"{why}; event spooled in {spool.path}")
+        return
+    hint = f"correct {fix} in the hook's command, then `memvault hook replay"
+    if opts is not None and opts.db:
+        hint += f" --db {opts.db}"
+    hint += f" --user HANDLE --spool {spool.path}`"
+    warn(f"{why}; event spooled in {spool.path} (nothing is stored until then): {hint}")
+
+
 def store_entry(view: OwnerView, entry: dict[str, Any], opts: argparse.Namespace,
                 *, context: bool) -> dict[str, Any] | None:  # fmt: skip
     from memvault.hook.record import record
@@ -162,17 +189,20 @@ def deliver_to_store(
         vault = Vault(opts.db, create=False, auto_upgrade=False, busy_timeout=opts.busy_timeout,
                       pool_size=1, embed_memories=False)  # fmt: skip
     except StoreError as exc:
-        if entry is not None:
-            spool.append(entry)
-        warn(f"store not available ({exc}); event spooled in {spool.path}")
+        keep(entry, spool, f"store not available ({exc})")
+        return
+    except Exception as exc:  # a --db memvault refuses: the hook's setting, not the event
+        keep(entry, spool, f"--db refused ({reason(exc)})", fix="--db")
         return
     with vault:
         try:
             view = OwnerView.for_handle(vault, opts.user)
         except StoreError as exc:
-            if entry is not None:
-                spool.append(entry)
-            warn(f"store busy or unavailable ({exc}); event spooled in {spool.path}")
+            keep(entry, spool, f"store busy or unavailable ({exc})")
+            return
+        except Exception as exc:  # a handle memvault refuses: the setting, not the event
+            keep(entry, spool, f"--user {opts.user!r} refused ({reason(exc)})", fix="--user",
+                 opts=opts)  # fmt: skip
             return
         deliver(
             entry,
@@ -225,9 +255,8 @@ def deliver(
             if out is not None:
                 sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     except transient as exc:
-        if entry is not None:
-            spool.append(entry)
-        warn(f"{unavailable} ({exc}); event spooled in {spool.path}")
+        # `headline`: a transient error's own cause (a refused key), else `unavailable`
+        keep(entry, spool, f"{getattr(exc, 'headline', unavailable)} ({exc})")
 
 
 def background(entry: dict[str, Any] | None, spool: Spool, opts: argparse.Namespace) -> bool:
@@ -273,9 +302,13 @@ def read_event(raw: bytes) -> dict[str, Any] | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the hook on `argv` (without `memvault hook`); always returns 0."""
     try:
-        opts, unknown = parse(sys.argv[2:] if argv is None else argv)
+        problems: list[str] = []
+        opts, unknown = parse(sys.argv[2:] if argv is None else argv, problems)
         if unknown:
             warn(f"ignoring unknown arguments {unknown}")
+        for problem in problems:
+            warn(f"ignoring {problem}")
+        opts.user_given = bool(opts.user)  # --server checks a given --user against --key
         opts.user = opts.user or default_user()
         raw = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
         event = read_event(raw)

@@ -38,7 +38,7 @@ def default_dir() -> Path:
 
 @contextlib.contextmanager
 def _locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if fcntl is None:
@@ -55,6 +55,12 @@ def _locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def make_dir(folder: Path) -> None:
+    """Create the spool's folder, when missing, for its owner only (0700)."""
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -129,12 +135,12 @@ class Spool:
                 with _locked(self._lock):
                     if rest:
                         tmp = self.path.with_name(self.path.name + ".tmp")
-                        _write_private(tmp, _lines(rest) + _read_bytes(self.path))
+                        write_private(tmp, _lines(rest) + _read_bytes(self.path))
                         os.replace(tmp, self.path)
                     self._replaying.unlink(missing_ok=True)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write `path` readable by its owner only (0600, whatever the umask): spooled events
     hold the user's prompts."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from langgraph.store.base import (
     BaseStore,
     GetOp,
@@ -174,13 +175,15 @@ class MemvaultStore(BaseStore):
     # -- reads ------------------------------------------------------------------------------
 
     def _get(self, gets: list[tuple[int, GetOp]], results: list[Result]) -> None:
+        # a key memvault cannot store (too long, a NUL) names no item: None, as LangGraph's
         names = sorted({items.memory_key(op.namespace, op.key) for _, op in gets})
-        found = {
-            m.key: m
-            for m in self.memories.list(
+        names = [n for n in names if items.storable(n)]
+        found: dict[str | None, Memory] = {}
+        if names:
+            listed = self.memories.list(
                 self.user_id, keys=names, kinds=[KIND], limit=len(names), track_access=False
             )
-        }
+            found = {m.key: m for m in listed}
         for i, op in gets:
             memory = found.get(items.memory_key(op.namespace, op.key))
             results[i] = _item(memory) if memory is not None else None
@@ -260,7 +263,8 @@ class MemvaultStore(BaseStore):
         for (namespace, key), op in plan.writes.items():
             name = items.memory_key(namespace, key)
             if op.value is None:
-                deletes.append(name)
+                if items.storable(name):  # else there is no such item to delete
+                    deletes.append(name)
                 continue
             value = dict(op.value)
             texts = self._texts(op)
@@ -290,9 +294,10 @@ class MemvaultStore(BaseStore):
         if op.value is None or not self.index_config or op.index is False:
             return []
         paths = self._fields if op.index is None else [(p, tokenize_path(p)) for p in op.index]
+        value = _json_form(op.value)  # datetimes and UUIDs as their text, as stored
         texts: list[str] = []
         for _, path in paths:
-            texts += [t for t in get_text_at_path(op.value, path) if t.strip()]
+            texts += [t for t in get_text_at_path(value, path) if t.strip()]
         return texts
 
     # -- embeddings -------------------------------------------------------------------------
@@ -413,6 +418,8 @@ class _Plan:
                 )
             validate_op_namespace(op)
             if isinstance(op, PutOp):
+                if op.value is not None:
+                    items.check_put(op.namespace, op.key, op.value)
                 self.writes.pop((op.namespace, op.key), None)  # the last write goes last
                 self.writes[(op.namespace, op.key)] = op
 
@@ -429,7 +436,14 @@ def _item(memory: Memory, cls: type[Item] = Item, score: float | None = None) ->
 def _content(value: Mapping[str, Any], texts: Sequence[str]) -> str:
     """The memory's text: what the item is embedded by, else its value as JSON."""
     text = "\n".join(texts)
-    return text if text.strip() else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if text.strip():
+        return text
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_form)
+
+
+def _json_form(value: Any) -> Any:
+    """What the metadata stores for a value json cannot write (datetimes, UUIDs: ISO text)."""
+    return orjson.loads(orjson.dumps(value))
 
 
 def _embedder_function(embedder: Embedder) -> Any:

@@ -23,7 +23,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field, ValidationError
 
 from memvault import validate as v
-from memvault.errors import InvalidInput, MemvaultError, NotFound
+from memvault.errors import InvalidInput, MemvaultError, NotFound, StoreBusy
 from memvault.ownerview import OwnerView
 from memvault.records import to_json
 
@@ -40,6 +40,11 @@ INSTRUCTIONS = (
     "the user or their projects; add a memory when you learn a durable fact or preference; "
     "update one (with a reason) when it changed rather than adding a contradicting one."
 )
+# A write that waited its `memvault mcp --busy-timeout` for another process's write lock.
+BUSY = (
+    "the store is busy: another process is writing to it, and nothing was written; try "
+    "again in a few seconds ({})"
+)
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
 DESTROY = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
@@ -52,6 +57,8 @@ def memvault_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except StoreBusy as exc:
+            raise ToolError(BUSY.format(exc)) from exc
         except MemvaultError as exc:
             raise ToolError(str(exc)) from exc
 
