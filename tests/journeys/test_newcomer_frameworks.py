@@ -346,7 +346,6 @@ def test_langgraph_store_namespaces_search_ttl_owners(vault: Any) -> None:
         sb.close()
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 2")
 def test_store_datetime_value_is_iso_text_or_invalid_input(plain_vault: Any) -> None:
     user = plain_vault.users.ensure("dora", "Dora")
     store = MemvaultStore(plain_vault, user_id=user.id)
@@ -718,7 +717,6 @@ def test_vault_keys_bulk_ttl_history(plain_vault: Any) -> None:
     assert v.sessions.get(s.id).message_count == 1
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 5")
 def test_add_with_key_is_not_deduplicated_by_content(plain_vault: Any) -> None:
     v = plain_vault
     user = v.users.ensure("zed", "Zed")
@@ -760,7 +758,6 @@ def test_aio_keys_bulk_and_owners(vault_url: str) -> None:
 # --------------------------------------------------------------------------- embeddings speed
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 1")
 def test_embedding_time_does_not_grow_with_text_length_beyond_the_model_window() -> None:
     emb = MemvaultEmbeddings()
     emb.embed_query("warm up")
@@ -813,7 +810,6 @@ def test_cli_keys_filters_and_errors(cli: Cli) -> None:
     assert len(cli.json("memories", "list", "--user", "alice")) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 5 (CLI)")
 def test_cli_add_with_an_existing_key_and_other_content_does_not_return_another_memory(
     cli: Cli,
 ) -> None:
