@@ -29,15 +29,14 @@ PRIVATE_COLUMNS = {"api_keys": {"key_hash"}}
 
 # How to reach one user's rows through an index; tables not listed use `user_id = :u`.
 # (Messages, task lists and subtasks have no user_id index: they are reached via parents.)
-_THREAD_OF_USER = "thread_id IN (SELECT thread_id FROM graph_checkpoints WHERE user_id = :u)"
 OWNER_PREDICATES = {
     "messages": "session_id IN (SELECT id FROM sessions WHERE user_id = :u)",
     "task_lists": "request_id IN (SELECT id FROM requests WHERE user_id = :u)",
     "subtasks": "task_list_id IN (SELECT t.id FROM task_lists t JOIN requests r "
     "ON r.id = t.request_id WHERE r.user_id = :u)",
-    # A LangGraph thread's blobs and writes belong to the owner of its checkpoints.
-    "graph_checkpoint_blobs": _THREAD_OF_USER,
-    "graph_checkpoint_writes": _THREAD_OF_USER,
+    # A LangGraph thread's blobs and writes carry its owner (revision 0011; leads their key).
+    "graph_checkpoint_blobs": "owner = CAST(:u AS TEXT)",
+    "graph_checkpoint_writes": "owner = CAST(:u AS TEXT)",
 }
 
 
@@ -45,9 +44,9 @@ OWNER_PREDICATES = {
 ORDER_KEYS = {
     "pattern_uses": "pattern_id",
     "dualwrite_rollouts": "name",
-    "graph_checkpoints": "thread_id, checkpoint_ns, checkpoint_id",  # revision 0008
-    "graph_checkpoint_blobs": "thread_id, checkpoint_ns, channel, version",
-    "graph_checkpoint_writes": "thread_id, checkpoint_ns, checkpoint_id, task_id, idx",
+    "graph_checkpoints": "owner, thread_id, checkpoint_ns, checkpoint_id",  # 0008, 0011
+    "graph_checkpoint_blobs": "owner, thread_id, checkpoint_ns, channel, version",
+    "graph_checkpoint_writes": "owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx",
 }
 
 

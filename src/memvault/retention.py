@@ -28,12 +28,12 @@ ENTITIES: dict[str, tuple[str, str]] = {
     "requests": ("created_at", "user_id"),  # with their task lists and subtasks
     "trait_changes": ("changed_at", "trait_id"),
     # LangGraph checkpoints (memvault.langgraph), with their pending writes; see `_after`.
-    "graph_checkpoints": ("created_at", "thread_id, checkpoint_ns"),
+    "graph_checkpoints": ("created_at", "owner, thread_id, checkpoint_ns"),
     # a memory's history, deleted memories' included (it outlives them since revision 0009)
     "memory_history": ("changed_at", "memory_id"),
 }
 # The key of an entity's rows, where it is not `id`.
-KEYS: dict[str, str] = {"graph_checkpoints": "thread_id, checkpoint_ns, checkpoint_id"}
+KEYS: dict[str, str] = {"graph_checkpoints": "owner, thread_id, checkpoint_ns, checkpoint_id"}
 POLICY_COLUMNS = columns(RetentionPolicy)
 
 
@@ -74,7 +74,8 @@ def _after(tx: Tx, entity: str) -> None:
     ):
         tx.execute(
             f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM graph_checkpoints c"
-            f" WHERE c.thread_id = {table}.thread_id AND c.checkpoint_ns = {table}.checkpoint_ns"
+            f" WHERE c.owner = {table}.owner AND c.thread_id = {table}.thread_id"
+            f" AND c.checkpoint_ns = {table}.checkpoint_ns"
             f" {also})"
         )
 

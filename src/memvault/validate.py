@@ -207,3 +207,20 @@ def _check_text(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise _Refused(value, "not valid Unicode text (a lone surrogate)") from None
+
+
+def sync_vault(owner: str, vault: Any) -> Any:
+    """`vault` when it is a sync `memvault.Vault`; an async one (`memvault.aio`) is refused
+    now, naming the vault to pass, rather than failing at first use (its calls are
+    coroutines). `owner` names the class being made."""
+    from memvault.aio import AsyncVault
+
+    if isinstance(vault, AsyncVault):
+        raise InvalidInput(
+            "vault",
+            vault,
+            f"{owner} needs a sync memvault.Vault (memvault.open(url)), not a memvault.aio"
+            " AsyncVault; its async methods already run off the event loop. Pass the"
+            " AsyncVault's `.sync` Vault, or open one with memvault.open(url)",
+        )
+    return vault

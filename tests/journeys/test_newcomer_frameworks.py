@@ -213,7 +213,6 @@ def test_checkpointer_async_concurrent_threads(vault_url: str) -> None:
     asyncio.run(main())
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 7")
 def test_saver_for_one_user_does_not_see_another_users_thread(plain_vault: Any) -> None:
     v = plain_vault
     alice = v.users.ensure("era", "Era")
@@ -226,7 +225,6 @@ def test_saver_for_one_user_does_not_see_another_users_thread(plain_vault: Any) 
     assert "secret of era" not in str(gb.get_state(cfg("ta")).values)
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 8")
 def test_erasing_one_user_keeps_the_other_users_checkpoints_readable(plain_vault: Any) -> None:
     v = plain_vault
     alice = v.users.ensure("era2", "Era")
@@ -242,11 +240,15 @@ def test_erasing_one_user_keeps_the_other_users_checkpoints_readable(plain_vault
     assert "bob turn" in contents(gb.get_state(cfg("shared")).values["messages"])
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 9")
 def test_saver_with_unknown_user_says_not_found(plain_vault: Any) -> None:
-    graph = pong_builder().compile(checkpointer=MemvaultSaver(plain_vault, user_id=UNKNOWN_UUID))
+    # Finding 9: refused when the saver is made (it was a FOREIGN KEY error at first invoke)...
     with pytest.raises(memvault.NotFound, match=UNKNOWN_UUID):
-        graph.invoke({"messages": [("user", "hi")]}, cfg("u"))
+        MemvaultSaver(plain_vault, user_id=UNKNOWN_UUID)
+    # ... and a call's unknown memvault_user_id at its first write.
+    graph = pong_builder().compile(checkpointer=MemvaultSaver(plain_vault))
+    per_call = {"configurable": {"thread_id": "u", "memvault_user_id": UNKNOWN_UUID}}
+    with pytest.raises(memvault.NotFound, match=UNKNOWN_UUID):
+        graph.invoke({"messages": [("user", "hi")]}, per_call)
 
 
 # --------------------------------------------------------------------------- LangGraph store
@@ -355,7 +357,6 @@ def test_store_datetime_value_is_iso_text_or_invalid_input(plain_vault: Any) -> 
         assert store.get(("x",), "dt").value == {"when": "2026-01-01T00:00:00"}
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 10")
 def test_store_refuses_an_async_vault_when_made(vault_url: str) -> None:
     async def main() -> None:
         async with memvault.aio.open(vault_url, embed_memories=False) as av:

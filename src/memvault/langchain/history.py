@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 
+from memvault import validate
 from memvault.records import Message
 
 if TYPE_CHECKING:
@@ -69,10 +70,11 @@ def from_memvault(message: Message) -> BaseMessage:
 
 class MemvaultChatMessageHistory(BaseChatMessageHistory):
     """The messages of one conversation, kept in the memvault session keyed `session_id`
-    of `user_id` (None: the base layer). See the module doc."""
+    of `user_id` (None: the base layer). See the module doc. `vault`: a sync
+    `memvault.Vault` (a `memvault.aio` vault is refused: pass its `.sync`)."""
 
     def __init__(self, vault: Vault, session_id: str, *, user_id: str | None = None) -> None:
-        self.vault = vault
+        self.vault = validate.sync_vault("MemvaultChatMessageHistory", vault)
         self.session_id = session_id
         self.user_id = user_id
 

@@ -29,6 +29,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field
 
+from memvault import validate
 from memvault.records import Memory
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ SEARCH_OPTIONS = (
 class MemvaultRetriever(BaseRetriever):
     """A LangChain retriever over one memvault owner's memories (see the module doc).
 
-    `vault`: an open `memvault.Vault`. `user_id`: whose memories (None: the base layer;
-    `base=True` adds the base layer to a user's). `k`: how many documents. `mode`:
+    `vault`: an open `memvault.Vault` (not a `memvault.aio` one: refused when made).
+    `user_id`: whose memories (None: the base layer; `base=True` adds the base layer to a
+    user's). `k`: how many documents. `mode`:
     `hybrid` (default), `text` or `vector`. The other fields are `memories.search`'s
     filters. `embeddings`/`model`: embed queries with a LangChain embedding whose vectors
     are stored under `model` instead of the vault's embedder.
@@ -73,6 +75,11 @@ class MemvaultRetriever(BaseRetriever):
     track_access: bool = True
     embeddings: Embeddings | None = Field(default=None, exclude=True)
     model: str | None = None
+
+    def __init__(self, **fields: Any) -> None:
+        # Before pydantic, so the refusal is memvault's InvalidInput, not a ValidationError.
+        validate.sync_vault("MemvaultRetriever", fields.get("vault"))
+        super().__init__(**fields)
 
     @classmethod
     def from_vectorstore(cls, store: MemvaultVectorStore, **fields: Any) -> MemvaultRetriever:

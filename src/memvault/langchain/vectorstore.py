@@ -31,6 +31,7 @@ from langchain_core.runnables.config import run_in_executor
 from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
+from memvault import validate
 from memvault.errors import InvalidInput
 from memvault.ids import new_id
 from memvault.langchain.embeddings import MemvaultEmbeddings
@@ -76,6 +77,9 @@ def translate_filter(flt: dict[str, Any] | None) -> dict[str, Any] | None:
 class MemvaultVectorStore(VectorStore):
     """A LangChain `VectorStore` over a memvault vault (see the module doc).
 
+    `vault`: a sync `memvault.Vault`; a `memvault.aio` vault is refused when the store is
+    made (an async app passes its AsyncVault's `.sync`); `aadd_texts` and the other async
+    methods run off the event loop.
     `embedding`: the LangChain `Embeddings` documents and queries are embedded with.
     `user_id`: the memvault user owning the documents (None: the shared base layer).
     `collection`: the store's name within that owner (letters, digits, `_ . -`): two
@@ -100,7 +104,7 @@ class MemvaultVectorStore(VectorStore):
             raise InvalidInput(
                 "collection", collection, "expected 1-200 letters, digits and _ . - characters"
             )
-        self.vault = vault
+        self.vault = validate.sync_vault("MemvaultVectorStore", vault)
         self.embedding = embedding
         self.user_id = user_id
         self.collection = collection

@@ -41,7 +41,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from memvault import validate
 from memvault.clock import utcnow
-from memvault.errors import InvalidInput
+from memvault.errors import IntegrityViolation, InvalidInput, NotFound
 from memvault.store import plan as plans
 from memvault.store.base import Row, Tx
 from memvault.store.plan import Final, Plan, Query, Values
@@ -64,25 +64,25 @@ SESSION_KEY = "memvault_session_id"
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 
 INSERT_BLOBS = (
-    f"INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob)"
+    f"INSERT INTO {BLOBS} (owner, thread_id, checkpoint_ns, channel, version, type, blob)"
     " VALUES {rows} ON CONFLICT DO NOTHING"
 )
-BLOB_ROW = ("t", "ns", "ch", "v", "k", "b")
+BLOB_ROW = ("o", "t", "ns", "ch", "v", "k", "b")
 UPSERT_CHECKPOINT = (
-    f"INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id,"
+    f"INSERT INTO {CHECKPOINTS} (owner, thread_id, checkpoint_ns, checkpoint_id,"
     " parent_checkpoint_id, run_id, user_id, type, checkpoint, metadata, created_at)"
-    " VALUES (:t, :ns, :id, :parent, :run, :u, :k, :b, :m, :at)"
-    " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET"
+    " VALUES (:o, :t, :ns, :id, :parent, :run, :u, :k, :b, :m, :at)"
+    " ON CONFLICT (owner, thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET"
     " type = excluded.type, checkpoint = excluded.checkpoint,"
     " metadata = excluded.metadata, run_id = excluded.run_id"
 )
 INSERT_WRITES = (
-    f"INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
+    f"INSERT INTO {WRITES} (owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
     " task_path, channel, type, blob)"
     " VALUES {rows}"
-    " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) "
+    " ON CONFLICT (owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx) "
 )
-WRITE_ROW = ("t", "ns", "id", "task", "idx", "path", "ch", "k", "b")
+WRITE_ROW = ("o", "t", "ns", "id", "task", "idx", "path", "ch", "k", "b")
 ROWS_PER_INSERT = 500  # rows of one multi-row INSERT (SQLite allows 32,766 parameters)
 REPLACE_WRITE = (
     "DO UPDATE SET task_path = excluded.task_path,"
@@ -90,7 +90,7 @@ REPLACE_WRITE = (
 )
 SELECT_WRITES = (
     f"SELECT checkpoint_id, task_id, channel, type, blob FROM {WRITES}"
-    " WHERE thread_id = :t AND checkpoint_ns = :ns"
+    " WHERE owner = :o AND thread_id = :t AND checkpoint_ns = :ns"
 )
 WRITES_ORDER = " ORDER BY task_path, task_id, idx"
 LATEST_HINTS = 4096  # threads whose latest checkpoint a saver remembers (see `_get_plan`)
@@ -100,9 +100,14 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
     """A LangGraph checkpointer (`BaseCheckpointSaver`) storing into a memvault vault.
 
     `vault`: a `memvault.Vault`, or a `memvault.aio.AsyncVault` (see below).
-    `user_id`: the memvault user every thread this saver writes belongs to (None: no owner);
-    a call's `config["configurable"]["memvault_user_id"]` overrides it. A thread with an
-    owner is part of `vault.export_user` and goes with `vault.erase_user`.
+    `user_id`: the memvault user whose threads this saver reads and writes (None: the
+    threads with no owner); a call's `config["configurable"]["memvault_user_id"]` overrides
+    it. Threads are per owner: the same `thread_id` of two users is two threads, and every
+    method (`get_tuple`, `list`, `put`, `put_writes`, `delete_thread`, `copy_thread`,
+    `prune`, `delete_for_runs`, `session_threads`) sees only its owner's. A thread with an
+    owner is part of `vault.export_user` and goes with `vault.erase_user`. An unknown
+    `user_id` is `NotFound` when the saver is made (a call's unknown `memvault_user_id`: at
+    its `put`).
     `session_id`: the memvault session the threads belong to (a call's
     `configurable["memvault_session_id"]` overrides it); kept in each checkpoint's metadata
     under `memvault_session_id`, so `session_threads(session_id)` finds a session's threads.
@@ -136,11 +141,13 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         self.avault = vault if isinstance(vault, AsyncVault) else None
         self.vault: Vault = vault.sync if isinstance(vault, AsyncVault) else vault
         self.store = self.vault.store
+        if user_id is not None:
+            self.vault.users.get(user_id)  # NotFound now, not a foreign key error at first put
         self.user_id = user_id
         self.session_id = session_id
         self._owns_vault = False
-        # (thread, namespace) -> (checkpoint id, its channel versions) this saver last put.
-        self._latest: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+        # (owner, thread, namespace) -> (checkpoint id, its channel versions) this saver last put.
+        self._latest: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {}
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="memvault-lg")
 
     @classmethod
@@ -148,7 +155,12 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         """A saver over `memvault.open(url, **options)`; `close()` closes that vault too."""
         from memvault.vault import Vault
 
-        saver = cls(Vault(url, **options), user_id=user_id)
+        vault = Vault(url, **options)
+        try:
+            saver = cls(vault, user_id=user_id)
+        except BaseException:
+            vault.close()
+            raise
         saver._owns_vault = True
         return saver
 
@@ -182,8 +194,11 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Store a checkpoint and the channel values of `new_versions`; returns its config."""
-        with self.store.write() as tx:
-            return plans.run(tx, self._put_plan(tx, config, checkpoint, metadata, new_versions))
+        try:
+            with self.store.write() as tx:
+                return plans.run(tx, self._put_plan(tx, config, checkpoint, metadata, new_versions))
+        except IntegrityViolation as e:
+            raise self._unknown_owner(config, e) from e
 
     def _put_plan(
         self,
@@ -208,12 +223,18 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                 else ("empty", None)
             )
             blobs.append(
-                {"t": thread_id, "ns": ns, "ch": channel, "v": str(version), "k": vkind, "b": vdata}
+                {
+                    "o": self._owner_key(config),
+                    "t": thread_id,
+                    "ns": ns,
+                    "ch": channel,
+                    "v": str(version),
+                    "k": vkind,
+                    "b": vdata,
+                }
             )
         run_id = meta.get("run_id")
-        owner = conf.get(USER_KEY, self.user_id)
-        if owner is not None:
-            owner = validate.id_(USER_KEY, owner)
+        owner = self._owner(config)
         session = conf.get(SESSION_KEY, self.session_id)
         if session is not None:
             meta[SESSION_KEY] = validate.id_(SESSION_KEY, session)
@@ -222,6 +243,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             Query(
                 UPSERT_CHECKPOINT,
                 {
+                    "o": owner or "",
                     "t": thread_id,
                     "ns": ns,
                     "id": checkpoint["id"],
@@ -247,7 +269,9 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                 ]
             )
         yield step
-        self._remember(thread_id, ns, checkpoint["id"], checkpoint.get("channel_versions", {}))
+        self._remember(
+            owner or "", thread_id, ns, checkpoint["id"], checkpoint.get("channel_versions", {})
+        )
         return _config(thread_id, ns, checkpoint["id"])
 
     def put_writes(
@@ -272,11 +296,13 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         task_path: str,
     ) -> Plan[None]:
         conf = config["configurable"]
+        owner = self._owner_key(config)
         keep: list[dict[str, Any]] = []
         replace: list[dict[str, Any]] = []
         for i, (channel, value) in enumerate(writes):
             kind, data = self.serde.dumps_typed(value)
             row = {
+                "o": owner,
                 "t": str(conf["thread_id"]),
                 "ns": str(conf.get("checkpoint_ns", "")),
                 "id": conf["checkpoint_id"],
@@ -312,9 +338,13 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         # channel values the checkpoint names (only Python can decode it).
         conf = config["configurable"]
         thread_id, ns = str(conf["thread_id"]), str(conf.get("checkpoint_ns", ""))
-        params: dict[str, Any] = {"t": thread_id, "ns": ns}
-        sql = f"SELECT * FROM {CHECKPOINTS} WHERE thread_id = :t AND checkpoint_ns = :ns"
-        guess = self._latest.get((thread_id, ns))
+        owner = self._owner_key(config)
+        params: dict[str, Any] = {"o": owner, "t": thread_id, "ns": ns}
+        sql = (
+            f"SELECT * FROM {CHECKPOINTS}"
+            " WHERE owner = :o AND thread_id = :t AND checkpoint_ns = :ns"
+        )
+        guess = self._latest.get((owner, thread_id, ns))
         if checkpoint_id := get_checkpoint_id(config):
             sql += " AND checkpoint_id = :id"
             params["id"] = checkpoint_id
@@ -325,7 +355,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             sql += " ORDER BY checkpoint_id DESC LIMIT 1"
             which = (
                 f"(SELECT max(checkpoint_id) FROM {CHECKPOINTS}"
-                " WHERE thread_id = :t AND checkpoint_ns = :ns)"
+                " WHERE owner = :o AND thread_id = :t AND checkpoint_ns = :ns)"
             )
         step = [
             Query(sql, params, fetch=True),
@@ -334,7 +364,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             ),
         ]
         if guess is not None:
-            step.append(self._blobs_query(thread_id, ns, guess[1]))
+            step.append(self._blobs_query(owner, thread_id, ns, guess[1]))
         found, writes, *guessed = yield step
         if not found:
             return None
@@ -348,12 +378,14 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
                 return self._tuple(values, row, stored, guessed[0], writes)
         return (yield from self._tuples_plan(values, found, [writes]))[0]
 
-    def _remember(self, thread_id: str, ns: str, checkpoint_id: str, versions: Any) -> None:
+    def _remember(
+        self, owner: str, thread_id: str, ns: str, checkpoint_id: str, versions: Any
+    ) -> None:
         """Note the checkpoint this saver just put as its thread's latest (a hint for
         `_get_plan`, checked against what is read)."""
         if len(self._latest) >= LATEST_HINTS:
             self._latest.pop(next(iter(self._latest)))
-        self._latest[(thread_id, ns)] = (checkpoint_id, _versions(versions))
+        self._latest[(owner, thread_id, ns)] = (checkpoint_id, _versions(versions))
 
     def list(
         self,
@@ -380,8 +412,8 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None,
         limit: int | None,
     ) -> Plan[builtins.list[CheckpointTuple]]:
-        where: list[str] = []
-        params: dict[str, Any] = {}
+        where = ["owner = :o"]
+        params: dict[str, Any] = {"o": self._owner_key(config)}
         if config is not None:
             conf = config["configurable"]
             where.append("thread_id = :t")
@@ -397,9 +429,7 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             params["before"] = before_id
         for i, (key, value) in enumerate((filter or {}).items()):
             where.append(_metadata_equals(values, i, key, value, params))
-        sql = f"SELECT * FROM {CHECKPOINTS}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = f"SELECT * FROM {CHECKPOINTS} WHERE " + " AND ".join(where)
         sql += " ORDER BY checkpoint_id DESC, thread_id, checkpoint_ns"
         if limit is not None:
             sql += " LIMIT :limit"
@@ -419,14 +449,21 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             self.serde.loads_typed((row["type"], bytes(row["checkpoint"]))) for row in rows
         ]
         step = [
-            self._blobs_query(r["thread_id"], r["checkpoint_ns"], c.get("channel_versions", {}))
+            self._blobs_query(
+                r["owner"], r["thread_id"], r["checkpoint_ns"], c.get("channel_versions", {})
+            )
             for r, c in zip(rows, checkpoints, strict=True)
         ]
         if writes is None:
             step += [
                 Query(
                     SELECT_WRITES + " AND checkpoint_id = :id" + WRITES_ORDER,
-                    {"t": r["thread_id"], "ns": r["checkpoint_ns"], "id": r["checkpoint_id"]},
+                    {
+                        "o": r["owner"],
+                        "t": r["thread_id"],
+                        "ns": r["checkpoint_ns"],
+                        "id": r["checkpoint_id"],
+                    },
                     fetch=True,
                 )
                 for r in rows
@@ -440,14 +477,16 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
             )
         ]
 
-    def _blobs_query(self, thread_id: str, ns: str, versions: Mapping[str, Any]) -> Query:
-        params: dict[str, Any] = {"t": thread_id, "ns": ns}
+    def _blobs_query(
+        self, owner: str, thread_id: str, ns: str, versions: Mapping[str, Any]
+    ) -> Query:
+        params: dict[str, Any] = {"o": owner, "t": thread_id, "ns": ns}
         pairs = []
         for i, (channel, version) in enumerate(versions.items()):
             params[f"c{i}"], params[f"v{i}"] = channel, str(version)
             pairs.append(f"(channel = :c{i} AND version = :v{i})")
         return Query(
-            f"SELECT channel, type, blob FROM {BLOBS} WHERE thread_id = :t"
+            f"SELECT channel, type, blob FROM {BLOBS} WHERE owner = :o AND thread_id = :t"
             f" AND checkpoint_ns = :ns AND ({' OR '.join(pairs) or 'FALSE'})",
             params,
             fetch=True,
@@ -480,43 +519,53 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         )
 
     # --- deleting and copying ------------------------------------------------------------
+    # Each sees only this saver's owner's threads (`user_id`; '' for a saver without one).
 
     def delete_thread(self, thread_id: str) -> None:
-        """Delete every checkpoint, write and blob of a thread."""
+        """Delete every checkpoint, write and blob of this owner's thread `thread_id`."""
+        params = {"o": self._owner_key(None), "t": str(thread_id)}
         with self.store.write() as tx:
             for table in (WRITES, BLOBS, CHECKPOINTS):
-                tx.execute(f"DELETE FROM {table} WHERE thread_id = :t", {"t": str(thread_id)})
+                tx.execute(f"DELETE FROM {table} WHERE owner = :o AND thread_id = :t", params)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the checkpoints the runs `run_ids` made (by their metadata's `run_id`),
-        with their writes and the blobs no remaining checkpoint sees."""
+        """Delete this owner's checkpoints the runs `run_ids` made (by their metadata's
+        `run_id`), with their writes and the blobs no remaining checkpoint sees."""
         if not run_ids:
             return
+        owner = self._owner_key(None)
         with self.store.write() as tx:
-            params: dict[str, Any] = {}
+            params: dict[str, Any] = {"o": owner}
             runs = tx.expand("r", [str(r) for r in run_ids], params)
             rows = tx.all(
                 f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {CHECKPOINTS}"
-                f" WHERE run_id IN ({runs})",
+                f" WHERE owner = :o AND run_id IN ({runs})",
                 params,
             )
             keys = [
-                {"t": r["thread_id"], "ns": r["checkpoint_ns"], "id": r["checkpoint_id"]}
+                {
+                    "o": owner,
+                    "t": r["thread_id"],
+                    "ns": r["checkpoint_ns"],
+                    "id": r["checkpoint_id"],
+                }
                 for r in rows
             ]
             if not keys:
                 return
             for table in (WRITES, CHECKPOINTS):
                 tx.executemany(
-                    f"DELETE FROM {table} WHERE thread_id = :t AND checkpoint_ns = :ns"
-                    " AND checkpoint_id = :id",
+                    f"DELETE FROM {table} WHERE owner = :o AND thread_id = :t"
+                    " AND checkpoint_ns = :ns AND checkpoint_id = :id",
                     keys,
                 )
-            self._drop_unseen_blobs(tx, {k["t"] for k in keys})
+            self._drop_unseen_blobs(tx, owner, {k["t"] for k in keys})
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copy every checkpoint, write and blob of one thread into another (the owner too)."""
-        params = {"src": str(source_thread_id), "dst": str(target_thread_id)}
+        """Copy every checkpoint, write and blob of this owner's thread into another of its
+        threads."""
+        params = {"o": self._owner_key(None), "src": str(source_thread_id)}
+        params["dst"] = str(target_thread_id)
         columns = {
             CHECKPOINTS: "checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, user_id,"
             " type, checkpoint, metadata, created_at",
@@ -526,68 +575,93 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         with self.store.write() as tx:
             for table, cols in columns.items():
                 tx.execute(
-                    f"INSERT INTO {table} (thread_id, {cols}) SELECT :dst, {cols} FROM {table}"
-                    " WHERE thread_id = :src ON CONFLICT DO NOTHING",
+                    f"INSERT INTO {table} (owner, thread_id, {cols})"
+                    f" SELECT owner, :dst, {cols} FROM {table}"
+                    " WHERE owner = :o AND thread_id = :src ON CONFLICT DO NOTHING",
                     params,
                 )
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        """`keep_latest`: keep only each namespace's latest checkpoint of each thread (with its
-        writes and the blobs it sees); `delete`: delete the threads."""
+        """Of this owner's `thread_ids`: `keep_latest`: keep only each namespace's latest
+        checkpoint (with its writes and the blobs it sees); `delete`: delete the threads."""
         if strategy not in PRUNE_STRATEGIES:
             raise InvalidInput("strategy", strategy, f"one of {', '.join(PRUNE_STRATEGIES)}")
         threads = [str(t) for t in thread_ids]
         if not threads:
             return
+        owner = self._owner_key(None)
         with self.store.write() as tx:
             if strategy == "delete":
                 for thread_id in threads:
                     self.delete_thread(thread_id)
                 return
-            params: dict[str, Any] = {}
+            params: dict[str, Any] = {"o": owner}
             listed = tx.expand("t", threads, params)
             tx.execute(
-                f"DELETE FROM {CHECKPOINTS} WHERE thread_id IN ({listed}) AND checkpoint_id <"
-                f" (SELECT max(c.checkpoint_id) FROM {CHECKPOINTS} c"
-                f" WHERE c.thread_id = {CHECKPOINTS}.thread_id"
+                f"DELETE FROM {CHECKPOINTS} WHERE owner = :o AND thread_id IN ({listed})"
+                f" AND checkpoint_id < (SELECT max(c.checkpoint_id) FROM {CHECKPOINTS} c"
+                f" WHERE c.owner = {CHECKPOINTS}.owner AND c.thread_id = {CHECKPOINTS}.thread_id"
                 f" AND c.checkpoint_ns = {CHECKPOINTS}.checkpoint_ns)",
                 params,
             )
             tx.execute(
-                f"DELETE FROM {WRITES} WHERE thread_id IN ({listed}) AND NOT EXISTS"
-                f" (SELECT 1 FROM {CHECKPOINTS} c WHERE c.thread_id = {WRITES}.thread_id"
+                f"DELETE FROM {WRITES} WHERE owner = :o AND thread_id IN ({listed})"
+                f" AND NOT EXISTS (SELECT 1 FROM {CHECKPOINTS} c WHERE c.owner = {WRITES}.owner"
+                f" AND c.thread_id = {WRITES}.thread_id"
                 f" AND c.checkpoint_ns = {WRITES}.checkpoint_ns"
                 f" AND c.checkpoint_id = {WRITES}.checkpoint_id)",
                 params,
             )
-            self._drop_unseen_blobs(tx, set(threads))
+            self._drop_unseen_blobs(tx, owner, set(threads))
 
-    def _drop_unseen_blobs(self, tx: Tx, threads: set[str]) -> None:
-        """Delete the blobs of `threads` that no remaining checkpoint's versions name."""
+    def _drop_unseen_blobs(self, tx: Tx, owner: str, threads: set[str]) -> None:
+        """Delete the blobs of `owner`'s `threads` that no remaining checkpoint's versions
+        name."""
         for thread_id in sorted(threads):
+            key = {"o": owner, "t": thread_id}
             seen: set[tuple[str, str, str]] = set()
             rows = tx.all(
-                f"SELECT checkpoint_ns, type, checkpoint FROM {CHECKPOINTS} WHERE thread_id = :t",
-                {"t": thread_id},
+                f"SELECT checkpoint_ns, type, checkpoint FROM {CHECKPOINTS}"
+                " WHERE owner = :o AND thread_id = :t",
+                key,
             )
             for r in rows:
                 stored = self.serde.loads_typed((r["type"], bytes(r["checkpoint"])))
                 for channel, version in stored.get("channel_versions", {}).items():
                     seen.add((r["checkpoint_ns"], channel, str(version)))
             stale = [
-                {"t": thread_id, "ns": b["checkpoint_ns"], "ch": b["channel"], "v": b["version"]}
+                {**key, "ns": b["checkpoint_ns"], "ch": b["channel"], "v": b["version"]}
                 for b in tx.all(
-                    f"SELECT checkpoint_ns, channel, version FROM {BLOBS} WHERE thread_id = :t",
-                    {"t": thread_id},
+                    f"SELECT checkpoint_ns, channel, version FROM {BLOBS}"
+                    " WHERE owner = :o AND thread_id = :t",
+                    key,
                 )
                 if (b["checkpoint_ns"], b["channel"], b["version"]) not in seen
             ]
             if stale:
                 tx.executemany(
-                    f"DELETE FROM {BLOBS} WHERE thread_id = :t AND checkpoint_ns = :ns"
-                    " AND channel = :ch AND version = :v",
+                    f"DELETE FROM {BLOBS} WHERE owner = :o AND thread_id = :t"
+                    " AND checkpoint_ns = :ns AND channel = :ch AND version = :v",
                     stale,
                 )
+
+    def _owner(self, config: RunnableConfig | None) -> str | None:
+        """The memvault user a call's threads belong to: its `configurable`'s
+        `memvault_user_id`, else this saver's `user_id` (None: no owner)."""
+        conf = (config or {}).get("configurable", {})
+        owner = conf.get(USER_KEY, self.user_id)
+        return None if owner is None else validate.id_(USER_KEY, owner)
+
+    def _unknown_owner(self, config: RunnableConfig, error: IntegrityViolation) -> Exception:
+        """What a put's foreign key failure means: the owner is no memvault user (the only
+        foreign key a checkpoint has; a call's `memvault_user_id`, or a user erased since
+        this saver was made)."""
+        owner = self._owner(config)
+        return error if owner is None else NotFound("user", owner)
+
+    def _owner_key(self, config: RunnableConfig | None) -> str:
+        """The `owner` column of a call's rows: its user id, '' for none (revision 0011)."""
+        return self._owner(config) or ""
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         """The version after `current`: an increasing counter with a random tail, as
@@ -601,12 +675,15 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         return f"{number + 1:032}.{random.random():016}"
 
     def session_threads(self, session_id: str) -> builtins.list[str]:
-        """The threads with a checkpoint linked to the memvault session `session_id`."""
+        """This owner's threads with a checkpoint linked to the memvault session
+        `session_id`."""
         with self.store.read() as tx:
             params: dict[str, Any] = {}
             linked = _metadata_equals(tx, 0, SESSION_KEY, session_id, params)
+            params["o"] = self._owner_key(None)
             rows = tx.all(
-                f"SELECT DISTINCT thread_id FROM {CHECKPOINTS} WHERE {linked} ORDER BY thread_id",
+                f"SELECT DISTINCT thread_id FROM {CHECKPOINTS} WHERE owner = :o AND {linked}"
+                " ORDER BY thread_id",
                 params,
             )
         return [str(r["thread_id"]) for r in rows]
@@ -650,9 +727,13 @@ class MemvaultSaver(BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """`put`, awaited."""
-        return await self._plan(
-            lambda v: self._put_plan(v, config, checkpoint, metadata, new_versions), write=True
-        )
+        try:
+            return await self._plan(
+                lambda v: self._put_plan(v, config, checkpoint, metadata, new_versions),
+                write=True,
+            )
+        except IntegrityViolation as e:
+            raise self._unknown_owner(config, e) from e
 
     async def aput_writes(
         self,

@@ -68,6 +68,9 @@ MEMVAULT_EMBED = "memvault"  # index={"embed": "memvault"}: the vault's own embe
 class MemvaultStore(BaseStore):
     """A LangGraph `BaseStore` whose items are memories of one memvault owner.
 
+    `vault`: a sync `memvault.Vault`; a `memvault.aio` vault is refused when the store is
+    made (an async app passes its AsyncVault's `.sync`: `abatch`, `aput`, ... run on
+    threads, off the event loop).
     `user_id`: the owner of every item (None: the shared base layer); calls go through
     `vault.scoped(user_id)`. `index`: LangGraph's `IndexConfig` (`dims`, `embed`, `fields`)
     for semantic search; `embed` may be `"memvault"` or a memvault `Embedder` (memvault then
@@ -91,7 +94,7 @@ class MemvaultStore(BaseStore):
     ) -> None:
         if user_id is not None:
             validate.id_("user_id", user_id)
-        self.vault = vault
+        self.vault = validate.sync_vault("MemvaultStore", vault)
         self.user_id = user_id
         self.memories: Any = vault.scoped(user_id).memories if user_id else vault.memories
         self.ttl_config = ttl

@@ -744,12 +744,15 @@ api_keys = sa.Table(
 
 # --- LangGraph checkpoints (revision 0008, memvault.langgraph) -------------------------------
 
-# One row per checkpoint, keyed as LangGraph keys it; the owner is optional (a thread linked
-# to a user is exported and erased with them). Channel values live in the blobs, shared by
-# every checkpoint that sees their version; pending writes per (task, index).
+# One row per checkpoint, keyed as LangGraph keys it within its owner (revision 0011:
+# `owner` is the user id as text, '' for none, so the same thread id of two users is two
+# threads); `user_id` links it to the user (exported and erased with them). Channel values
+# live in the blobs, shared by every checkpoint of the owner's thread that sees their
+# version; pending writes per (task, index).
 graph_checkpoints = sa.Table(
     "graph_checkpoints",
     metadata,
+    sa.Column("owner", sa.Text, primary_key=True, server_default=""),
     sa.Column("thread_id", sa.Text, primary_key=True),
     sa.Column("checkpoint_ns", sa.Text, primary_key=True, server_default=""),
     sa.Column("checkpoint_id", sa.Text, primary_key=True),
@@ -767,6 +770,7 @@ graph_checkpoints = sa.Table(
 graph_checkpoint_blobs = sa.Table(
     "graph_checkpoint_blobs",
     metadata,
+    sa.Column("owner", sa.Text, primary_key=True, server_default=""),
     sa.Column("thread_id", sa.Text, primary_key=True),
     sa.Column("checkpoint_ns", sa.Text, primary_key=True, server_default=""),
     sa.Column("channel", sa.Text, primary_key=True),
@@ -778,6 +782,7 @@ graph_checkpoint_blobs = sa.Table(
 graph_checkpoint_writes = sa.Table(
     "graph_checkpoint_writes",
     metadata,
+    sa.Column("owner", sa.Text, primary_key=True, server_default=""),
     sa.Column("thread_id", sa.Text, primary_key=True),
     sa.Column("checkpoint_ns", sa.Text, primary_key=True, server_default=""),
     sa.Column("checkpoint_id", sa.Text, primary_key=True),
