@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,15 +14,6 @@ import memvault
 from memvault import ANY, NotFound
 from memvault.compat.mem0 import AsyncMemory, Memory, MemoryNotFound
 from memvault.embed.base import HashingEmbedder
-
-
-@pytest.fixture
-def mem(vault_url: str) -> Iterator[Memory]:
-    vault = memvault.open(vault_url, embedder=HashingEmbedder(64))
-    try:
-        yield Memory(vault)
-    finally:
-        vault.close()
 
 
 def test_a_user_id_is_a_memvault_user_and_its_memories_are_theirs(mem: Memory) -> None:

@@ -3,23 +3,10 @@ included); and a user_id with spaces is refused, as memvault refuses such handle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-import memvault
 from memvault.compat.mem0 import Memory
-from memvault.embed.base import HashingEmbedder
 from memvault.errors import InvalidInput
-
-
-@pytest.fixture
-def mem(vault_url: str) -> Iterator[Memory]:
-    vault = memvault.open(vault_url, embedder=HashingEmbedder(64))
-    try:
-        yield Memory(vault)
-    finally:
-        vault.close()
 
 
 def test_a_spaced_user_id_is_refused_not_stripped(mem: Memory) -> None:
