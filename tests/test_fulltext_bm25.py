@@ -85,7 +85,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A dominant owner (most rows: its scope leaves the MATCH), two small ones, the base
     layer; long documents (over 127 tokens), accents, underscores and punctuation."""
     path = tmp_path_factory.mktemp("bm25") / "bm25.db"
-    v = memvault.open(f"sqlite:///{path}")
+    v = memvault.open(f"sqlite:///{path}", embed_memories=False)  # ranks text only
     rnd = random.Random(7)
     big, small, other, plain = (v.users.create(n).id for n in ("big", "small", "other", "plain"))
     ascii_words = [w for w in WORDS if w.isascii()]
