@@ -1,5 +1,6 @@
 """The OpenAPI schema is accurate enough for schemathesis to fuzz every operation of a live
-service, and the fuzzing finds no server error (bounded: few examples per operation, at most 30 s per key)."""
+service, and the fuzzing finds no server error (bounded: few examples per operation, at most
+30 s per key)."""
 
 from __future__ import annotations
 
