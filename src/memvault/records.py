@@ -8,9 +8,20 @@ them into JSON-ready data (`to_json` for the nested ones and lists).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+# Each record becomes a dataclass on first use (`memvault.deferred`): building all 35 here
+# was most of the start-up of `memvault hook`, which runs once per tool call and needs a
+# dozen. The type checker sees plain dataclasses.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from memvault.deferred import Deferred
+
+    dataclass = Deferred(globals())
 
 T = TypeVar("T")
 
@@ -475,7 +486,7 @@ class Hit(Generic[T]):
     vector_rank: int | None = None
 
 
-class Hits(list[Hit[T]]):
+class Hits(list["Hit[T]"]):  # a string: `Hit` is built on first use
     """The hits of a search, best first (a list), with `notes`: what the caller should know
     about how they were found, e.g. that the vector leg had no vector to search."""
 
@@ -518,3 +529,9 @@ class PruneReport:
     @property
     def total(self) -> int:
         return sum(self.removed.values())
+
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = dataclass.seal()
+    del dataclass, Deferred
+del TYPE_CHECKING  # not a record
