@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +115,8 @@ def row_to_json(tx: Tx, table: str, row: Row) -> dict[str, Any]:
             at = tx.ts_out(value)
             out[key] = None if at is None else at.isoformat()
         elif kind == "blob":
+            import base64  # (not at import: every store opens through this module)
+
             out[key] = base64.b64encode(bytes(value)).decode()
         elif key == "id" or (key.endswith("_id") and not isinstance(value, int | str)):
             out[key] = str(value)
@@ -190,6 +190,8 @@ class Backup:
 
 
 def _sha256(path: str) -> str:
+    import hashlib  # (not at import: OpenSSL, every store opens through this module)
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from memvault.records import Event
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 Handler = Callable[[Event], None]
 
@@ -81,9 +82,17 @@ class EventBus:
             try:
                 sub.handler(event)
             except Exception:  # a subscriber must not break the writer
-                log.exception("event handler failed for %s", event.kind)
+                _log().exception("event handler failed for %s", event.kind)
         for relay in self.relays:
             try:
                 relay(event)
             except Exception:
-                log.exception("event relay failed for %s", event.kind)
+                _log().exception("event relay failed for %s", event.kind)
+
+
+def _log() -> logging.Logger:
+    """This module's logger, imported when a handler fails: logging (with traceback, string
+    and the regular expressions of its formatters) is not on `memvault hook`'s path."""
+    import logging
+
+    return logging.getLogger(__name__)

@@ -6,12 +6,14 @@ source key and time, so that an import re-run or resume produces the same ids.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
-import uuid
 from datetime import datetime
+
+# No uuid nor hashlib at import: `memvault hook` (one process per tool call) reads and writes
+# ids but derives none, and uuid alone imports platform (nine regular expressions compiled).
+_HEX = frozenset("0123456789abcdef")
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -49,6 +51,8 @@ def new_id() -> str:
 
 def derived_id(key: str, at: datetime | None = None) -> str:
     """A deterministic UUIDv7 for `key`, time-ordered by `at` (epoch when unknown)."""
+    import hashlib  # (see the imports)
+
     d = hashlib.sha256(key.encode("utf-8")).digest()
     ms = int(at.timestamp() * 1000) if at is not None else 0
     if ms < 0:
@@ -65,9 +69,12 @@ def derived_id(key: str, at: datetime | None = None) -> str:
 
 def is_id(value: object) -> bool:
     """True when `value` is a UUID string in canonical form."""
+    # What `str(uuid.UUID(value)) == value` says: 8-4-4-4-12 lower-case hex digits.
     if not isinstance(value, str) or len(value) != 36:
         return False
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+    digits = value.replace("-", "")
+    return (
+        len(digits) == 32
+        and value[8] == value[13] == value[18] == value[23] == "-"
+        and _HEX.issuperset(digits)
+    )
