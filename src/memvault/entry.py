@@ -25,9 +25,10 @@ def is_hook_event_call(argv: list[str]) -> bool:
 def main() -> None:
     """Run `memvault` with `sys.argv`."""
     if is_hook_event_call(sys.argv[1:]):
+        from memvault.hook.run import exit_now
         from memvault.hook.run import main as hook_main
 
-        sys.exit(hook_main(sys.argv[2:]))
+        exit_now(hook_main(sys.argv[2:]))  # os._exit: no interpreter shutdown to wait for
     from memvault.cli import main as cli_main
 
     cli_main()

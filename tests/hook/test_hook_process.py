@@ -173,6 +173,32 @@ def test_session_start_prints_the_documented_output(store: str, tmp_path: Path) 
     assert hook(*base, "--no-context", event=start).stdout == ""
 
 
+def test_the_process_ends_without_the_interpreters_shutdown(store: str, tmp_path: Path) -> None:
+    """After the event is stored (store closed) and the output flushed, the hook leaves with
+    `os._exit`: an atexit handler, which the interpreter's shutdown would run, never runs,
+    yet the exit code is 0, the output is whole and the event is there."""
+    with memvault.open(store) as vault:
+        vault.memories.add(vault.users.ensure("me").id, "fact", "Uses tabs", embedding=False)
+    marker = tmp_path / "shutdown-ran"
+    code = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).touch)\n"
+        "from memvault.entry import main\n"
+        f"sys.argv = ['memvault', 'hook', '--db', {store!r}, '--user', 'me', '--spool', "
+        f"{str(tmp_path / 's.jsonl')!r}]\n"
+        "main()\n"
+    )
+    for event in (used("Grep", pattern="x"), {"session_id": SID, "cwd": "/w/p",
+                                              "hook_event_name": "SessionStart"}):  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", code], input=json.dumps(event).encode(),
+                              capture_output=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0 and done.stderr == b"", done.stderr
+    context = json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"]
+    assert "- [fact] Uses tabs" in context
+    assert not marker.exists()
+    assert actions(store) == ["Grep"]
+
+
 def test_replay_command_and_its_refusal_on_a_missing_store(store: str, tmp_path: Path) -> None:
     spool = tmp_path / "spool.jsonl"
     missing = f"sqlite:///{tmp_path / 'nope.db'}"
@@ -274,7 +300,8 @@ def test_the_background_parent_exits_before_any_heavy_import(store: str, tmp_pat
 
 def test_the_foreground_hook_loads_only_the_domains_it_writes(store: str, tmp_path: Path) -> None:
     """A tool call opens the store and writes an action: no CLI framework, no server, no
-    numpy, and not the domains it does not touch (memories, emotions, tasks, ...)."""
+    numpy, not the domains it does not touch (memories, emotions, tasks, ...), and not
+    logging, hashlib nor base64 (imported where they are used)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", MEMVAULT, "hook", "--db", store, "--user", "me",
          "--spool", str(tmp_path / "spool.jsonl")],
@@ -286,7 +313,7 @@ def test_the_foreground_hook_loads_only_the_domains_it_writes(store: str, tmp_pa
     unwanted = {"typer", "rich", "click", "fastapi", "starlette", "uvicorn", "pydantic",
                 "numpy", "memvault.cli", "memvault.server", "memvault.search",
                 "memvault.memories", "memvault.emotions", "memvault.tasks", "memvault.agents",
-                "memvault.contexts"}  # fmt: skip
+                "memvault.contexts", "logging", "hashlib", "base64"}  # fmt: skip
     assert not loaded & unwanted, loaded & unwanted
     assert actions(store) == ["Grep"]
 

@@ -209,6 +209,8 @@ def test_the_hook_event_path_loads_no_cli_library_and_no_heavy_dependency(
         f"sys.argv = ['memvault', 'hook', '--db', {url!r}, '--user', 'me', '--spool', {spool!r}]\n"
         "sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({'hook_event_name': 'PostToolUse',"
         " 'session_id': 's', 'tool_name': 'Read'}).encode()))\n"
+        "import os\n"
+        "os._exit = sys.exit  # the hook ends with os._exit: look at sys.modules after it\n"
         "from memvault.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = ('typer', 'rich', 'click', 'numpy', 'sqlalchemy', 'alembic', 'psycopg', 'mcp')\n"
