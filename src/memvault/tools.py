@@ -14,18 +14,21 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memvault import scope
 from memvault import validate as v
 from memvault.domain import Domain, insert_sql
 from memvault.errors import InvalidInput, NotFound
 from memvault.ids import new_id
-from memvault.records import Action, RoutingScore, Suggestion, ToolStats
+from memvault.records import Action, RoutingScore
 from memvault.scope import ANY, Owner
 from memvault.store.base import Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import TOOL_TYPES
+
+if TYPE_CHECKING:  # built on first use (memvault.deferred): a hook's tool call needs neither
+    from memvault.records import Suggestion, ToolStats
 
 ACTION_COLUMNS = columns(Action)
 
@@ -233,6 +236,8 @@ class Actions(Domain):
         (any other code) and unknown (no exit code); success rate = successes / (successes +
         failures); average, median and p95 duration. Percentiles are nearest-rank (the value
         at rank ⌈p·n⌉ of the n sorted durations), computed with window functions in SQL."""
+        from memvault.records import ToolStats
+
         params: dict[str, Any] = {}
         with self._store.read() as tx:
             where = self._where(tx, params, user_id, project_id, tool_name, since, until)
@@ -400,6 +405,8 @@ class Routing(Domain):
         keywords that voted for the tool, strongest first; `usage_count`/`success_count` count
         the outcomes learned (`update` calls; the hook makes one per prompt, tool and outcome,
         not one per tool call), the most of any matched keyword: an outcome counts once."""
+        from memvault.records import Suggestion
+
         limit = v.integer("limit", limit, minimum=1)
         user_id = v.optional_id("user_id", user_id)
         words = keywords(query)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from memvault import admin, paths
+from memvault import paths
 from memvault.clock import Clock, utcnow
 from memvault.events import EventBus
 from memvault.scope import ScopedVault
@@ -17,6 +17,7 @@ from memvault.store.base import Store, Tx
 from memvault.store.engine import open_store, parse_url
 
 if TYPE_CHECKING:
+    from memvault import admin
     from memvault.agents import Agents
     from memvault.contexts import Contexts
     from memvault.conversations import Messages, Sessions
@@ -190,6 +191,8 @@ class Vault:
 
     def stats(self) -> Stats:
         """Row counts per entity, database size and schema version."""
+        from memvault import admin  # (on first use: opening a store does not need it)
+
         return admin.stats(self)
 
     def check(self) -> list[str]:
@@ -198,16 +201,22 @@ class Vault:
 
     def export_user(self, user_id: str) -> dict[str, Any]:
         """Everything one user owns, as JSON-ready data."""
+        from memvault import admin
+
         return admin.export_user(self, user_id)
 
     def erase_user(self, user_id: str, *, vacuum: bool = True) -> dict[str, int]:
         """Delete every row of one user in one transaction, leaving no text of theirs in the
         files (see `admin.erase_user`); returns rows removed per table."""
+        from memvault import admin
+
         return admin.erase_user(self, user_id, vacuum=vacuum)
 
     def backup(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> admin.Backup:
         """Online backup into `path` while writers keep running: SQLite's backup API, or
         `pg_dump -Fc` for PostgreSQL (restore it with `pg_restore --no-owner -d URL`)."""
+        from memvault import admin
+
         return admin.backup(self, os.fspath(path), overwrite=overwrite)
 
     def close(self) -> None:

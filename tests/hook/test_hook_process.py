@@ -313,7 +313,7 @@ def test_the_foreground_hook_loads_only_the_domains_it_writes(store: str, tmp_pa
     unwanted = {"typer", "rich", "click", "fastapi", "starlette", "uvicorn", "pydantic",
                 "numpy", "memvault.cli", "memvault.server", "memvault.search",
                 "memvault.memories", "memvault.emotions", "memvault.tasks", "memvault.agents",
-                "memvault.contexts", "logging", "hashlib", "base64"}  # fmt: skip
+                "memvault.contexts", "memvault.admin", "logging", "hashlib", "base64"}  # fmt: skip
     assert not loaded & unwanted, loaded & unwanted
     assert actions(store) == ["Grep"]
 

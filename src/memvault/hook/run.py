@@ -10,7 +10,6 @@ Typer, no Rich; the Vault only when there is an event to store): this runs on ev
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
 import sys
@@ -108,6 +107,8 @@ def _sha256(data: bytes) -> Any:
 
 
 def default_user() -> str:
+    import getpass  # only when no --user is given
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name (a bare container): one fixed user
