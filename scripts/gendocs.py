@@ -45,7 +45,7 @@ import tempfile
 import textwrap
 import types
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -686,6 +686,9 @@ def api_types(domains: dict[str, type], vault_cls: type) -> Types:
         for name in re.findall(r"[A-Za-z_][\w.]*", text):
             head, *rest = name.split(".")
             obj = namespace.get(head)
+            if obj is None and rest:  # a module imported where it is used (`admin.Backup`)
+                with suppress(ImportError):
+                    obj = importlib.import_module(f"{PACKAGE}.{head}")
             for part in rest:
                 obj = getattr(obj, part, None)
             visit(name, obj)

@@ -191,9 +191,9 @@ class Vault:
 
     def stats(self) -> Stats:
         """Row counts per entity, database size and schema version."""
-        from memvault import admin  # (on first use: opening a store does not need it)
+        from memvault.admin import stats  # (here: opening a store does not need admin)
 
-        return admin.stats(self)
+        return stats(self)
 
     def check(self) -> list[str]:
         """Integrity problems of the database (empty when healthy)."""
@@ -201,23 +201,23 @@ class Vault:
 
     def export_user(self, user_id: str) -> dict[str, Any]:
         """Everything one user owns, as JSON-ready data."""
-        from memvault import admin
+        from memvault.admin import export_user
 
-        return admin.export_user(self, user_id)
+        return export_user(self, user_id)
 
     def erase_user(self, user_id: str, *, vacuum: bool = True) -> dict[str, int]:
         """Delete every row of one user in one transaction, leaving no text of theirs in the
         files (see `admin.erase_user`); returns rows removed per table."""
-        from memvault import admin
+        from memvault.admin import erase_user
 
-        return admin.erase_user(self, user_id, vacuum=vacuum)
+        return erase_user(self, user_id, vacuum=vacuum)
 
     def backup(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> admin.Backup:
         """Online backup into `path` while writers keep running: SQLite's backup API, or
         `pg_dump -Fc` for PostgreSQL (restore it with `pg_restore --no-owner -d URL`)."""
-        from memvault import admin
+        from memvault.admin import backup
 
-        return admin.backup(self, os.fspath(path), overwrite=overwrite)
+        return backup(self, os.fspath(path), overwrite=overwrite)
 
     def close(self) -> None:
         """Close every connection (after any index file being rebuilt in the background)."""
