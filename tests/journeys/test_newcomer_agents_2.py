@@ -331,7 +331,6 @@ def test_mcp_stdio_every_tool_good_and_bad(tmp_path: Path) -> None:
     run(go())
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 4")
 def test_mcp_errors_have_one_format(tmp_path: Path) -> None:
     async def go() -> list[str]:
         async with AsyncExitStack() as st:
