@@ -345,22 +345,22 @@ def test_mcp_errors_have_one_format(tmp_path: Path) -> None:
     assert memvault_error.startswith("invalid content=")
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 5")
 def test_mcp_update_that_changes_nothing_is_refused(tmp_path: Path) -> None:
     async def go() -> Any:
         async with AsyncExitStack() as st:
             s = await mcp_session(st, str(tmp_path / "m.db"), "ana", cwd=tmp_path)
             a = await s.call_tool("add_memory", {"content": "likes green tea"})
-            return await s.call_tool(
-                "update_memory",
-                {
-                    "memory_id": a.structured_content["id"],
-                    "reason": "same",
-                    "content": "likes green tea",
-                },
-            )
+            mid = a.structured_content["id"]
+            same = {"memory_id": mid, "reason": "same", "content": "likes green tea"}
+            refused = await s.call_tool("update_memory", same)
+            hist = await s.call_tool("memory_history", {"memory_id": mid})
+            return refused, [h["op"] for h in hist.structured_content["history"]]
 
-    assert run(go()).is_error
+    refused, ops = run(go())
+    assert refused.is_error
+    assert "nothing to change" in tool_text(refused)
+    assert "nothing was written" in tool_text(refused)
+    assert ops == ["create"]
 
 
 def test_mcp_two_servers_two_users_are_isolated(tmp_path: Path) -> None:

@@ -163,6 +163,15 @@ def test_bad_arguments_and_memvault_errors_reach_the_client(tmp_path: Path) -> N
             assert text.startswith(f"memory '{MISSING}' not found"), text
             text = error_text(await call("update_memory", {"memory_id": "nope", "reason": "r"}))
             assert "invalid memory_id='nope'" in text
+            # An update to the values it already holds changes nothing, and is refused.
+            kept = result(await call("add_memory", {"content": "tea", "importance": 0.5}))
+            same = {"memory_id": kept["id"], "reason": "r", "content": "tea", "importance": 0.5}
+            text = error_text(await call("update_memory", same))
+            assert text.startswith("invalid content='tea': nothing to change"), text
+            assert "nothing was written" in text
+            changed = result(await call("update_memory", {**same, "importance": 0.6}))
+            assert changed["importance"] == 0.6
+            await call("delete_memory", {"memory_id": kept["id"]})
             text = error_text(
                 await call("search_memories", {"query": "x", "filters": {"owner": "bob"}})
             )

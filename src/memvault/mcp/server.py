@@ -226,9 +226,17 @@ def build_server(view: OwnerView, *, allow_delete_all: bool = False) -> MCPServe
                                   "confidence": confidence, "metadata": metadata}  # fmt: skip
         if context is not None:
             fields["context"] = context
-        if all(value is None for value in fields.values()):
+        given = {name: value for name, value in fields.items() if value is not None}
+        if not given:
             raise InvalidInput("content", None, "nothing to change: give content, context, "
                                "importance, confidence or metadata")  # fmt: skip
+        # An update to the values the memory already holds is refused rather than recorded
+        # as a change (the README's promise); the memory is read without touching it.
+        current = view.get_memory(memory_id, track_access=False)
+        if all(getattr(current, name) == value for name, value in given.items()):
+            name = next(iter(given))
+            raise InvalidInput(name, given[name], "nothing to change: the memory already "
+                               "holds these values, and nothing was written")  # fmt: skip
         return memory_out(view.update_memory(memory_id, reason=reason, **fields))
 
     @tool(DESTROY)
