@@ -170,9 +170,16 @@ def test_a_settings_file_that_is_not_json_is_left_alone(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not valid JSON"):
         hs.install(path, "memvault hook")
     assert path.read_text() == "{ not json"
-    done = cli("install", "--settings", str(path))
+    # Run where ./memvault.db (the default store) would be created: the file is refused
+    # first, so no store appears (it did, in CI in the repository's root).
+    done = cli("install", "--settings", str(path), "--user", "me", cwd=tmp_path)
     assert done.returncode == 1 and "invalid settings=" in done.stderr
     assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [path]
+    assert not (tmp_path / "memvault.db").exists()
+    path.write_text('{"hooks": {"PostToolUse": {"matcher": "*"}}}')  # valid JSON, bad shape
+    done = cli("install", "--settings", str(path), "--user", "me", cwd=tmp_path)
+    assert done.returncode == 1 and "hooks.PostToolUse is not a list" in done.stderr
     assert list(tmp_path.iterdir()) == [path]
 
 

@@ -207,6 +207,8 @@ def hook_install(
     backed up first, and a second install changes nothing."""
     from memvault.hook import settings as hs
 
+    path = settings or hs.default_path()
+    hs.check(path)  # a file install would refuse: refused before any store is created
     db = absolute_store(db)
     if server is None:  # the hook must be able to store, not only spool: check it now
         from memvault.hook.run import default_user
@@ -214,7 +216,6 @@ def hook_install(
 
         with open_or_create(db) as vault:
             OwnerView.for_handle(vault, user or default_user())
-    path = settings or hs.default_path()
     change = hs.install(path, hook_command(db, user, server, key, background))
     if not change.changed:
         console.print(f"{escape(str(path))}: memvault hook already installed", highlight=False)

@@ -104,6 +104,16 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def check(path: Path) -> dict[str, Any]:
+    """The settings in `path`, refused (InvalidInput) when `install` could not add to them:
+    run it before anything else an install does, so a broken file changes nothing."""
+    data = load(path)
+    for event in EVENTS:
+        if not isinstance(data.get("hooks", {}).get(event, []), list):
+            raise InvalidInput("settings", str(path), f"hooks.{event} is not a list; left as is")
+    return data
+
+
 def _indent(text: str) -> int | str:
     """The indentation of the file's first indented line (2 when there is none)."""
     for line in text.splitlines()[1:]:
@@ -133,13 +143,11 @@ def install(path: Path, command: str, *, timeout: int = TIMEOUT) -> Change:
     command minus the marker is taken over rather than duplicated."""
     if MARKER not in shlex.split(command):
         command = f"{command} {MARKER}"
-    data = load(path)
+    data = check(path)
     hooks = data.setdefault("hooks", {})
     change = Change(path)
     for event, matcher in EVENTS.items():
         groups = hooks.setdefault(event, [])
-        if not isinstance(groups, list):
-            raise InvalidInput("settings", str(path), f"hooks.{event} is not a list; left as is")
         legacy = unmarked(command)
         ours = [h for g in groups if isinstance(g, dict) for h in g.get("hooks") or []
                 if is_ours(h) or (isinstance(h, dict) and h.get("command") == legacy)]  # fmt: skip
