@@ -60,8 +60,10 @@ def test_install_keeps_every_other_hook_and_is_idempotent(tmp_path: Path) -> Non
     data = json.loads(path.read_text())
     command = ours(data)["PostToolUse"][0]
     assert command.split()[1:] == ["hook", "--db", f"sqlite:///{tmp_path / 'v.db'}",
-                                   "--user", "me", "--managed"]  # fmt: skip
+                                   "--user", "me", "--background", "--managed"]  # fmt: skip
     assert Path(command.split()[0]).name == "memvault"
+    # Background by default, but SessionStart prints the memories: it stays in the foreground.
+    assert ours(data)["SessionStart"] == [command.replace(" --background", "")]
     assert {e: len(c) for e, c in ours(data).items()} == {
         "PostToolUse": 1, "Stop": 0, "SessionStart": 1, "UserPromptSubmit": 1,
         "PostToolUseFailure": 1, "SessionEnd": 1,
@@ -228,9 +230,30 @@ def test_the_hook_event_path_loads_no_cli_library_and_no_heavy_dependency(
         assert [a.tool_name for a in vault.actions.list(memvault.ANY)] == ["Read"]
 
 
-def test_install_background_writes_the_flag(tmp_path: Path) -> None:
+def test_install_foreground_writes_no_background_flag(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
-    done = cli("install", "--settings", str(path), "--user", "me", "--background", cwd=tmp_path)
+    done = cli("install", "--settings", str(path), "--user", "me", "--foreground", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     commands = ours(json.loads(path.read_text()))
-    assert all(c[0].endswith("hook --user me --background --managed") for c in commands.values())
+    assert len(commands) == len(hs.EVENTS)
+    assert all(c[0].endswith("hook --user me --managed") for c in commands.values())
+
+
+def test_a_reinstall_over_the_old_foreground_default_updates_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    old = f"{MEMVAULT} hook --user me --managed"  # what install wrote before --background
+    hs.install(path, old)
+    legacy = f"{MEMVAULT} hook --user me"  # and before the marker (UserPromptSubmit only here)
+    data = json.loads(path.read_text())
+    data["hooks"]["UserPromptSubmit"][0]["hooks"][0]["command"] = legacy
+    path.write_text(json.dumps(data))
+    change = hs.install(path, f"{MEMVAULT} hook --user me --background --managed")
+    assert set(change.updated) == set(hs.EVENTS) - {"SessionStart"} and change.added == []
+    data = json.loads(path.read_text())
+    assert all(len(groups) == 1 and len(groups[0]["hooks"]) == 1
+               for groups in data["hooks"].values())  # fmt: skip
+    assert ours(data)["SessionStart"] == [old]
+    assert ours(data)["PostToolUse"] == [f"{MEMVAULT} hook --user me --background --managed"]
+    # Both forms are ours: uninstall removes them all.
+    assert set(hs.uninstall(path).removed) == set(hs.EVENTS)
+    assert json.loads(path.read_text()) == {}

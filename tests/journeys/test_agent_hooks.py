@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,8 @@ def events(project: Path) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def run_hooks(settings: dict[str, Any], event: dict[str, Any], cwd: Path) -> list[str]:
+def run_hooks(settings: dict[str, Any], event: dict[str, Any], cwd: Path,
+              env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """What the agent does for one event: every command hook registered for it, in bash."""
     outputs = []
     for group in settings["hooks"].get(event["hook_event_name"], []):
@@ -55,11 +57,22 @@ def run_hooks(settings: dict[str, Any], event: dict[str, Any], cwd: Path) -> lis
             if "memvault" not in hook["command"]:
                 continue  # DCM's line would need its own service
             done = subprocess.run(["bash", "-c", hook["command"]], input=json.dumps(event),
-                                  capture_output=True, text=True, cwd=cwd, timeout=60)  # fmt: skip
+                                  capture_output=True, text=True, cwd=cwd, timeout=60,
+                                  env=env)  # fmt: skip
             assert done.returncode == 0, done.stderr
             assert "spooled" not in done.stderr and "Traceback" not in done.stderr, done.stderr
             outputs.append(done.stdout)
     return outputs
+
+
+def settle(state: Path, timeout: float = 60) -> None:
+    """Wait until the detached writers of `--background` hooks have stored every spooled
+    event (a spool is gone once replayed)."""
+    deadline = time.monotonic() + timeout
+    folder = state / "memvault"
+    while any(folder.glob("*.jsonl")) or any(folder.glob("*.replaying")):
+        assert time.monotonic() < deadline, sorted(p.name for p in folder.iterdir())
+        time.sleep(0.05)
 
 
 def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path) -> None:
@@ -81,9 +94,15 @@ def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path
     settings = json.loads(settings_path.read_text())
     assert settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"] == DCM_HOOK
 
+    # The installed hooks run in the background (all but SessionStart): the agent goes on
+    # at once and detached writers store the events; the spool is in the user's state home.
+    assert "--background" in settings["hooks"]["PostToolUse"][1]["hooks"][0]["command"]
+    assert "--background" not in settings["hooks"]["SessionStart"][0]["hooks"][0]["command"]
     project = tmp_path / "work" / "parser"
     project.mkdir(parents=True)
-    outputs = [run_hooks(settings, e, project) for e in events(project)]
+    env = {**cli.env, "XDG_STATE_HOME": str(tmp_path / "state")}
+    outputs = [run_hooks(settings, e, project, env) for e in events(project)]
+    settle(tmp_path / "state")
     start = json.loads(outputs[0][0])["hookSpecificOutput"]
     assert start["hookEventName"] == "SessionStart"
     assert start["additionalContext"].splitlines()[1] == (

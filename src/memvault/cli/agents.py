@@ -196,11 +196,13 @@ def hook_install(
     background: Annotated[
         bool,
         typer.Option(
-            "--background",
-            help="Spool each event and store it from a detached "
-            "process: the agent waits only for the spool append.",
+            "--background/--foreground",
+            help="Background (the default): each event is spooled and stored by a detached "
+            "process, so the agent waits only for the spool append; SessionStart stays in "
+            "the foreground (it prints the memories). Foreground: every event is stored "
+            "before the agent goes on.",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Add `memvault hook` to the agent's settings for SessionStart, UserPromptSubmit,
     PostToolUse, PostToolUseFailure and SessionEnd; every other hook is kept, the file is
@@ -216,7 +218,8 @@ def hook_install(
 
         with open_or_create(db) as vault:
             OwnerView.for_handle(vault, user or default_user())
-    change = hs.install(path, hook_command(db, user, server, key, background))
+    # `--server` posts from the hook itself: the hook has no background mode for it.
+    change = hs.install(path, hook_command(db, user, server, key, background and not server))
     if not change.changed:
         console.print(f"{escape(str(path))}: memvault hook already installed", highlight=False)
         return

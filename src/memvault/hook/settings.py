@@ -71,6 +71,22 @@ def unmarked(command: str) -> str:
     return shlex.join([w for w in words if w != MARKER])
 
 
+BACKGROUND = "--background"
+# Events whose hook prints what the agent reads (SessionStart: the memories): never detached.
+FOREGROUND_EVENTS = frozenset({"SessionStart"})
+
+
+def foreground(command: str) -> str:
+    """`command` without `--background`."""
+    return shlex.join([w for w in shlex.split(command) if w != BACKGROUND])
+
+
+def event_command(event: str, command: str) -> str:
+    """The command installed for `event`: `command`, in the foreground for an event whose
+    output the agent reads."""
+    return foreground(command) if event in FOREGROUND_EVENTS else command
+
+
 @dataclass
 class Change:
     """What an install or uninstall did to the settings file."""
@@ -139,8 +155,9 @@ def save(path: Path, data: dict[str, Any], change: Change) -> None:
 
 def install(path: Path, command: str, *, timeout: int = TIMEOUT) -> Change:
     """Add (or update) memvault's marked entry of every event in `EVENTS`; `command` must
-    carry the marker (see `hook_command`). An entry an older install wrote with exactly this
-    command minus the marker is taken over rather than duplicated."""
+    carry the marker (see `hook_command`). SessionStart's runs without `--background` (the
+    agent reads its output). An entry an older install wrote - marked, in the foreground or
+    not, or exactly this command minus the marker - is updated in place, never duplicated."""
     if MARKER not in shlex.split(command):
         command = f"{command} {MARKER}"
     data = check(path)
@@ -148,16 +165,17 @@ def install(path: Path, command: str, *, timeout: int = TIMEOUT) -> Change:
     change = Change(path)
     for event, matcher in EVENTS.items():
         groups = hooks.setdefault(event, [])
-        legacy = unmarked(command)
+        wanted = event_command(event, command)
+        legacy = {unmarked(wanted), unmarked(foreground(wanted))}
         ours = [h for g in groups if isinstance(g, dict) for h in g.get("hooks") or []
-                if is_ours(h) or (isinstance(h, dict) and h.get("command") == legacy)]  # fmt: skip
+                if is_ours(h) or (isinstance(h, dict) and h.get("command") in legacy)]  # fmt: skip
         if not ours:
             group: dict[str, Any] = {} if matcher is None else {"matcher": matcher}
-            group["hooks"] = [{"type": "command", "command": command, "timeout": timeout}]
+            group["hooks"] = [{"type": "command", "command": wanted, "timeout": timeout}]
             groups.append(group)
             change.added.append(event)
-        elif ours[0].get("command") != command or ours[0].get("timeout") != timeout:
-            ours[0].update({"type": "command", "command": command, "timeout": timeout})
+        elif ours[0].get("command") != wanted or ours[0].get("timeout") != timeout:
+            ours[0].update({"type": "command", "command": wanted, "timeout": timeout})
             change.updated.append(event)
     if change.changed:
         save(path, data, change)
