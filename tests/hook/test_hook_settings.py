@@ -55,7 +55,7 @@ def test_install_keeps_every_other_hook_and_is_idempotent(tmp_path: Path) -> Non
     done = cli("install", "--settings", str(path), "--db", "sqlite:///v.db", "--user", "me",
                cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "added: SessionStart, UserPromptSubmit, PostToolUse" in done.stdout
+    assert "added: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse" in done.stdout
     assert "created the store" in done.stderr and (tmp_path / "v.db").is_file()
     data = json.loads(path.read_text())
     command = ours(data)["PostToolUse"][0]
@@ -66,7 +66,7 @@ def test_install_keeps_every_other_hook_and_is_idempotent(tmp_path: Path) -> Non
     assert ours(data)["SessionStart"] == [command.replace(" --background", "")]
     assert {e: len(c) for e, c in ours(data).items()} == {
         "PostToolUse": 1, "Stop": 0, "SessionStart": 1, "UserPromptSubmit": 1,
-        "PostToolUseFailure": 1, "SessionEnd": 1,
+        "PreToolUse": 1, "PostToolUseFailure": 1, "SessionEnd": 1,
     }  # fmt: skip
     # Every existing entry is still there, unchanged, before ours.
     assert data["model"] == "opus" and data["permissions"] == EXISTING["permissions"]

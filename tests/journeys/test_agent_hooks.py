@@ -29,6 +29,8 @@ def events(project: Path) -> list[dict[str, Any]]:
         {**base, "hook_event_name": "SessionStart", "source": "startup"},
         {**base, "hook_event_name": "UserPromptSubmit",
          "prompt": "Les tests du parseur échouent, corrige-les"},
+        {**base, "hook_event_name": "PreToolUse", "tool_name": "Grep",
+         "tool_input": {"pattern": "def parse", "path": str(project)}, "tool_use_id": "toolu_1"},
         {**base, "hook_event_name": "PostToolUse", "tool_name": "Grep",
          "tool_input": {"pattern": "def parse", "path": str(project)},
          "tool_response": {"numFiles": 2}, "tool_use_id": "toolu_1"},
@@ -90,7 +92,7 @@ def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path
 
     done = cli.ok("hook", "install", "--settings", str(settings_path), "--db", "memvault.db",
                   "--user", "dev")  # fmt: skip
-    assert "added: SessionStart, UserPromptSubmit, PostToolUse" in done.stdout
+    assert "added: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse" in done.stdout
     settings = json.loads(settings_path.read_text())
     assert settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"] == DCM_HOOK
 
@@ -114,6 +116,8 @@ def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path
         ("Bash", "builtin", 0), ("mcp__memvault__add_memory", "mcp", 0),
     ]  # fmt: skip
     assert actions[2]["file_paths"] == [str(project / "parser.py")]
+    # Grep's PreToolUse noted its start: its duration is known (the others had none).
+    assert actions[-1]["duration_ms"] > 0 and actions[0]["duration_ms"] is None
     [session] = cli.json("sessions", "list")
     assert session["kind"] == "agent" and session["status"] == "completed"
     assert session["message_count"] == 1
@@ -154,15 +158,15 @@ def test_hook_posts_to_the_service_and_spools_while_it_is_down(
                    input=json.dumps(event))  # fmt: skip
 
     served = service()
-    for event in evs[:3]:  # start (memories over HTTP: none yet), prompt, Grep
+    for event in evs[:4]:  # start (memories over HTTP: none yet), prompt, Grep (Pre, Post)
         done = hook(served.url, event)
         assert done.returncode == 0 and done.stderr == "", done.stderr
     served.stop()
-    down = hook(served.url, evs[4])  # Edit, while the service is down
+    down = hook(served.url, evs[5])  # Edit, while the service is down
     assert down.returncode == 0 and "spooled" in down.stderr
     assert len(spool.read_text().splitlines()) == 1
     again = service()
-    assert hook(again.url, evs[5]).returncode == 0  # Bash: replays Edit first
+    assert hook(again.url, evs[6]).returncode == 0  # Bash: replays Edit first
     assert not spool.exists() or spool.read_text() == ""
     actions = cli.json("actions", "list", "--user", "dev")
     assert [a["tool_name"] for a in reversed(actions)] == ["Grep", "Edit", "Bash"]
@@ -171,6 +175,6 @@ def test_hook_posts_to_the_service_and_spools_while_it_is_down(
     assert {r["tool_name"] for r in routes} == {"Grep", "Edit", "Bash"}
     # A wrong key is the hook's setting, not a bad event: spooled until the key is corrected.
     refused = cli("hook", "--server", again.url, "--key", "mv_wrong", "--spool", str(spool),
-                  input=json.dumps(evs[2]))  # fmt: skip
+                  input=json.dumps(evs[3]))  # fmt: skip
     assert refused.returncode == 0 and "refused --key" in refused.stderr
     assert len(spool.read_text().splitlines()) == 1

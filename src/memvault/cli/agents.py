@@ -205,8 +205,8 @@ def hook_install(
     ] = True,
 ) -> None:
     """Add `memvault hook` to the agent's settings for SessionStart, UserPromptSubmit,
-    PostToolUse, PostToolUseFailure and SessionEnd; every other hook is kept, the file is
-    backed up first, and a second install changes nothing."""
+    PreToolUse, PostToolUse, PostToolUseFailure and SessionEnd; every other hook is kept, the
+    file is backed up first, and a second install changes nothing."""
     from memvault.hook import settings as hs
 
     path = settings or hs.default_path()

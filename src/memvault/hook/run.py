@@ -340,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         if event is not None:
             entry = {"received_at": datetime.now(UTC).isoformat(), "event": event}
         spool = spool_for(opts)
+        if event is not None:
+            from memvault.hook.starts import handle
+
+            if handle(spool, event):  # PreToolUse: its call's start noted, nothing to store
+                return 0
         if background(entry, spool, opts):
             return 0
         if opts.server:

@@ -27,6 +27,7 @@ from memvault.errors import InvalidInput
 EVENTS: dict[str, str | None] = {
     "SessionStart": None,
     "UserPromptSubmit": None,
+    "PreToolUse": "*",  # notes when the call starts: its PostToolUse then has a duration
     "PostToolUse": "*",
     "PostToolUseFailure": "*",
     "SessionEnd": None,
