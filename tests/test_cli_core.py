@@ -92,3 +92,25 @@ def test_bad_urls_exit_non_zero_with_one_clear_line(tmp_path: Path, db: str, mes
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_history_prints_changes_as_json_and_never_wraps_when_piped(tmp_path: Path) -> None:
+    import memvault
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    with memvault.open(url, embedder=None) as vault:
+        m = vault.memories.add(None, "fact", "deploys to Fly.io", metadata={"topic": "deploy"})
+        long_reason = ("moved" + " to another provider" * 5) + " for cost"  # > 80 columns
+        vault.memories.update(m.id, metadata={"topic": "ops", "ok": True}, reason=long_reason)
+    env = {k: v for k, v in os.environ.items() if k not in ("MEMVAULT_URL", "COLUMNS")}
+    result = subprocess.run(
+        [MEMVAULT, "memories", "history", m.id, "--db", url],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # Finding 6: JSON (true, double quotes), not Python's repr (True, single quotes).
+    change = next(line for line in lines if "metadata" in line)
+    assert json.loads(change) == {"metadata": [{"topic": "deploy"}, {"ok": True, "topic": "ops"}]}
+    # Finding 28: stdout is a pipe, so no line is cut at the 80 columns of a terminal.
+    assert f"  why: {long_reason}" in lines

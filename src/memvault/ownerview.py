@@ -69,9 +69,9 @@ class OwnerView:
         return self._v.memories.list(kinds=kinds, limit=limit, offset=offset,
                                      track_access=track_access, **self._own)  # fmt: skip
 
-    def get_memory(self, memory_id: str) -> Memory:
+    def get_memory(self, memory_id: str, *, track_access: bool = True) -> Memory:
         """One of this user's memories (another user's id is NotFound)."""
-        return self._v.memories.get(memory_id, **self._own)
+        return self._v.memories.get(memory_id, track_access=track_access, **self._own)
 
     def update_memory(self, memory_id: str, **fields: Any) -> Memory:
         """Change one of this user's memories; the change and its reason go to its history."""

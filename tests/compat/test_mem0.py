@@ -53,6 +53,20 @@ def test_the_same_text_again_is_stored_once_and_answers_none(mem: Memory) -> Non
     assert other["event"] == "ADD" and other["id"] != first["id"]
 
 
+def test_add_reports_skipped_messages_only_when_there_are_some(mem: Memory) -> None:
+    chat = [
+        {"role": "system", "content": "You are helpful."},  # left out silently, as mem0 does
+        {"role": "user", "content": "Likes tea"},
+        "not a message",
+        {"role": "user"},
+    ]
+    added = mem.add(chat, user_id="alice", infer=False)
+    assert [r["memory"] for r in added["results"]] == ["Likes tea"]
+    reason = "not a dict with role and content"
+    assert added["skipped"] == [{"index": 2, "reason": reason}, {"index": 3, "reason": reason}]
+    assert set(mem.add(chat[:2], user_id="alice", infer=False)) == {"results"}
+
+
 def test_infer_without_an_extractor_names_infer_false(mem: Memory) -> None:
     with pytest.raises(ValueError, match="infer=False"):
         mem.add("I moved to Lyon", user_id="alice")

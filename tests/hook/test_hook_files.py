@@ -33,7 +33,12 @@ def test_direct_mode_files_are_private(tmp_path: Path) -> None:
         lock.close()
     assert "set aside" in hook(*base, event=prompt("a\x00b"), env=env, umask=0o022).stderr
     hook(*base, " ana ", event=used("Read"), env=env, umask=0o022)  # a stray argument
+    hook(*base, event={**used("Grep"), "hook_event_name": "PreToolUse"}, env=env, umask=0o022)
     folder = state / "memvault"
+    [started] = folder.glob("*.starts")  # the call's start, until its PostToolUse
+    assert stat.S_IMODE(started.stat().st_mode) == 0o700
+    assert modes(started) == {"toolu_Grep": 0o600}
+    started.rename(tmp_path / "starts")  # the files beside it are checked below
     files = modes(folder)
     assert any(n.endswith(".jsonl.rejected") for n in files), files
     assert any(n.endswith(".jsonl.lock") for n in files), files

@@ -43,10 +43,16 @@ def test_a_refused_key_keeps_the_events_until_it_is_corrected(
         assert "HTTP 401" in done.stderr and "spooled" in done.stderr
     assert not spool.with_name("spool.jsonl.rejected").exists()
     assert len(spool.read_text().splitlines()) == 2
+    # Finding 9: the call's PreToolUse notes its start (posting nothing), its PostToolUse
+    # then carries the duration to the service.
+    hook("--server", service.url, "--key", key, "--spool", str(spool),
+         event={**used("Bash"), "hook_event_name": "PreToolUse"})  # fmt: skip
     done = hook("--server", service.url, "--key", key, "--spool", str(spool),
                 event=used("Bash"))  # fmt: skip
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert tools(cli, "ana") == ["Grep", "Edit", "Bash"]  # replayed first, in order
+    [bash] = [a for a in cli.json("actions", "list", "--user", "ana") if a["tool_name"] == "Bash"]
+    assert bash["duration_ms"] is not None and bash["duration_ms"] > 0
     assert not spool.exists() or spool.read_text() == ""
 
 

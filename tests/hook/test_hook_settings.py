@@ -55,16 +55,18 @@ def test_install_keeps_every_other_hook_and_is_idempotent(tmp_path: Path) -> Non
     done = cli("install", "--settings", str(path), "--db", "sqlite:///v.db", "--user", "me",
                cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "added: SessionStart, UserPromptSubmit, PostToolUse" in done.stdout
+    assert "added: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse" in done.stdout
     assert "created the store" in done.stderr and (tmp_path / "v.db").is_file()
     data = json.loads(path.read_text())
     command = ours(data)["PostToolUse"][0]
     assert command.split()[1:] == ["hook", "--db", f"sqlite:///{tmp_path / 'v.db'}",
-                                   "--user", "me", "--managed"]  # fmt: skip
+                                   "--user", "me", "--background", "--managed"]  # fmt: skip
     assert Path(command.split()[0]).name == "memvault"
+    # Background by default, but SessionStart prints the memories: it stays in the foreground.
+    assert ours(data)["SessionStart"] == [command.replace(" --background", "")]
     assert {e: len(c) for e, c in ours(data).items()} == {
         "PostToolUse": 1, "Stop": 0, "SessionStart": 1, "UserPromptSubmit": 1,
-        "PostToolUseFailure": 1, "SessionEnd": 1,
+        "PreToolUse": 1, "PostToolUseFailure": 1, "SessionEnd": 1,
     }  # fmt: skip
     # Every existing entry is still there, unchanged, before ours.
     assert data["model"] == "opus" and data["permissions"] == EXISTING["permissions"]
@@ -170,9 +172,16 @@ def test_a_settings_file_that_is_not_json_is_left_alone(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not valid JSON"):
         hs.install(path, "memvault hook")
     assert path.read_text() == "{ not json"
-    done = cli("install", "--settings", str(path))
+    # Run where ./memvault.db (the default store) would be created: the file is refused
+    # first, so no store appears (it did, in CI in the repository's root).
+    done = cli("install", "--settings", str(path), "--user", "me", cwd=tmp_path)
     assert done.returncode == 1 and "invalid settings=" in done.stderr
     assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [path]
+    assert not (tmp_path / "memvault.db").exists()
+    path.write_text('{"hooks": {"PostToolUse": {"matcher": "*"}}}')  # valid JSON, bad shape
+    done = cli("install", "--settings", str(path), "--user", "me", cwd=tmp_path)
+    assert done.returncode == 1 and "hooks.PostToolUse is not a list" in done.stderr
     assert list(tmp_path.iterdir()) == [path]
 
 
@@ -223,9 +232,30 @@ def test_the_hook_event_path_loads_no_cli_library_and_no_heavy_dependency(
         assert [a.tool_name for a in vault.actions.list(memvault.ANY)] == ["Read"]
 
 
-def test_install_background_writes_the_flag(tmp_path: Path) -> None:
+def test_install_foreground_writes_no_background_flag(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
-    done = cli("install", "--settings", str(path), "--user", "me", "--background", cwd=tmp_path)
+    done = cli("install", "--settings", str(path), "--user", "me", "--foreground", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     commands = ours(json.loads(path.read_text()))
-    assert all(c[0].endswith("hook --user me --background --managed") for c in commands.values())
+    assert len(commands) == len(hs.EVENTS)
+    assert all(c[0].endswith("hook --user me --managed") for c in commands.values())
+
+
+def test_a_reinstall_over_the_old_foreground_default_updates_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    old = f"{MEMVAULT} hook --user me --managed"  # what install wrote before --background
+    hs.install(path, old)
+    legacy = f"{MEMVAULT} hook --user me"  # and before the marker (UserPromptSubmit only here)
+    data = json.loads(path.read_text())
+    data["hooks"]["UserPromptSubmit"][0]["hooks"][0]["command"] = legacy
+    path.write_text(json.dumps(data))
+    change = hs.install(path, f"{MEMVAULT} hook --user me --background --managed")
+    assert set(change.updated) == set(hs.EVENTS) - {"SessionStart"} and change.added == []
+    data = json.loads(path.read_text())
+    assert all(len(groups) == 1 and len(groups[0]["hooks"]) == 1
+               for groups in data["hooks"].values())  # fmt: skip
+    assert ours(data)["SessionStart"] == [old]
+    assert ours(data)["PostToolUse"] == [f"{MEMVAULT} hook --user me --background --managed"]
+    # Both forms are ours: uninstall removes them all.
+    assert set(hs.uninstall(path).removed) == set(hs.EVENTS)
+    assert json.loads(path.read_text()) == {}

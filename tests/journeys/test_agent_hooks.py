@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ def events(project: Path) -> list[dict[str, Any]]:
         {**base, "hook_event_name": "SessionStart", "source": "startup"},
         {**base, "hook_event_name": "UserPromptSubmit",
          "prompt": "Les tests du parseur échouent, corrige-les"},
+        {**base, "hook_event_name": "PreToolUse", "tool_name": "Grep",
+         "tool_input": {"pattern": "def parse", "path": str(project)}, "tool_use_id": "toolu_1"},
         {**base, "hook_event_name": "PostToolUse", "tool_name": "Grep",
          "tool_input": {"pattern": "def parse", "path": str(project)},
          "tool_response": {"numFiles": 2}, "tool_use_id": "toolu_1"},
@@ -47,7 +50,8 @@ def events(project: Path) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def run_hooks(settings: dict[str, Any], event: dict[str, Any], cwd: Path) -> list[str]:
+def run_hooks(settings: dict[str, Any], event: dict[str, Any], cwd: Path,
+              env: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """What the agent does for one event: every command hook registered for it, in bash."""
     outputs = []
     for group in settings["hooks"].get(event["hook_event_name"], []):
@@ -55,11 +59,22 @@ def run_hooks(settings: dict[str, Any], event: dict[str, Any], cwd: Path) -> lis
             if "memvault" not in hook["command"]:
                 continue  # DCM's line would need its own service
             done = subprocess.run(["bash", "-c", hook["command"]], input=json.dumps(event),
-                                  capture_output=True, text=True, cwd=cwd, timeout=60)  # fmt: skip
+                                  capture_output=True, text=True, cwd=cwd, timeout=60,
+                                  env=env)  # fmt: skip
             assert done.returncode == 0, done.stderr
             assert "spooled" not in done.stderr and "Traceback" not in done.stderr, done.stderr
             outputs.append(done.stdout)
     return outputs
+
+
+def settle(state: Path, timeout: float = 60) -> None:
+    """Wait until the detached writers of `--background` hooks have stored every spooled
+    event (a spool is gone once replayed)."""
+    deadline = time.monotonic() + timeout
+    folder = state / "memvault"
+    while any(folder.glob("*.jsonl")) or any(folder.glob("*.replaying")):
+        assert time.monotonic() < deadline, sorted(p.name for p in folder.iterdir())
+        time.sleep(0.05)
 
 
 def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path) -> None:
@@ -77,13 +92,19 @@ def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path
 
     done = cli.ok("hook", "install", "--settings", str(settings_path), "--db", "memvault.db",
                   "--user", "dev")  # fmt: skip
-    assert "added: SessionStart, UserPromptSubmit, PostToolUse" in done.stdout
+    assert "added: SessionStart, UserPromptSubmit, PreToolUse, PostToolUse" in done.stdout
     settings = json.loads(settings_path.read_text())
     assert settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"] == DCM_HOOK
 
+    # The installed hooks run in the background (all but SessionStart): the agent goes on
+    # at once and detached writers store the events; the spool is in the user's state home.
+    assert "--background" in settings["hooks"]["PostToolUse"][1]["hooks"][0]["command"]
+    assert "--background" not in settings["hooks"]["SessionStart"][0]["hooks"][0]["command"]
     project = tmp_path / "work" / "parser"
     project.mkdir(parents=True)
-    outputs = [run_hooks(settings, e, project) for e in events(project)]
+    env = {**cli.env, "XDG_STATE_HOME": str(tmp_path / "state")}
+    outputs = [run_hooks(settings, e, project, env) for e in events(project)]
+    settle(tmp_path / "state")
     start = json.loads(outputs[0][0])["hookSpecificOutput"]
     assert start["hookEventName"] == "SessionStart"
     assert start["additionalContext"].splitlines()[1] == (
@@ -95,6 +116,8 @@ def test_install_work_a_session_recall_it_and_uninstall(cli: Cli, tmp_path: Path
         ("Bash", "builtin", 0), ("mcp__memvault__add_memory", "mcp", 0),
     ]  # fmt: skip
     assert actions[2]["file_paths"] == [str(project / "parser.py")]
+    # Grep's PreToolUse noted its start: its duration is known (the others had none).
+    assert actions[-1]["duration_ms"] > 0 and actions[0]["duration_ms"] is None
     [session] = cli.json("sessions", "list")
     assert session["kind"] == "agent" and session["status"] == "completed"
     assert session["message_count"] == 1
@@ -135,15 +158,15 @@ def test_hook_posts_to_the_service_and_spools_while_it_is_down(
                    input=json.dumps(event))  # fmt: skip
 
     served = service()
-    for event in evs[:3]:  # start (memories over HTTP: none yet), prompt, Grep
+    for event in evs[:4]:  # start (memories over HTTP: none yet), prompt, Grep (Pre, Post)
         done = hook(served.url, event)
         assert done.returncode == 0 and done.stderr == "", done.stderr
     served.stop()
-    down = hook(served.url, evs[4])  # Edit, while the service is down
+    down = hook(served.url, evs[5])  # Edit, while the service is down
     assert down.returncode == 0 and "spooled" in down.stderr
     assert len(spool.read_text().splitlines()) == 1
     again = service()
-    assert hook(again.url, evs[5]).returncode == 0  # Bash: replays Edit first
+    assert hook(again.url, evs[6]).returncode == 0  # Bash: replays Edit first
     assert not spool.exists() or spool.read_text() == ""
     actions = cli.json("actions", "list", "--user", "dev")
     assert [a["tool_name"] for a in reversed(actions)] == ["Grep", "Edit", "Bash"]
@@ -152,6 +175,6 @@ def test_hook_posts_to_the_service_and_spools_while_it_is_down(
     assert {r["tool_name"] for r in routes} == {"Grep", "Edit", "Bash"}
     # A wrong key is the hook's setting, not a bad event: spooled until the key is corrected.
     refused = cli("hook", "--server", again.url, "--key", "mv_wrong", "--spool", str(spool),
-                  input=json.dumps(evs[2]))  # fmt: skip
+                  input=json.dumps(evs[3]))  # fmt: skip
     assert refused.returncode == 0 and "refused --key" in refused.stderr
     assert len(spool.read_text().splitlines()) == 1

@@ -331,7 +331,6 @@ def test_mcp_stdio_every_tool_good_and_bad(tmp_path: Path) -> None:
     run(go())
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 4")
 def test_mcp_errors_have_one_format(tmp_path: Path) -> None:
     async def go() -> list[str]:
         async with AsyncExitStack() as st:
@@ -346,22 +345,22 @@ def test_mcp_errors_have_one_format(tmp_path: Path) -> None:
     assert memvault_error.startswith("invalid content=")
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 5")
 def test_mcp_update_that_changes_nothing_is_refused(tmp_path: Path) -> None:
     async def go() -> Any:
         async with AsyncExitStack() as st:
             s = await mcp_session(st, str(tmp_path / "m.db"), "ana", cwd=tmp_path)
             a = await s.call_tool("add_memory", {"content": "likes green tea"})
-            return await s.call_tool(
-                "update_memory",
-                {
-                    "memory_id": a.structured_content["id"],
-                    "reason": "same",
-                    "content": "likes green tea",
-                },
-            )
+            mid = a.structured_content["id"]
+            same = {"memory_id": mid, "reason": "same", "content": "likes green tea"}
+            refused = await s.call_tool("update_memory", same)
+            hist = await s.call_tool("memory_history", {"memory_id": mid})
+            return refused, [h["op"] for h in hist.structured_content["history"]]
 
-    assert run(go()).is_error
+    refused, ops = run(go())
+    assert refused.is_error
+    assert "nothing to change" in tool_text(refused)
+    assert "nothing was written" in tool_text(refused)
+    assert ops == ["create"]
 
 
 def test_mcp_two_servers_two_users_are_isolated(tmp_path: Path) -> None:
@@ -540,13 +539,15 @@ def test_hook_session_spooled_while_store_missing_then_replayed(tmp_path: Path) 
     db = str(tmp_path / "later" / "hook.db")
     events = claude_session()
     results = feed(cli, events, "--db", db, "--user", "ana")
-    assert all("spooled" in r.stderr for r in results)
+    # PreToolUse only notes its call's start (beside the spool); every other event is spooled
+    kept = [e for e in events if e["hook_event_name"] != "PreToolUse"]
+    assert all(("spooled" in r.stderr) == (e in kept) for e, r in zip(events, results, strict=True))
     spools = list(spool_dir(home).glob("hook-*.jsonl"))
-    assert len(spools) == 1 and len(spools[0].read_text().splitlines()) == len(events)
+    assert len(spools) == 1 and len(spools[0].read_text().splitlines()) == len(kept)
     assert stat.S_IMODE(spools[0].stat().st_mode) == 0o600
     cli.ok("init", "--db", db)
     replay = cli.ok("hook", "replay", "--db", db, "--user", "ana")
-    assert f"replayed {len(events)} event" in " ".join(replay.stdout.split())
+    assert f"replayed {len(kept)} event" in " ".join(replay.stdout.split())
     assert counts(cli, db) == {"actions": 12, "messages": 3, "sessions": 1}
     acts = actions(cli, db)
     types = {a["tool_name"]: a["tool_type"] for a in acts}
@@ -626,8 +627,10 @@ def test_hook_spools_while_locked_and_loses_nothing(tmp_path: Path) -> None:
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("BEGIN IMMEDIATE")
     try:
-        for r in feed(cli, events[:6], "--db", str(db), "--user", "ana"):
-            assert "spooled" in r.stderr
+        done = feed(cli, events[:6], "--db", str(db), "--user", "ana")
+        for e, r in zip(events[:6], done, strict=True):
+            # PreToolUse only notes its call's start, beside the spool: it writes no store
+            assert ("spooled" in r.stderr) == (e["hook_event_name"] != "PreToolUse")
     finally:
         con.execute("ROLLBACK")
         con.close()
@@ -635,7 +638,6 @@ def test_hook_spools_while_locked_and_loses_nothing(tmp_path: Path) -> None:
     assert counts(cli, db=str(db)) == {"actions": 12, "messages": 3, "sessions": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer15b finding 16")
 def test_hook_session_start_gives_context_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
     cli = Cli(tmp_path, hook_env(tmp_path / "home"))
     db = tmp_path / "hook.db"
@@ -659,6 +661,7 @@ def test_hook_session_start_gives_context_while_a_writer_holds_the_lock(tmp_path
         con.execute("ROLLBACK")
         con.close()
     assert "ROUND_HALF_EVEN" in r.stdout
+    assert "spooled" in r.stderr  # the write waited for the lock; the event is kept
 
 
 def test_hook_keeps_the_exit_code_the_failure_names(tmp_path: Path) -> None:
@@ -760,7 +763,7 @@ def test_hook_install_keeps_other_hooks_and_uninstall_restores(tmp_path: Path) -
     )
     assert (db_dir / "me's.db").exists()
     installed = json.loads(settings.read_text())
-    assert installed["hooks"]["PreToolUse"] == original["hooks"]["PreToolUse"]
+    assert installed["hooks"]["PreToolUse"][0] == original["hooks"]["PreToolUse"][0]
     assert installed["hooks"]["Stop"] == original["hooks"]["Stop"]
     managed = [
         h["command"]
@@ -769,7 +772,7 @@ def test_hook_install_keeps_other_hooks_and_uninstall_restores(tmp_path: Path) -
         for h in e["hooks"]
         if h["command"].endswith("--managed")
     ]
-    assert len(managed) == 5
+    assert len(managed) == 6
     assert any(
         c
         for c in installed["hooks"]["SessionStart"][0]["hooks"]

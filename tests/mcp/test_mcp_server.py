@@ -153,15 +153,25 @@ def test_bad_arguments_and_memvault_errors_reach_the_client(tmp_path: Path) -> N
             assert "content" in text
             text = error_text(await call("search_memories", {"query": "x", "k": 0}))
             assert "k" in text
-            # memvault's own errors: its message, with the field and the value.
+            # memvault's own errors: its message, with the field and the value, and no
+            # "Error executing tool …:" before it (finding 4: one format with the above).
             text = error_text(await call("add_memory", {"content": "   "}))
-            assert "invalid content='   ': must not be empty" in text
+            assert text.startswith("invalid content='   ': must not be empty"), text
             text = error_text(
                 await call("update_memory", {"memory_id": MISSING, "reason": "r", "content": "y"})
             )
-            assert f"memory '{MISSING}' not found" in text
+            assert text.startswith(f"memory '{MISSING}' not found"), text
             text = error_text(await call("update_memory", {"memory_id": "nope", "reason": "r"}))
             assert "invalid memory_id='nope'" in text
+            # An update to the values it already holds changes nothing, and is refused.
+            kept = result(await call("add_memory", {"content": "tea", "importance": 0.5}))
+            same = {"memory_id": kept["id"], "reason": "r", "content": "tea", "importance": 0.5}
+            text = error_text(await call("update_memory", same))
+            assert text.startswith("invalid content='tea': nothing to change"), text
+            assert "nothing was written" in text
+            changed = result(await call("update_memory", {**same, "importance": 0.6}))
+            assert changed["importance"] == 0.6
+            await call("delete_memory", {"memory_id": kept["id"]})
             text = error_text(
                 await call("search_memories", {"query": "x", "filters": {"owner": "bob"}})
             )

@@ -196,17 +196,21 @@ def hook_install(
     background: Annotated[
         bool,
         typer.Option(
-            "--background",
-            help="Spool each event and store it from a detached "
-            "process: the agent waits only for the spool append.",
+            "--background/--foreground",
+            help="Background (the default): each event is spooled and stored by a detached "
+            "process, so the agent waits only for the spool append; SessionStart stays in "
+            "the foreground (it prints the memories). Foreground: every event is stored "
+            "before the agent goes on.",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Add `memvault hook` to the agent's settings for SessionStart, UserPromptSubmit,
-    PostToolUse, PostToolUseFailure and SessionEnd; every other hook is kept, the file is
-    backed up first, and a second install changes nothing."""
+    PreToolUse, PostToolUse, PostToolUseFailure and SessionEnd; every other hook is kept, the
+    file is backed up first, and a second install changes nothing."""
     from memvault.hook import settings as hs
 
+    path = settings or hs.default_path()
+    hs.check(path)  # a file install would refuse: refused before any store is created
     db = absolute_store(db)
     if server is None:  # the hook must be able to store, not only spool: check it now
         from memvault.hook.run import default_user
@@ -214,8 +218,8 @@ def hook_install(
 
         with open_or_create(db) as vault:
             OwnerView.for_handle(vault, user or default_user())
-    path = settings or hs.default_path()
-    change = hs.install(path, hook_command(db, user, server, key, background))
+    # `--server` posts from the hook itself: the hook has no background mode for it.
+    change = hs.install(path, hook_command(db, user, server, key, background and not server))
     if not change.changed:
         console.print(f"{escape(str(path))}: memvault hook already installed", highlight=False)
         return

@@ -146,6 +146,9 @@ def _root(
 
 
 console = Console()
+# Piped or redirected, a message is not cut at a terminal's 80 columns: a path, an id or a
+# command in it must survive `grep` and copying (tables still fit their width).
+console.soft_wrap = not console.is_terminal
 err_console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[

@@ -221,6 +221,8 @@ def history(memory_id: MemoryArgument, db: DbOption = None, json: JsonOption = F
             console.print(f"  + {escape(c.new_content or '')}", highlight=False)
         others = {k: v for k, v in c.changes.items() if k != "content"}
         if others:
-            console.print(f"  {escape(str(others))}", highlight=False)
+            # JSON, as `--json` and the metadata itself are written (not Python's repr).
+            others_json = jsonlib.dumps(others, ensure_ascii=False, sort_keys=True)
+            console.print(f"  {escape(others_json)}", highlight=False)
         if c.reason:
             console.print(f"  why: {escape(c.reason)}", highlight=False)

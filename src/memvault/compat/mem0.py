@@ -169,7 +169,8 @@ class Memory:
 
         `infer=False` stores each non-system message as one memory; `infer=True` stores the
         facts the `extractor` draws from them. Returns `{"results": [{"id", "memory",
-        "event", …}]}`."""
+        "event", …}]}`, plus `"skipped": [{"index", "reason"}]` when a message was not a
+        dict with role and content (system messages are left out silently, as mem0 does)."""
         if timestamp is not None:
             raise InvalidInput("timestamp", timestamp, "a mem0 platform option, not supported")
         if memory_type is not None:
@@ -195,9 +196,11 @@ class Memory:
         if infer:
             return {"results": self._add_inferred(msgs, owner, base, expires_at, prompt)}
         results = []
-        for msg in msgs:
+        skipped = []
+        for index, msg in enumerate(msgs):
             if not isinstance(msg, dict) or msg.get("role") is None or msg.get("content") is None:
                 log.warning("skipping a message that is not a dict with role and content")
+                skipped.append({"index": index, "reason": "not a dict with role and content"})
                 continue
             role = msg["role"]
             if role == "system":
@@ -216,7 +219,9 @@ class Memory:
                     "role": role,
                 }
             )
-        return {"results": results}
+        # Beyond mem0's shape, and only when it happened: a caller reading `results` alone
+        # would otherwise never learn that a message was dropped (finding 23).
+        return {"results": results, "skipped": skipped} if skipped else {"results": results}
 
     def _add_inferred(
         self,

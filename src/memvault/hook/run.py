@@ -205,16 +205,38 @@ def deliver_to_store(
             keep(entry, spool, f"--user {opts.user!r} refused ({reason(exc)})", fix="--user",
                  opts=opts)  # fmt: skip
             return
+        context = opts.context
+        if context and entry is not None and starts_session(entry):
+            give_context(view, entry)  # before any write: it needs no write lock
+            context = False
         deliver(
             entry,
             spool,
-            lambda event, new: store_entry(
-                view, event, opts, context=opts.context if new else False
-            ),
+            lambda event, new: store_entry(view, event, opts, context=context if new else False),
             StoreError,
             "store busy or unavailable",
             wait=wait,
         )
+
+
+def starts_session(entry: dict[str, Any]) -> bool:
+    event = entry.get("event")
+    return isinstance(event, dict) and event.get("hook_event_name") == "SessionStart"
+
+
+def give_context(view: OwnerView, entry: dict[str, Any]) -> None:
+    """Print SessionStart's memories, read before the event is written: while another
+    process holds the write lock, the write waits and is spooled, but the agent still gets
+    its context. A failed read costs the context only; the event is still delivered."""
+    from memvault.hook.record import context_output
+
+    try:
+        out = context_output(view, entry["event"])
+    except Exception as exc:
+        warn(f"no context for the session ({reason(exc)})")
+        return
+    if out is not None:
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 
 def deliver(
@@ -319,6 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         if event is not None:
             entry = {"received_at": datetime.now(UTC).isoformat(), "event": event}
         spool = spool_for(opts)
+        if event is not None:
+            from memvault.hook.starts import handle
+
+            if handle(spool, event):  # PreToolUse: its call's start noted, nothing to store
+                return 0
         if background(entry, spool, opts):
             return 0
         if opts.server:

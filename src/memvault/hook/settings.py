@@ -27,6 +27,7 @@ from memvault.errors import InvalidInput
 EVENTS: dict[str, str | None] = {
     "SessionStart": None,
     "UserPromptSubmit": None,
+    "PreToolUse": "*",  # notes when the call starts: its PostToolUse then has a duration
     "PostToolUse": "*",
     "PostToolUseFailure": "*",
     "SessionEnd": None,
@@ -71,6 +72,22 @@ def unmarked(command: str) -> str:
     return shlex.join([w for w in words if w != MARKER])
 
 
+BACKGROUND = "--background"
+# Events whose hook prints what the agent reads (SessionStart: the memories): never detached.
+FOREGROUND_EVENTS = frozenset({"SessionStart"})
+
+
+def foreground(command: str) -> str:
+    """`command` without `--background`."""
+    return shlex.join([w for w in shlex.split(command) if w != BACKGROUND])
+
+
+def event_command(event: str, command: str) -> str:
+    """The command installed for `event`: `command`, in the foreground for an event whose
+    output the agent reads."""
+    return foreground(command) if event in FOREGROUND_EVENTS else command
+
+
 @dataclass
 class Change:
     """What an install or uninstall did to the settings file."""
@@ -104,6 +121,16 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def check(path: Path) -> dict[str, Any]:
+    """The settings in `path`, refused (InvalidInput) when `install` could not add to them:
+    run it before anything else an install does, so a broken file changes nothing."""
+    data = load(path)
+    for event in EVENTS:
+        if not isinstance(data.get("hooks", {}).get(event, []), list):
+            raise InvalidInput("settings", str(path), f"hooks.{event} is not a list; left as is")
+    return data
+
+
 def _indent(text: str) -> int | str:
     """The indentation of the file's first indented line (2 when there is none)."""
     for line in text.splitlines()[1:]:
@@ -129,27 +156,27 @@ def save(path: Path, data: dict[str, Any], change: Change) -> None:
 
 def install(path: Path, command: str, *, timeout: int = TIMEOUT) -> Change:
     """Add (or update) memvault's marked entry of every event in `EVENTS`; `command` must
-    carry the marker (see `hook_command`). An entry an older install wrote with exactly this
-    command minus the marker is taken over rather than duplicated."""
+    carry the marker (see `hook_command`). SessionStart's runs without `--background` (the
+    agent reads its output). An entry an older install wrote - marked, in the foreground or
+    not, or exactly this command minus the marker - is updated in place, never duplicated."""
     if MARKER not in shlex.split(command):
         command = f"{command} {MARKER}"
-    data = load(path)
+    data = check(path)
     hooks = data.setdefault("hooks", {})
     change = Change(path)
     for event, matcher in EVENTS.items():
         groups = hooks.setdefault(event, [])
-        if not isinstance(groups, list):
-            raise InvalidInput("settings", str(path), f"hooks.{event} is not a list; left as is")
-        legacy = unmarked(command)
+        wanted = event_command(event, command)
+        legacy = {unmarked(wanted), unmarked(foreground(wanted))}
         ours = [h for g in groups if isinstance(g, dict) for h in g.get("hooks") or []
-                if is_ours(h) or (isinstance(h, dict) and h.get("command") == legacy)]  # fmt: skip
+                if is_ours(h) or (isinstance(h, dict) and h.get("command") in legacy)]  # fmt: skip
         if not ours:
             group: dict[str, Any] = {} if matcher is None else {"matcher": matcher}
-            group["hooks"] = [{"type": "command", "command": command, "timeout": timeout}]
+            group["hooks"] = [{"type": "command", "command": wanted, "timeout": timeout}]
             groups.append(group)
             change.added.append(event)
-        elif ours[0].get("command") != command or ours[0].get("timeout") != timeout:
-            ours[0].update({"type": "command", "command": command, "timeout": timeout})
+        elif ours[0].get("command") != wanted or ours[0].get("timeout") != timeout:
+            ours[0].update({"type": "command", "command": wanted, "timeout": timeout})
             change.updated.append(event)
     if change.changed:
         save(path, data, change)

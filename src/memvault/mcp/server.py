@@ -50,6 +50,11 @@ WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world
 DESTROY = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
 
 
+class MemvaultToolError(ToolError):
+    """A memvault error as a tool error: its message reaches the client as it is, without
+    the SDK's `Error executing tool X:` prefix, so it reads like an argument error."""
+
+
 def memvault_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn a memvault error into a tool error with memvault's own message."""
 
@@ -58,9 +63,9 @@ def memvault_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except StoreBusy as exc:
-            raise ToolError(BUSY.format(exc)) from exc
+            raise MemvaultToolError(BUSY.format(exc)) from exc
         except MemvaultError as exc:
-            raise ToolError(str(exc)) from exc
+            raise MemvaultToolError(str(exc)) from exc
 
     return wrapper
 
@@ -78,7 +83,7 @@ def argument_error(tool: str, exc: ValidationError) -> str:
 
 
 class Server(MCPServer[Any]):
-    """MCPServer whose argument errors read like memvault's own, and which refuses arguments
+    """MCPServer whose argument and memvault errors read alike, and which refuses arguments
     a tool does not take (`user_id` above all: the user is fixed by the server)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -100,6 +105,8 @@ class Server(MCPServer[Any]):
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
                 raise ToolError(argument_error(name, exc.__cause__)) from exc.__cause__
+            if isinstance(exc.__cause__, MemvaultToolError):  # the SDK prefixed its message
+                raise exc.__cause__ from exc.__cause__.__cause__
             raise
 
 
@@ -219,9 +226,17 @@ def build_server(view: OwnerView, *, allow_delete_all: bool = False) -> MCPServe
                                   "confidence": confidence, "metadata": metadata}  # fmt: skip
         if context is not None:
             fields["context"] = context
-        if all(value is None for value in fields.values()):
+        given = {name: value for name, value in fields.items() if value is not None}
+        if not given:
             raise InvalidInput("content", None, "nothing to change: give content, context, "
                                "importance, confidence or metadata")  # fmt: skip
+        # An update to the values the memory already holds is refused rather than recorded
+        # as a change (the README's promise); the memory is read without touching it.
+        current = view.get_memory(memory_id, track_access=False)
+        if all(getattr(current, name) == value for name, value in given.items()):
+            name = next(iter(given))
+            raise InvalidInput(name, given[name], "nothing to change: the memory already "
+                               "holds these values, and nothing was written")  # fmt: skip
         return memory_out(view.update_memory(memory_id, reason=reason, **fields))
 
     @tool(DESTROY)
