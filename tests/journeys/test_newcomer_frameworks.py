@@ -507,7 +507,6 @@ def test_langchain_vectorstore_and_retrievers(vault: Any) -> None:
     assert [d.page_content for d in prefs] == ["Alice prefers window seats"]
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 11")
 def test_vectorstore_non_text_is_invalid_input(plain_vault: Any) -> None:
     user = plain_vault.users.ensure("alice", "Alice")
     store = MemvaultVectorStore(

@@ -152,6 +152,16 @@ def test_add_messages_is_one_transaction(
     assert vault.sessions.by_key(None, "new-thread") is None  # not even the session
 
 
+def test_a_message_that_is_not_a_langchain_message_is_refused(
+    history: MemvaultChatMessageHistory, vault: memvault.Vault
+) -> None:
+    with pytest.raises(InvalidInput, match=r"messages\[1\]='hi': .* not str"):
+        history.add_messages([HumanMessage("one"), "hi"])  # type: ignore[list-item]
+    with pytest.raises(InvalidInput, match=r"messages\[0\]=\{.*\}: .* not dict"):
+        history.add_message({"role": "user", "content": "x"})  # type: ignore[arg-type]
+    assert vault.sessions.by_key(None, "thread-1") is None
+
+
 def test_clear_empties_the_thread_and_it_goes_on(history: MemvaultChatMessageHistory) -> None:
     assert history.messages == []
     history.clear()  # nothing stored yet: nothing to do

@@ -20,7 +20,7 @@ from tests.langchain.conftest import require_langchain
 require_langchain(module=True)
 
 from langchain_core.documents import Document  # noqa: E402
-from langchain_core.embeddings import DeterministicFakeEmbedding  # noqa: E402
+from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings  # noqa: E402
 from langchain_tests.integration_tests import VectorStoreIntegrationTests  # noqa: E402
 
 from memvault.embed import HashingEmbedder  # noqa: E402
@@ -175,6 +175,27 @@ def test_a_bad_document_stores_nothing_of_its_batch(store: MemvaultVectorStore) 
     with pytest.raises(InvalidInput, match="metadata"):
         store.add_texts(["fine"], metadatas=[{"when": object()}], ids=["ok"])
     assert store.get_by_ids(["ok"]) == []
+
+
+class NeverCalled(Embeddings):
+    """An embedding that fails the test if it is asked for anything."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise AssertionError(f"embedded {texts!r}")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise AssertionError(f"embedded {text!r}")
+
+
+def test_a_text_that_is_not_a_str_is_refused_before_it_is_embedded(
+    vault: memvault.Vault,
+) -> None:
+    store = MemvaultVectorStore(vault, NeverCalled())
+    with pytest.raises(InvalidInput, match=r"texts\[1\]=123: .*'n'.* not int"):
+        store.add_texts(["fine", 123], ids=["ok", "n"])  # type: ignore[list-item]
+    with pytest.raises(InvalidInput, match=r"texts\[0\]=None: .* not NoneType"):
+        asyncio.run(store.aadd_texts([None]))  # type: ignore[list-item]
+    assert store.get_by_ids(["ok", "n"]) == []
 
 
 def test_max_marginal_relevance_prefers_diverse_documents(vault: memvault.Vault) -> None:

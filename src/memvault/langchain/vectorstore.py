@@ -177,6 +177,7 @@ class MemvaultVectorStore(VectorStore):
         texts = list(texts)
         metas = _metadatas(metadatas, len(texts))
         doc_ids = self._ids_for(len(texts), ids)
+        _check_texts(texts, ids)
         vectors = self.embedding.embed_documents(texts) if texts else []
         return self._put(texts, metas, doc_ids, vectors)
 
@@ -192,6 +193,7 @@ class MemvaultVectorStore(VectorStore):
         texts = list(texts)
         metas = _metadatas(metadatas, len(texts))
         doc_ids = self._ids_for(len(texts), ids)
+        _check_texts(texts, ids)
         vectors = await self.embedding.aembed_documents(texts) if texts else []
         return await run_in_executor(None, self._put, texts, metas, doc_ids, vectors)
 
@@ -412,6 +414,18 @@ class MemvaultVectorStore(VectorStore):
 
 def _identity(score: float) -> float:
     return score
+
+
+def _check_texts(texts: Sequence[Any], ids: Sequence[str | None] | None) -> None:
+    """Refuse a text that is not a str before anything is embedded or written (an embedding
+    would fail deep inside, or worse, embed the value's repr)."""
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            doc_id = ids[i] if ids is not None else None
+            of = f" of document id {doc_id!r}" if doc_id else ""
+            raise InvalidInput(
+                f"texts[{i}]", text, f"the text{of} must be a str, not {type(text).__name__}"
+            )
 
 
 def _metadatas(metadatas: Sequence[dict[str, Any] | None] | None, count: int) -> list[Any]:
