@@ -147,6 +147,32 @@ def test_filters_on_metadata(store: MemvaultVectorStore) -> None:
         store.similarity_search("a", filter={"$nor": []})
 
 
+def test_a_filter_field_is_one_literal_key_and_nested_dicts_match_nested_metadata(
+    store: MemvaultVectorStore,
+) -> None:
+    docs = [
+        Document("a", metadata={"a.b": 1, "a": {"b": 2}, "v 1.0": "x"}),
+        Document("b", metadata={"a": {"b": 1, "c": {"d": "deep"}}}),
+        Document("c", metadata={"a.b": 2}),
+    ]
+    store.add_documents(docs, ids=["a", "b", "c"])
+
+    def ids(flt: dict[str, Any]) -> list[str]:
+        return sorted(str(d.id) for d in store.similarity_search("a", k=10, filter=flt))
+
+    assert ids({"a.b": 1}) == ["a"]  # the key "a.b", as other LangChain stores read it
+    assert ids({"a.b": {"$gte": 1, "$lt": 3}}) == ["a", "c"]
+    assert ids({"a": {"b": 1}}) == ["b"]  # "b" inside "a"
+    assert ids({"a": {"b": {"$in": [1, 2]}}}) == ["a", "b"]
+    assert ids({"a": {"c": {"d": "deep"}}}) == ["b"]
+    assert ids({"v 1.0": "x"}) == ["a"]
+    assert ids({"$or": [{"a.b": 2}, {"a": {"b": 1}}]}) == ["b", "c"]
+    with pytest.raises(InvalidInput, match="nested fields"):
+        ids({"a": {"b": 1, "$eq": 2}})
+    with pytest.raises(InvalidInput, match="control characters"):
+        ids({'say "hi"': 1})
+
+
 def test_collections_and_owners_do_not_see_each_other(vault: memvault.Vault) -> None:
     alice = vault.users.ensure("alice").id
     bob = vault.users.ensure("bob").id

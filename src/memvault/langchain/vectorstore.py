@@ -54,24 +54,47 @@ def model_of(embedding: Embeddings) -> str:
 
 
 def translate_filter(flt: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A LangChain metadata filter as memvault's filter language: field names are metadata
-    keys (`{"source": "a"}` → `{"metadata.source": "a"}`), Mongo-style operators (`$eq`,
-    `$in`, …) and `$and`/`$or` pass through."""
+    """A LangChain metadata filter as memvault's filter language. A field is one literal
+    metadata key, as in other LangChain stores (`{"a.b": 1}` matches the key "a.b"); a dict
+    of fields as its value matches inside nested metadata (`{"a": {"b": 1}}`); Mongo-style
+    operators (`{"year": {"$gte": 2020, "$lt": 2030}}`) and `$and`/`$or` pass through."""
     if flt is None:
         return None
     if not isinstance(flt, dict):
         raise InvalidInput("filter", flt, "expected a dict of metadata field: condition")
-    out: dict[str, Any] = {}
+    parts: list[dict[Any, Any]] = []
     for field, cond in flt.items():
         if field in ("$and", "$or"):
             if not isinstance(cond, list):
                 raise InvalidInput("filter", flt, f"{field} takes a list of filters")
-            out[field] = [translate_filter(part) for part in cond]
-        elif field.startswith("$"):
+            parts.append({field: [translate_filter(part) for part in cond]})
+        elif not isinstance(field, str) or field.startswith("$"):
             raise InvalidInput("filter", flt, f"unknown operator {field} at the top level")
         else:
-            out[f"metadata.{field}"] = cond
-    return out
+            _field_conditions(flt, (field,), cond, parts)
+    return {"$and": parts} if parts else {}
+
+
+def _field_conditions(
+    flt: dict[str, Any], path: tuple[str, ...], cond: Any, out: list[dict[Any, Any]]
+) -> None:
+    """Append the conditions of one field: a tuple path names literal keys (see
+    `memvault.filters`), so a dot in a LangChain field is part of the key."""
+    if not isinstance(cond, dict):
+        out.append({("metadata", *path): cond})
+        return
+    operators = [str(k).startswith("$") for k in cond]
+    if not cond or (any(operators) and not all(operators)):
+        raise InvalidInput(
+            "filter", flt, f"field {path[0]!r}: give operators ($eq, $in, ...) or nested fields"
+        )
+    for key, value in cond.items():
+        if all(operators):
+            out.append({("metadata", *path): {key: value}})
+        elif not isinstance(key, str):
+            raise InvalidInput("filter", flt, f"metadata keys are strings, not {key!r}")
+        else:
+            _field_conditions(flt, (*path, key), value, out)
 
 
 class MemvaultVectorStore(VectorStore):
