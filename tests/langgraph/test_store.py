@@ -98,6 +98,21 @@ def test_the_sweeper_deletes_expired_items_for_good(vault: memvault.Vault) -> No
         assert store.stop_ttl_sweeper(timeout=10)
 
 
+def test_a_ttl_that_is_not_a_positive_number_is_refused_as_written(vault: memvault.Vault) -> None:
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice) as store:
+        for bad in (-5, 0, float("nan"), float("inf"), "5", True):
+            with pytest.raises(InvalidInput) as caught:
+                store.put(("t",), "k", {"v": 1}, ttl=bad)
+            assert str(caught.value) == (
+                f"invalid ttl={bad!r}: a TTL in minutes is a number greater than 0, or None"
+            )
+        assert store.get(("t",), "k") is None
+        store.put(("t",), "k", {"v": 1}, ttl=None)
+    with pytest.raises(InvalidInput, match=r"ttl\.default_ttl=-1:"):
+        _store(vault, alice, ttl={"default_ttl": -1})
+
+
 # -- batches ----------------------------------------------------------------------------------
 
 

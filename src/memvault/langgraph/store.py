@@ -25,6 +25,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -97,6 +98,8 @@ class MemvaultStore(BaseStore):
         self.vault = validate.sync_vault("MemvaultStore", vault)
         self.user_id = user_id
         self.memories: Any = vault.scoped(user_id).memories if user_id else vault.memories
+        if ttl:
+            check_ttl("ttl.default_ttl", ttl.get("default_ttl"))
         self.ttl_config = ttl
         self.index_config = index
         self._memvault_embeds = False  # True: memvault embeds texts with the vault's embedder
@@ -420,8 +423,18 @@ class _Plan:
             if isinstance(op, PutOp):
                 if op.value is not None:
                     items.check_put(op.namespace, op.key, op.value)
+                    check_ttl("ttl", op.ttl)
                 self.writes.pop((op.namespace, op.key), None)  # the last write goes last
                 self.writes[(op.namespace, op.key)] = op
+
+
+def check_ttl(field: str, ttl: Any) -> None:
+    """Refuse a LangGraph TTL (minutes) that is not a positive number: memvault's own
+    message, naming the value as the caller wrote it (not the timedelta it becomes)."""
+    if ttl is None:
+        return
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl < math.inf:
+        raise InvalidInput(field, ttl, "a TTL in minutes is a number greater than 0, or None")
 
 
 def _item(memory: Memory, cls: type[Item] = Item, score: float | None = None) -> Any:
