@@ -893,7 +893,6 @@ def test_rest_unknown_body_fields_are_refused(cli: Cli, service: Any) -> None:
         assert "ttl_seconds" in r.text
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 19")
 def test_store_query_search_still_returns_items_without_a_vector(vault: Any) -> None:
     # LangGraph's InMemoryStore answers a query search with the scored items, then the
     # items it has no vector for (score None): stored with index=False, or without the field.

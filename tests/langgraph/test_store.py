@@ -247,9 +247,25 @@ def test_a_put_with_index_false_drops_the_items_vector(vault: memvault.Vault) ->
         assert store.search(("v",), query="black coffee beans")[0].key == "k"
         store.put(("v",), "k", {"text": "black coffee beans"}, index=False)
         hits = store.search(("v",), query="black coffee beans")
-        assert [h.key for h in hits] == ["other"]  # k has no vector any more
+        # k has no vector any more: it follows the scored items, unscored
+        assert [(h.key, h.score is None) for h in hits] == [("other", False), ("k", True)]
         memory = vault.memories.by_key(alice, "langgraph/v..k")
         assert vault.embeddings.get(model=store._model, memory_id=memory.id) is None
+
+
+def test_query_search_pages_on_through_the_unscored_items(vault: memvault.Vault) -> None:
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice, index=contract.index_config()) as store:
+        store.put(("p",), "scored", {"text": "black coffee"})
+        for n in range(4):
+            store.put(("p",), f"u{n}", {"text": f"note {n}"}, index=False)
+        everything = [h.key for h in store.search(("p",), query="black coffee", limit=10)]
+        assert everything[0] == "scored" and sorted(everything[1:]) == ["u0", "u1", "u2", "u3"]
+        pages = [
+            [h.key for h in store.search(("p",), query="black coffee", limit=2, offset=start)]
+            for start in (0, 2, 4)
+        ]
+        assert pages == [everything[0:2], everything[2:4], everything[4:]]
 
 
 def test_dims_must_match_memvaults_embedder(vault_url: str) -> None:

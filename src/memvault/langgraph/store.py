@@ -231,13 +231,28 @@ class MemvaultStore(BaseStore):
         options: dict[str, Any] = {"model": self._model}
         if query_vector is not None:
             options["query_vector"] = query_vector
+        want = offset + limit
         hits = self.memories.search(
-            self.user_id, str(op.query), mode="vector", k=offset + limit, kinds=[KIND],
+            self.user_id, str(op.query), mode="vector", k=want, kinds=[KIND],
             filters=filters, key_prefix=prefix, track_access=False, **options,
-        )[offset:]  # fmt: skip
+        )  # fmt: skip
+        found = [_item(h.item, SearchItem, float(h.vector_score)) for h in hits[offset:]]
+        read = [h.item for h in hits[offset:]]
+        if len(hits) < want:
+            # Every scored item is in: as langgraph's InMemoryStore, the items without a
+            # vector (put with index=False, or without an indexed field) follow, score None.
+            skip = max(0, offset - len(hits))
+            scored = {h.item.id for h in hits}
+            rest = self.memories.list(
+                self.user_id, key_prefix=prefix, kinds=[KIND], filters=filters,
+                limit=len(scored) + skip + want - max(offset, len(hits)), track_access=False,
+            )  # fmt: skip
+            tail = [m for m in rest if m.id not in scored][skip : skip + limit - len(found)]
+            found += [_item(m, SearchItem) for m in tail]
+            read += tail
         if op.refresh_ttl:
-            self._refresh([h.item for h in hits])
-        return [_item(h.item, SearchItem, float(h.vector_score)) for h in hits]
+            self._refresh(read)
+        return found
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         conditions = tuple(op.match_conditions or ())
