@@ -226,7 +226,7 @@ class Compiler:
     def _meta_pg(self, key: str, path: list[str], op: str, value: Any) -> str:
         from psycopg.types.json import Jsonb  # PostgreSQL only: SQLite never loads psycopg
 
-        col = f"{self.alias}.metadata"
+        col = f"CAST({self.alias}.metadata AS jsonb)"  # json since revision 0012
         p = self.bind(path)
         node = f"({col} #> CAST({p} AS text[]))"
         if op == "contains":

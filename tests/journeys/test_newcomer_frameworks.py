@@ -516,7 +516,6 @@ def test_vectorstore_non_text_is_invalid_input(plain_vault: Any) -> None:
         store.add_texts([123], ids=["n"])  # type: ignore[list-item]
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 6")
 def test_metadata_key_order_round_trips_on_postgresql(engine: str, plain_vault: Any) -> None:
     if engine == "sqlite":
         pytest.skip("SQLite keeps key order; the finding is about PostgreSQL's jsonb")

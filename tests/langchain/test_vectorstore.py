@@ -7,6 +7,7 @@ owners, the approximate index and bad input."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ def test_metadata_comes_back_exactly_and_re_adding_replaces_it(store: MemvaultVe
     store.add_documents([Document("doc one", metadata=meta)], ids=["x"])
     (doc,) = store.get_by_ids(["x"])
     assert doc.metadata == meta
+    assert json.dumps(doc.metadata) == json.dumps(meta)  # key order too, on every engine
     assert [type(doc.metadata[k]) for k in ("int", "float", "big", "bool")] == [
         int, float, int, bool,
     ]  # fmt: skip
