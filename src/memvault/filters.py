@@ -24,7 +24,8 @@ paths are bound parameters too).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -248,6 +249,19 @@ class Compiler:
         jtype = "boolean" if isinstance(value, bool) else (
             "string" if isinstance(value, str) else "number")  # fmt: skip
         return f"(jsonb_typeof({node}) = '{jtype}' AND {node} {OPS[op]} {self.bind(Jsonb(value))})"
+
+
+@contextmanager
+def named_as(field: str, spec: Any) -> Iterator[None]:
+    """Re-raise a filter error as the caller wrote the filter: `field` and `spec` are the
+    caller's (a LangGraph `filter={"tags": …}`), not the `filters={"metadata.tags": …}`
+    an adapter translated it into; the reason is kept."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.field != "filters":
+            raise
+        raise InvalidInput(field, spec, exc.reason) from None
 
 
 def compile_filters(tx: Tx, table: str, spec: Any, params: dict[str, Any], alias: str = "t") -> str:

@@ -173,6 +173,10 @@ def test_a_filter_field_is_one_literal_key_and_nested_dicts_match_nested_metadat
         ids({"a": {"b": 1, "$eq": 2}})
     with pytest.raises(InvalidInput, match="control characters"):
         ids({'say "hi"': 1})
+    # errors name the filter as the caller wrote it, not memvault's translation of it
+    with pytest.raises(InvalidInput) as err:
+        ids({"a": {"b": {"$in": 3}}})
+    assert str(err.value) == "invalid filter={'a': {'b': {'$in': 3}}}: 'in' takes a list"
 
 
 def test_collections_and_owners_do_not_see_each_other(vault: memvault.Vault) -> None:

@@ -147,6 +147,13 @@ def test_filters_memvault_cannot_express_are_refused_by_name(vault: memvault.Vau
             assert "array or object" in str(err.value)
         with pytest.raises(InvalidInput, match=r"filter=\{'tags': \['a', 'b'\]\}"):
             store.search(("f",), filter={"tags": ["a", "b"]})
+        # refused by memvault's filter language itself: named as the caller wrote it too
+        for query in (None, "tags"):
+            with pytest.raises(InvalidInput) as err:
+                store.search(("f",), query=query, filter={"tags": {"$gt": None}})
+            assert str(err.value) == (
+                "invalid filter={'tags': {'$gt': None}}: null only compares with eq / ne"
+            )
 
 
 # -- values and keys memvault refuses, named as the caller wrote them -------------------------

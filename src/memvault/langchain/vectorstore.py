@@ -33,6 +33,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from memvault import validate
 from memvault.errors import InvalidInput
+from memvault.filters import named_as
 from memvault.ids import new_id
 from memvault.langchain.embeddings import MemvaultEmbeddings
 from memvault.records import Memory
@@ -268,18 +269,19 @@ class MemvaultVectorStore(VectorStore):
     def _search(
         self, vector: Sequence[float], k: int, filter: dict[str, Any] | None
     ) -> list[tuple[Memory, float]]:
-        hits = self.vault.memories.search(
-            self.user_id,
-            "",
-            k=k,
-            mode="vector",
-            query_vector=np.asarray(vector, dtype=np.float32),
-            model=self.model,
-            key_prefix=self.key_prefix,
-            filters=translate_filter(filter),
-            track_access=False,
-            approximate=self.approximate,
-        )
+        with named_as("filter", filter):
+            hits = self.vault.memories.search(
+                self.user_id,
+                "",
+                k=k,
+                mode="vector",
+                query_vector=np.asarray(vector, dtype=np.float32),
+                model=self.model,
+                key_prefix=self.key_prefix,
+                filters=translate_filter(filter),
+                track_access=False,
+                approximate=self.approximate,
+            )
         return [(hit.item, float(hit.score)) for hit in hits]
 
     def similarity_search_with_score_by_vector(

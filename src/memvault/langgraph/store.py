@@ -53,6 +53,7 @@ from langgraph.store.base import (
 from memvault import validate
 from memvault.embed.base import Embedder
 from memvault.errors import InvalidInput
+from memvault.filters import named_as
 from memvault.langgraph import items
 from memvault.records import Memory
 
@@ -209,12 +210,13 @@ class MemvaultStore(BaseStore):
             return []
         prefix = items.key_prefix(op.namespace_prefix)
         filters = items.value_filter(op.filter)
-        if op.query and (self._memvault_embeds or query_vector is not None):
-            return self._semantic(op, prefix, filters, limit, offset, query_vector)
-        found = self.memories.list(
-            self.user_id, key_prefix=prefix, kinds=[KIND], filters=filters, limit=limit,
-            offset=offset, track_access=False,
-        )  # fmt: skip
+        with named_as("filter", op.filter):
+            if op.query and (self._memvault_embeds or query_vector is not None):
+                return self._semantic(op, prefix, filters, limit, offset, query_vector)
+            found = self.memories.list(
+                self.user_id, key_prefix=prefix, kinds=[KIND], filters=filters, limit=limit,
+                offset=offset, track_access=False,
+            )  # fmt: skip
         if op.refresh_ttl:
             self._refresh(found)
         return [_item(m, SearchItem) for m in found]
