@@ -51,6 +51,8 @@ def _keys(vault: memvault.Vault, alice: str, flt: Any) -> list[str]:
         ({"metadata.n": {"$lte": 10}}, ["k0", "k1", "k2"]),
         ({"metadata.tag": "a", "metadata.n": {"$gt": 1}}, ["k2"]),
         ({"metadata.deep.x": True}, ["k2"]),
+        ({("metadata", "deep", "x"): True}, ["k2"]),  # a tuple: each element one literal key
+        ({("metadata", "deep.x"): True}, []),
         ({"$or": [{"metadata.tag": "c"}, {"metadata.n": 1}]}, ["k0", "k3"]),
         ({"$and": [{"metadata.tag": {"$ne": "a"}}, {"metadata.tag": {"$ne": "b"}}]},
          ["k3", "k4"]),
@@ -65,6 +67,18 @@ def test_memory_metadata_operators(
 def test_unknown_operator_names_the_filter(vault: memvault.Vault, alice: str) -> None:
     with pytest.raises(InvalidInput, match=r"\$regex"):
         vault.memories.list(alice, filters={"metadata.n": {"$regex": "x"}})
+
+
+def test_a_tuple_field_is_a_metadata_path_of_literal_keys(
+    vault: memvault.Vault, alice: str
+) -> None:
+    vault.memories.put(alice, "d", "note", "dotted", metadata={"a.b": 1, "a": {"b": 2}},
+                       embedding=False)  # fmt: skip
+    assert _keys(vault, alice, {("metadata", "a.b"): 1}) == ["d"]
+    assert _keys(vault, alice, {("metadata", "a.b"): 2}) == []
+    for bad in [("kind",), ("metadata",), ("metadata", 'q"'), ("metadata", "x\n"), ("metadata", 1)]:
+        with pytest.raises(InvalidInput, match="filters"):
+            vault.memories.list(alice, filters={bad: 1})
 
 
 def test_session_list_filters_and_prefix(vault: memvault.Vault, alice: str) -> None:

@@ -13,14 +13,19 @@ LangGraph, MongoDB and Chroma write them. On a metadata key, `ne` with a value a
 the rows where the key is absent or holds another type (as LangGraph's and MongoDB's `$ne`
 do); the ordering operators compare numbers with numbers and text with text only.
 Fields: the columns listed per table below, and `metadata.<key>[.<key>…]` with keys of
-letters, digits, `_` and `-`. Anything else raises `InvalidInput` naming the filter; no value
-or key is ever spliced into SQL (JSON paths are bound parameters too).
+letters, digits, `_` and `-`. From Python, a metadata path may also be a tuple
+`("metadata", key, …)` whose every element is one literal key of up to 64 characters (dots
+and spaces included; no `"`, backslash or control character): `("metadata", "a.b")` is the
+key "a.b", not "b" inside "a" (the LangChain vector store's filters use it). Anything else
+raises `InvalidInput` naming the filter; no value or key is ever spliced into SQL (JSON
+paths are bound parameters too).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +59,8 @@ FIELDS: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 META_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# A literal key of a tuple path: anything SQLite's quoted JSON path label can hold.
+LITERAL_KEY = re.compile(r'[^"\\\x00-\x1f]{1,64}')
 MAX_DEPTH = 8
 MAX_IN = 1000
 
@@ -98,7 +105,7 @@ class Compiler:
         return "(" + " AND ".join(parts) + ")" if parts else "1 = 1"
 
     def field(self, key: Any, cond: Any) -> str:
-        if not isinstance(key, str):
+        if not isinstance(key, str | tuple):
             raise self.error(key, "field names are strings")
         if isinstance(cond, Mapping):
             if len(cond) != 1:
@@ -110,6 +117,8 @@ class Compiler:
             op = op[1:]
         if op not in ALL_OPS:
             raise self.error({key: cond}, f"unknown operator {op!r}; allowed: {', '.join(ALL_OPS)}")
+        if isinstance(key, tuple):
+            return self.literal_meta(key, op, value)
         if key.startswith("metadata."):
             return self.meta(key, op, value)
         kind = self.fields.get(key)
@@ -159,10 +168,24 @@ class Compiler:
         path = key.split(".")[1:]
         if not path or not all(META_KEY.match(p) for p in path):
             raise self.error(key, "metadata keys are 1-64 letters, digits, '_' or '-'")
+        return self.meta_at(key, path, op, value)
+
+    def literal_meta(self, key: tuple[Any, ...], op: str, value: Any) -> str:
+        path = list(key[1:])
+        if key[:1] != ("metadata",) or not path:
+            raise self.error(key, "a tuple field is ('metadata', key, ...)")
+        if not all(isinstance(p, str) and LITERAL_KEY.fullmatch(p) for p in path):
+            raise self.error(
+                key, "metadata keys are 1-64 characters without '\"', '\\' or control characters"
+            )
+        return self.meta_at(str(key), path, op, value)
+
+    def meta_at(self, key: str, path: list[str], op: str, value: Any) -> str:
+        """The condition on the metadata value at `path` (`key`: the field as written)."""
         if op == "ne" and self._json_scalar(key, value) is not None:
             # Absent, null or of another type is "not equal" too: NOT (equal, unknown = no).
             false = "0" if self.tx.engine == "sqlite" else "false"
-            return f"NOT coalesce({self.meta(key, 'eq', value)}, {false})"
+            return f"NOT coalesce({self.meta_at(key, path, 'eq', value)}, {false})"
         if self.tx.engine == "sqlite":
             return self._meta_sqlite(key, path, op, value)
         return self._meta_pg(key, path, op, value)
@@ -204,7 +227,7 @@ class Compiler:
     def _meta_pg(self, key: str, path: list[str], op: str, value: Any) -> str:
         from psycopg.types.json import Jsonb  # PostgreSQL only: SQLite never loads psycopg
 
-        col = f"{self.alias}.metadata"
+        col = f"CAST({self.alias}.metadata AS jsonb)"  # json since revision 0012
         p = self.bind(path)
         node = f"({col} #> CAST({p} AS text[]))"
         if op == "contains":
@@ -226,6 +249,19 @@ class Compiler:
         jtype = "boolean" if isinstance(value, bool) else (
             "string" if isinstance(value, str) else "number")  # fmt: skip
         return f"(jsonb_typeof({node}) = '{jtype}' AND {node} {OPS[op]} {self.bind(Jsonb(value))})"
+
+
+@contextmanager
+def named_as(field: str, spec: Any) -> Iterator[None]:
+    """Re-raise a filter error as the caller wrote the filter: `field` and `spec` are the
+    caller's (a LangGraph `filter={"tags": …}`), not the `filters={"metadata.tags": …}`
+    an adapter translated it into; the reason is kept."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.field != "filters":
+            raise
+        raise InvalidInput(field, spec, exc.reason) from None
 
 
 def compile_filters(tx: Tx, table: str, spec: Any, params: dict[str, Any], alias: str = "t") -> str:

@@ -507,7 +507,6 @@ def test_langchain_vectorstore_and_retrievers(vault: Any) -> None:
     assert [d.page_content for d in prefs] == ["Alice prefers window seats"]
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 11")
 def test_vectorstore_non_text_is_invalid_input(plain_vault: Any) -> None:
     user = plain_vault.users.ensure("alice", "Alice")
     store = MemvaultVectorStore(
@@ -517,7 +516,6 @@ def test_vectorstore_non_text_is_invalid_input(plain_vault: Any) -> None:
         store.add_texts([123], ids=["n"])  # type: ignore[list-item]
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 6")
 def test_metadata_key_order_round_trips_on_postgresql(engine: str, plain_vault: Any) -> None:
     if engine == "sqlite":
         pytest.skip("SQLite keeps key order; the finding is about PostgreSQL's jsonb")
@@ -894,7 +892,6 @@ def test_rest_unknown_body_fields_are_refused(cli: Cli, service: Any) -> None:
         assert "ttl_seconds" in r.text
 
 
-@pytest.mark.xfail(strict=True, reason="newcomer14 finding 19")
 def test_store_query_search_still_returns_items_without_a_vector(vault: Any) -> None:
     # LangGraph's InMemoryStore answers a query search with the scored items, then the
     # items it has no vector for (score None): stored with index=False, or without the field.

@@ -10,6 +10,7 @@ checks that the warnings are still raised)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import tomllib
 import warnings
 from pathlib import Path
@@ -37,6 +38,7 @@ from langchain_core.messages import (  # noqa: E402
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    message_to_dict,
 )
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder  # noqa: E402
 from langchain_core.runnables.history import RunnableWithMessageHistory  # noqa: E402
@@ -121,6 +123,21 @@ def test_every_kind_of_message_round_trips_exactly(
     assert got[1].content == sent[1].content and got[3].artifact == {"raw": [18, "rain"]}  # type: ignore[attr-defined]
 
 
+def test_content_blocks_and_tool_call_args_keep_their_key_order(
+    history: MemvaultChatMessageHistory, vault: memvault.Vault
+) -> None:
+    sent = AIMessage(
+        content=[{"type": "text", "text": "hi", "zeta": 1, "alpha": {"z": 0, "a": 1}}],
+        tool_calls=[
+            {"name": "w", "args": {"zeta": 1, "alpha": 2}, "id": "c1", "type": "tool_call"}
+        ],
+        id="ordered",
+    )
+    history.add_messages([sent])
+    (got,) = MemvaultChatMessageHistory(vault, "thread-1").messages
+    assert json.dumps(message_to_dict(got)) == json.dumps(message_to_dict(sent))
+
+
 def test_they_are_memvault_messages_of_the_session_keyed_by_the_thread(
     history: MemvaultChatMessageHistory, vault: memvault.Vault
 ) -> None:
@@ -150,6 +167,16 @@ def test_add_messages_is_one_transaction(
             [HumanMessage("fine"), HumanMessage("nul \x00")]
         )
     assert vault.sessions.by_key(None, "new-thread") is None  # not even the session
+
+
+def test_a_message_that_is_not_a_langchain_message_is_refused(
+    history: MemvaultChatMessageHistory, vault: memvault.Vault
+) -> None:
+    with pytest.raises(InvalidInput, match=r"messages\[1\]='hi': .* not str"):
+        history.add_messages([HumanMessage("one"), "hi"])  # type: ignore[list-item]
+    with pytest.raises(InvalidInput, match=r"messages\[0\]=\{.*\}: .* not dict"):
+        history.add_message({"role": "user", "content": "x"})  # type: ignore[arg-type]
+    assert vault.sessions.by_key(None, "thread-1") is None
 
 
 def test_clear_empties_the_thread_and_it_goes_on(history: MemvaultChatMessageHistory) -> None:

@@ -7,6 +7,7 @@ owners, the approximate index and bad input."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from tests.langchain.conftest import require_langchain
 require_langchain(module=True)
 
 from langchain_core.documents import Document  # noqa: E402
-from langchain_core.embeddings import DeterministicFakeEmbedding  # noqa: E402
+from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings  # noqa: E402
 from langchain_tests.integration_tests import VectorStoreIntegrationTests  # noqa: E402
 
 from memvault.embed import HashingEmbedder  # noqa: E402
@@ -94,6 +95,7 @@ def test_metadata_comes_back_exactly_and_re_adding_replaces_it(store: MemvaultVe
     store.add_documents([Document("doc one", metadata=meta)], ids=["x"])
     (doc,) = store.get_by_ids(["x"])
     assert doc.metadata == meta
+    assert json.dumps(doc.metadata) == json.dumps(meta)  # key order too, on every engine
     assert [type(doc.metadata[k]) for k in ("int", "float", "big", "bool")] == [
         int, float, int, bool,
     ]  # fmt: skip
@@ -147,6 +149,36 @@ def test_filters_on_metadata(store: MemvaultVectorStore) -> None:
         store.similarity_search("a", filter={"$nor": []})
 
 
+def test_a_filter_field_is_one_literal_key_and_nested_dicts_match_nested_metadata(
+    store: MemvaultVectorStore,
+) -> None:
+    docs = [
+        Document("a", metadata={"a.b": 1, "a": {"b": 2}, "v 1.0": "x"}),
+        Document("b", metadata={"a": {"b": 1, "c": {"d": "deep"}}}),
+        Document("c", metadata={"a.b": 2}),
+    ]
+    store.add_documents(docs, ids=["a", "b", "c"])
+
+    def ids(flt: dict[str, Any]) -> list[str]:
+        return sorted(str(d.id) for d in store.similarity_search("a", k=10, filter=flt))
+
+    assert ids({"a.b": 1}) == ["a"]  # the key "a.b", as other LangChain stores read it
+    assert ids({"a.b": {"$gte": 1, "$lt": 3}}) == ["a", "c"]
+    assert ids({"a": {"b": 1}}) == ["b"]  # "b" inside "a"
+    assert ids({"a": {"b": {"$in": [1, 2]}}}) == ["a", "b"]
+    assert ids({"a": {"c": {"d": "deep"}}}) == ["b"]
+    assert ids({"v 1.0": "x"}) == ["a"]
+    assert ids({"$or": [{"a.b": 2}, {"a": {"b": 1}}]}) == ["b", "c"]
+    with pytest.raises(InvalidInput, match="nested fields"):
+        ids({"a": {"b": 1, "$eq": 2}})
+    with pytest.raises(InvalidInput, match="control characters"):
+        ids({'say "hi"': 1})
+    # errors name the filter as the caller wrote it, not memvault's translation of it
+    with pytest.raises(InvalidInput) as err:
+        ids({"a": {"b": {"$in": 3}}})
+    assert str(err.value) == "invalid filter={'a': {'b': {'$in': 3}}}: 'in' takes a list"
+
+
 def test_collections_and_owners_do_not_see_each_other(vault: memvault.Vault) -> None:
     alice = vault.users.ensure("alice").id
     bob = vault.users.ensure("bob").id
@@ -175,6 +207,27 @@ def test_a_bad_document_stores_nothing_of_its_batch(store: MemvaultVectorStore) 
     with pytest.raises(InvalidInput, match="metadata"):
         store.add_texts(["fine"], metadatas=[{"when": object()}], ids=["ok"])
     assert store.get_by_ids(["ok"]) == []
+
+
+class NeverCalled(Embeddings):
+    """An embedding that fails the test if it is asked for anything."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise AssertionError(f"embedded {texts!r}")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise AssertionError(f"embedded {text!r}")
+
+
+def test_a_text_that_is_not_a_str_is_refused_before_it_is_embedded(
+    vault: memvault.Vault,
+) -> None:
+    store = MemvaultVectorStore(vault, NeverCalled())
+    with pytest.raises(InvalidInput, match=r"texts\[1\]=123: .*'n'.* not int"):
+        store.add_texts(["fine", 123], ids=["ok", "n"])  # type: ignore[list-item]
+    with pytest.raises(InvalidInput, match=r"texts\[0\]=None: .* not NoneType"):
+        asyncio.run(store.aadd_texts([None]))  # type: ignore[list-item]
+    assert store.get_by_ids(["ok", "n"]) == []
 
 
 def test_max_marginal_relevance_prefers_diverse_documents(vault: memvault.Vault) -> None:

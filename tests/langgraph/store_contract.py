@@ -13,7 +13,9 @@ A module using it subclasses the classes below and provides the fixture `make_st
 What the contract leaves open is not asserted: the order of a search without a query (langgraph's
 stores differ: insertion order, newest update first), `created_at` after an overwrite
 (InMemoryStore resets it, the SQL stores keep it), whether expired items are visible before a
-sweep without `omit_expired`, and the exact similarity scores (each store has its own metric).
+sweep without `omit_expired`, the exact similarity scores (each store has its own metric), and
+a query search's page that starts past the scored items (InMemoryStore then restarts the
+unscored items from the first; memvault pages on through them).
 """
 
 from __future__ import annotations
@@ -382,6 +384,25 @@ class SemanticContract:
         hits = store.search(("g",), query="black coffee beans")
         assert hits[0].key == "vec" and hits[0].score is not None
         assert all(h.score is None for h in hits if h.key == "plain")
+
+    def test_a_query_search_returns_the_items_without_a_vector_after_the_scored(
+        self, store: Any
+    ) -> None:
+        store.put(("u",), "tea", {"text": "green tea"})
+        store.put(("u",), "coffee", {"text": "black coffee"})
+        store.put(("u",), "plain", {"text": "black coffee beans"}, index=False)
+        store.put(("u",), "nofield", {"other": "black coffee"})
+        hits = store.search(("u",), query="black coffee")
+        assert [h.key for h in hits[:2]] == ["coffee", "tea"]
+        assert all(isinstance(h.score, float) for h in hits[:2])
+        assert {h.key for h in hits[2:]} == {"plain", "nofield"}
+        assert [h.score for h in hits[2:]] == [None, None]
+        page = store.search(("u",), query="black coffee", limit=2, offset=1)
+        assert page[0].key == "tea" and page[1].key in {"plain", "nofield"}
+        assert page[1].score is None
+        assert len(store.search(("u",), query="black coffee", limit=3)) == 3
+        only = store.search(("u",), query="black coffee", filter={"other": "black coffee"})
+        assert [(h.key, h.score) for h in only] == [("nofield", None)]
 
     def test_an_updated_text_is_embedded_again(self, store: Any) -> None:
         self._fill(store)

@@ -98,6 +98,21 @@ def test_the_sweeper_deletes_expired_items_for_good(vault: memvault.Vault) -> No
         assert store.stop_ttl_sweeper(timeout=10)
 
 
+def test_a_ttl_that_is_not_a_positive_number_is_refused_as_written(vault: memvault.Vault) -> None:
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice) as store:
+        for bad in (-5, 0, float("nan"), float("inf"), "5", True):
+            with pytest.raises(InvalidInput) as caught:
+                store.put(("t",), "k", {"v": 1}, ttl=bad)
+            assert str(caught.value) == (
+                f"invalid ttl={bad!r}: a TTL in minutes is a number greater than 0, or None"
+            )
+        assert store.get(("t",), "k") is None
+        store.put(("t",), "k", {"v": 1}, ttl=None)
+    with pytest.raises(InvalidInput, match=r"ttl\.default_ttl=-1:"):
+        _store(vault, alice, ttl={"default_ttl": -1})
+
+
 # -- batches ----------------------------------------------------------------------------------
 
 
@@ -132,6 +147,13 @@ def test_filters_memvault_cannot_express_are_refused_by_name(vault: memvault.Vau
             assert "array or object" in str(err.value)
         with pytest.raises(InvalidInput, match=r"filter=\{'tags': \['a', 'b'\]\}"):
             store.search(("f",), filter={"tags": ["a", "b"]})
+        # refused by memvault's filter language itself: named as the caller wrote it too
+        for query in (None, "tags"):
+            with pytest.raises(InvalidInput) as err:
+                store.search(("f",), query=query, filter={"tags": {"$gt": None}})
+            assert str(err.value) == (
+                "invalid filter={'tags': {'$gt': None}}: null only compares with eq / ne"
+            )
 
 
 # -- values and keys memvault refuses, named as the caller wrote them -------------------------
@@ -232,9 +254,25 @@ def test_a_put_with_index_false_drops_the_items_vector(vault: memvault.Vault) ->
         assert store.search(("v",), query="black coffee beans")[0].key == "k"
         store.put(("v",), "k", {"text": "black coffee beans"}, index=False)
         hits = store.search(("v",), query="black coffee beans")
-        assert [h.key for h in hits] == ["other"]  # k has no vector any more
+        # k has no vector any more: it follows the scored items, unscored
+        assert [(h.key, h.score is None) for h in hits] == [("other", False), ("k", True)]
         memory = vault.memories.by_key(alice, "langgraph/v..k")
         assert vault.embeddings.get(model=store._model, memory_id=memory.id) is None
+
+
+def test_query_search_pages_on_through_the_unscored_items(vault: memvault.Vault) -> None:
+    alice = vault.users.ensure("alice").id
+    with _store(vault, alice, index=contract.index_config()) as store:
+        store.put(("p",), "scored", {"text": "black coffee"})
+        for n in range(4):
+            store.put(("p",), f"u{n}", {"text": f"note {n}"}, index=False)
+        everything = [h.key for h in store.search(("p",), query="black coffee", limit=10)]
+        assert everything[0] == "scored" and sorted(everything[1:]) == ["u0", "u1", "u2", "u3"]
+        pages = [
+            [h.key for h in store.search(("p",), query="black coffee", limit=2, offset=start)]
+            for start in (0, 2, 4)
+        ]
+        assert pages == [everything[0:2], everything[2:4], everything[4:]]
 
 
 def test_dims_must_match_memvaults_embedder(vault_url: str) -> None:

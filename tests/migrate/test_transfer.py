@@ -144,7 +144,8 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
                                                ("fun", 2), ("joy", 2)]  # fmt: skip
 
     with memvault.open(pg_url) as vault:
-        # Types kept: uuid, timestamptz, jsonb, double precision, bytea.
+        # Types kept: uuid, timestamptz, json (record metadata, revision 0012) and jsonb,
+        # double precision, bytea.
         with vault.store.read() as tx:
             types = {
                 (r["table_name"], r["column_name"]): r["data_type"]
@@ -159,7 +160,8 @@ def test_sqlite_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
             fks = tx.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
             clock = tx.scalar("SELECT count(*) FROM vector_clock")
         assert types[("messages", "created_at")] == "timestamp with time zone"
-        assert types[("messages", "metadata")] == "jsonb"
+        assert types[("messages", "metadata")] == "json"
+        assert types[("users", "profile")] == "jsonb"
         assert types[("memories", "confidence")] == "double precision"
         assert types[("embeddings", "vector")] == "bytea"
         if ("embeddings", "vec") in types:  # pgvector: the same float32 values, bit for bit

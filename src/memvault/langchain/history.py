@@ -23,6 +23,7 @@ from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 
 from memvault import validate
+from memvault.errors import InvalidInput
 from memvault.records import Message
 
 if TYPE_CHECKING:
@@ -68,6 +69,17 @@ def from_memvault(message: Message) -> BaseMessage:
     return messages_from_dict([{"type": kind, "data": data}])[0]
 
 
+def _check_messages(messages: Sequence[Any]) -> None:
+    """Refuse anything that is not a LangChain message before anything is written."""
+    for i, message in enumerate(messages):
+        if not isinstance(message, BaseMessage):
+            raise InvalidInput(
+                f"messages[{i}]",
+                message,
+                f"expected a LangChain message (BaseMessage), not {type(message).__name__}",
+            )
+
+
 class MemvaultChatMessageHistory(BaseChatMessageHistory):
     """The messages of one conversation, kept in the memvault session keyed `session_id`
     of `user_id` (None: the base layer). See the module doc. `vault`: a sync
@@ -99,6 +111,7 @@ class MemvaultChatMessageHistory(BaseChatMessageHistory):
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
         """Append messages in one transaction (the session is created with the first)."""
+        _check_messages(messages)
         items = [to_memvault(m) for m in messages]
         if not items:
             return

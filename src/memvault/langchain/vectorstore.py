@@ -33,6 +33,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from memvault import validate
 from memvault.errors import InvalidInput
+from memvault.filters import named_as
 from memvault.ids import new_id
 from memvault.langchain.embeddings import MemvaultEmbeddings
 from memvault.records import Memory
@@ -54,24 +55,47 @@ def model_of(embedding: Embeddings) -> str:
 
 
 def translate_filter(flt: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A LangChain metadata filter as memvault's filter language: field names are metadata
-    keys (`{"source": "a"}` → `{"metadata.source": "a"}`), Mongo-style operators (`$eq`,
-    `$in`, …) and `$and`/`$or` pass through."""
+    """A LangChain metadata filter as memvault's filter language. A field is one literal
+    metadata key, as in other LangChain stores (`{"a.b": 1}` matches the key "a.b"); a dict
+    of fields as its value matches inside nested metadata (`{"a": {"b": 1}}`); Mongo-style
+    operators (`{"year": {"$gte": 2020, "$lt": 2030}}`) and `$and`/`$or` pass through."""
     if flt is None:
         return None
     if not isinstance(flt, dict):
         raise InvalidInput("filter", flt, "expected a dict of metadata field: condition")
-    out: dict[str, Any] = {}
+    parts: list[dict[Any, Any]] = []
     for field, cond in flt.items():
         if field in ("$and", "$or"):
             if not isinstance(cond, list):
                 raise InvalidInput("filter", flt, f"{field} takes a list of filters")
-            out[field] = [translate_filter(part) for part in cond]
-        elif field.startswith("$"):
+            parts.append({field: [translate_filter(part) for part in cond]})
+        elif not isinstance(field, str) or field.startswith("$"):
             raise InvalidInput("filter", flt, f"unknown operator {field} at the top level")
         else:
-            out[f"metadata.{field}"] = cond
-    return out
+            _field_conditions(flt, (field,), cond, parts)
+    return {"$and": parts} if parts else {}
+
+
+def _field_conditions(
+    flt: dict[str, Any], path: tuple[str, ...], cond: Any, out: list[dict[Any, Any]]
+) -> None:
+    """Append the conditions of one field: a tuple path names literal keys (see
+    `memvault.filters`), so a dot in a LangChain field is part of the key."""
+    if not isinstance(cond, dict):
+        out.append({("metadata", *path): cond})
+        return
+    operators = [str(k).startswith("$") for k in cond]
+    if not cond or (any(operators) and not all(operators)):
+        raise InvalidInput(
+            "filter", flt, f"field {path[0]!r}: give operators ($eq, $in, ...) or nested fields"
+        )
+    for key, value in cond.items():
+        if all(operators):
+            out.append({("metadata", *path): {key: value}})
+        elif not isinstance(key, str):
+            raise InvalidInput("filter", flt, f"metadata keys are strings, not {key!r}")
+        else:
+            _field_conditions(flt, (*path, key), value, out)
 
 
 class MemvaultVectorStore(VectorStore):
@@ -177,6 +201,7 @@ class MemvaultVectorStore(VectorStore):
         texts = list(texts)
         metas = _metadatas(metadatas, len(texts))
         doc_ids = self._ids_for(len(texts), ids)
+        _check_texts(texts, ids)
         vectors = self.embedding.embed_documents(texts) if texts else []
         return self._put(texts, metas, doc_ids, vectors)
 
@@ -192,6 +217,7 @@ class MemvaultVectorStore(VectorStore):
         texts = list(texts)
         metas = _metadatas(metadatas, len(texts))
         doc_ids = self._ids_for(len(texts), ids)
+        _check_texts(texts, ids)
         vectors = await self.embedding.aembed_documents(texts) if texts else []
         return await run_in_executor(None, self._put, texts, metas, doc_ids, vectors)
 
@@ -243,18 +269,19 @@ class MemvaultVectorStore(VectorStore):
     def _search(
         self, vector: Sequence[float], k: int, filter: dict[str, Any] | None
     ) -> list[tuple[Memory, float]]:
-        hits = self.vault.memories.search(
-            self.user_id,
-            "",
-            k=k,
-            mode="vector",
-            query_vector=np.asarray(vector, dtype=np.float32),
-            model=self.model,
-            key_prefix=self.key_prefix,
-            filters=translate_filter(filter),
-            track_access=False,
-            approximate=self.approximate,
-        )
+        with named_as("filter", filter):
+            hits = self.vault.memories.search(
+                self.user_id,
+                "",
+                k=k,
+                mode="vector",
+                query_vector=np.asarray(vector, dtype=np.float32),
+                model=self.model,
+                key_prefix=self.key_prefix,
+                filters=translate_filter(filter),
+                track_access=False,
+                approximate=self.approximate,
+            )
         return [(hit.item, float(hit.score)) for hit in hits]
 
     def similarity_search_with_score_by_vector(
@@ -412,6 +439,18 @@ class MemvaultVectorStore(VectorStore):
 
 def _identity(score: float) -> float:
     return score
+
+
+def _check_texts(texts: Sequence[Any], ids: Sequence[str | None] | None) -> None:
+    """Refuse a text that is not a str before anything is embedded or written (an embedding
+    would fail deep inside, or worse, embed the value's repr)."""
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            doc_id = ids[i] if ids is not None else None
+            of = f" of document id {doc_id!r}" if doc_id else ""
+            raise InvalidInput(
+                f"texts[{i}]", text, f"the text{of} must be a str, not {type(text).__name__}"
+            )
 
 
 def _metadatas(metadatas: Sequence[dict[str, Any] | None] | None, count: int) -> list[Any]:

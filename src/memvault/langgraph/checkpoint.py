@@ -809,4 +809,4 @@ def _metadata_equals(tx: Values, i: int, key: str, value: Any, params: dict[str,
             f" OR (j.type IN ('integer', 'real') AND json_type(:fv{i}) IN ('integer', 'real'))))"
         )
     params[f"fv{i}"] = tx.json(_plain_json({"v": value})["v"])  # type: ignore[typeddict-unknown-key]
-    return f"{CHECKPOINTS}.metadata -> CAST(:fk{i} AS text) = :fv{i}"
+    return f"{CHECKPOINTS}.metadata -> CAST(:fk{i} AS text) = CAST(:fv{i} AS jsonb)"

@@ -25,6 +25,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -52,6 +53,7 @@ from langgraph.store.base import (
 from memvault import validate
 from memvault.embed.base import Embedder
 from memvault.errors import InvalidInput
+from memvault.filters import named_as
 from memvault.langgraph import items
 from memvault.records import Memory
 
@@ -97,6 +99,8 @@ class MemvaultStore(BaseStore):
         self.vault = validate.sync_vault("MemvaultStore", vault)
         self.user_id = user_id
         self.memories: Any = vault.scoped(user_id).memories if user_id else vault.memories
+        if ttl:
+            check_ttl("ttl.default_ttl", ttl.get("default_ttl"))
         self.ttl_config = ttl
         self.index_config = index
         self._memvault_embeds = False  # True: memvault embeds texts with the vault's embedder
@@ -206,12 +210,13 @@ class MemvaultStore(BaseStore):
             return []
         prefix = items.key_prefix(op.namespace_prefix)
         filters = items.value_filter(op.filter)
-        if op.query and (self._memvault_embeds or query_vector is not None):
-            return self._semantic(op, prefix, filters, limit, offset, query_vector)
-        found = self.memories.list(
-            self.user_id, key_prefix=prefix, kinds=[KIND], filters=filters, limit=limit,
-            offset=offset, track_access=False,
-        )  # fmt: skip
+        with named_as("filter", op.filter):
+            if op.query and (self._memvault_embeds or query_vector is not None):
+                return self._semantic(op, prefix, filters, limit, offset, query_vector)
+            found = self.memories.list(
+                self.user_id, key_prefix=prefix, kinds=[KIND], filters=filters, limit=limit,
+                offset=offset, track_access=False,
+            )  # fmt: skip
         if op.refresh_ttl:
             self._refresh(found)
         return [_item(m, SearchItem) for m in found]
@@ -228,13 +233,28 @@ class MemvaultStore(BaseStore):
         options: dict[str, Any] = {"model": self._model}
         if query_vector is not None:
             options["query_vector"] = query_vector
+        want = offset + limit
         hits = self.memories.search(
-            self.user_id, str(op.query), mode="vector", k=offset + limit, kinds=[KIND],
+            self.user_id, str(op.query), mode="vector", k=want, kinds=[KIND],
             filters=filters, key_prefix=prefix, track_access=False, **options,
-        )[offset:]  # fmt: skip
+        )  # fmt: skip
+        found = [_item(h.item, SearchItem, float(h.vector_score)) for h in hits[offset:]]
+        read = [h.item for h in hits[offset:]]
+        if len(hits) < want:
+            # Every scored item is in: as langgraph's InMemoryStore, the items without a
+            # vector (put with index=False, or without an indexed field) follow, score None.
+            skip = max(0, offset - len(hits))
+            scored = {h.item.id for h in hits}
+            rest = self.memories.list(
+                self.user_id, key_prefix=prefix, kinds=[KIND], filters=filters,
+                limit=len(scored) + skip + want - max(offset, len(hits)), track_access=False,
+            )  # fmt: skip
+            tail = [m for m in rest if m.id not in scored][skip : skip + limit - len(found)]
+            found += [_item(m, SearchItem) for m in tail]
+            read += tail
         if op.refresh_ttl:
-            self._refresh([h.item for h in hits])
-        return [_item(h.item, SearchItem, float(h.vector_score)) for h in hits]
+            self._refresh(read)
+        return found
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         conditions = tuple(op.match_conditions or ())
@@ -420,8 +440,18 @@ class _Plan:
             if isinstance(op, PutOp):
                 if op.value is not None:
                     items.check_put(op.namespace, op.key, op.value)
+                    check_ttl("ttl", op.ttl)
                 self.writes.pop((op.namespace, op.key), None)  # the last write goes last
                 self.writes[(op.namespace, op.key)] = op
+
+
+def check_ttl(field: str, ttl: Any) -> None:
+    """Refuse a LangGraph TTL (minutes) that is not a positive number: memvault's own
+    message, naming the value as the caller wrote it (not the timedelta it becomes)."""
+    if ttl is None:
+        return
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl < math.inf:
+        raise InvalidInput(field, ttl, "a TTL in minutes is a number greater than 0, or None")
 
 
 def _item(memory: Memory, cls: type[Item] = Item, score: float | None = None) -> Any:

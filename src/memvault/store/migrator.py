@@ -16,7 +16,10 @@ VERSION_TABLE = "memvault_version"
 SCRIPT_LOCATION = str(Path(__file__).with_name("migrations"))
 # The revision chain in migrations/versions, oldest first; add a new revision here too
 # (tests/test_migrations.py checks this against Alembic's own walk of the scripts).
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011")
+REVISIONS = (
+    "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011",
+    "0012",
+)  # fmt: skip
 
 
 def _config() -> Any:

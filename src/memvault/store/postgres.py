@@ -20,7 +20,7 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg.rows import dict_row, tuple_row
 from psycopg.types.datetime import TimestamptzLoader
-from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
+from psycopg.types.json import Json, set_json_dumps, set_json_loads
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -140,7 +140,9 @@ class PostgresValues:
         return result
 
     def json(self, value: Any) -> Any:
-        return Jsonb(value)
+        # Sent as `json`, not `jsonb`: a `json` column (record metadata, revision 0012) then
+        # keeps the text as written; a `jsonb` column takes it by assignment cast.
+        return Json(value)
 
     @staticmethod
     def json_out(value: Any) -> Any:
