@@ -144,7 +144,8 @@ def test_an_admin_key_reads_any_user_and_writes_the_base_layer(served: Served) -
     alice_world(s)
     with s.client(s.admin_key) as c:
         assert len(c.get(f"/api/memories?user_id={s.alice.id}").json()["items"]) == 1
-        base = c.post("/api/memories", json={"kind": "fact", "content": "zebras are striped"})
+        base = c.post("/api/memories", params={"base": "true"},
+                      json={"kind": "fact", "content": "zebras are striped"})  # fmt: skip
         assert base.status_code == 201 and base.json()["user_id"] is None
     with s.client(s.bob_key) as c:
         layered = c.get("/api/memories?layered=true").json()["items"]

@@ -13,7 +13,7 @@ from memvault import __version__
 from memvault.embed.batch import BatchingEmbedder
 from memvault.embed.cache import CachedEmbedder
 from memvault.keys import ApiKeys
-from memvault.server import errors
+from memvault.server import apidocs, errors
 from memvault.server.auth import AuthCache, SessionOwners
 from memvault.server.fastpath import FastAppend
 from memvault.server.hub import Hub
@@ -41,12 +41,15 @@ DESCRIPTION = """memvault over HTTP: every resource of the Vault, scoped by API 
 
 Send `Authorization: Bearer <key>` (create keys with `memvault keys create`). A user key sees
 only its user's rows (another user's ids answer 404); an admin key may name any user with
-`user_id`. `/health` alone is open. Every list takes `limit` and `offset` and answers a page
-`{"items", "limit", "offset", "next_offset"}`; continue with `offset=next_offset` until it is
-null. Searches rank instead: they answer the best `limit` hits (`k` is an older alias). Errors
-are `{"error", "detail", "field"?}`: 400 (the body is not JSON: line and column said), 401, 403,
-404 (also for another user's id, wherever it appears), 409, 413, 422 (the field named), 503.
-Live events: WebSocket `/ws` (see the dashboard's app.js for a client).
+`user_id`. An admin's write of a memory, pattern or trait names its user (`user_id`, query or
+body) or asks for the shared base layer every user reads with `base=true`; naming nobody is
+refused (422, field `user_id`). `/health`, `/openapi.json` and `/docs` alone are open. Every
+list takes `limit` and `offset` and answers a page `{"items", "limit", "offset",
+"next_offset"}`; continue with `offset=next_offset` until it is null. Searches rank instead:
+they answer the best `limit` hits (`k` is an older alias). Errors are `{"error", "detail",
+"field"?}`: 400 (the body is not JSON: line and column said), 401, 403, 404 (also for another
+user's id, wherever it appears), 409, 413, 422 (the field named), 503. Live events: WebSocket
+`/ws` (see the dashboard's app.js for a client).
 """
 
 
@@ -131,6 +134,7 @@ def create_app(
     for module in (system, users, sessions, memories, affect, patterns, tools, tasks, agents,
                    imports, reading, projects):  # fmt: skip
         app.include_router(module.router)
+    apidocs.mount(app)
     if dashboard_enabled:
         dashboard.mount(app)
 

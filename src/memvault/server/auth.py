@@ -3,7 +3,7 @@
 A user key acts for its own user and sees only that user's rows (and the shared base layer
 where the core layers reads); another user's ids answer 404, as if they did not exist. An admin
 key acts for any user named by `user_id` (or every user when a list names none) and alone
-writes the shared base layer.
+writes the shared base layer, when it asks for it (`base=true`, `Principal.layer_owner`).
 
 The routes reach the store through `View` (`view_of`): the full vault for an admin key, and
 for a user key `vault.scoped(user)`, whose every call is bound to that user by the core — a
@@ -51,6 +51,27 @@ class Principal:
         if user_id is not None and user_id != self.user_id:
             raise NotFound("user", user_id)
         return self.user_id
+
+    def layer_owner(
+        self, user_id: str | None = None, *, sent: str | None = None, base: bool = False
+    ) -> str | None:
+        """Who owns a row written to a layered domain (memories, patterns, traits, routing),
+        whose base layer every user reads: the user named by the query's `user_id` or the
+        body's (`sent`), which must agree. An admin key that names nobody is refused rather
+        than writing the base layer by default: that takes `base=true` (admin keys only)."""
+        if user_id is not None and sent is not None and user_id != sent:
+            raise InvalidInput("user_id", sent, f"the query names user_id={user_id!r}")
+        named = user_id if user_id is not None else sent
+        if base:
+            if named is not None:
+                raise InvalidInput("base", True, "the base layer has no owner: drop user_id")
+            self.require_admin()
+            return None
+        if self.admin and named is None:
+            raise InvalidInput(
+                "user_id", None, "an admin key must name the user (user_id), or base=true"
+            )
+        return self.write_owner(named)
 
     def user(self, user_id: str | None = None) -> str:
         """One user this call is about (an admin key must name it)."""

@@ -69,6 +69,11 @@ UserParam = Annotated[
     Text | None,
     Query(description="Owner (admin keys only; a user key may name only itself)."),
 ]
+BaseParam = Annotated[
+    bool,
+    Query(description="Write the shared base layer, which every user reads (admin keys only; "
+                      "name no user). An admin key must name a user or pass this."),
+]  # fmt: skip
 
 
 class Body(BaseModel):

@@ -10,6 +10,7 @@ from memvault.records import EmotionalPatterns, EmotionEvent, Trait, TraitChange
 from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
+    BaseParam,
     Body,
     JsonObject,
     Number,
@@ -39,7 +40,7 @@ class EmotionIn(Body):
 
 class TraitIn(Body):
     feeds = "traits.set"
-    user_id: Text | None = None  # an admin key: None sets the base layer's trait
+    user_id: Text | None = None  # an admin key must name one, or send the query's base=true
     value: Unit
     agent: Text = "default"
     reason: Text | None = None
@@ -98,9 +99,15 @@ def list_traits(
 
 
 @router.put("/api/traits/{name}", response_model=Trait)
-def set_trait(name: Annotated[Text, Path()], body: TraitIn, vault: View, caller: Caller) -> Any:
-    """Set a trait (0–1); its evolution is recorded in the same transaction."""
-    return vault.traits.set(**body.fields(user_id=caller.write_owner(body.user_id), name=name))
+def set_trait(
+    name: Annotated[Text, Path()], body: TraitIn, vault: View, caller: Caller,
+    user_id: UserParam = None, base: BaseParam = False,
+) -> Any:  # fmt: skip
+    """Set a trait (0–1); its evolution is recorded in the same transaction. The owner is
+    named by the query's or the body's `user_id`; an admin key must name one, or set the
+    shared base layer's trait with `base=true`."""
+    owner = caller.layer_owner(user_id, sent=body.user_id, base=base)
+    return vault.traits.set(**body.fields(user_id=owner, name=name))
 
 
 @router.get("/api/traits/history", response_model=Page[TraitChange])

@@ -15,6 +15,7 @@ from memvault.scope import ANY, ScopedVault
 from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON, one
 from memvault.server.schemas import (
+    BaseParam,
     Body,
     Deleted,
     JsonObject,
@@ -51,7 +52,7 @@ Filters = Annotated[
 class MemoryIn(Body):
     feeds = "memories.add"
     derived = frozenset({"embed"})
-    user_id: Text | None = None  # an admin key: None writes the shared base layer
+    user_id: Text | None = None  # an admin key must name one, or send the query's base=true
     kind: Text
     content: Text
     context: Text | None = None
@@ -72,7 +73,7 @@ class MemoryPut(Body):
 
     feeds = "memories.put"
     derived = frozenset({"embed"})
-    user_id: Text | None = None  # an admin key: None writes the shared base layer
+    user_id: Text | None = None  # an admin key must name one, or send the query's base=true
     kind: Text
     content: Text
     context: Text | None = None
@@ -160,9 +161,13 @@ def list_memories(
 
 
 @router.post("/api/memories", response_model=Memory, status_code=201)
-def add_memory(body: MemoryIn, vault: View, caller: Caller) -> Any:
-    """Store a memory (the same content twice for one owner and kind returns the first)."""
-    owner = caller.write_owner(body.user_id)
+def add_memory(
+    body: MemoryIn, vault: View, caller: Caller, user_id: UserParam = None, base: BaseParam = False
+) -> Any:
+    """Store a memory (the same content twice for one owner and kind returns the first). The
+    owner is named by the query's or the body's `user_id`; an admin key must name one, or
+    write the shared base layer with `base=true`."""
+    owner = caller.layer_owner(user_id, sent=body.user_id, base=base)
     return vault.memories.add(**body.fields(user_id=owner, embedding=_embedding(vault, body.embed)))
 
 
@@ -194,33 +199,15 @@ def put_memory(
     vault: View,
     caller: Caller,
     user_id: UserParam = None,
-    base: Annotated[bool, Query(description="The base layer's memory (admin keys)")] = False,
+    base: BaseParam = False,
 ) -> Any:
     """Create or replace the memory with this key (every field; history records the change;
     never de-duplicated by content). The owner is named as for the GET of this path (query
     `user_id`, or `base=true`) or by the body's `user_id`; an admin key must name one."""
+    owner = caller.layer_owner(user_id, sent=body.user_id, base=base)
     return vault.memories.put(
-        **body.fields(user_id=_put_owner(caller, user_id, body.user_id, base), key=key,
-                      embedding=_embedding(vault, body.embed))
-    )  # fmt: skip
-
-
-def _put_owner(caller: Caller, query: str | None, sent: str | None, base: bool) -> str | None:
-    """Whose keyed memory a PUT writes. An admin key that names nobody is refused rather
-    than writing the shared base layer every user reads: that takes `base=true`."""
-    if query is not None and sent is not None and query != sent:
-        raise InvalidInput("user_id", sent, f"the query names user_id={query!r}")
-    named = query if query is not None else sent
-    if base:
-        if named is not None:
-            raise InvalidInput("base", True, "the base layer has no owner: drop user_id")
-        caller.require_admin()
-        return None
-    if caller.admin and named is None:
-        raise InvalidInput(
-            "user_id", None, "an admin key must name the user (user_id), or base=true"
-        )
-    return caller.write_owner(named)
+        **body.fields(user_id=owner, key=key, embedding=_embedding(vault, body.embed))
+    )
 
 
 ONE = "/api/memories/{memory_id}"

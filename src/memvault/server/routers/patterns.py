@@ -10,6 +10,7 @@ from memvault.records import ResponsePattern
 from memvault.server.auth import Caller, View
 from memvault.server.routers import COMMON
 from memvault.server.schemas import (
+    BaseParam,
     Body,
     Deleted,
     JsonObject,
@@ -28,7 +29,7 @@ PatternId = Annotated[Text, Path(description="A response pattern id")]
 
 class PatternIn(Body):
     feeds = "patterns.add"
-    user_id: Text | None = None  # an admin key: None writes the base layer
+    user_id: Text | None = None  # an admin key must name one, or send the query's base=true
     intent: Text
     trigger_context: Text
     response_text: Text
@@ -69,8 +70,12 @@ def find_patterns(
 
 
 @router.post("", response_model=ResponsePattern, status_code=201)
-def add_pattern(body: PatternIn, vault: View, caller: Caller) -> Any:
-    owner = caller.write_owner(body.user_id)
+def add_pattern(
+    body: PatternIn, vault: View, caller: Caller, user_id: UserParam = None, base: BaseParam = False
+) -> Any:
+    """Store a response pattern for the user named by the query's or the body's `user_id`;
+    an admin key must name one, or teach the shared base layer with `base=true`."""
+    owner = caller.layer_owner(user_id, sent=body.user_id, base=base)
     return vault.patterns.add(**body.fields(user_id=owner, teacher=caller.admin))
 
 
