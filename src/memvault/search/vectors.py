@@ -30,6 +30,7 @@ the exact path are the same on every engine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -112,7 +113,15 @@ def has_pgvector(tx: Tx) -> bool:
 
 
 def vec_literal(vec: F32) -> str:
-    return "[" + ",".join(repr(float(x)) for x in vec) + "]"
+    """pgvector's text of a float32 vector: 9 significant digits give back each float32
+    exactly (FLT_DECIMAL_DIG; pgvector reads them with strtof), one `%` for the whole row
+    (a Python call per value cost PostgreSQL adds more than the server's work)."""
+    return _literal_format(int(vec.size)) % tuple(vec.tolist())
+
+
+@functools.lru_cache(maxsize=16)
+def _literal_format(dim: int) -> str:
+    return "[" + ",".join(["%.9g"] * dim) + "]"
 
 
 def put(
