@@ -4,6 +4,7 @@ delete_many, and several calls in vault.transaction(); every engine."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,96 @@ def test_put_many_is_all_or_nothing(vault: memvault.Vault, alice: str) -> None:
         ])  # fmt: skip
     assert vault.memories.by_key(alice, "keep").content == "kept text"  # type: ignore[union-attr]
     assert vault.memories.by_key(alice, "new") is None
+
+
+def _item(key: str, content: str, vector: list[float] | None = None, **more: Any) -> dict[str, Any]:
+    item = {"key": key, "kind": "note", "content": content, **more}
+    item.update({"embedding": vector, "embedding_model": "m4"} if vector else {"embedding": False})
+    return item
+
+
+def test_put_many_of_new_and_stored_keys_equals_one_put_each(
+    vault: memvault.Vault, alice: str
+) -> None:
+    """put_many writes the items naming new keys in a few statements per run of them: the
+    rows, vectors, history and events are those of one `put` per item, in order."""
+    from tests.invariants import assert_vectors_current
+
+    bob = vault.users.create("bob").id
+    events: list[tuple[str | None, str, str]] = []
+    vault.events.subscribe(lambda e: events.append((e.user_id, e.kind, e.ids["memory_id"])),
+                           ["memory"])  # fmt: skip
+    batch = [
+        _item("a", "alpha", [1.0, 0, 0, 0], metadata={"first": True}),
+        _item("k1", "k one changed", [0, 1.0, 0, 0]),
+        _item("b", "beta", [0, 0, 1.0, 0], context="ctx", importance=0.9),
+        # the same key later in the batch: replaces
+        _item("a", "alpha again", [0, 0, 0, 1.0], metadata={"n": [1, {"x": None}], "s": "é"}),
+        _item("k3", "k three"),  # unchanged
+        _item("c", "gamma"),
+    ]
+    for user in (alice, bob):
+        vault.memories.put(user, "k1", "note", "k one", embedding=[1.0, 1, 0, 0],
+                           embedding_model="m4")  # fmt: skip
+        vault.memories.put(user, "k3", "note", "k three", embedding=False)
+    events.clear()
+    written = vault.memories.put_many(alice, batch)
+    by_put = [vault.memories.put(bob, **item) for item in batch]
+    assert [m.key for m in written] == [i["key"] for i in batch]
+
+    def shape(m: memvault.Memory) -> tuple[Any, ...]:
+        return (m.key, m.kind, m.content, m.context, m.importance, m.metadata, m.dedupe)
+
+    assert [shape(m) for m in written] == [shape(m) for m in by_put]
+    for user, mems in ((alice, written), (bob, by_put)):
+        stored = {m.key: m for m in vault.memories.list(user)}
+        assert sorted(stored) == ["a", "b", "c", "k1", "k3"]
+        assert stored["a"].metadata == {"n": [1, {"x": None}], "s": "é"}
+        assert [shape(m) for m in mems[3:]] == [shape(stored[m.key]) for m in mems[3:]]
+        vec = vault.embeddings.get(model="m4", memory_id=stored["a"].id)
+        assert vec is not None and vec.tolist() == [0, 0, 0, 1.0]
+        assert vault.embeddings.get(model="m4", memory_id=stored["c"].id) is None
+    ops = {u: {k: [h.op for h in vault.memories.history(m.id)] for k, m in
+               ((m.key, m) for m in vault.memories.list(u))} for u in (alice, bob)}  # fmt: skip
+    assert ops[alice] == ops[bob] == {"a": ["create", "update"], "b": ["create"],
+                                      "c": ["create"], "k1": ["create", "update"],
+                                      "k3": ["create"]}  # fmt: skip
+    key_of = {m.id: m.key for u in (alice, bob) for m in vault.memories.list(u)}
+    seen = {u: [(kind, key_of[i]) for who, kind, i in events if who == u] for u in (alice, bob)}
+    assert seen[alice] == seen[bob] == [
+        ("memory.added", "a"), ("memory.updated", "k1"), ("memory.added", "b"),
+        ("memory.updated", "a"), ("memory.added", "c"),
+    ]  # fmt: skip
+    assert_vectors_current(vault)
+
+
+def test_put_many_new_keys_check_each_item_in_order_and_write_nothing(
+    vault: memvault.Vault, alice: str
+) -> None:
+    with pytest.raises(InvalidInput, match="4-dimensional"):
+        vault.memories.put_many(alice, [_item("x", "x", [1.0, 0, 0, 0]),
+                                        _item("y", "y", [1.0, 0, 0])])  # fmt: skip
+    with pytest.raises(NotFound, match="session"):
+        vault.memories.put_many(alice, [_item("x", "x", [1.0, 0, 0, 0]),
+                                        _item("y", "y", session_id=memvault.new_id())])  # fmt: skip
+    assert vault.memories.count(alice) == 0
+
+
+def test_put_many_replaces_a_key_stored_after_its_probe(
+    vault: memvault.Vault, alice: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key another writer stored since the batch looked (PostgreSQL's concurrent
+    transactions) is replaced, as put does, not an error nor a second memory."""
+    old = vault.memories.put(alice, "k", "note", "old", embedding=[1.0, 0, 0, 0],
+                             embedding_model="m4")  # fmt: skip
+    monkeypatch.setattr(vault.memories, "_stored_keys", lambda *a: set())
+    got = vault.memories.put_many(alice, [_item("n", "new", [0, 1.0, 0, 0]),
+                                          _item("k", "replaced", [0, 0, 1.0, 0])])  # fmt: skip
+    assert [m.key for m in got] == ["n", "k"] and got[1].id == old.id
+    assert got[1].content == "replaced" and vault.memories.count(alice) == 2
+    assert [h.op for h in vault.memories.history(old.id)] == ["create", "update"]
+    vec = vault.embeddings.get(model="m4", memory_id=old.id)
+    assert vec is not None and vec.tolist() == [0, 0, 1.0, 0]
 
 
 def test_delete_many_by_keys_prefix_kinds_filters(vault: memvault.Vault, alice: str) -> None:

@@ -170,6 +170,27 @@ def test_pgvector_where_available(vault: memvault.Vault, engine: str) -> None:
     assert len(truth & {g[0] for g in got}) >= 8
 
 
+def test_pgvector_mirror_holds_each_float32_exactly(vault: memvault.Vault, engine: str) -> None:
+    """The `vec` column (pgvector, written from its text literal) holds the very float32
+    values of the `vector` blob, extremes included, through put_many's batch and add."""
+    if engine != "pg18":
+        return  # no pgvector mirror elsewhere (test_pgvector_where_available pins which)
+    u = vault.users.create("exact").id
+    edge = [1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 0.1, 1 / 3, -0.0]
+    mat = np.vstack([rand(3, seed=5), np.resize(np.array(edge, np.float32), 16)])
+    mat = mat.astype(np.float32)
+    vault.memories.put_many(u, [{"key": f"k{i}", "kind": "fact", "content": f"x{i}",
+                                 "embedding": v, "embedding_model": MODEL}
+                                for i, v in enumerate(mat[:3])])  # fmt: skip
+    vault.memories.add(u, "fact", "edge", embedding=mat[3], embedding_model=MODEL)
+    with vault.store.read() as tx:
+        rows = tx.all("SELECT vector, CAST(vec AS real[]) AS mirror FROM embeddings")
+    assert len(rows) == 4
+    for row in rows:
+        blob = np.frombuffer(bytes(row["vector"]), dtype="<f4")
+        assert np.array_equal(np.asarray(row["mirror"], dtype=np.float32), blob)
+
+
 ANN_MODEL = "ann-test-64"
 
 

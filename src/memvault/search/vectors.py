@@ -30,6 +30,7 @@ the exact path are the same on every engine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -112,7 +113,15 @@ def has_pgvector(tx: Tx) -> bool:
 
 
 def vec_literal(vec: F32) -> str:
-    return "[" + ",".join(repr(float(x)) for x in vec) + "]"
+    """pgvector's text of a float32 vector: 9 significant digits give back each float32
+    exactly (FLT_DECIMAL_DIG; pgvector reads them with strtof), one `%` for the whole row
+    (a Python call per value cost PostgreSQL adds more than the server's work)."""
+    return _literal_format(int(vec.size)) % tuple(vec.tolist())
+
+
+@functools.lru_cache(maxsize=16)
+def _literal_format(dim: int) -> str:
+    return "[" + ",".join(["%.9g"] * dim) + "]"
 
 
 def put(
@@ -131,22 +140,31 @@ def put(
 
     `text`: the text the vector embeds; its digest is kept in the row's metadata
     (`TEXT_KEY`), so that a vector can always be checked against its row's current text."""
-    column = TARGET[kind]
     dim = model_dim(tx, model)
     if dim is not None and dim != vector.size:
         raise dim_mismatch(model, dim, vector)
     params = row_params(tx, embedding_id, user_id, target_id, model, vector, created_at, text)
+    tx.execute(_upsert_sql(TARGET[kind], "vec" in params), params)
+
+
+def put_many(tx: Tx, kind: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace many vectors (`row_params` of each, already checked against their
+    model's dimension) in one `executemany` of `put`'s statement (caller's tx)."""
+    if rows:
+        tx.executemany(_upsert_sql(TARGET[kind], "vec" in rows[0]), rows)
+
+
+def _upsert_sql(column: str, pgvector: bool) -> str:
     vec_col, vec_val, vec_set = "", "", ""
-    if "vec" in params:
+    if pgvector:
         vec_col, vec_val, vec_set = ", vec", ", CAST(:vec AS vector)", ", vec = excluded.vec"
-    tx.execute(
+    return (
         f"INSERT INTO embeddings (id, user_id, {column}, model, dim, vector, created_at, "
         f"metadata{vec_col}) VALUES (:id, :user_id, :target, :model, :dim, :vector, "
         f":created_at, :meta{vec_val}) "
         f"ON CONFLICT ({column}, model) DO UPDATE SET vector = excluded.vector, "
         f"dim = excluded.dim, created_at = excluded.created_at, "
-        f"metadata = excluded.metadata{vec_set}",
-        params,
+        f"metadata = excluded.metadata{vec_set}"
     )
 
 
