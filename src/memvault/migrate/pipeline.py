@@ -673,7 +673,7 @@ class _Run:
         loader: Loader | None = None
         started = False
         try:
-            with lock:
+            with lock, self.store.streaming():
                 previous = self._previous() if resume else None
                 positions: dict[str, int] = {}
                 states: dict[str, dict[str, Any]] = {}

@@ -322,6 +322,13 @@ class Store(ABC):
         defers, such as SQLite's WAL checkpoint. A no-op where there is none."""
         return None
 
+    @contextmanager
+    def streaming(self) -> Iterator[None]:
+        """This thread reads and writes far more of the database than it will read again
+        (an import, its verification): the store may trade its read caches for bounded
+        memory while the block runs. A no-op where there is nothing to trade."""
+        yield
+
     @abstractmethod
     def _transaction(self, writable: bool, wait: bool = True) -> Any:
         """Context manager opening, committing or rolling back one transaction (`wait=False`:
