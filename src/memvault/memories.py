@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
+from types import ModuleType
 from typing import Any, Literal
 
 from memvault import scope
@@ -28,7 +29,6 @@ from memvault.filters import compile_filters
 from memvault.ids import new_id
 from memvault.records import Memory, MemoryChange
 from memvault.scope import ANY, Owner
-from memvault.search import vectors
 from memvault.store.base import Row, Tx
 from memvault.store.rows import columns, row_decoder
 from memvault.store.vocab import MEMORY_KINDS
@@ -352,10 +352,11 @@ class Memories(Domain):
         anything is written, so the first bad one raises what `_put_one` would have."""
         if not specs:
             return []
+        vectors = _vectors() if any(s.get("vector") is not None for s in specs) else None
         dims: dict[str, int | None] = {}
         for spec in specs:
             self._require_links(tx, user_id, spec["session_id"], spec["message_id"])
-            if spec.get("vector") is not None:
+            if vectors is not None and spec.get("vector") is not None:
                 model = vectors.check_model(str(spec["model"]))
                 vector = vectors.as_vector("vector", spec["vector"])
                 dim = dims[model] if model in dims else vectors.model_dim(tx, model)
@@ -379,11 +380,12 @@ class Memories(Domain):
         made = [(s, memory_from_row(tx, by_id[r["id"]])) for s, r in zip(specs, rows, strict=True)
                 if r["id"] in by_id]  # fmt: skip
         stamp = tx.ts(self._vault.clock())
-        vectors.put_many(tx, "memory", [
-            vectors.row_params(tx, new_id(), user_id, m.id, s["model"], s["vector"], stamp,
-                               s["text"])
-            for s, m in made if s.get("vector") is not None
-        ])  # fmt: skip
+        if vectors is not None:
+            vectors.put_many(tx, "memory", [
+                vectors.row_params(tx, new_id(), user_id, m.id, s["model"], s["vector"], stamp,
+                                   s["text"])
+                for s, m in made if s.get("vector") is not None
+            ])  # fmt: skip
         tx.executemany(insert_sql("memory_history", HISTORY_COLUMNS), [
             self._history_row(tx, m.id, user_id, "create", None, m.content, {}, reason)
             for _, m in made
@@ -1078,6 +1080,14 @@ class Memories(Domain):
                     "SELECT count(*) FROM memories" + (f" WHERE {where}" if where else ""), params
                 )
             )
+
+
+def _vectors() -> ModuleType:
+    """memvault.search.vectors, imported by the writes that store a vector: it loads numpy,
+    which a CLI command or a hook event without vectors never needs (tests/test_startup.py)."""
+    from memvault.search import vectors
+
+    return vectors
 
 
 @lru_cache(maxsize=8)
