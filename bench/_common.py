@@ -111,3 +111,14 @@ def chat(n: int, sessions: int = 100, seed: int = 1) -> Iterable[dict[str, Any]]
             "content": text(rng),
             "metadata": {"model": "gpt-x", "tokens": rng.randint(5, 80)},
         }
+
+
+def empty_pg(url: str) -> None:
+    """Drop and recreate the public schema of the PostgreSQL database at `url` (with
+    pgvector), so that a benchmark run starts from an empty store."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")

@@ -51,6 +51,16 @@ WORDS = [
     "dentist", "birthday", "recipe", "allergy",
 ]  # fmt: skip
 MAX_SECONDS = 300.0
+MAKE = """import sys
+sys.path.append({bench!r})
+import memvault
+from memvault.keys import ApiKeys
+from embed_throughput import make_store
+make_store(sys.argv[1], int(sys.argv[3]))
+with memvault.open("sqlite:///" + sys.argv[2]) as vault:
+    user = vault.users.create("bench").id
+    print(ApiKeys(vault).create(user, name="bench")[1])
+"""
 
 
 def sentence(i: int) -> str:
@@ -76,7 +86,7 @@ def check_import(src: str) -> None:
         raise SystemExit(f"PYTHONPATH={src} imports {out}: not the code asked for")
 
 
-def make_store(path: Path, rows: int) -> None:
+def make_store(path: str | Path, rows: int) -> None:
     import memvault
 
     with memvault.open(f"sqlite:///{path}", embed_memories=False) as vault:
@@ -84,6 +94,12 @@ def make_store(path: Path, rows: int) -> None:
         with vault.transaction():
             for i in range(rows):
                 vault.memories.add(user, "fact", sentence(i))
+
+
+def upgrade(src: str, db: Path) -> None:
+    """Bring a copy of the stores (made by the older tree) to `src`'s schema, untimed."""
+    subprocess.run([sys.executable, "-c", CLI, "upgrade", "--db", f"sqlite:///{db}"],
+                   env=env_for(src), capture_output=True, check=True)  # fmt: skip
 
 
 def proc_cpu(pid: int) -> float:
@@ -97,6 +113,7 @@ def run_embed(src: str, store: Path, work: Path) -> tuple[float, float]:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     shutil.copy(store, db)
+    upgrade(src, db)
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(
@@ -167,6 +184,7 @@ def run_service(src: str, store: Path, key: str, work: Path, clients: int, posts
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     shutil.copy(store, db)
+    upgrade(src, db)
     port = free_port()
     args = [sys.executable, "-c", CLI, "serve", "--host", HOST, "--port", str(port),
             "--db", f"sqlite:///{db}"]  # fmt: skip
@@ -209,17 +227,17 @@ def main() -> None:
     sides = {"before": str(Path(args.old).resolve()), "after": NEW}
     for src in sides.values():
         check_import(src)
-    import memvault
-    from memvault.keys import ApiKeys
-
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         store = work / "store.db"
-        make_store(store, args.rows)
         empty = work / "empty.db"
-        with memvault.open(f"sqlite:///{empty}") as vault:
-            user = vault.users.create("bench").id
-            key = ApiKeys(vault).create(user, name="bench")[1]
+        # made by the older tree, whose schema both trees open (the newer one upgrades
+        # each run's copy; an older memvault refuses a newer schema)
+        key = subprocess.run(
+            [sys.executable, "-c", MAKE.format(bench=str(Path(__file__).resolve().parent)),
+             str(store), str(empty), str(args.rows)],
+            env=env_for(sides["before"]), capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
         header("Embedding throughput: `memvault embed` and `memvault serve`, before / after")
         hog = subprocess.Popen([sys.executable, "-c", HOG.format(s=3600)]) if args.hog else None
         load0 = os.getloadavg()

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import pct  # noqa: E402
+from _common import empty_pg, pct  # noqa: E402
 from langchain_core.embeddings import Embeddings  # noqa: E402
 from langchain_core.vectorstores import InMemoryVectorStore  # noqa: E402
 
@@ -119,12 +119,7 @@ def run_memvault(
     ids: list[str], queries: np.ndarray, truth: list[set[str]], k: int, size: int,
 ) -> dict[str, Any]:  # fmt: skip
     if pg:
-        import psycopg
-
-        with psycopg.connect(pg, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.execute("CREATE SCHEMA public")
-            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        empty_pg(pg)
         url = pg
     else:
         url = f"sqlite:///{folder / 'memvault.db'}"

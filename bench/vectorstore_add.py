@@ -31,6 +31,7 @@ def child(system: str, src: str, n: int, batch: int, pg: str | None) -> None:
     # memvault from `src`, imported before vectorstore.py puts this tree's src first
     import memvault  # noqa: I001
     from memvault.langchain import MemvaultVectorStore
+    from _common import empty_pg
     from vectorstore import DIM, Precomputed, batches, dataset
 
     print(f"memvault from {Path(memvault.__file__).parent}", file=sys.stderr)
@@ -57,12 +58,7 @@ def child(system: str, src: str, n: int, batch: int, pg: str | None) -> None:
     else:
         url = f"sqlite:///{folder / 'memvault.db'}"
         if pg:
-            import psycopg
-
-            with psycopg.connect(pg, autocommit=True) as conn:
-                conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-                conn.execute("CREATE SCHEMA public")
-                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            empty_pg(pg)
             url = pg
         vault = memvault.open(url, embed_memories=False)
         store = MemvaultVectorStore(vault, Precomputed(texts, x), collection="bench",
